@@ -1,0 +1,3 @@
+fn main() {
+    println!("xtask: setup | run | test | bench");
+}
