@@ -4,11 +4,13 @@
 //! The app changes a patient's document only through the typed operations in [`document`].
 
 pub mod author;
+pub mod crypto;
 pub mod document;
 pub mod error;
 pub mod ids;
 pub mod record;
 pub mod summary;
+pub mod sync_wire;
 
 pub use author::Author;
 pub use document::PatientDoc;

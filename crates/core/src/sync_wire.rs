@@ -1,0 +1,209 @@
+//! Wire types of the relay's HTTP/WebSocket API (PROTOCOL.md), shared by the app's sync engine and the
+//! relay. Plain serde structs: no I/O, no patient schema. Ciphertext travels as standard base64 (with
+//! padding) inside JSON so the API stays one format; the bytes are the envelope of [`crate::crypto`].
+
+use serde::{Deserialize, Serialize};
+
+/// Version prefix of every API path: `/api/v1/...`.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// What a chunk holds: an incremental Automerge save, or a whole-document snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChunkKind {
+    Change,
+    Snapshot,
+}
+
+impl ChunkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChunkKind::Change => "change",
+            ChunkKind::Snapshot => "snapshot",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "change" => Some(ChunkKind::Change),
+            "snapshot" => Some(ChunkKind::Snapshot),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /api/v1/workspaces` (no auth).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateWorkspaceRequest {
+    /// Human label of the first device ("Front desk laptop"); optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+}
+
+/// Answer to creating a workspace or joining one: who this device is and its bearer token
+/// (shown once; the relay keeps only its SHA-256).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCredentials {
+    pub workspace_id: String,
+    pub device_id: String,
+    pub device_token: String,
+}
+
+/// `POST /api/v1/workspaces/{ws}/join-secrets` (auth).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateJoinSecretRequest {
+    /// Lifetime in seconds; the relay clamps it to its maximum. Default 24 h.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_secs: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinSecretResponse {
+    pub join_secret: String,
+    /// Unix seconds after which the secret no longer works.
+    pub expires_at: i64,
+}
+
+/// `POST /api/v1/join` (no auth: the secret is the credential; it works once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    pub workspace_id: String,
+    pub join_secret: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+}
+
+/// One row of `GET /api/v1/workspaces/{ws}/devices`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub device_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub revoked: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceList {
+    pub devices: Vec<DeviceInfo>,
+}
+
+/// One chunk in `POST /api/v1/workspaces/{ws}/chunks`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushChunk {
+    /// Chosen by the device (a UUID); retrying the same id from the same device never duplicates.
+    pub client_chunk_id: String,
+    pub doc_id: String,
+    pub kind: ChunkKind,
+    /// Snapshots only: the snapshot contains every chunk of this document with seq <= covers_seq.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covers_seq: Option<u64>,
+    /// Standard base64 of the encrypted envelope.
+    pub ciphertext: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub chunks: Vec<PushChunk>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResult {
+    pub client_chunk_id: String,
+    pub seq: u64,
+    /// True when this id had been pushed before: `seq` is the original one.
+    pub duplicate: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// Same order as the request.
+    pub results: Vec<PushResult>,
+    /// Highest seq in the workspace when the push committed.
+    pub head_seq: u64,
+}
+
+/// One chunk of a pull page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PulledChunk {
+    pub seq: u64,
+    pub doc_id: String,
+    pub kind: ChunkKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covers_seq: Option<u64>,
+    /// Device that pushed it.
+    pub device_id: String,
+    /// Standard base64 of the encrypted envelope.
+    pub ciphertext: String,
+}
+
+/// `GET /api/v1/workspaces/{ws}/chunks?after=N&limit=L&max_bytes=B`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullResponse {
+    /// Ascending seq, all > `after`.
+    pub chunks: Vec<PulledChunk>,
+    /// Pass as `after` next time. Everything <= next_cursor has been delivered (or compacted into a
+    /// snapshot that was delivered or comes later).
+    pub next_cursor: u64,
+    /// True when the page was cut by a limit: ask again at once.
+    pub more: bool,
+    pub head_seq: u64,
+}
+
+/// Messages the relay sends on the notify WebSocket (text frames, JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ServerMessage {
+    /// Sent once after successful authentication.
+    Ready {
+        head_seq: u64,
+    },
+    /// Chunks up to `seq` exist: pull.
+    New {
+        seq: u64,
+    },
+    Pong,
+    /// A bad frame or failed auth. After a bad frame the connection stays open; after failed auth the
+    /// relay closes it.
+    Error {
+        error: String,
+        message: String,
+    },
+}
+
+/// Messages a device sends on the notify WebSocket (text frames, JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ClientMessage {
+    /// First frame, unless the upgrade request carried `Authorization: Bearer`.
+    Auth {
+        token: String,
+    },
+    Ping,
+}
+
+/// Every API error: HTTP status plus this body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine code, e.g. `unauthorized`, `bad_request`, `too_large`.
+    pub error: String,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_have_the_documented_shape() {
+        let m = serde_json::to_string(&ServerMessage::New { seq: 7 }).unwrap();
+        assert_eq!(m, r#"{"type":"new","seq":7}"#);
+        let c: ClientMessage = serde_json::from_str(r#"{"type":"auth","token":"t"}"#).unwrap();
+        assert_eq!(c, ClientMessage::Auth { token: "t".into() });
+        let k = serde_json::to_string(&ChunkKind::Snapshot).unwrap();
+        assert_eq!(k, r#""snapshot""#);
+        assert!(serde_json::from_str::<ChunkKind>(r#""other""#).is_err());
+    }
+}
