@@ -9,6 +9,7 @@ pub mod document;
 pub mod error;
 pub mod ids;
 pub mod record;
+pub mod rules;
 pub mod summary;
 pub mod sync_wire;
 
