@@ -1,18 +1,23 @@
 //! A patient's Automerge document and the typed operations that are the only way to change it.
 
-use automerge::{transaction::CommitOptions, AutoCommit, ChangeHash};
-use autosurgeon::{hydrate, reconcile};
+use automerge::{transaction::CommitOptions, AutoCommit, ChangeHash, LoadOptions, TextEncoding};
+use autosurgeon::{hydrate, hydrate_prop, reconcile};
 
 use crate::author::{Author, ChangeMeta};
 use crate::error::DocError;
 use crate::ids::PatientId;
+use crate::ops::Op;
 use crate::record::{PatientRecord, PersonName, SCHEMA_VERSION};
 use crate::summary::PatientSummary;
+
+/// Text positions count Unicode scalar values on every platform (the wasm build of automerge
+/// would otherwise default to UTF-16), so an edit means the same thing on every device.
+const TEXT_ENCODING: TextEncoding = TextEncoding::UnicodeCodePoint;
 
 /// One patient's document. Holds the Automerge state; hands out typed views and typed changes.
 #[derive(Debug)]
 pub struct PatientDoc {
-    doc: AutoCommit,
+    pub(crate) doc: AutoCommit,
 }
 
 impl PatientDoc {
@@ -27,13 +32,16 @@ impl PatientDoc {
             return Err(DocError::Invalid("a patient needs a name".into()));
         }
         let mut doc = PatientDoc {
-            doc: AutoCommit::new(),
+            doc: AutoCommit::new_with_encoding(TEXT_ENCODING),
         };
+        // Every section and list is created here, once: if two replicas later created the same
+        // container concurrently, one of the two objects (and its items) would lose.
         let record = PatientRecord {
             schema_version: SCHEMA_VERSION,
             id: id.to_string(),
             name,
             created_at: now_ms,
+            ..Default::default()
         };
         reconcile(&mut doc.doc, &record)?;
         doc.commit("create_patient", author, now_ms);
@@ -42,14 +50,17 @@ impl PatientDoc {
 
     /// Opens a document from its saved bytes (a snapshot, or a snapshot followed by chunks).
     pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
-        let doc = AutoCommit::load(bytes).map_err(|e| DocError::Corrupt(e.to_string()))?;
+        let doc =
+            AutoCommit::load_with_options(bytes, LoadOptions::new().text_encoding(TEXT_ENCODING))
+                .map_err(|e| DocError::Corrupt(e.to_string()))?;
         let this = PatientDoc { doc };
         this.check_schema()?;
         Ok(this)
     }
 
     /// Merges an incremental save (or any set of changes) into this document. Re-applying changes
-    /// that are already present is harmless.
+    /// that are already present is harmless; changes whose dependencies have not arrived yet wait
+    /// inside Automerge until they do.
     pub fn apply_changes(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         self.doc
             .load_incremental(bytes)
@@ -67,6 +78,11 @@ impl PatientDoc {
         self.doc.save_incremental()
     }
 
+    /// The changes after `heads` (what a peer that has `heads` is missing).
+    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
+    }
+
     pub fn heads(&mut self) -> Vec<ChangeHash> {
         self.doc.get_heads()
     }
@@ -79,6 +95,11 @@ impl PatientDoc {
         Ok(PatientSummary::of(&self.record()?))
     }
 
+    /// The summary as of `today` (adds age and overdue flags).
+    pub fn summary_on(&self, today: chrono::NaiveDate) -> Result<PatientSummary, DocError> {
+        Ok(PatientSummary::of_on(&self.record()?, Some(today)))
+    }
+
     /// Typed operation: correct the patient's name.
     pub fn rename(
         &mut self,
@@ -86,17 +107,26 @@ impl PatientDoc {
         author: &Author,
         now_ms: i64,
     ) -> Result<(), DocError> {
-        if name.given.trim().is_empty() && name.family.trim().is_empty() {
-            return Err(DocError::Invalid("a patient needs a name".into()));
-        }
-        let mut record = self.record()?;
-        record.name = name;
-        reconcile(&mut self.doc, &record)?;
-        self.commit("rename", author, now_ms);
-        Ok(())
+        self.apply(Op::Rename { name }, author, now_ms)
     }
 
-    fn commit(&mut self, op: &str, author: &Author, now_ms: i64) {
+    /// Applies one typed operation as one Automerge change carrying its author and time.
+    /// A rejected op leaves the document untouched.
+    pub fn apply(&mut self, op: Op, author: &Author, now_ms: i64) -> Result<(), DocError> {
+        let name = op.name();
+        match self.write(op, author, now_ms) {
+            Ok(()) => {
+                self.commit(name, author, now_ms);
+                Ok(())
+            }
+            Err(e) => {
+                self.doc.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn commit(&mut self, op: &str, author: &Author, now_ms: i64) {
         let meta = ChangeMeta::new(op, author);
         self.doc.commit_with(
             CommitOptions::default()
@@ -106,13 +136,15 @@ impl PatientDoc {
     }
 
     fn check_schema(&self) -> Result<(), DocError> {
-        let record = self.record()?;
-        if record.schema_version > SCHEMA_VERSION {
+        let version: u64 = hydrate_prop(&self.doc, automerge::ROOT, "schema_version")?;
+        if version > SCHEMA_VERSION {
             return Err(DocError::NewerSchema {
-                found: record.schema_version,
+                found: version,
                 known: SCHEMA_VERSION,
             });
         }
+        // Hydrating once proves the shape, so later reads of this document cannot fail on it.
+        self.record()?;
         Ok(())
     }
 }

@@ -12,6 +12,8 @@ pub enum DocError {
     NewerSchema { found: u64, known: u64 },
     #[error("invalid input: {0}")]
     Invalid(String),
+    #[error("no such entry: {0}")]
+    NotFound(String),
 }
 
 impl From<automerge::AutomergeError> for DocError {

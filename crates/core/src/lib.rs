@@ -1,21 +1,31 @@
 //! Tend's sans-IO core: everything that decides what the data means, with no I/O of its own.
 //!
 //! Invariants: no I/O, builds for wasm32 and native, never panics on bytes from outside.
-//! The app changes a patient's document only through the typed operations in [`document`].
+//! The app changes a patient's document only through the typed operations in [`ops`], applied
+//! with [`PatientDoc::apply`].
 
+mod access;
+mod apply;
 pub mod author;
+pub mod conflicts;
 pub mod crypto;
 pub mod document;
 pub mod error;
+pub mod history;
 pub mod ids;
+pub mod ops;
 pub mod record;
 pub mod rules;
 pub mod summary;
 pub mod sync_wire;
 
+pub use access::split_path;
 pub use author::Author;
+pub use conflicts::{Conflict, ConflictValue};
 pub use document::PatientDoc;
 pub use error::DocError;
+pub use history::{ChangeAuthor, FieldChange};
 pub use ids::PatientId;
+pub use ops::{ItemList, NarrativeTarget, Op, ProfileField};
 pub use record::PatientRecord;
 pub use summary::PatientSummary;

@@ -1,9 +1,11 @@
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::record::PatientRecord;
+use crate::record::*;
 
 /// What the caseload list shows for one patient, stored apart from the document so the list opens
-/// without loading any Automerge document.
+/// without loading any Automerge document. New fields are `#[serde(default)]` so summaries stored
+/// by an older build still read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatientSummary {
     pub id: String,
@@ -11,16 +13,182 @@ pub struct PatientSummary {
     /// Lower-cased name used for search.
     pub sort_key: String,
     pub created_at: i64,
+    #[serde(default)]
+    pub date_of_birth: Option<String>,
+    /// Whole years on the day the summary was made (only with `summary_on`).
+    #[serde(default)]
+    pub age: Option<u32>,
+    /// Active programs ("ccm", "tcm", ...).
+    #[serde(default)]
+    pub programs: Vec<String>,
+    /// Short machine-readable flags the list shows as badges ("interpreter_needed", "lives_alone",
+    /// "dnr", "in_hospital", "overdue", ...).
+    #[serde(default)]
+    pub flags: Vec<String>,
+    /// The earliest open dated item: follow-up, care-plan action or goal.
+    #[serde(default)]
+    pub next_due: Option<DueItem>,
+    #[serde(default)]
+    pub open_follow_ups: u32,
+    #[serde(default)]
+    pub active_conditions: u32,
+    #[serde(default)]
+    pub active_medications: u32,
+    /// Care-management minutes logged in the calendar month of `summary_on`'s day.
+    #[serde(default)]
+    pub minutes_this_month: u64,
+    /// Filled from the rules module (risk stratification) once available.
+    #[serde(default)]
+    pub risk_tier: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueItem {
+    /// "follow_up", "action" or "goal".
+    pub kind: String,
+    pub id: String,
+    pub label: String,
+    /// "YYYY-MM-DD".
+    pub date: String,
+}
+
+/// Whole years from `dob` to `on`.
+pub fn age_on(dob: NaiveDate, on: NaiveDate) -> Option<u32> {
+    on.years_since(dob)
 }
 
 impl PatientSummary {
     pub fn of(record: &PatientRecord) -> Self {
+        Self::of_on(record, None)
+    }
+
+    pub fn of_on(record: &PatientRecord, today: Option<NaiveDate>) -> Self {
         let display_name = record.name.display();
+        let dob = record.profile.date_of_birth.as_ref();
+
+        let programs = record
+            .programs
+            .iter()
+            .filter(|p| p.is_active() && p.status == ProgramStatus::Active)
+            .map(|p| p.program.as_str().to_string())
+            .collect();
+
+        let next_due = next_due(record);
+        let mut flags = Vec::new();
+        if record.profile.interpreter_needed {
+            flags.push("interpreter_needed".to_string());
+        }
+        if record.support.lives_alone == Some(true) {
+            flags.push("lives_alone".to_string());
+        }
+        if matches!(
+            record.profile.code_status,
+            CodeStatus::Dnr | CodeStatus::DnrDni | CodeStatus::ComfortCare
+        ) {
+            flags.push(record.profile.code_status.as_str().to_string());
+        }
+        if record
+            .transitions
+            .iter()
+            .any(|t| t.is_active() && t.status == TransitionStatus::Admitted)
+        {
+            flags.push("in_hospital".to_string());
+        }
+        if let (Some(today), Some(due)) = (today, &next_due) {
+            if IsoDate(due.date.clone()).date().is_some_and(|d| d < today) {
+                flags.push("overdue".to_string());
+            }
+        }
+
+        let minutes_this_month = today.map_or(0, |t| {
+            record
+                .time_log
+                .iter()
+                .filter(|e| e.is_active())
+                .filter(|e| {
+                    e.date
+                        .date()
+                        .is_some_and(|d| d.year() == t.year() && d.month() == t.month())
+                })
+                .map(|e| e.minutes)
+                .sum()
+        });
+
         PatientSummary {
             id: record.id.clone(),
             sort_key: display_name.to_lowercase(),
             display_name,
             created_at: record.created_at,
+            date_of_birth: dob.map(|d| d.0.clone()),
+            age: match (dob.and_then(IsoDate::date), today) {
+                (Some(d), Some(t)) => age_on(d, t),
+                _ => None,
+            },
+            programs,
+            flags,
+            next_due,
+            open_follow_ups: count(
+                record
+                    .follow_ups
+                    .iter()
+                    .filter(|f| f.is_active() && f.status == FollowUpStatus::Scheduled),
+            ),
+            active_conditions: count(record.medical.conditions.iter().filter(|c| {
+                c.is_active()
+                    && matches!(
+                        c.status,
+                        ConditionStatus::Active | ConditionStatus::Controlled
+                    )
+            })),
+            active_medications: count(
+                record
+                    .medical
+                    .medications
+                    .iter()
+                    .filter(|m| m.is_active() && m.status == MedicationStatus::Active),
+            ),
+            minutes_this_month,
+            risk_tier: None,
         }
     }
+}
+
+fn count<I: Iterator>(it: I) -> u32 {
+    u32::try_from(it.count()).unwrap_or(u32::MAX)
+}
+
+fn next_due(record: &PatientRecord) -> Option<DueItem> {
+    let follow_ups = record
+        .follow_ups
+        .iter()
+        .filter(|f| f.is_active() && f.status == FollowUpStatus::Scheduled)
+        .map(|f| ("follow_up", &f.id, &f.reason, Some(&f.due)));
+    let actions = record
+        .care_plan
+        .actions
+        .iter()
+        .filter(|a| {
+            a.is_active() && matches!(a.status, ActionStatus::Planned | ActionStatus::InProgress)
+        })
+        .map(|a| ("action", &a.id, &a.description, a.due.as_ref()));
+    let goals = record
+        .care_plan
+        .goals
+        .iter()
+        .filter(|g| g.is_active() && matches!(g.status, GoalStatus::Active | GoalStatus::Proposed))
+        .map(|g| ("goal", &g.id, &g.description, g.due.as_ref()));
+    follow_ups
+        .chain(actions)
+        .chain(goals)
+        .filter_map(|(kind, id, label, due)| {
+            let date = due?.date()?;
+            Some((date, kind, id, label))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0))
+        .map(|(date, kind, id, label)| DueItem {
+            kind: kind.to_string(),
+            id: id.clone(),
+            label: label.clone(),
+            date: IsoDate::new(date).0,
+        })
 }

@@ -1,0 +1,504 @@
+//! How each typed operation writes the document. Every op touches only the properties it
+//! changes (never a whole section), so it cannot silently overwrite — or silently resolve — a
+//! concurrent edit of some other field.
+
+use automerge::{transaction::Transactable, ObjType, ReadDoc, ScalarValue, Value};
+use autosurgeon::{hydrate_prop, reconcile::reconcile_insert, reconcile_prop, Reconcile};
+
+use crate::access::{find_item, resolve, split_path};
+use crate::author::Author;
+use crate::conflicts::is_reviewed_field;
+use crate::document::PatientDoc;
+use crate::error::DocError;
+use crate::ops::{ItemList, NarrativeTarget, Op};
+use crate::record::*;
+
+const MAX_ID_LEN: usize = 100;
+
+fn invalid(msg: impl Into<String>) -> DocError {
+    DocError::Invalid(msg.into())
+}
+
+fn check_id(id: &str) -> Result<(), DocError> {
+    if id.trim().is_empty() || id.len() > MAX_ID_LEN || id.contains('/') {
+        return Err(invalid(format!("bad item id {id:?}")));
+    }
+    Ok(())
+}
+
+fn check_date(d: &IsoDate) -> Result<(), DocError> {
+    d.date()
+        .map(|_| ())
+        .ok_or_else(|| invalid(format!("not a date (YYYY-MM-DD): {:?}", d.0)))
+}
+
+fn check_opt_date(d: &Option<IsoDate>) -> Result<(), DocError> {
+    d.as_ref().map_or(Ok(()), check_date)
+}
+
+fn check_text(what: &str, s: &str) -> Result<(), DocError> {
+    if s.trim().is_empty() {
+        return Err(invalid(format!("{what} is required")));
+    }
+    Ok(())
+}
+
+/// `list/<id>` as a path.
+fn item_path<'a>(list: ItemList, id: &'a str) -> Vec<&'a str> {
+    let mut p: Vec<&str> = list.path().to_vec();
+    p.push(id);
+    p
+}
+
+impl PatientDoc {
+    /// Appends a new item to a list, stamped with its author. Ids must be fresh.
+    fn add<T: Reconcile + ListItem>(
+        &mut self,
+        list: ItemList,
+        mut item: T,
+        stamp: &Stamp,
+    ) -> Result<(), DocError> {
+        check_id(item.id())?;
+        item.stamp_new(stamp.clone());
+        self.insert_into(list.path(), item)
+    }
+
+    fn insert_into<T: Reconcile + ListItem>(
+        &mut self,
+        path: &[&str],
+        item: T,
+    ) -> Result<(), DocError> {
+        let list = resolve(&self.doc, path)?;
+        if find_item(&self.doc, &list, item.id())?.is_some() {
+            return Err(invalid(format!("duplicate id {:?}", item.id())));
+        }
+        let len = self.doc.length(&list);
+        reconcile_insert(&mut self.doc, list, len, &item)?;
+        Ok(())
+    }
+
+    /// Sets one property of the object at `path`.
+    fn set<V: Reconcile>(&mut self, path: &[&str], prop: &str, value: V) -> Result<(), DocError> {
+        let obj = resolve(&self.doc, path)?;
+        reconcile_prop(&mut self.doc, obj, prop, value)?;
+        Ok(())
+    }
+
+    fn set_item<V: Reconcile>(
+        &mut self,
+        list: ItemList,
+        id: &str,
+        prop: &str,
+        value: V,
+    ) -> Result<(), DocError> {
+        self.set(&item_path(list, id), prop, value)
+    }
+
+    fn splice(&mut self, path: &[&str], edit: &TextEdit) -> Result<(), DocError> {
+        let text = resolve(&self.doc, path)?;
+        if !matches!(self.doc.object_type(&text), Ok(ObjType::Text)) {
+            return Err(DocError::Shape(format!("{} is not text", path.join("/"))));
+        }
+        let len = self.doc.length(&text);
+        let end = edit.pos.checked_add(edit.delete);
+        if edit.pos > len || end.is_none_or(|e| e > len) {
+            return Err(invalid(format!(
+                "edit {}+{} outside text of length {len}",
+                edit.pos, edit.delete
+            )));
+        }
+        let delete = isize::try_from(edit.delete).map_err(|_| invalid("edit too large"))?;
+        self.doc
+            .splice_text(&text, edit.pos, delete, &edit.insert)?;
+        Ok(())
+    }
+
+    pub(crate) fn write(&mut self, op: Op, author: &Author, now_ms: i64) -> Result<(), DocError> {
+        let stamp = Stamp::new(author, now_ms);
+        match op {
+            Op::Rename { name } => {
+                if name.given.trim().is_empty() && name.family.trim().is_empty() {
+                    return Err(invalid("a patient needs a name"));
+                }
+                self.set(&["name"], "given", &name.given)?;
+                self.set(&["name"], "family", &name.family)
+            }
+            Op::SetProfileText { field, value } => self.set(&["profile"], field.key(), value),
+            Op::SetDateOfBirth { date } => {
+                check_opt_date(&date)?;
+                self.set(&["profile"], "date_of_birth", date)
+            }
+            Op::SetInterpreterNeeded { needed } => {
+                self.set(&["profile"], "interpreter_needed", needed)
+            }
+            Op::SetAddress { address } => self.set(&["profile"], "address", address),
+            Op::SetCodeStatus { status } => self.set(&["profile"], "code_status", status),
+            Op::AddPhone { phone } => {
+                check_text("phone number", &phone.number)?;
+                self.add(ItemList::Phones, phone, &stamp)
+            }
+            Op::AddIdentifier { identifier } => {
+                check_text("identifier system", &identifier.system)?;
+                check_text("identifier value", &identifier.value)?;
+                self.add(ItemList::Identifiers, identifier, &stamp)
+            }
+            Op::EnrollProgram { enrollment } => {
+                check_opt_date(&enrollment.start_date)?;
+                check_opt_date(&enrollment.end_date)?;
+                if let Some(c) = &enrollment.consent {
+                    check_date(&c.date)?;
+                }
+                self.add(ItemList::Programs, enrollment, &stamp)
+            }
+            Op::RecordConsent {
+                program_id,
+                consent,
+            } => {
+                check_date(&consent.date)?;
+                check_text("who obtained consent", &consent.obtained_by)?;
+                self.set_item(ItemList::Programs, &program_id, "consent", Some(consent))
+            }
+            Op::SetProgramStatus {
+                program_id,
+                status,
+                date,
+                reason,
+            } => {
+                check_opt_date(&date)?;
+                let ending = matches!(status, ProgramStatus::Ended | ProgramStatus::Declined);
+                self.set_item(ItemList::Programs, &program_id, "status", &status)?;
+                if ending {
+                    self.set_item(ItemList::Programs, &program_id, "end_date", date)?;
+                    self.set_item(ItemList::Programs, &program_id, "end_reason", reason)
+                } else if date.is_some() {
+                    self.set_item(ItemList::Programs, &program_id, "start_date", date)
+                } else {
+                    Ok(())
+                }
+            }
+            Op::AddCondition { condition } => {
+                check_text("condition", &condition.text)?;
+                check_opt_date(&condition.onset)?;
+                self.add(ItemList::Conditions, condition, &stamp)
+            }
+            Op::SetConditionStatus { id, status } => {
+                self.set_item(ItemList::Conditions, &id, "status", status)
+            }
+            Op::AddAllergy { allergy } => {
+                check_text("allergy substance", &allergy.substance)?;
+                self.add(ItemList::Allergies, allergy, &stamp)
+            }
+            Op::UpdateAllergy {
+                id,
+                reaction,
+                severity,
+                status,
+            } => {
+                // Check it exists first so an all-None update of a missing id is still an error.
+                resolve(&self.doc, &item_path(ItemList::Allergies, &id))?;
+                if let Some(r) = reaction {
+                    self.set_item(ItemList::Allergies, &id, "reaction", r)?;
+                }
+                if let Some(s) = severity {
+                    self.set_item(ItemList::Allergies, &id, "severity", s)?;
+                }
+                if let Some(s) = status {
+                    self.set_item(ItemList::Allergies, &id, "status", s)?;
+                }
+                Ok(())
+            }
+            Op::AddMedication { medication } => {
+                check_text("medication name", &medication.name)?;
+                check_opt_date(&medication.last_reconciled)?;
+                self.add(ItemList::Medications, medication, &stamp)
+            }
+            Op::ChangeMedication {
+                id,
+                dose,
+                route,
+                frequency,
+                prescriber,
+            } => {
+                resolve(&self.doc, &item_path(ItemList::Medications, &id))?;
+                for (prop, value) in [
+                    ("dose", dose),
+                    ("route", route),
+                    ("frequency", frequency),
+                    ("prescriber", prescriber),
+                ] {
+                    if let Some(v) = value {
+                        self.set_item(ItemList::Medications, &id, prop, v)?;
+                    }
+                }
+                Ok(())
+            }
+            Op::SetMedicationStatus { id, status } => {
+                self.set_item(ItemList::Medications, &id, "status", status)
+            }
+            Op::MarkMedicationReconciled { id, date } => {
+                check_date(&date)?;
+                self.set_item(ItemList::Medications, &id, "last_reconciled", Some(date))
+            }
+            Op::AddProvider { provider } => {
+                check_text("provider name", &provider.name)?;
+                self.add(ItemList::Providers, provider, &stamp)
+            }
+            Op::AddHospitalization { hospitalization } => {
+                check_opt_date(&hospitalization.admitted_on)?;
+                check_opt_date(&hospitalization.discharged_on)?;
+                self.add(ItemList::Hospitalizations, hospitalization, &stamp)
+            }
+            Op::SetFunctionalStatus { functional } => {
+                // Reconciling the struct writes only the fields that differ.
+                self.set(&[], "functional", functional)
+            }
+            Op::SetLivesAlone { lives_alone } => self.set(&["support"], "lives_alone", lives_alone),
+            Op::AddCaregiver { caregiver } => {
+                check_text("caregiver name", &caregiver.name)?;
+                self.add(ItemList::Caregivers, caregiver, &stamp)
+            }
+            Op::SetBehavioralHealth { behavioral } => self.set(&[], "behavioral", behavioral),
+            Op::AddSocialNeed { need } => {
+                check_opt_date(&need.identified_on)?;
+                self.add(ItemList::SocialNeeds, need, &stamp)
+            }
+            Op::SetSocialNeedStatus { id, status } => {
+                self.set_item(ItemList::SocialNeeds, &id, "status", status)
+            }
+            Op::RecordInstrument { response } => {
+                check_text("instrument", &response.instrument)?;
+                check_date(&response.date)?;
+                self.add(ItemList::InstrumentResponses, response, &stamp)
+            }
+            Op::EditNarrative { target, edit } => {
+                let path: Vec<&str> = match &target {
+                    NarrativeTarget::Section { section } => match section {
+                        NarrativeSection::Physical => vec!["assessments", "physical"],
+                        NarrativeSection::Emotional => vec!["assessments", "emotional"],
+                        NarrativeSection::Social => vec!["assessments", "social"],
+                        NarrativeSection::Preferences => vec!["care_plan", "preferences"],
+                        NarrativeSection::Priorities => vec!["care_plan", "priorities"],
+                        NarrativeSection::Other(s) => {
+                            return Err(invalid(format!("unknown narrative section {s:?}")))
+                        }
+                    },
+                    NarrativeTarget::EncounterNote { id } => {
+                        let mut p = item_path(ItemList::Encounters, id);
+                        p.push("note");
+                        p
+                    }
+                    NarrativeTarget::AdvocacyNote { id } => {
+                        let mut p = item_path(ItemList::Advocacy, id);
+                        p.push("text");
+                        p
+                    }
+                    NarrativeTarget::MedicalNecessity { id } => {
+                        let mut p = item_path(ItemList::Authorizations, id);
+                        p.push("medical_necessity");
+                        p
+                    }
+                };
+                self.splice(&path, &edit)
+            }
+            Op::AddNeed { need } => {
+                check_text("need", &need.description)?;
+                self.add(ItemList::Needs, need, &stamp)
+            }
+            Op::SetNeedStatus { id, status } => {
+                self.set_item(ItemList::Needs, &id, "status", status)
+            }
+            Op::AddGoal { goal } => {
+                check_text("goal", &goal.description)?;
+                check_opt_date(&goal.due)?;
+                if !goal.progress.is_empty() {
+                    return Err(invalid("record progress with RecordProgress"));
+                }
+                self.add(ItemList::Goals, goal, &stamp)
+            }
+            Op::SetGoalStatus { id, status } => {
+                self.set_item(ItemList::Goals, &id, "status", status)
+            }
+            Op::RecordProgress { goal_id, mut entry } => {
+                check_id(&entry.id)?;
+                check_date(&entry.date)?;
+                entry.stamp_new(stamp);
+                let mut path = item_path(ItemList::Goals, &goal_id);
+                path.push("progress");
+                self.insert_into(&path, entry)
+            }
+            Op::AddAction { action } => {
+                check_text("action", &action.description)?;
+                check_opt_date(&action.due)?;
+                self.add(ItemList::Actions, action, &stamp)
+            }
+            Op::SetActionStatus { id, status } => {
+                self.set_item(ItemList::Actions, &id, "status", status)
+            }
+            Op::AddBarrier { barrier } => {
+                check_text("barrier", &barrier.description)?;
+                self.add(ItemList::Barriers, barrier, &stamp)
+            }
+            Op::RevisePlan { revision } => {
+                check_text("revision reason", &revision.reason)?;
+                check_date(&revision.date)?;
+                self.add(ItemList::Revisions, revision, &stamp)
+            }
+            Op::RecordAgreement { agreement } => {
+                check_date(&agreement.date)?;
+                self.add(ItemList::Agreements, agreement, &stamp)
+            }
+            Op::AddReferral { referral } => {
+                check_text("referral target", &referral.to)?;
+                check_opt_date(&referral.sent_on)?;
+                check_opt_date(&referral.completed_on)?;
+                self.add(ItemList::Referrals, referral, &stamp)
+            }
+            Op::SetReferralStatus {
+                id,
+                status,
+                note,
+                date,
+            } => {
+                check_opt_date(&date)?;
+                self.set_item(ItemList::Referrals, &id, "status", &status)?;
+                self.set_item(ItemList::Referrals, &id, "status_note", note)?;
+                match (&status, date) {
+                    (ReferralStatus::Sent, Some(d)) => {
+                        self.set_item(ItemList::Referrals, &id, "sent_on", Some(d))
+                    }
+                    (ReferralStatus::Completed, Some(d)) => {
+                        self.set_item(ItemList::Referrals, &id, "completed_on", Some(d))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Op::AddAuthorization { authorization } => {
+                check_text("authorised service", &authorization.service)?;
+                check_opt_date(&authorization.requested_on)?;
+                check_opt_date(&authorization.decided_on)?;
+                self.add(ItemList::Authorizations, authorization, &stamp)
+            }
+            Op::SetAuthorizationStatus { id, status, date } => {
+                check_opt_date(&date)?;
+                let prop = match status {
+                    AuthorizationStatus::Requested | AuthorizationStatus::Appealed => None,
+                    _ => Some("decided_on"),
+                };
+                self.set_item(ItemList::Authorizations, &id, "status", status)?;
+                match (prop, date) {
+                    (Some(p), Some(d)) => self.set_item(ItemList::Authorizations, &id, p, Some(d)),
+                    _ => Ok(()),
+                }
+            }
+            Op::RecordEducation { education } => {
+                check_text("education topic", &education.topic)?;
+                check_date(&education.date)?;
+                self.add(ItemList::Education, education, &stamp)
+            }
+            Op::AddAdvocacyNote { note } => {
+                check_date(&note.date)?;
+                self.add(ItemList::Advocacy, note, &stamp)
+            }
+            Op::ScheduleFollowUp { follow_up } => {
+                check_date(&follow_up.due)?;
+                self.add(ItemList::FollowUps, follow_up, &stamp)
+            }
+            Op::RescheduleFollowUp { id, due } => {
+                check_date(&due)?;
+                let path = item_path(ItemList::FollowUps, &id);
+                let item = resolve(&self.doc, &path)?;
+                let count: u64 = hydrate_prop(&self.doc, &item, "reschedule_count").unwrap_or(0);
+                self.set(&path, "due", due)?;
+                self.set(&path, "reschedule_count", count.saturating_add(1))
+            }
+            Op::CompleteFollowUp {
+                id,
+                completed_on,
+                outcome,
+                symptom_review,
+            } => {
+                check_date(&completed_on)?;
+                let path = item_path(ItemList::FollowUps, &id);
+                self.set(&path, "status", FollowUpStatus::Completed)?;
+                self.set(&path, "completed_on", Some(completed_on))?;
+                self.set(&path, "outcome", outcome)?;
+                self.set(&path, "symptom_review", symptom_review)
+            }
+            Op::SetFollowUpStatus { id, status } => {
+                self.set_item(ItemList::FollowUps, &id, "status", status)
+            }
+            Op::StartEncounter { encounter } => {
+                check_date(&encounter.date)?;
+                self.add(ItemList::Encounters, encounter, &stamp)
+            }
+            Op::RecordTransition { transition } => {
+                check_text("facility", &transition.facility)?;
+                check_opt_date(&transition.admitted_on)?;
+                check_opt_date(&transition.discharged_on)?;
+                self.add(ItemList::Transitions, transition, &stamp)
+            }
+            Op::UpdateTransition {
+                id,
+                discharged_on,
+                disposition,
+                status,
+            } => {
+                check_opt_date(&discharged_on)?;
+                resolve(&self.doc, &item_path(ItemList::Transitions, &id))?;
+                if let Some(d) = discharged_on {
+                    self.set_item(ItemList::Transitions, &id, "discharged_on", Some(d))?;
+                }
+                if let Some(d) = disposition {
+                    self.set_item(ItemList::Transitions, &id, "disposition", d)?;
+                }
+                if let Some(s) = status {
+                    self.set_item(ItemList::Transitions, &id, "status", s)?;
+                }
+                Ok(())
+            }
+            Op::LogMinutes { entry } => {
+                check_date(&entry.date)?;
+                if entry.minutes == 0 || entry.minutes > 24 * 60 {
+                    return Err(invalid("minutes must be between 1 and 1440"));
+                }
+                self.add(ItemList::TimeEntries, entry, &stamp)
+            }
+            Op::Retire {
+                list,
+                id,
+                reason,
+                note,
+            } => {
+                let path = item_path(list, &id);
+                let item = resolve(&self.doc, &path)?;
+                if let Some((Value::Object(_), _)) = self.doc.get(&item, "retired")? {
+                    return Err(invalid(format!("{id} is already retired")));
+                }
+                let retirement = Retirement {
+                    reason,
+                    note,
+                    stamp,
+                };
+                self.set(&path, "retired", Some(retirement))
+            }
+            Op::ResolveConflict { path, value } => {
+                let segs = split_path(&path);
+                let Some((prop, parent)) = segs.split_last() else {
+                    return Err(invalid("empty path"));
+                };
+                if !is_reviewed_field(&segs) {
+                    return Err(invalid(format!("{path} is not a reviewed field")));
+                }
+                let obj = resolve(&self.doc, parent)?;
+                match self.doc.get(&obj, *prop)? {
+                    Some((Value::Scalar(s), _)) if matches!(s.as_ref(), ScalarValue::Str(_)) => {}
+                    _ => return Err(DocError::NotFound(path.clone())),
+                }
+                // One put supersedes every concurrent value: the conflict is gone everywhere
+                // once this change syncs.
+                self.doc.put(&obj, *prop, value)?;
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Concurrent writes to clinically important scalars (medication dose, allergy, code status,
+//! condition status) are kept by Automerge as conflicts; this module surfaces them for review
+//! instead of letting the deterministic winner pass silently.
+
+use automerge::{ObjId, ReadDoc, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{item_id, resolve, scalar_text};
+use crate::document::PatientDoc;
+use crate::error::DocError;
+use crate::history::{ChangeAuthor, ChangeIndex};
+use crate::ops::ItemList;
+
+/// Fields whose concurrent values a clinician must review, per list; `None` = a profile field.
+const REVIEWED: &[(Option<ItemList>, &[&str])] = &[
+    (None, &["code_status"]),
+    (
+        Some(ItemList::Medications),
+        &["name", "dose", "route", "frequency", "status"],
+    ),
+    (
+        Some(ItemList::Allergies),
+        &["substance", "reaction", "severity", "status"],
+    ),
+    (Some(ItemList::Conditions), &["code", "text", "status"]),
+];
+
+/// One field with more than one current value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// '/'-separated path, usable with `history` and `Op::ResolveConflict`.
+    pub path: String,
+    /// e.g. "Metformin: dose".
+    pub label: String,
+    /// Every concurrent value; the first is the one the record currently shows.
+    pub values: Vec<ConflictValue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictValue {
+    pub value: String,
+    pub by: Option<ChangeAuthor>,
+}
+
+/// Whether `path` names a reviewed field (only those can be resolved by `Op::ResolveConflict`).
+pub fn is_reviewed_field(path: &[&str]) -> bool {
+    REVIEWED.iter().any(|(list, fields)| match list {
+        None => path.len() == 2 && path[0] == "profile" && fields.contains(&path[1]),
+        Some(list) => {
+            let base = list.path();
+            path.len() == base.len() + 2
+                && path[..base.len()] == *base
+                && fields.contains(&path[base.len() + 1])
+        }
+    })
+}
+
+impl PatientDoc {
+    /// Every reviewed field that currently holds concurrent values.
+    pub fn conflicts(&mut self) -> Result<Vec<Conflict>, DocError> {
+        // (path, label, object, prop) of every reviewed field present in the document.
+        let mut fields: Vec<(String, String, ObjId, &'static str)> = Vec::new();
+        for (list, props) in REVIEWED {
+            match list {
+                None => {
+                    let profile = resolve(&self.doc, &["profile"])?;
+                    for p in *props {
+                        fields.push((
+                            format!("profile/{p}"),
+                            format!("Code status"),
+                            profile.clone(),
+                            p,
+                        ));
+                    }
+                }
+                Some(list) => {
+                    let Ok(list_obj) = resolve(&self.doc, list.path()) else {
+                        continue;
+                    };
+                    for i in 0..self.doc.length(&list_obj) {
+                        let Some((Value::Object(_), item)) = self.doc.get(&list_obj, i)? else {
+                            continue;
+                        };
+                        let Some(id) = item_id(&self.doc, &item)? else {
+                            continue;
+                        };
+                        let name = self.item_label(&item)?;
+                        for p in *props {
+                            fields.push((
+                                format!("{}/{id}/{p}", list.path().join("/")),
+                                format!("{name}: {p}"),
+                                item.clone(),
+                                p,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let mut index: Option<ChangeIndex> = None;
+        let mut out = Vec::new();
+        for (path, label, obj, prop) in fields {
+            // Automerge lists the winner last; reviewers see the shown value first.
+            let values: Vec<(String, ObjId)> = self
+                .doc
+                .get_all(&obj, prop)?
+                .into_iter()
+                .rev()
+                .map(|(v, id)| {
+                    let text = match v {
+                        Value::Scalar(s) => scalar_text(&s),
+                        Value::Object(_) => "(object)".into(),
+                    };
+                    (text, id)
+                })
+                .collect();
+            if values.len() < 2 {
+                continue;
+            }
+            let index = match &mut index {
+                Some(i) => i,
+                None => index.insert(ChangeIndex::build(self)),
+            };
+            let values = values
+                .into_iter()
+                .map(|(value, id)| ConflictValue {
+                    by: index.author_of(&id).cloned(),
+                    value,
+                })
+                .collect();
+            out.push(Conflict {
+                path,
+                label,
+                values,
+            });
+        }
+        Ok(out)
+    }
+
+    fn item_label(&self, item: &ObjId) -> Result<String, DocError> {
+        for key in ["name", "substance", "text"] {
+            if let Some((Value::Scalar(s), _)) = self.doc.get(item, key)? {
+                return Ok(scalar_text(&s));
+            }
+        }
+        Ok(String::new())
+    }
+}

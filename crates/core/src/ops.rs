@@ -1,0 +1,423 @@
+//! Typed operations: the only way the app changes a patient document. Each op is plain data
+//! (serde-serialisable, so it can be logged, replayed or generated in tests); item ids are chosen
+//! by the caller (`ids::new_item_id()`), so an op means the same thing on every replica.
+
+use serde::{Deserialize, Serialize};
+
+use crate::record::*;
+
+/// Free-text profile fields set one at a time, so concurrent edits of different fields both land.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileField {
+    Sex,
+    GenderIdentity,
+    Pronouns,
+    PreferredLanguage,
+    Email,
+}
+
+impl ProfileField {
+    pub fn key(self) -> &'static str {
+        match self {
+            ProfileField::Sex => "sex",
+            ProfileField::GenderIdentity => "gender_identity",
+            ProfileField::Pronouns => "pronouns",
+            ProfileField::PreferredLanguage => "preferred_language",
+            ProfileField::Email => "email",
+        }
+    }
+}
+
+/// The lists whose items can be retired (never deleted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemList {
+    Phones,
+    Identifiers,
+    Programs,
+    Conditions,
+    Allergies,
+    Medications,
+    Providers,
+    Hospitalizations,
+    Caregivers,
+    SocialNeeds,
+    InstrumentResponses,
+    Needs,
+    Goals,
+    Actions,
+    Barriers,
+    Revisions,
+    Agreements,
+    Referrals,
+    Authorizations,
+    Education,
+    Advocacy,
+    FollowUps,
+    Encounters,
+    Transitions,
+    TimeEntries,
+}
+
+impl ItemList {
+    pub const ALL: &'static [ItemList] = &[
+        ItemList::Phones,
+        ItemList::Identifiers,
+        ItemList::Programs,
+        ItemList::Conditions,
+        ItemList::Allergies,
+        ItemList::Medications,
+        ItemList::Providers,
+        ItemList::Hospitalizations,
+        ItemList::Caregivers,
+        ItemList::SocialNeeds,
+        ItemList::InstrumentResponses,
+        ItemList::Needs,
+        ItemList::Goals,
+        ItemList::Actions,
+        ItemList::Barriers,
+        ItemList::Revisions,
+        ItemList::Agreements,
+        ItemList::Referrals,
+        ItemList::Authorizations,
+        ItemList::Education,
+        ItemList::Advocacy,
+        ItemList::FollowUps,
+        ItemList::Encounters,
+        ItemList::Transitions,
+        ItemList::TimeEntries,
+    ];
+
+    /// Where the list lives in the document.
+    pub fn path(self) -> &'static [&'static str] {
+        match self {
+            ItemList::Phones => &["profile", "phones"],
+            ItemList::Identifiers => &["profile", "identifiers"],
+            ItemList::Programs => &["programs"],
+            ItemList::Conditions => &["medical", "conditions"],
+            ItemList::Allergies => &["medical", "allergies"],
+            ItemList::Medications => &["medical", "medications"],
+            ItemList::Providers => &["medical", "providers"],
+            ItemList::Hospitalizations => &["medical", "hospitalizations"],
+            ItemList::Caregivers => &["support", "caregivers"],
+            ItemList::SocialNeeds => &["social_needs"],
+            ItemList::InstrumentResponses => &["assessments", "responses"],
+            ItemList::Needs => &["care_plan", "needs"],
+            ItemList::Goals => &["care_plan", "goals"],
+            ItemList::Actions => &["care_plan", "actions"],
+            ItemList::Barriers => &["care_plan", "barriers"],
+            ItemList::Revisions => &["care_plan", "revisions"],
+            ItemList::Agreements => &["care_plan", "agreements"],
+            ItemList::Referrals => &["coordination", "referrals"],
+            ItemList::Authorizations => &["coordination", "authorizations"],
+            ItemList::Education => &["coordination", "education"],
+            ItemList::Advocacy => &["coordination", "advocacy"],
+            ItemList::FollowUps => &["follow_ups"],
+            ItemList::Encounters => &["encounters"],
+            ItemList::Transitions => &["transitions"],
+            ItemList::TimeEntries => &["time_log"],
+        }
+    }
+}
+
+/// Which narrative text an edit applies to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NarrativeTarget {
+    /// Assessment sections (physical, emotional, social) and the care plan's preferences/priorities.
+    Section {
+        section: NarrativeSection,
+    },
+    EncounterNote {
+        id: String,
+    },
+    AdvocacyNote {
+        id: String,
+    },
+    MedicalNecessity {
+        id: String,
+    },
+}
+
+/// A typed change to a patient's record. Applied with [`crate::PatientDoc::apply`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    // Identity and demographics.
+    Rename {
+        name: PersonName,
+    },
+    SetProfileText {
+        field: ProfileField,
+        value: String,
+    },
+    SetDateOfBirth {
+        date: Option<IsoDate>,
+    },
+    SetInterpreterNeeded {
+        needed: bool,
+    },
+    SetAddress {
+        address: Address,
+    },
+    SetCodeStatus {
+        status: CodeStatus,
+    },
+    AddPhone {
+        phone: Phone,
+    },
+    AddIdentifier {
+        identifier: Identifier,
+    },
+    EnrollProgram {
+        enrollment: ProgramEnrollment,
+    },
+    RecordConsent {
+        program_id: String,
+        consent: Consent,
+    },
+    SetProgramStatus {
+        program_id: String,
+        status: ProgramStatus,
+        date: Option<IsoDate>,
+        reason: String,
+    },
+    // Medical.
+    AddCondition {
+        condition: Condition,
+    },
+    SetConditionStatus {
+        id: String,
+        status: ConditionStatus,
+    },
+    AddAllergy {
+        allergy: Allergy,
+    },
+    UpdateAllergy {
+        id: String,
+        reaction: Option<String>,
+        severity: Option<AllergySeverity>,
+        status: Option<AllergyStatus>,
+    },
+    AddMedication {
+        medication: Medication,
+    },
+    /// Changes only the fields given, so a concurrent edit of another field is kept.
+    ChangeMedication {
+        id: String,
+        dose: Option<String>,
+        route: Option<String>,
+        frequency: Option<String>,
+        prescriber: Option<String>,
+    },
+    SetMedicationStatus {
+        id: String,
+        status: MedicationStatus,
+    },
+    MarkMedicationReconciled {
+        id: String,
+        date: IsoDate,
+    },
+    AddProvider {
+        provider: Provider,
+    },
+    AddHospitalization {
+        hospitalization: Hospitalization,
+    },
+    // Function, support, behavioural health, social needs.
+    SetFunctionalStatus {
+        functional: FunctionalStatus,
+    },
+    SetLivesAlone {
+        lives_alone: Option<bool>,
+    },
+    AddCaregiver {
+        caregiver: Caregiver,
+    },
+    SetBehavioralHealth {
+        behavioral: BehavioralHealth,
+    },
+    AddSocialNeed {
+        need: SocialNeed,
+    },
+    SetSocialNeedStatus {
+        id: String,
+        status: NeedStatus,
+    },
+    // Assessments and narratives.
+    RecordInstrument {
+        response: InstrumentResponse,
+    },
+    EditNarrative {
+        target: NarrativeTarget,
+        edit: TextEdit,
+    },
+    // Care plan.
+    AddNeed {
+        need: Need,
+    },
+    SetNeedStatus {
+        id: String,
+        status: NeedStatus,
+    },
+    AddGoal {
+        goal: Goal,
+    },
+    SetGoalStatus {
+        id: String,
+        status: GoalStatus,
+    },
+    RecordProgress {
+        goal_id: String,
+        entry: ProgressEntry,
+    },
+    AddAction {
+        action: CareAction,
+    },
+    SetActionStatus {
+        id: String,
+        status: ActionStatus,
+    },
+    AddBarrier {
+        barrier: Barrier,
+    },
+    RevisePlan {
+        revision: PlanRevision,
+    },
+    RecordAgreement {
+        agreement: Agreement,
+    },
+    // Coordination.
+    AddReferral {
+        referral: Referral,
+    },
+    SetReferralStatus {
+        id: String,
+        status: ReferralStatus,
+        note: String,
+        date: Option<IsoDate>,
+    },
+    AddAuthorization {
+        authorization: Authorization,
+    },
+    SetAuthorizationStatus {
+        id: String,
+        status: AuthorizationStatus,
+        date: Option<IsoDate>,
+    },
+    RecordEducation {
+        education: Education,
+    },
+    AddAdvocacyNote {
+        note: AdvocacyNote,
+    },
+    // Follow-ups, encounters, transitions, time.
+    ScheduleFollowUp {
+        follow_up: FollowUp,
+    },
+    RescheduleFollowUp {
+        id: String,
+        due: IsoDate,
+    },
+    CompleteFollowUp {
+        id: String,
+        completed_on: IsoDate,
+        outcome: String,
+        symptom_review: String,
+    },
+    SetFollowUpStatus {
+        id: String,
+        status: FollowUpStatus,
+    },
+    StartEncounter {
+        encounter: Encounter,
+    },
+    RecordTransition {
+        transition: Transition,
+    },
+    UpdateTransition {
+        id: String,
+        discharged_on: Option<IsoDate>,
+        disposition: Option<String>,
+        status: Option<TransitionStatus>,
+    },
+    LogMinutes {
+        entry: TimeEntry,
+    },
+    // Lifecycle and review.
+    Retire {
+        list: ItemList,
+        id: String,
+        reason: RetireReason,
+        note: String,
+    },
+    /// Writes one value over a reported conflict (see [`crate::conflicts`]).
+    ResolveConflict {
+        path: String,
+        value: String,
+    },
+}
+
+impl Op {
+    /// The name recorded in each change's metadata (and shown in history).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Rename { .. } => "rename",
+            Op::SetProfileText { .. } => "set_profile_text",
+            Op::SetDateOfBirth { .. } => "set_date_of_birth",
+            Op::SetInterpreterNeeded { .. } => "set_interpreter_needed",
+            Op::SetAddress { .. } => "set_address",
+            Op::SetCodeStatus { .. } => "set_code_status",
+            Op::AddPhone { .. } => "add_phone",
+            Op::AddIdentifier { .. } => "add_identifier",
+            Op::EnrollProgram { .. } => "enroll_program",
+            Op::RecordConsent { .. } => "record_consent",
+            Op::SetProgramStatus { .. } => "set_program_status",
+            Op::AddCondition { .. } => "add_condition",
+            Op::SetConditionStatus { .. } => "set_condition_status",
+            Op::AddAllergy { .. } => "add_allergy",
+            Op::UpdateAllergy { .. } => "update_allergy",
+            Op::AddMedication { .. } => "add_medication",
+            Op::ChangeMedication { .. } => "change_medication",
+            Op::SetMedicationStatus { .. } => "set_medication_status",
+            Op::MarkMedicationReconciled { .. } => "mark_medication_reconciled",
+            Op::AddProvider { .. } => "add_provider",
+            Op::AddHospitalization { .. } => "add_hospitalization",
+            Op::SetFunctionalStatus { .. } => "set_functional_status",
+            Op::SetLivesAlone { .. } => "set_lives_alone",
+            Op::AddCaregiver { .. } => "add_caregiver",
+            Op::SetBehavioralHealth { .. } => "set_behavioral_health",
+            Op::AddSocialNeed { .. } => "add_social_need",
+            Op::SetSocialNeedStatus { .. } => "set_social_need_status",
+            Op::RecordInstrument { .. } => "record_instrument",
+            Op::EditNarrative { .. } => "edit_narrative",
+            Op::AddNeed { .. } => "add_need",
+            Op::SetNeedStatus { .. } => "set_need_status",
+            Op::AddGoal { .. } => "add_goal",
+            Op::SetGoalStatus { .. } => "set_goal_status",
+            Op::RecordProgress { .. } => "record_progress",
+            Op::AddAction { .. } => "add_action",
+            Op::SetActionStatus { .. } => "set_action_status",
+            Op::AddBarrier { .. } => "add_barrier",
+            Op::RevisePlan { .. } => "revise_plan",
+            Op::RecordAgreement { .. } => "record_agreement",
+            Op::AddReferral { .. } => "add_referral",
+            Op::SetReferralStatus { .. } => "set_referral_status",
+            Op::AddAuthorization { .. } => "add_authorization",
+            Op::SetAuthorizationStatus { .. } => "set_authorization_status",
+            Op::RecordEducation { .. } => "record_education",
+            Op::AddAdvocacyNote { .. } => "add_advocacy_note",
+            Op::ScheduleFollowUp { .. } => "schedule_follow_up",
+            Op::RescheduleFollowUp { .. } => "reschedule_follow_up",
+            Op::CompleteFollowUp { .. } => "complete_follow_up",
+            Op::SetFollowUpStatus { .. } => "set_follow_up_status",
+            Op::StartEncounter { .. } => "start_encounter",
+            Op::RecordTransition { .. } => "record_transition",
+            Op::UpdateTransition { .. } => "update_transition",
+            Op::LogMinutes { .. } => "log_minutes",
+            Op::Retire { .. } => "retire",
+            Op::ResolveConflict { .. } => "resolve_conflict",
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Problem list, allergies, medications, providers, hospitalisations and assessments.
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use super::common::{IsoDate, Retirement, Stamp};
+use super::kinds::*;
+use super::narrative::Narrative;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Medical {
+    pub conditions: Vec<Condition>,
+    pub allergies: Vec<Allergy>,
+    pub medications: Vec<Medication>,
+    pub providers: Vec<Provider>,
+    pub hospitalizations: Vec<Hospitalization>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Condition {
+    #[key]
+    pub id: String,
+    /// e.g. ICD-10-CM "E11.9"; may be empty when only text is known.
+    pub code: String,
+    pub code_system: String,
+    pub text: String,
+    pub chronic: bool,
+    pub onset: Option<IsoDate>,
+    pub status: ConditionStatus,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Allergy {
+    #[key]
+    pub id: String,
+    pub substance: String,
+    pub reaction: String,
+    pub severity: AllergySeverity,
+    pub status: AllergyStatus,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Medication {
+    #[key]
+    pub id: String,
+    pub name: String,
+    pub dose: String,
+    pub route: String,
+    pub frequency: String,
+    pub prescriber: String,
+    pub indication: String,
+    pub status: MedicationStatus,
+    pub last_reconciled: Option<IsoDate>,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Provider {
+    #[key]
+    pub id: String,
+    pub name: String,
+    /// "pcp", "cardiology", "pharmacy"...
+    pub role: String,
+    pub organization: String,
+    pub phone: String,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Hospitalization {
+    #[key]
+    pub id: String,
+    pub facility: String,
+    pub admitted_on: Option<IsoDate>,
+    pub discharged_on: Option<IsoDate>,
+    pub reason: String,
+    /// ED visit rather than inpatient stay (LACE counts them separately).
+    pub emergency_only: bool,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Assessments {
+    pub responses: Vec<InstrumentResponse>,
+    pub physical: Narrative,
+    pub emotional: Narrative,
+    pub social: Narrative,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Answer {
+    #[key]
+    pub item: String,
+    pub value: i64,
+}
+
+/// One administration of a standard instrument (PHQ-9, GAD-7, Katz, ...). The total is stored as
+/// computed at the time so later rule changes never rewrite a signed score.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct InstrumentResponse {
+    #[key]
+    pub id: String,
+    /// Instrument id as used by the rules module, e.g. "phq9".
+    pub instrument: String,
+    pub answers: Vec<Answer>,
+    pub total: Option<i64>,
+    pub date: IsoDate,
+    pub administered_by: String,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}

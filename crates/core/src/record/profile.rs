@@ -1,0 +1,136 @@
+//! Identity, demographics, programs, functional status, support system, behavioural health and
+//! social needs.
+
+use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
+
+use super::common::{IsoDate, Retirement, Stamp};
+use super::kinds::*;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Profile {
+    pub date_of_birth: Option<IsoDate>,
+    /// Sex assigned at birth as recorded by the payer/EHR.
+    pub sex: String,
+    pub gender_identity: String,
+    pub pronouns: String,
+    pub preferred_language: String,
+    pub interpreter_needed: bool,
+    pub email: String,
+    pub address: Address,
+    pub phones: Vec<Phone>,
+    pub identifiers: Vec<Identifier>,
+    /// Clinically important: concurrent edits are surfaced as a conflict.
+    pub code_status: CodeStatus,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Address {
+    pub line1: String,
+    pub line2: String,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Phone {
+    #[key]
+    pub id: String,
+    /// "mobile", "home", "work", "caregiver"...
+    pub label: String,
+    pub number: String,
+    pub primary: bool,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+/// MRN, Medicare MBI, Medicaid id, plan member id...
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Identifier {
+    #[key]
+    pub id: String,
+    /// "mrn", "medicare_mbi", "medicaid", "plan_member_id"...
+    pub system: String,
+    pub value: String,
+    /// Issuing organisation or payer.
+    pub issuer: String,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Consent {
+    pub date: IsoDate,
+    pub method: ConsentMethod,
+    /// Who obtained it (staff name).
+    pub obtained_by: String,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct ProgramEnrollment {
+    #[key]
+    pub id: String,
+    pub program: ProgramKind,
+    pub status: ProgramStatus,
+    pub start_date: Option<IsoDate>,
+    pub end_date: Option<IsoDate>,
+    pub end_reason: String,
+    pub consent: Option<Consent>,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct FunctionalStatus {
+    pub mobility: String,
+    pub assistive_device: String,
+    /// ADLs needing help (bathing, dressing...), free text so any instrument's wording fits.
+    pub adl_help: String,
+    pub iadl_help: String,
+    pub falls_past_year: Option<u64>,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct SupportSystem {
+    pub lives_alone: Option<bool>,
+    pub caregivers: Vec<Caregiver>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Caregiver {
+    #[key]
+    pub id: String,
+    pub name: String,
+    pub relationship: String,
+    pub phone: String,
+    pub primary: bool,
+    /// Whether the patient allows sharing health information with this person.
+    pub may_share_info: bool,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct BehavioralHealth {
+    pub mental_health_history: String,
+    pub substance_use: String,
+    pub behavioral_health_provider: String,
+    pub crisis_plan: String,
+}
+
+/// A social determinant of health need, by Gravity Project domain.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct SocialNeed {
+    #[key]
+    pub id: String,
+    pub domain: SdohDomain,
+    pub status: NeedStatus,
+    pub detail: String,
+    pub identified_on: Option<IsoDate>,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
