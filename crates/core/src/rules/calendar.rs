@@ -5,7 +5,8 @@
 //! observance rule: a holiday falling on Saturday is observed the Friday before, on Sunday the Monday
 //! after. The observed date is the non-business day (the Saturday itself is a weekend anyway).
 //! Martin Luther King Jr. Day counts from 1986 and Juneteenth from 2021, when they became federal
-//! holidays; the other nine are applied for every year.
+//! holidays; the other nine follow today's rules for every year (dates before 1978, when Veterans
+//! Day returned to 11 November, can differ from what was observed then).
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 

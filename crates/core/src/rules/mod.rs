@@ -19,6 +19,9 @@ pub mod programs;
 pub mod risk;
 pub mod tcm;
 
+#[cfg(test)]
+mod props;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
