@@ -9,22 +9,24 @@ use crate::author::Author;
 
 /// A calendar day stored as "YYYY-MM-DD". Kept as the raw string so an odd value from another
 /// writer still opens; [`IsoDate::date`] gives the typed view.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Reconcile,
-    Hydrate,
-    Serialize,
-    Deserialize,
-)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct IsoDate(pub String);
+
+// By hand rather than derived: `Option<IsoDate>` hydrates through `hydrate_string`, which the
+// derived newtype impl does not provide.
+impl Reconcile for IsoDate {
+    type Key<'a> = autosurgeon::reconcile::NoKey;
+    fn reconcile<R: autosurgeon::Reconciler>(&self, mut r: R) -> Result<(), R::Error> {
+        r.str(&self.0)
+    }
+}
+
+impl Hydrate for IsoDate {
+    fn hydrate_string(s: &str) -> Result<Self, autosurgeon::HydrateError> {
+        Ok(IsoDate(s.to_string()))
+    }
+}
 
 impl IsoDate {
     pub fn new(date: NaiveDate) -> Self {

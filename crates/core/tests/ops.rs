@@ -1,0 +1,454 @@
+//! Every typed operation changes what it says, and only that; bad input is rejected without
+//! changing the document.
+
+mod common;
+
+use common::*;
+use tend_core::ops::{ItemList, NarrativeTarget, Op, ProfileField};
+use tend_core::record::*;
+use tend_core::{DocError, PatientDoc};
+
+#[test]
+fn a_year_of_activity_applies_every_kind_of_op() {
+    let mut doc = new_patient();
+    let n = year_of_activity(&mut doc);
+    assert!(n >= 190, "{n} changes");
+    let r = doc.record().unwrap();
+    assert_eq!(r.profile.date_of_birth, Some(d("1948-03-14")));
+    assert!(r.profile.interpreter_needed);
+    assert_eq!(r.profile.preferred_language, "Spanish");
+    assert_eq!(r.profile.code_status, CodeStatus::FullCode);
+    assert_eq!(r.profile.address.city, "Springfield");
+    assert_eq!(r.profile.identifiers.len(), 2);
+    assert_eq!(
+        r.programs[0].consent.as_ref().unwrap().method,
+        ConsentMethod::Verbal
+    );
+    assert_eq!(r.medical.conditions.len(), 6);
+    assert_eq!(r.medical.allergies.len(), 3);
+    assert_eq!(r.medical.medications.len(), 8);
+    let metformin = &r.medical.medications[0];
+    assert_eq!(metformin.dose, "2750 mg");
+    assert_eq!(metformin.frequency, "twice daily");
+    assert!(metformin.last_reconciled.is_some());
+    assert_eq!(
+        r.medical.medications[7].retired.as_ref().unwrap().note,
+        "stopped by PCP"
+    );
+    assert_eq!(r.follow_ups.len(), 12);
+    assert!(r
+        .follow_ups
+        .iter()
+        .all(|f| f.status == FollowUpStatus::Completed && f.reschedule_count == 1));
+    assert_eq!(
+        r.encounters[3].note.as_str(),
+        "Patient in good spirits. Reviewed meds and symptoms."
+    );
+    assert_eq!(r.time_log.iter().map(|t| t.minutes).sum::<u64>(), 12 * 45);
+    assert_eq!(r.care_plan.goals[0].progress.len(), 4);
+    assert_eq!(r.care_plan.actions[2].status, ActionStatus::Done);
+    assert_eq!(
+        r.coordination.referrals[0].status,
+        ReferralStatus::Completed
+    );
+    assert_eq!(
+        r.coordination.referrals[0].completed_on,
+        Some(d("2026-01-21"))
+    );
+    assert_eq!(r.transitions[0].status, TransitionStatus::Discharged);
+    assert_eq!(r.assessments.responses.len(), 4);
+    assert!(r
+        .care_plan
+        .preferences
+        .as_str()
+        .starts_with("Wants to stay"));
+    // Items are stamped with who added them, not with what the caller sent.
+    assert_eq!(r.medical.conditions[0].recorded.user_id, "u2");
+    // Survives save/load unchanged.
+    let mut loaded = PatientDoc::load(&doc.save()).unwrap();
+    assert_eq!(loaded.record().unwrap(), r);
+    assert_eq!(loaded.heads(), doc.heads());
+}
+
+#[test]
+fn remaining_ops_each_change_their_field() {
+    let mut doc = new_patient();
+    let ops = vec![
+        Op::Rename {
+            name: name("Rosa María", "Diaz"),
+        },
+        Op::SetProfileText {
+            field: ProfileField::Pronouns,
+            value: "she/her".into(),
+        },
+        Op::SetProfileText {
+            field: ProfileField::GenderIdentity,
+            value: "woman".into(),
+        },
+        Op::SetProfileText {
+            field: ProfileField::Email,
+            value: "rosa@example.org".into(),
+        },
+        Op::EnrollProgram {
+            enrollment: ProgramEnrollment {
+                id: "p1".into(),
+                program: ProgramKind::Pcm,
+                ..Default::default()
+            },
+        },
+        Op::RecordConsent {
+            program_id: "p1".into(),
+            consent: Consent {
+                date: d("2026-02-01"),
+                method: ConsentMethod::Written,
+                obtained_by: "Nurse 1".into(),
+                note: "signed".into(),
+            },
+        },
+        Op::SetProgramStatus {
+            program_id: "p1".into(),
+            status: ProgramStatus::Ended,
+            date: Some(d("2026-06-01")),
+            reason: "moved".into(),
+        },
+        Op::AddCondition {
+            condition: Condition {
+                id: "c1".into(),
+                text: "COPD".into(),
+                ..Default::default()
+            },
+        },
+        Op::SetConditionStatus {
+            id: "c1".into(),
+            status: ConditionStatus::Controlled,
+        },
+        Op::AddAllergy {
+            allergy: Allergy {
+                id: "al1".into(),
+                substance: "latex".into(),
+                ..Default::default()
+            },
+        },
+        Op::UpdateAllergy {
+            id: "al1".into(),
+            reaction: Some("hives".into()),
+            severity: Some(AllergySeverity::Severe),
+            status: None,
+        },
+        Op::AddMedication {
+            medication: med("m1", "albuterol", "2 puffs"),
+        },
+        Op::SetMedicationStatus {
+            id: "m1".into(),
+            status: MedicationStatus::OnHold,
+        },
+        Op::SetBehavioralHealth {
+            behavioral: BehavioralHealth {
+                substance_use: "none".into(),
+                ..Default::default()
+            },
+        },
+        Op::SetSocialNeedStatus {
+            id: "sn1".into(),
+            status: NeedStatus::Met,
+        },
+        Op::AddNeed {
+            need: Need {
+                id: "n1".into(),
+                description: "Breathing".into(),
+                ..Default::default()
+            },
+        },
+        Op::SetNeedStatus {
+            id: "n1".into(),
+            status: NeedStatus::InProgress,
+        },
+        Op::AddGoal {
+            goal: Goal {
+                id: "g1".into(),
+                need_id: "n1".into(),
+                description: "No ED visits".into(),
+                ..Default::default()
+            },
+        },
+        Op::SetGoalStatus {
+            id: "g1".into(),
+            status: GoalStatus::Achieved,
+        },
+        Op::AddBarrier {
+            barrier: Barrier {
+                id: "b1".into(),
+                description: "cost of inhalers".into(),
+                goal_id: "g1".into(),
+                ..Default::default()
+            },
+        },
+        Op::AddAuthorization {
+            authorization: Authorization {
+                id: "au1".into(),
+                service: "home oxygen".into(),
+                payer: "Medicare".into(),
+                medical_necessity: Narrative::new("SpO2 86%"),
+                ..Default::default()
+            },
+        },
+        Op::SetAuthorizationStatus {
+            id: "au1".into(),
+            status: AuthorizationStatus::Denied,
+            date: Some(d("2026-03-01")),
+        },
+        Op::EditNarrative {
+            target: NarrativeTarget::MedicalNecessity { id: "au1".into() },
+            edit: edit(8, 0, " at rest"),
+        },
+        Op::SetAuthorizationStatus {
+            id: "au1".into(),
+            status: AuthorizationStatus::Appealed,
+            date: None,
+        },
+        Op::AddAdvocacyNote {
+            note: AdvocacyNote {
+                id: "adv1".into(),
+                date: d("2026-03-02"),
+                text: Narrative::new("Called plan"),
+                ..Default::default()
+            },
+        },
+        Op::EditNarrative {
+            target: NarrativeTarget::AdvocacyNote { id: "adv1".into() },
+            edit: edit(11, 0, " re appeal"),
+        },
+        Op::ScheduleFollowUp {
+            follow_up: FollowUp {
+                id: "f1".into(),
+                due: d("2026-03-10"),
+                ..Default::default()
+            },
+        },
+        Op::SetFollowUpStatus {
+            id: "f1".into(),
+            status: FollowUpStatus::Missed,
+        },
+        Op::EditNarrative {
+            target: NarrativeTarget::Section {
+                section: NarrativeSection::Emotional,
+            },
+            edit: edit(0, 0, "Anxious about breathing."),
+        },
+        Op::EditNarrative {
+            target: NarrativeTarget::Section {
+                section: NarrativeSection::Priorities,
+            },
+            edit: edit(0, 0, "Stay out of hospital."),
+        },
+    ];
+    apply(
+        &mut doc,
+        Op::AddSocialNeed {
+            need: SocialNeed {
+                id: "sn1".into(),
+                domain: SdohDomain::UtilityInsecurity,
+                ..Default::default()
+            },
+        },
+        1,
+        T0,
+    );
+    for (i, op) in ops.into_iter().enumerate() {
+        apply(&mut doc, op, 2, T0 + i as i64);
+    }
+    let r = doc.record().unwrap();
+    assert_eq!(r.name.given, "Rosa María");
+    assert_eq!(r.profile.pronouns, "she/her");
+    assert_eq!(r.profile.gender_identity, "woman");
+    assert_eq!(r.profile.email, "rosa@example.org");
+    assert_eq!(r.programs[0].status, ProgramStatus::Ended);
+    assert_eq!(r.programs[0].end_date, Some(d("2026-06-01")));
+    assert_eq!(r.programs[0].consent.as_ref().unwrap().note, "signed");
+    assert_eq!(r.medical.conditions[0].status, ConditionStatus::Controlled);
+    assert_eq!(r.medical.allergies[0].reaction, "hives");
+    assert_eq!(r.medical.allergies[0].severity, AllergySeverity::Severe);
+    assert_eq!(r.medical.medications[0].status, MedicationStatus::OnHold);
+    assert_eq!(r.behavioral.substance_use, "none");
+    assert_eq!(r.social_needs[0].status, NeedStatus::Met);
+    assert_eq!(r.care_plan.needs[0].status, NeedStatus::InProgress);
+    assert_eq!(r.care_plan.goals[0].status, GoalStatus::Achieved);
+    assert_eq!(r.care_plan.barriers[0].goal_id, "g1");
+    let auth = &r.coordination.authorizations[0];
+    assert_eq!(auth.status, AuthorizationStatus::Appealed);
+    assert_eq!(auth.decided_on, Some(d("2026-03-01")));
+    assert_eq!(auth.medical_necessity.as_str(), "SpO2 86% at rest");
+    assert_eq!(
+        r.coordination.advocacy[0].text.as_str(),
+        "Called plan re appeal"
+    );
+    assert_eq!(r.follow_ups[0].status, FollowUpStatus::Missed);
+    assert_eq!(r.assessments.emotional.as_str(), "Anxious about breathing.");
+    assert_eq!(r.care_plan.priorities.as_str(), "Stay out of hospital.");
+}
+
+#[test]
+fn rejected_ops_leave_the_document_untouched() {
+    let mut doc = new_patient();
+    apply(
+        &mut doc,
+        Op::AddMedication {
+            medication: med("m1", "metformin", "500 mg"),
+        },
+        1,
+        T0,
+    );
+    let before = doc.heads();
+    let who = author(1);
+    let bad = vec![
+        Op::AddMedication {
+            medication: med("m1", "dup", "1 mg"),
+        },
+        Op::AddMedication {
+            medication: med("", "no id", "1 mg"),
+        },
+        Op::AddMedication {
+            medication: med("a/b", "slash", "1 mg"),
+        },
+        Op::AddMedication {
+            medication: med("m2", " ", "1 mg"),
+        },
+        Op::ChangeMedication {
+            id: "nope".into(),
+            dose: Some("1".into()),
+            route: None,
+            frequency: None,
+            prescriber: None,
+        },
+        Op::SetDateOfBirth {
+            date: Some(IsoDate("1948-02-30".into())),
+        },
+        Op::ScheduleFollowUp {
+            follow_up: FollowUp {
+                id: "f".into(),
+                due: IsoDate("tomorrow".into()),
+                ..Default::default()
+            },
+        },
+        Op::LogMinutes {
+            entry: TimeEntry {
+                id: "t".into(),
+                date: d("2026-01-02"),
+                minutes: 0,
+                ..Default::default()
+            },
+        },
+        Op::EditNarrative {
+            target: NarrativeTarget::Section {
+                section: NarrativeSection::Physical,
+            },
+            edit: edit(5, 0, "x"),
+        },
+        Op::EditNarrative {
+            target: NarrativeTarget::EncounterNote { id: "none".into() },
+            edit: edit(0, 0, "x"),
+        },
+        Op::Rename {
+            name: name("", " "),
+        },
+        Op::ResolveConflict {
+            path: "name/given".into(),
+            value: "x".into(),
+        },
+        Op::ResolveConflict {
+            path: "medical/medications/zz/dose".into(),
+            value: "x".into(),
+        },
+        Op::Retire {
+            list: ItemList::Goals,
+            id: "m1".into(),
+            reason: RetireReason::EnteredInError,
+            note: String::new(),
+        },
+    ];
+    for op in bad {
+        let name = op.name();
+        let err = doc.apply(op, &who, T0 + 5).expect_err(name);
+        assert!(
+            matches!(err, DocError::Invalid(_) | DocError::NotFound(_)),
+            "{name}: {err}"
+        );
+        assert_eq!(doc.heads(), before, "{name} changed the document");
+    }
+    // Retiring twice is refused; the first retirement (who, when, why) stays.
+    let retire = Op::Retire {
+        list: ItemList::Medications,
+        id: "m1".into(),
+        reason: RetireReason::EnteredInError,
+        note: "wrong patient".into(),
+    };
+    apply(&mut doc, retire.clone(), 2, T0 + 10);
+    assert!(doc.apply(retire, &who, T0 + 11).is_err());
+    let r = doc.record().unwrap();
+    let ret = r.medical.medications[0].retired.as_ref().unwrap();
+    assert_eq!(
+        (ret.reason.clone(), ret.stamp.user_id.as_str(), ret.stamp.at),
+        (RetireReason::EnteredInError, "u2", T0 + 10)
+    );
+    // Retired, not deleted.
+    assert_eq!(r.medical.medications.len(), 1);
+}
+
+#[test]
+fn summary_reflects_the_record() {
+    let mut doc = new_patient();
+    year_of_activity(&mut doc);
+    apply(
+        &mut doc,
+        Op::ScheduleFollowUp {
+            follow_up: FollowUp {
+                id: "next".into(),
+                due: d("2027-01-05"),
+                reason: "annual review".into(),
+                ..Default::default()
+            },
+        },
+        1,
+        T0 + 400 * DAY_MS,
+    );
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let s = doc.summary_on(today).unwrap();
+    assert_eq!(s.display_name, "Diaz, Rosa");
+    assert_eq!(s.age, Some(78));
+    assert_eq!(s.programs, vec!["ccm"]);
+    assert!(s.flags.contains(&"interpreter_needed".to_string()));
+    assert!(s.flags.contains(&"lives_alone".to_string()));
+    // Goals g0/g1 are due 2026-06-30 and still active: they come first and are overdue.
+    let due = s.next_due.clone().unwrap();
+    assert_eq!(
+        (due.kind.as_str(), due.date.as_str()),
+        ("action", "2026-01-31")
+    );
+    assert!(s.flags.contains(&"overdue".to_string()));
+    assert_eq!(s.open_follow_ups, 1);
+    assert_eq!(s.active_medications, 7);
+    assert_eq!(s.active_conditions, 6);
+    assert_eq!(s.minutes_this_month, 45);
+    // Stored as JSON in IndexedDB: round-trips, and an old summary without new fields still reads.
+    let json = serde_json::to_string(&s).unwrap();
+    assert_eq!(
+        serde_json::from_str::<tend_core::PatientSummary>(&json).unwrap(),
+        s
+    );
+    let old = r#"{"id":"x","display_name":"A","sort_key":"a","created_at":1}"#;
+    assert!(serde_json::from_str::<tend_core::PatientSummary>(old).is_ok());
+}
+
+#[test]
+fn ops_are_serde_data() {
+    let op = Op::ChangeMedication {
+        id: "m1".into(),
+        dose: Some("5 mg".into()),
+        route: None,
+        frequency: None,
+        prescriber: None,
+    };
+    let json = serde_json::to_string(&op).unwrap();
+    assert!(json.contains(r#""op":"change_medication""#), "{json}");
+    assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), op);
+}
