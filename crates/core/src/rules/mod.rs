@@ -25,7 +25,9 @@ mod props;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use instruments::{score, Answer, Flag, Instrument, InstrumentResult};
+pub use instruments::{
+    answers_by_item_id, item_id_values, score, Answer, Flag, Instrument, InstrumentResult,
+};
 pub use risk::{assess_risk, RiskAssessment, RiskFactor, RiskInputs, RiskTier};
 
 /// Why a rule could not produce a result. Inputs come from people and old documents, so every
@@ -50,6 +52,12 @@ pub enum RuleError {
     InvalidSelection { item: usize, reason: String },
     #[error("{what} is out of the supported range: {detail}")]
     OutOfRange { what: String, detail: String },
+    #[error("{instrument} has no item \"{item}\"")]
+    UnknownItem { instrument: String, item: String },
+    #[error("item \"{item}\" is answered more than once")]
+    DuplicateAnswer { item: String },
+    #[error("item \"{item}\" is not answered")]
+    MissingAnswer { item: String },
     #[error("{what} ({date}) is before the discharge date ({discharge})")]
     BeforeDischarge {
         what: String,

@@ -47,7 +47,9 @@ pub struct RiskInputs {
     pub today: NaiveDate,
 }
 
+/// Ordered: `Low < Moderate < High < VeryHigh`. Serialized as its [`RiskTier::id`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RiskTier {
     Low,
     Moderate,
@@ -56,6 +58,28 @@ pub enum RiskTier {
 }
 
 impl RiskTier {
+    pub const ALL: [RiskTier; 4] = [
+        RiskTier::Low,
+        RiskTier::Moderate,
+        RiskTier::High,
+        RiskTier::VeryHigh,
+    ];
+
+    /// Stable machine-readable id (what a stored summary should keep): "low", "moderate", "high",
+    /// "very_high".
+    pub fn id(self) -> &'static str {
+        match self {
+            RiskTier::Low => "low",
+            RiskTier::Moderate => "moderate",
+            RiskTier::High => "high",
+            RiskTier::VeryHigh => "very_high",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<RiskTier> {
+        RiskTier::ALL.iter().copied().find(|t| t.id() == id)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             RiskTier::Low => "Low",
@@ -237,6 +261,19 @@ mod tests {
             phq9_safety_flag: false,
             today: today(),
         }
+    }
+
+    #[test]
+    fn tier_ids_round_trip_and_match_serde() {
+        for t in RiskTier::ALL {
+            assert_eq!(RiskTier::from_id(t.id()), Some(t));
+            assert_eq!(
+                serde_json::to_string(&t).unwrap(),
+                format!("\"{}\"", t.id())
+            );
+        }
+        assert_eq!(RiskTier::from_id("Very high"), None);
+        assert!(RiskTier::Low < RiskTier::Moderate && RiskTier::High < RiskTier::VeryHigh);
     }
 
     #[test]

@@ -388,6 +388,76 @@ pub fn score(instrument: Instrument, answers: &[Answer]) -> Result<InstrumentRes
     Ok(result)
 }
 
+/// Converts answers keyed by item id (the shape stored in the patient document) into the item-ordered
+/// list [`score`] takes. For a single-choice item `value` is the option index; for a "choose all that
+/// apply" item it is a bit set of option indices (bit `i` set = option `i` chosen). Unknown items,
+/// duplicates and unanswered items are errors, so a stored response is never scored half-read.
+pub fn answers_by_item_id<'a, I>(instrument: Instrument, pairs: I) -> Result<Vec<Answer>, RuleError>
+where
+    I: IntoIterator<Item = (&'a str, i64)>,
+{
+    let items = instrument.items();
+    let mut slots: Vec<Option<Answer>> = vec![None; items.len()];
+    for (item_id, value) in pairs {
+        let Some(pos) = items.iter().position(|i| i.id == item_id) else {
+            return Err(RuleError::UnknownItem {
+                instrument: instrument.id().to_string(),
+                item: item_id.to_string(),
+            });
+        };
+        let out_of_range = || RuleError::AnswerOutOfRange {
+            item: pos + 1,
+            chosen: u32::try_from(value).unwrap_or(u32::MAX),
+            options: items.get(pos).map(|i| i.options.len()).unwrap_or(0),
+        };
+        let answer = match items.get(pos).map(|i| i.selection) {
+            Some(Selection::Multiple { .. }) => {
+                let bits = u64::try_from(value).map_err(|_| out_of_range())?;
+                Answer::Choices((0..64u32).filter(|b| bits & (1u64 << b) != 0).collect())
+            }
+            _ => Answer::Choice(u32::try_from(value).map_err(|_| out_of_range())?),
+        };
+        match slots.get_mut(pos) {
+            Some(slot @ None) => *slot = Some(answer),
+            _ => {
+                return Err(RuleError::DuplicateAnswer {
+                    item: item_id.to_string(),
+                })
+            }
+        }
+    }
+    items
+        .iter()
+        .zip(slots)
+        .map(|(item, slot)| {
+            slot.ok_or_else(|| RuleError::MissingAnswer {
+                item: item.id.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The inverse of [`answers_by_item_id`]: `(item id, value)` pairs for storing, in item order.
+/// Answers beyond the instrument's items are ignored; option indices of 64 and above cannot be
+/// expressed in a multi-select bit set and are dropped (no instrument has that many options).
+pub fn item_id_values(instrument: Instrument, answers: &[Answer]) -> Vec<(&'static str, i64)> {
+    instrument
+        .items()
+        .iter()
+        .zip(answers)
+        .map(|(item, answer)| {
+            let value = match answer {
+                Answer::Choice(i) => i64::from(*i),
+                Answer::Choices(list) => list
+                    .iter()
+                    .filter(|b| **b < 63)
+                    .fold(0i64, |acc, b| acc | (1i64 << b)),
+            };
+            (item.id, value)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::*;
@@ -462,6 +532,69 @@ mod tests {
         ));
         assert!(score(Instrument::Phq2, &ans(&[u32::MAX, 0])).is_err());
         assert!(score(Instrument::Phq9, &[]).is_err());
+    }
+
+    #[test]
+    fn item_keyed_answers_round_trip() {
+        // AHC with a multi-select: Q2 options 1 and 6 chosen -> bits 1 and 6.
+        let answers = vec![
+            Answer::Choice(0),
+            Answer::Choices(vec![1, 6]),
+            Answer::Choice(2),
+            Answer::Choice(2),
+            Answer::Choice(1),
+            Answer::Choice(1),
+            Answer::Choice(0),
+            Answer::Choice(0),
+            Answer::Choice(0),
+            Answer::Choice(0),
+        ];
+        let stored = item_id_values(Instrument::AhcHrsn, &answers);
+        assert_eq!(stored[1], ("ahc_2_housing_problems", 0b100_0010));
+        // Order in storage does not matter.
+        let mut shuffled = stored.clone();
+        shuffled.reverse();
+        let back = answers_by_item_id(Instrument::AhcHrsn, shuffled.iter().map(|(k, v)| (*k, *v)));
+        assert_eq!(back, Ok(answers.clone()));
+        assert_eq!(
+            score(Instrument::AhcHrsn, &answers).map(|r| r.flags),
+            Ok(vec![Flag::HousingQuality])
+        );
+    }
+
+    #[test]
+    fn item_keyed_answers_reject_bad_input() {
+        let full: Vec<(&str, i64)> = Instrument::Phq2.items().iter().map(|i| (i.id, 1)).collect();
+        assert_eq!(
+            answers_by_item_id(Instrument::Phq2, full.clone()),
+            Ok(vec![Answer::Choice(1), Answer::Choice(1)])
+        );
+        assert_eq!(
+            answers_by_item_id(Instrument::Phq2, vec![("phq2_1", 1)]),
+            Err(RuleError::MissingAnswer {
+                item: "phq2_2".into()
+            })
+        );
+        assert!(matches!(
+            answers_by_item_id(
+                Instrument::Phq2,
+                vec![("phq2_1", 1), ("phq2_1", 2), ("phq2_2", 0)]
+            ),
+            Err(RuleError::DuplicateAnswer { .. })
+        ));
+        assert!(matches!(
+            answers_by_item_id(Instrument::Phq2, vec![("phq9_9", 1)]),
+            Err(RuleError::UnknownItem { .. })
+        ));
+        assert!(matches!(
+            answers_by_item_id(Instrument::Phq2, vec![("phq2_1", -1), ("phq2_2", 0)]),
+            Err(RuleError::AnswerOutOfRange { item: 1, .. })
+        ));
+        // Out-of-range indices pass conversion and are caught by `score`.
+        let a = answers_by_item_id(Instrument::Phq2, vec![("phq2_1", 9), ("phq2_2", 0)]);
+        assert!(a.is_ok_and(|a| score(Instrument::Phq2, &a).is_err()));
+        let a = answers_by_item_id(Instrument::Phq2, vec![("phq2_1", i64::MAX), ("phq2_2", 0)]);
+        assert!(a.is_err());
     }
 
     #[test]
