@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+/// Serialized as "ccm", "complex_ccm", "pcm".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CareProgram {
     /// Chronic care management (non-complex), clinical staff time.
     Ccm,

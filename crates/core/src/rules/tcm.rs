@@ -23,6 +23,7 @@ use super::calendar::{add_business_days, add_days};
 use super::RuleError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TcmComplexity {
     /// Moderate medical decision making: face-to-face within 14 days, 99495.
     Moderate,

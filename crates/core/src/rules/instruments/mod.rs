@@ -25,8 +25,9 @@ pub use charlson::{charlson_age_points, charlson_index, CharlsonCondition, Charl
 pub use lace::{lace_index, LaceInput, LaceScore, LACE_HIGH_RISK};
 pub use steadi::STEADI_AT_RISK;
 
-/// The instruments Tend can administer and score.
+/// The instruments Tend can administer and score. Serialized as its [`Instrument::id`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Instrument {
     Phq2,
     Phq9,
@@ -85,8 +86,9 @@ pub enum Answer {
     Choices(Vec<u32>),
 }
 
-/// Something a result asks the care team to act on.
+/// Something a result asks the care team to act on. Serialized as its [`Flag::id`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Flag {
     /// PHQ-9 item 9 (thoughts of being better off dead or self-harm) answered above "Not at all":
     /// needs same-day clinical follow-up whatever the total.
@@ -104,6 +106,35 @@ pub enum Flag {
 }
 
 impl Flag {
+    pub const ALL: [Flag; 10] = [
+        Flag::SafetyRisk,
+        Flag::AdlImpairment,
+        Flag::HousingInstability,
+        Flag::HousingQuality,
+        Flag::FoodInsecurity,
+        Flag::TransportationProblems,
+        Flag::UtilityHelpNeeds,
+        Flag::InterpersonalSafety,
+        Flag::FallRisk,
+        Flag::HighReadmissionRisk,
+    ];
+
+    /// Stable machine-readable id, e.g. for summary badges: "safety_risk", "food_insecurity", ...
+    pub fn id(self) -> &'static str {
+        match self {
+            Flag::SafetyRisk => "safety_risk",
+            Flag::AdlImpairment => "adl_impairment",
+            Flag::HousingInstability => "housing_instability",
+            Flag::HousingQuality => "housing_quality",
+            Flag::FoodInsecurity => "food_insecurity",
+            Flag::TransportationProblems => "transportation_problems",
+            Flag::UtilityHelpNeeds => "utility_help_needs",
+            Flag::InterpersonalSafety => "interpersonal_safety",
+            Flag::FallRisk => "fall_risk",
+            Flag::HighReadmissionRisk => "high_readmission_risk",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Flag::SafetyRisk => "Safety risk: thoughts of death or self-harm reported",
@@ -483,6 +514,19 @@ mod tests {
             assert_eq!(Instrument::from_id(i.id()), Some(i));
         }
         assert_eq!(Instrument::from_id("morisky"), None);
+        for i in Instrument::ALL {
+            assert_eq!(
+                serde_json::to_string(&i).unwrap(),
+                format!("\"{}\"", i.id())
+            );
+        }
+        for f in Flag::ALL {
+            assert_eq!(
+                serde_json::to_string(&f).unwrap(),
+                format!("\"{}\"", f.id())
+            );
+            assert!(!f.label().is_empty());
+        }
     }
 
     #[test]
