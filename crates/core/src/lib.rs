@@ -6,6 +6,7 @@
 
 mod access;
 mod apply;
+pub mod assess;
 pub mod author;
 pub mod conflicts;
 pub mod crypto;

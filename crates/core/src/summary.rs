@@ -37,9 +37,16 @@ pub struct PatientSummary {
     /// Care-management minutes logged in the calendar month of `summary_on`'s day.
     #[serde(default)]
     pub minutes_this_month: u64,
-    /// Filled from the rules module (risk stratification) once available.
+    /// Risk tier id from the rules module ("low", "moderate", "high", "very_high"); only with
+    /// `summary_on`, since it depends on today's date.
     #[serde(default)]
     pub risk_tier: Option<String>,
+    /// Worklist priority (higher first); 0 without a date.
+    #[serde(default)]
+    pub priority: u32,
+    /// Why the tier is what it is, as sentences.
+    #[serde(default)]
+    pub risk_reasons: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +107,11 @@ impl PatientSummary {
             }
         }
 
+        for flag in crate::assess::instrument_flags(record) {
+            flags.push(crate::assess::flag_id(flag));
+        }
+        let risk = today.map(|t| crate::assess::assess(record, t));
+
         let minutes_this_month = today.map_or(0, |t| {
             record
                 .time_log
@@ -148,7 +160,9 @@ impl PatientSummary {
                     .filter(|m| m.is_active() && m.status == MedicationStatus::Active),
             ),
             minutes_this_month,
-            risk_tier: None,
+            risk_tier: risk.as_ref().map(|r| r.tier.id().to_string()),
+            priority: risk.as_ref().map_or(0, |r| r.priority),
+            risk_reasons: risk.map(|r| r.reasons).unwrap_or_default(),
         }
     }
 }

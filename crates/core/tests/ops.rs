@@ -429,6 +429,39 @@ fn summary_reflects_the_record() {
     assert_eq!(s.active_medications, 7);
     assert_eq!(s.active_conditions, 6);
     assert_eq!(s.minutes_this_month, 45);
+    // Risk from the rules module: 6 chronic conditions + a behavioural-health diagnosis (F32.A).
+    assert_eq!(s.risk_tier.as_deref(), Some("high"), "{:?}", s.risk_reasons);
+    assert_eq!(s.risk_reasons.len(), 2);
+    assert!(s.priority >= 200);
+    // A PHQ-9 with item 9 above zero raises the safety flag and the tier.
+    let answers = (1..=9)
+        .map(|i| Answer {
+            item: format!("phq9_{i}"),
+            value: i64::from(i == 9),
+        })
+        .collect();
+    apply(
+        &mut doc,
+        Op::RecordInstrument {
+            response: InstrumentResponse {
+                id: "phq-now".into(),
+                instrument: "phq9".into(),
+                answers,
+                total: Some(1),
+                date: d("2026-11-24"),
+                ..Default::default()
+            },
+        },
+        1,
+        T0 + 401 * DAY_MS,
+    );
+    let s2 = doc.summary_on(today).unwrap();
+    assert!(
+        s2.flags.contains(&"safety_risk".to_string()),
+        "{:?}",
+        s2.flags
+    );
+    assert_eq!(s2.risk_tier.as_deref(), Some("very_high"));
     // Stored as JSON in IndexedDB: round-trips, and an old summary without new fields still reads.
     let json = serde_json::to_string(&s).unwrap();
     assert_eq!(

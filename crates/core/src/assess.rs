@@ -1,0 +1,127 @@
+//! Maps a patient record into the rules module's plain inputs (the rules know nothing of the
+//! document schema): latest instrument results, risk inputs, and the resulting risk assessment.
+
+use chrono::NaiveDate;
+
+use crate::record::*;
+use crate::rules::{self, Flag, Instrument, InstrumentResult, RiskAssessment, RiskInputs};
+
+/// The most recent active response of `instrument`, by date (ties: the later recorded).
+pub fn latest_response<'a>(
+    record: &'a PatientRecord,
+    instrument: Instrument,
+) -> Option<&'a InstrumentResponse> {
+    record
+        .assessments
+        .responses
+        .iter()
+        .filter(|r| r.is_active() && r.instrument == instrument.id())
+        .max_by(|a, b| (&a.date, a.recorded.at).cmp(&(&b.date, b.recorded.at)))
+}
+
+/// Rescores a stored response with the rules module, so flags (e.g. PHQ-9 item 9) come from one
+/// place. `None` when the response does not fit the instrument's current item table.
+pub fn rescore(response: &InstrumentResponse) -> Option<InstrumentResult> {
+    let instrument = Instrument::from_id(&response.instrument)?;
+    let pairs = response.answers.iter().map(|a| (a.item.as_str(), a.value));
+    let answers = rules::answers_by_item_id(instrument, pairs).ok()?;
+    rules::score(instrument, &answers).ok()
+}
+
+/// Flags raised by the latest response of every instrument.
+pub fn instrument_flags(record: &PatientRecord) -> Vec<Flag> {
+    let mut flags: Vec<Flag> = Instrument::ALL
+        .iter()
+        .filter_map(|i| latest_response(record, *i))
+        .filter_map(rescore)
+        .flat_map(|r| r.flags)
+        .collect();
+    flags.sort();
+    flags.dedup();
+    flags
+}
+
+fn total_of(record: &PatientRecord, instrument: Instrument) -> Option<i64> {
+    let latest = latest_response(record, instrument)?;
+    rescore(latest).map(|r| i64::from(r.total)).or(latest.total)
+}
+
+/// ICD-10-CM chapter V (F01-F99): mental, behavioural and neurodevelopmental disorders.
+fn is_behavioral(condition: &Condition) -> bool {
+    condition.code.trim().to_ascii_uppercase().starts_with('F')
+}
+
+pub fn risk_inputs(record: &PatientRecord, today: NaiveDate) -> RiskInputs {
+    let active_conditions = record.medical.conditions.iter().filter(|c| {
+        c.is_active()
+            && matches!(
+                c.status,
+                ConditionStatus::Active | ConditionStatus::Controlled
+            )
+    });
+    let overdue: Vec<i64> = record
+        .follow_ups
+        .iter()
+        .filter(|f| f.is_active() && f.status == FollowUpStatus::Scheduled)
+        .filter_map(|f| f.due.date())
+        .filter(|d| *d < today)
+        .map(|d| (today - d).num_days())
+        .collect();
+    let last_discharge = record
+        .transitions
+        .iter()
+        .filter(|t| t.is_active())
+        .filter_map(|t| t.discharged_on.as_ref()?.date())
+        .chain(
+            record
+                .medical
+                .hospitalizations
+                .iter()
+                .filter(|h| h.is_active())
+                .filter_map(|h| h.discharged_on.as_ref()?.date()),
+        )
+        .filter(|d| *d <= today)
+        .max();
+    let katz = total_of(record, Instrument::KatzAdl);
+    RiskInputs {
+        chronic_conditions: u32::try_from(active_conditions.clone().filter(|c| c.chronic).count())
+            .unwrap_or(u32::MAX),
+        adl_impaired: katz.is_some_and(|t| t < 6),
+        has_caregiver: record.support.caregivers.iter().any(|c| c.is_active()),
+        lives_alone: record.support.lives_alone == Some(true),
+        behavioral_health_condition: active_conditions.clone().any(is_behavioral),
+        last_discharge,
+        lace_score: total_of(record, Instrument::Lace).and_then(|t| u32::try_from(t).ok()),
+        overdue_follow_ups: u32::try_from(overdue.len()).unwrap_or(u32::MAX),
+        most_overdue_days: overdue
+            .iter()
+            .max()
+            .and_then(|d| u32::try_from(*d).ok())
+            .unwrap_or(0),
+        phq9_safety_flag: latest_response(record, Instrument::Phq9)
+            .and_then(rescore)
+            .is_some_and(|r| r.flags.contains(&Flag::SafetyRisk)),
+        today,
+    }
+}
+
+pub fn assess(record: &PatientRecord, today: NaiveDate) -> RiskAssessment {
+    rules::assess_risk(&risk_inputs(record, today))
+}
+
+/// A flag as the stable snake_case id a stored summary keeps.
+pub fn flag_id(flag: Flag) -> String {
+    let debug = format!("{flag:?}");
+    let mut out = String::new();
+    for (i, ch) in debug.chars().enumerate() {
+        if ch.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
