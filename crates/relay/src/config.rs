@@ -10,10 +10,51 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "TEND_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Directory for the embedded SQLite store.
+    /// Directory for the embedded SQLite store (unused when --database-url is given).
     #[arg(long, env = "TEND_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     /// Directory with the built app (Trunk's dist/) to serve from the same origin; none = API only.
     #[arg(long, env = "TEND_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
+    /// PostgreSQL connection string (`postgres://...` or `host=... user=... dbname=...`). When set, the
+    /// relay stores everything there and several relay instances can serve one deployment.
+    #[arg(long, env = "TEND_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// If set, creating a workspace requires `Authorization: Bearer <this token>`.
+    #[arg(long, env = "TEND_CREATE_TOKEN")]
+    pub create_token: Option<String>,
+    /// Largest accepted HTTP request body, in bytes.
+    #[arg(long, env = "TEND_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Largest accepted chunk (decoded ciphertext), in bytes.
+    #[arg(long, env = "TEND_MAX_CHUNK_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_chunk_bytes: usize,
+    /// Most chunks in one push.
+    #[arg(long, env = "TEND_MAX_PUSH_CHUNKS", default_value_t = 1000)]
+    pub max_push_chunks: usize,
+    /// Most chunks in one pull page (requests asking for more get this many).
+    #[arg(long, env = "TEND_PAGE_MAX_CHUNKS", default_value_t = 1000)]
+    pub page_max_chunks: u32,
+    /// Most ciphertext bytes in one pull page (a single larger chunk is still sent alone).
+    #[arg(long, env = "TEND_PAGE_MAX_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub page_max_bytes: u64,
+    /// Largest WebSocket message a device may send, in bytes.
+    #[arg(long, env = "TEND_WS_MAX_MESSAGE_BYTES", default_value_t = 4096)]
+    pub ws_max_message_bytes: usize,
+    /// Longest lifetime of a join secret, in seconds (default 7 days).
+    #[arg(long, env = "TEND_JOIN_SECRET_MAX_TTL", default_value_t = 7 * 24 * 3600)]
+    pub join_secret_max_ttl: u64,
+    /// Connections to PostgreSQL per relay instance.
+    #[arg(long, env = "TEND_PG_POOL", default_value_t = 8)]
+    pub pg_pool: usize,
+}
+
+impl Config {
+    /// Defaults for the given data directory (tests, embedding).
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        use clap::Parser;
+        let mut c = Config::parse_from(["tend-relay"]);
+        c.data_dir = data_dir.into();
+        c
+    }
 }

@@ -1,6 +1,7 @@
 //! The relay: serves the built app and (see PROTOCOL.md) the sync API from one origin.
 //! It knows nothing of the patient schema.
 
+pub mod api;
 pub mod config;
 pub mod store;
 pub mod web;
@@ -30,13 +31,31 @@ pub async fn serve_on(
     config: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), RelayError> {
-    let store = store::Store::open(&config.data_dir)?;
-    let app = web::router(
-        Arc::new(web::AppState { store }),
-        config.static_dir.as_deref(),
-    );
+    let notifier = Arc::new(store::Notifier::new());
+    let store = store::open(&config, notifier.clone()).await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let static_dir = config.static_dir.clone();
+    let backend = if config.database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let state = Arc::new(web::AppState {
+        store,
+        notifier,
+        config,
+        shutdown: stop_rx,
+    });
+    let app = web::router(state, static_dir.as_deref());
     let addr = listener.local_addr()?;
-    tracing::info!("Tend relay listening on http://{addr}");
+    tracing::info!("Tend relay listening on http://{addr} (store: {backend})");
+    // On shutdown, tell WebSockets to close so in-flight HTTP requests can finish and we exit.
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        // Keep the sender alive until the server is done (dropping it would also wake sockets).
+        std::mem::forget(stop_tx);
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;

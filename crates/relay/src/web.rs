@@ -2,18 +2,25 @@
 
 use std::{path::Path, sync::Arc};
 
-use axum::{extract::State, http::StatusCode, routing::get, Json, Router};
+use axum::{
+    extract::DefaultBodyLimit, extract::State, http::StatusCode, routing::get, Json, Router,
+};
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
 
-use crate::store::Store;
-
-pub struct AppState {
-    pub store: Store,
-}
+pub use crate::api::AppState;
 
 pub fn router(state: Arc<AppState>, static_dir: Option<&Path>) -> Router {
-    let api = Router::new().route("/health", get(health));
-    let app = Router::new().nest("/api", api).with_state(state);
+    let max_body = state.config.max_body_bytes;
+    let api = Router::new()
+        .route("/health", get(health))
+        .nest("/v1", crate::api::routes())
+        .fallback(crate::api::api_not_found);
+    let app = Router::new()
+        .nest("/api", api)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state);
     match static_dir {
         Some(dir) => {
             let spa = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
@@ -24,7 +31,7 @@ pub fn router(state: Arc<AppState>, static_dir: Option<&Path>) -> Router {
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> (StatusCode, Json<serde_json::Value>) {
-    match state.store.ping() {
+    match state.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))),
         Err(e) => {
             tracing::error!("health check failed: {e}");

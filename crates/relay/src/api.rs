@@ -1,0 +1,704 @@
+//! The sync API under `/api/v1` (PROTOCOL.md). Every handler is scoped to the workspace of the
+//! device token it was called with; bodies are JSON and every error is `{"error", "message"}`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::{request::Parts, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{body::Bytes, Json, Router};
+use base64::Engine as _;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tend_core::sync_wire::{
+    ChunkKind, ClientMessage, CreateJoinSecretRequest, CreateWorkspaceRequest, DeviceCredentials,
+    DeviceList, ErrorBody, JoinRequest, JoinSecretResponse, PullResponse, PulledChunk, PushRequest,
+    PushResponse, PushResult, ServerMessage,
+};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::config::Config;
+use crate::store::{DynStore, NewChunk, Notifier, Principal, StoreError};
+
+pub struct AppState {
+    pub store: DynStore,
+    pub notifier: Arc<Notifier>,
+    pub config: Config,
+    /// Becomes true when the relay is shutting down (WebSockets close themselves).
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+type St = State<Arc<AppState>>;
+
+/// Longest accepted doc id / client chunk id / device name, in bytes.
+pub const MAX_ID_LEN: usize = 128;
+pub const MAX_NAME_LEN: usize = 200;
+/// Default join secret lifetime.
+pub const DEFAULT_JOIN_TTL: u64 = 24 * 3600;
+/// Default pull page size (chunks) when the request names none.
+pub const DEFAULT_PAGE_CHUNKS: u32 = 500;
+const WS_AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+const WS_KEEPALIVE: Duration = Duration::from_secs(30);
+const WS_RECHECK: Duration = Duration::from_secs(60);
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/workspaces", post(create_workspace))
+        .route("/join", post(join))
+        .route("/workspaces/{ws}/join-secrets", post(create_join_secret))
+        .route("/workspaces/{ws}/devices", get(list_devices))
+        .route("/workspaces/{ws}/devices/{device}", delete(revoke_device))
+        .route("/workspaces/{ws}/chunks", post(push).get(pull))
+        .route("/workspaces/{ws}/notify", get(notify))
+}
+
+// ----------------------------------------------------------------------------------------------
+// Errors
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    fn bad(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+    fn too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+    }
+    fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+    fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this device token belongs to another workspace",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(ErrorBody {
+                error: self.code.to_owned(),
+                message: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such workspace")
+            }
+            StoreError::Rejected(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            other => {
+                tracing::error!("store failure: {other}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the relay's store failed; retry later",
+                )
+            }
+        }
+    }
+}
+
+pub async fn api_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint")
+}
+
+fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(format!("request body larger than the relay accepts: {r}"))
+        } else {
+            ApiError::new(r.status(), "bad_request", r.body_text())
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
+}
+
+// ----------------------------------------------------------------------------------------------
+// Tokens and ids
+
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| {
+        tracing::error!("no randomness: {e}");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "no randomness",
+        )
+    })?;
+    Ok(b)
+}
+
+/// 256-bit random secret, base64url without padding (43 characters).
+pub fn new_secret() -> Result<String, ApiError> {
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
+}
+
+/// 128-bit random id, lowercase hex (32 characters).
+pub fn new_id() -> Result<String, ApiError> {
+    Ok(random_bytes::<16>()?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+pub fn hash_secret(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<Result<&str, ApiError>> {
+    let v = headers.get(axum::http::header::AUTHORIZATION)?;
+    Some(
+        v.to_str()
+            .ok()
+            .and_then(|s| s.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <device token>`")),
+    )
+}
+
+/// The authenticated device of a request (`Authorization: Bearer <device token>`).
+pub struct Auth(pub Principal);
+
+impl FromRequestParts<Arc<AppState>> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers)
+            .unwrap_or_else(|| Err(ApiError::unauthorized("missing device token")))?;
+        match state.store.authenticate(hash_secret(token)).await? {
+            Some(p) => Ok(Auth(p)),
+            None => Err(ApiError::unauthorized("unknown or revoked device token")),
+        }
+    }
+}
+
+fn scoped(p: &Principal, ws: &str) -> Result<(), ApiError> {
+    if p.workspace_id == ws {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+fn check_name(name: &Option<String>) -> Result<(), ApiError> {
+    match name {
+        Some(n) if n.len() > MAX_NAME_LEN => Err(ApiError::bad(format!(
+            "device_name longer than {MAX_NAME_LEN} bytes"
+        ))),
+        Some(n) if n.chars().any(char::is_control) => {
+            Err(ApiError::bad("device_name contains control characters"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_id(what: &str, id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.len() > MAX_ID_LEN {
+        return Err(ApiError::bad(format!(
+            "{what} must be 1 to {MAX_ID_LEN} bytes"
+        )));
+    }
+    if !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::bad(format!(
+            "{what} must be printable ASCII without spaces"
+        )));
+    }
+    Ok(())
+}
+
+// ----------------------------------------------------------------------------------------------
+// Workspaces and devices
+
+async fn create_workspace(
+    State(st): St,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<DeviceCredentials>), ApiError> {
+    if let Some(required) = &st.config.create_token {
+        let given = bearer(&headers)
+            .unwrap_or_else(|| Err(ApiError::unauthorized("creating a workspace needs a token")))?;
+        if hash_secret(given) != hash_secret(required) {
+            return Err(ApiError::unauthorized("wrong workspace creation token"));
+        }
+    }
+    let req: CreateWorkspaceRequest = if body.as_ref().map(|b| b.is_empty()).unwrap_or(false) {
+        CreateWorkspaceRequest::default()
+    } else {
+        json_body(body)?
+    };
+    check_name(&req.device_name)?;
+    let (ws, dev, token) = (new_id()?, new_id()?, new_secret()?);
+    st.store
+        .create_workspace(&ws, &dev, hash_secret(&token), req.device_name, now())
+        .await?;
+    tracing::info!(workspace = %ws, device = %dev, "workspace created");
+    Ok((
+        StatusCode::CREATED,
+        Json(DeviceCredentials {
+            workspace_id: ws,
+            device_id: dev,
+            device_token: token,
+        }),
+    ))
+}
+
+async fn create_join_secret(
+    State(st): St,
+    Auth(p): Auth,
+    Path(ws): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<JoinSecretResponse>), ApiError> {
+    scoped(&p, &ws)?;
+    let req: CreateJoinSecretRequest = if body.as_ref().map(|b| b.is_empty()).unwrap_or(false) {
+        CreateJoinSecretRequest::default()
+    } else {
+        json_body(body)?
+    };
+    let ttl = req
+        .ttl_secs
+        .unwrap_or(DEFAULT_JOIN_TTL)
+        .clamp(1, st.config.join_secret_max_ttl.max(1));
+    let secret = new_secret()?;
+    let expires_at = now().saturating_add(ttl as i64);
+    st.store
+        .create_join_secret(&ws, hash_secret(&secret), expires_at, &p.device_id)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(JoinSecretResponse {
+            join_secret: secret,
+            expires_at,
+        }),
+    ))
+}
+
+async fn join(
+    State(st): St,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<DeviceCredentials>), ApiError> {
+    let req: JoinRequest = json_body(body)?;
+    check_name(&req.device_name)?;
+    if req.workspace_id.len() > MAX_ID_LEN || req.join_secret.len() > MAX_ID_LEN {
+        return Err(ApiError::bad("workspace_id or join_secret too long"));
+    }
+    let (dev, token) = (new_id()?, new_secret()?);
+    match st
+        .store
+        .join(
+            &req.workspace_id,
+            hash_secret(&req.join_secret),
+            now(),
+            &dev,
+            hash_secret(&token),
+            req.device_name,
+        )
+        .await?
+    {
+        Ok(()) => {
+            tracing::info!(workspace = %req.workspace_id, device = %dev, "device joined");
+            Ok((
+                StatusCode::CREATED,
+                Json(DeviceCredentials {
+                    workspace_id: req.workspace_id,
+                    device_id: dev,
+                    device_token: token,
+                }),
+            ))
+        }
+        Err(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "join_rejected",
+            "the join secret is unknown, already used, expired, or for another workspace",
+        )),
+    }
+}
+
+async fn list_devices(
+    State(st): St,
+    Auth(p): Auth,
+    Path(ws): Path<String>,
+) -> Result<Json<DeviceList>, ApiError> {
+    scoped(&p, &ws)?;
+    Ok(Json(DeviceList {
+        devices: st.store.list_devices(&ws).await?,
+    }))
+}
+
+async fn revoke_device(
+    State(st): St,
+    Auth(p): Auth,
+    Path((ws, device)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    scoped(&p, &ws)?;
+    if st.store.revoke_device(&ws, &device, now()).await? {
+        tracing::info!(workspace = %ws, device = %device, by = %p.device_id, "device revoked");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such device in this workspace",
+        ))
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Chunks
+
+/// Validates and decodes a push request against the limits. Pure: fuzzed.
+pub fn decode_push(config: &Config, body: &[u8]) -> Result<Vec<NewChunk>, ApiError> {
+    let req: PushRequest = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))?;
+    if req.chunks.len() > config.max_push_chunks {
+        return Err(ApiError::too_large(format!(
+            "at most {} chunks per push",
+            config.max_push_chunks
+        )));
+    }
+    let mut out = Vec::with_capacity(req.chunks.len());
+    for (i, c) in req.chunks.into_iter().enumerate() {
+        check_id("client_chunk_id", &c.client_chunk_id)?;
+        check_id("doc_id", &c.doc_id)?;
+        match (c.kind, c.covers_seq) {
+            (ChunkKind::Snapshot, None) => {
+                return Err(ApiError::bad(format!(
+                    "chunk {i}: a snapshot needs covers_seq"
+                )))
+            }
+            (ChunkKind::Change, Some(_)) => {
+                return Err(ApiError::bad(format!(
+                    "chunk {i}: covers_seq is only for snapshots"
+                )))
+            }
+            (_, Some(s)) if s > i64::MAX as u64 => {
+                return Err(ApiError::bad(format!("chunk {i}: covers_seq out of range")))
+            }
+            _ => {}
+        }
+        // Reject before decoding anything huge.
+        if c.ciphertext.len() / 4 * 3 > config.max_chunk_bytes + 3 {
+            return Err(ApiError::too_large(format!(
+                "chunk {i}: larger than {} bytes",
+                config.max_chunk_bytes
+            )));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(c.ciphertext.as_bytes())
+            .map_err(|e| ApiError::bad(format!("chunk {i}: ciphertext is not base64: {e}")))?;
+        if bytes.len() > config.max_chunk_bytes {
+            return Err(ApiError::too_large(format!(
+                "chunk {i}: larger than {} bytes",
+                config.max_chunk_bytes
+            )));
+        }
+        if bytes.is_empty() {
+            return Err(ApiError::bad(format!("chunk {i}: empty ciphertext")));
+        }
+        out.push(NewChunk {
+            client_chunk_id: c.client_chunk_id,
+            doc_id: c.doc_id,
+            kind: c.kind,
+            covers_seq: c.covers_seq,
+            ciphertext: bytes,
+        });
+    }
+    Ok(out)
+}
+
+async fn push(
+    State(st): St,
+    Auth(p): Auth,
+    Path(ws): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<PushResponse>, ApiError> {
+    scoped(&p, &ws)?;
+    let bytes = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(format!(
+                "request body larger than {} bytes",
+                st.config.max_body_bytes
+            ))
+        } else {
+            ApiError::new(r.status(), "bad_request", r.body_text())
+        }
+    })?;
+    let chunks = decode_push(&st.config, &bytes)?;
+    let outcome = st.store.push(&ws, &p.device_id, chunks).await?;
+    Ok(Json(PushResponse {
+        results: outcome
+            .results
+            .into_iter()
+            .map(|r| PushResult {
+                client_chunk_id: r.client_chunk_id,
+                seq: r.seq,
+                duplicate: r.duplicate,
+            })
+            .collect(),
+        head_seq: outcome.head_seq,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PullParams {
+    #[serde(default)]
+    pub after: u64,
+    pub limit: Option<u32>,
+    pub max_bytes: Option<u64>,
+}
+
+async fn pull(
+    State(st): St,
+    Auth(p): Auth,
+    Path(ws): Path<String>,
+    q: Result<Query<PullParams>, QueryRejection>,
+) -> Result<Json<PullResponse>, ApiError> {
+    scoped(&p, &ws)?;
+    let Query(q) = q.map_err(|e| ApiError::bad(format!("invalid query: {}", e.body_text())))?;
+    let limit = q
+        .limit
+        .unwrap_or(DEFAULT_PAGE_CHUNKS)
+        .clamp(1, st.config.page_max_chunks.max(1));
+    let max_bytes = q
+        .max_bytes
+        .unwrap_or(st.config.page_max_bytes)
+        .clamp(1, st.config.page_max_bytes.max(1));
+    let page = st.store.pull(&ws, q.after, limit, max_bytes).await?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    Ok(Json(PullResponse {
+        chunks: page
+            .chunks
+            .into_iter()
+            .map(|c| PulledChunk {
+                seq: c.seq,
+                doc_id: c.doc_id,
+                kind: c.kind,
+                covers_seq: c.covers_seq,
+                device_id: c.device_id,
+                ciphertext: b64.encode(&c.ciphertext),
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+        more: page.more,
+        head_seq: page.head_seq,
+    }))
+}
+
+// ----------------------------------------------------------------------------------------------
+// Notify WebSocket
+
+/// Parses one text frame from a device. Pure: fuzzed.
+pub fn decode_client_message(text: &str) -> Result<ClientMessage, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError::bad(format!("invalid message: {e}")))
+}
+
+fn server_msg(m: &ServerMessage) -> Message {
+    Message::Text(
+        serde_json::to_string(m)
+            .unwrap_or_else(|_| "{}".into())
+            .into(),
+    )
+}
+
+fn err_msg(e: &ApiError) -> Message {
+    server_msg(&ServerMessage::Error {
+        error: e.code.to_owned(),
+        message: e.message.clone(),
+    })
+}
+
+async fn notify(
+    State(st): St,
+    Path(ws): Path<String>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let upgrade = upgrade.map_err(|r| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("expected a WebSocket upgrade: {}", r.body_text()),
+        )
+    })?;
+    // Authenticate before upgrading when the client can send a header.
+    let pre = match bearer(&headers) {
+        Some(t) => {
+            let hash = hash_secret(t?);
+            let p = st
+                .store
+                .authenticate(hash)
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("unknown or revoked device token"))?;
+            scoped(&p, &ws)?;
+            Some(hash)
+        }
+        None => None,
+    };
+    let max = st.config.ws_max_message_bytes.max(64);
+    Ok(upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| run_socket(st, ws, pre, socket)))
+}
+
+async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+async fn run_socket(st: Arc<AppState>, ws: String, pre: Option<[u8; 32]>, mut socket: WebSocket) {
+    let token_hash = match pre {
+        Some(h) => h,
+        None => {
+            let first = tokio::time::timeout(WS_AUTH_TIMEOUT, socket.recv()).await;
+            let token = match first {
+                Ok(Some(Ok(Message::Text(t)))) => match decode_client_message(&t) {
+                    Ok(ClientMessage::Auth { token }) => token,
+                    Ok(_) => {
+                        let e = ApiError::unauthorized("the first message must be auth");
+                        let _ = socket.send(err_msg(&e)).await;
+                        return close(socket, 1008, "unauthorized").await;
+                    }
+                    Err(e) => {
+                        let _ = socket.send(err_msg(&e)).await;
+                        return close(socket, 1008, "unauthorized").await;
+                    }
+                },
+                _ => return close(socket, 1008, "unauthorized").await,
+            };
+            hash_secret(&token)
+        }
+    };
+    let ok = match st.store.authenticate(token_hash).await {
+        Ok(Some(p)) if p.workspace_id == ws => true,
+        Ok(Some(_)) => {
+            let _ = socket.send(err_msg(&ApiError::forbidden())).await;
+            false
+        }
+        Ok(None) => {
+            let e = ApiError::unauthorized("unknown or revoked device token");
+            let _ = socket.send(err_msg(&e)).await;
+            false
+        }
+        Err(e) => {
+            let _ = socket.send(err_msg(&ApiError::from(e))).await;
+            false
+        }
+    };
+    if !ok {
+        return close(socket, 1008, "unauthorized").await;
+    }
+    // Subscribe before reading the head, so nothing falls between them.
+    let mut rx = st.notifier.subscribe(&ws);
+    let head = match st.store.head(&ws).await {
+        Ok(h) => h,
+        Err(_) => return close(socket, 1011, "store unavailable").await,
+    };
+    if socket
+        .send(server_msg(&ServerMessage::Ready { head_seq: head }))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut last_sent = head;
+    let mut shutdown = st.shutdown.clone();
+    let mut keepalive = tokio::time::interval(WS_KEEPALIVE);
+    keepalive.tick().await;
+    let mut recheck = tokio::time::interval(WS_RECHECK);
+    recheck.tick().await;
+    loop {
+        tokio::select! {
+            n = rx.recv() => {
+                let seq = match n {
+                    Ok(seq) => seq,
+                    Err(RecvError::Lagged(_)) => match st.store.head(&ws).await {
+                        Ok(h) => h,
+                        Err(_) => continue,
+                    },
+                    Err(RecvError::Closed) => break,
+                };
+                // Only news: each socket sees strictly increasing seqs (PostgreSQL may deliver late).
+                if seq <= last_sent {
+                    continue;
+                }
+                last_sent = seq;
+                if socket.send(server_msg(&ServerMessage::New { seq })).await.is_err() {
+                    break;
+                }
+            }
+            m = socket.recv() => {
+                let reply = match m {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                    Some(Ok(Message::Text(t))) => match decode_client_message(&t) {
+                        Ok(ClientMessage::Ping) => server_msg(&ServerMessage::Pong),
+                        Ok(ClientMessage::Auth { .. }) => err_msg(&ApiError::bad("already authenticated")),
+                        Err(e) => err_msg(&e),
+                    },
+                    Some(Ok(Message::Binary(_))) => err_msg(&ApiError::bad("binary messages are not accepted")),
+                    Some(Ok(_)) => continue,
+                };
+                if socket.send(reply).await.is_err() {
+                    break;
+                }
+            }
+            _ = keepalive.tick() => {
+                if socket.send(Message::Ping(Bytes::new())).await.is_err() {
+                    break;
+                }
+            }
+            _ = recheck.tick() => {
+                if let Ok(None) = st.store.authenticate(token_hash).await {
+                    let e = ApiError::unauthorized("device revoked");
+                    let _ = socket.send(err_msg(&e)).await;
+                    return close(socket, 1008, "revoked").await;
+                }
+            }
+            _ = shutdown.changed() => {
+                return close(socket, 1001, "relay shutting down").await;
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Persistence behind one trait with two implementations: SQLite (default, a file in the data
+//! directory) and PostgreSQL (several relay instances on one database). Both keep the same schema:
+//!
+//! * `workspaces(id, head_seq, created_at)` — `head_seq` is the per-workspace counter.
+//! * `devices(id, workspace_id, token_hash, name, created_at, revoked_at)` — tokens only as SHA-256.
+//! * `join_secrets(secret_hash, workspace_id, expires_at, created_by, used_at, used_by)`.
+//! * `chunks(workspace_id, seq, doc_id, kind, covers_seq, device_id, client_chunk_id, size, ciphertext)`
+//!   — the log. `ciphertext` becomes NULL when a snapshot covers the chunk (the row stays so a retried
+//!   push of the same client chunk id is still recognised).
+//!
+//! Invariant (no skipped chunk): seq is assigned and the rows inserted in ONE transaction that holds
+//! the workspace's write lock until commit (SQLite `BEGIN IMMEDIATE`; PostgreSQL `SELECT ... FOR
+//! UPDATE` on the workspace row), so chunks become visible in seq order, and a pull reads the head and
+//! the rows from one snapshot.
+
+pub mod notify;
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+pub use notify::Notifier;
+use tend_core::sync_wire::{ChunkKind, DeviceInfo};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("store task failed: {0}")]
+    Task(String),
+    /// The request is well-formed but not acceptable against the stored state.
+    #[error("{0}")]
+    Rejected(String),
+    #[error("not found")]
+    NotFound,
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An authenticated device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub workspace_id: String,
+    pub device_id: String,
+}
+
+/// A chunk to append (already validated and decoded).
+#[derive(Clone, Debug)]
+pub struct NewChunk {
+    pub client_chunk_id: String,
+    pub doc_id: String,
+    pub kind: ChunkKind,
+    pub covers_seq: Option<u64>,
+    pub ciphertext: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushedChunk {
+    pub client_chunk_id: String,
+    pub seq: u64,
+    pub duplicate: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct PushOutcome {
+    pub results: Vec<PushedChunk>,
+    pub head_seq: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredChunk {
+    pub seq: u64,
+    pub doc_id: String,
+    pub kind: ChunkKind,
+    pub covers_seq: Option<u64>,
+    pub device_id: String,
+    pub ciphertext: Vec<u8>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub chunks: Vec<StoredChunk>,
+    pub next_cursor: u64,
+    pub more: bool,
+    pub head_seq: u64,
+}
+
+/// How a join attempt failed (all look the same to the caller on purpose).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinRejected {
+    UnknownOrUsedOrExpired,
+}
+
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn ping(&self) -> Result<()>;
+
+    /// Creates a workspace with its first device.
+    async fn create_workspace(
+        &self,
+        workspace_id: &str,
+        device_id: &str,
+        token_hash: [u8; 32],
+        device_name: Option<String>,
+        now: i64,
+    ) -> Result<()>;
+
+    async fn create_join_secret(
+        &self,
+        workspace_id: &str,
+        secret_hash: [u8; 32],
+        expires_at: i64,
+        created_by: &str,
+    ) -> Result<()>;
+
+    /// Consumes a join secret (single use, unexpired, of that workspace) and registers a device.
+    async fn join(
+        &self,
+        workspace_id: &str,
+        secret_hash: [u8; 32],
+        now: i64,
+        device_id: &str,
+        token_hash: [u8; 32],
+        device_name: Option<String>,
+    ) -> Result<std::result::Result<(), JoinRejected>>;
+
+    /// The device owning this token, unless unknown or revoked.
+    async fn authenticate(&self, token_hash: [u8; 32]) -> Result<Option<Principal>>;
+
+    async fn list_devices(&self, workspace_id: &str) -> Result<Vec<DeviceInfo>>;
+
+    /// Revokes a device of this workspace; false if there is no such device.
+    async fn revoke_device(&self, workspace_id: &str, device_id: &str, now: i64) -> Result<bool>;
+
+    /// Appends chunks atomically (all or none), idempotent per (device, client chunk id). A snapshot
+    /// covering seq S marks that document's chunks with seq <= S as dropped in the same transaction.
+    async fn push(
+        &self,
+        workspace_id: &str,
+        device_id: &str,
+        chunks: Vec<NewChunk>,
+    ) -> Result<PushOutcome>;
+
+    /// Live chunks with seq > after, ascending, at most `limit` and (beyond the first) `max_bytes`.
+    async fn pull(
+        &self,
+        workspace_id: &str,
+        after: u64,
+        limit: u32,
+        max_bytes: u64,
+    ) -> Result<Page>;
+
+    /// The workspace's current head seq.
+    async fn head(&self, workspace_id: &str) -> Result<u64>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the configured store: PostgreSQL when a database URL is given, else SQLite in the data dir.
+pub async fn open(config: &crate::config::Config, notifier: Arc<Notifier>) -> Result<DynStore> {
+    match &config.database_url {
+        Some(url) => Ok(Arc::new(
+            postgres::PgStore::connect(url, config.pg_pool.max(1), notifier).await?,
+        )),
+        None => Ok(Arc::new(sqlite::SqliteStore::open(
+            &config.data_dir,
+            notifier,
+        )?)),
+    }
+}

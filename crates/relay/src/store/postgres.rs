@@ -1,0 +1,495 @@
+//! PostgreSQL store: same schema as SQLite. Seq assignment locks the workspace row (`FOR UPDATE`) in
+//! the inserting transaction, so commits happen in seq order. Fan-out uses LISTEN/NOTIFY on channel
+//! `tend_chunks` (payload `<workspace id>:<head seq>`, sent inside the push transaction, so delivered
+//! only on commit) and reaches every relay instance on the database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tend_core::sync_wire::{ChunkKind, DeviceInfo};
+use tokio::sync::{Mutex, MutexGuard};
+use tokio_postgres::{AsyncMessage, Client, IsolationLevel, NoTls};
+
+use super::{
+    JoinRejected, NewChunk, Notifier, Page, Principal, PushOutcome, PushedChunk, Result,
+    StoreError, StoredChunk,
+};
+
+const CHANNEL: &str = "tend_chunks";
+const LISTEN: &str = "LISTEN tend_chunks";
+
+const SCHEMA: &str = "
+BEGIN;
+SELECT pg_advisory_xact_lock(7465746);
+CREATE TABLE IF NOT EXISTS workspaces (
+    id TEXT PRIMARY KEY,
+    head_seq BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    token_hash BYTEA NOT NULL UNIQUE,
+    name TEXT,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE INDEX IF NOT EXISTS devices_ws ON devices(workspace_id);
+CREATE TABLE IF NOT EXISTS join_secrets (
+    secret_hash BYTEA PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    expires_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    used_at BIGINT,
+    used_by TEXT
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    workspace_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    doc_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    covers_seq BIGINT,
+    device_id TEXT NOT NULL,
+    client_chunk_id TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    ciphertext BYTEA,
+    PRIMARY KEY (workspace_id, seq),
+    UNIQUE (workspace_id, device_id, client_chunk_id)
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(workspace_id, doc_id, seq);
+COMMIT;
+";
+
+pub struct PgStore {
+    url: String,
+    pool: Vec<Mutex<Client>>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+async fn connect(url: &str) -> Result<Client> {
+    let (client, conn) = tokio_postgres::connect(url, NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::warn!("postgres connection ended: {e}");
+        }
+    });
+    Ok(client)
+}
+
+/// Holds a LISTEN connection open, reconnecting after failures, and forwards notifications.
+async fn listen(url: String, notifier: Arc<Notifier>, ready: tokio::sync::oneshot::Sender<()>) {
+    let mut ready = Some(ready);
+    loop {
+        match tokio_postgres::connect(&url, NoTls).await {
+            Ok((client, mut conn)) => {
+                let mut stream = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
+                let ok = {
+                    let listen = client.batch_execute(LISTEN);
+                    // The connection must be polled for LISTEN to complete.
+                    let mut listen = std::pin::pin!(listen);
+                    loop {
+                        tokio::select! {
+                            r = &mut listen => break r.is_ok(),
+                            m = stream.next() => if m.is_none() { break false },
+                        }
+                    }
+                };
+                if ok {
+                    if let Some(r) = ready.take() {
+                        let _ = r.send(());
+                    }
+                    while let Some(m) = stream.next().await {
+                        match m {
+                            Ok(AsyncMessage::Notification(n)) => {
+                                if let Some((ws, seq)) = n.payload().rsplit_once(':') {
+                                    if let Ok(seq) = seq.parse::<u64>() {
+                                        notifier.publish(ws, seq);
+                                    }
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!("postgres LISTEN connection failed: {e}");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("postgres LISTEN connect failed: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+impl PgStore {
+    pub async fn connect(url: &str, pool_size: usize, notifier: Arc<Notifier>) -> Result<Self> {
+        let first = connect(url).await?;
+        first.batch_execute(SCHEMA).await?;
+        let mut pool = vec![Mutex::new(first)];
+        for _ in 1..pool_size {
+            pool.push(Mutex::new(connect(url).await?));
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let listener = tokio::spawn(listen(url.to_owned(), notifier, tx));
+        // Serve only once fan-out works (or give up waiting after a while; it keeps retrying).
+        let _ = tokio::time::timeout(Duration::from_secs(10), rx).await;
+        Ok(PgStore {
+            url: url.to_owned(),
+            pool,
+            listener,
+        })
+    }
+
+    /// A pooled connection (a free one if any), reconnected if it broke.
+    async fn client(&self) -> Result<MutexGuard<'_, Client>> {
+        let mut guard = None;
+        for m in &self.pool {
+            if let Ok(g) = m.try_lock() {
+                guard = Some(g);
+                break;
+            }
+        }
+        let mut g = match guard {
+            Some(g) => g,
+            None => {
+                use std::sync::atomic::{AtomicUsize, Ordering};
+                static NEXT: AtomicUsize = AtomicUsize::new(0);
+                let i = NEXT.fetch_add(1, Ordering::Relaxed) % self.pool.len();
+                self.pool[i].lock().await
+            }
+        };
+        if g.is_closed() {
+            *g = connect(&self.url).await?;
+        }
+        Ok(g)
+    }
+}
+
+fn kind_of(s: &str) -> Result<ChunkKind> {
+    ChunkKind::parse(s).ok_or_else(|| StoreError::Task(format!("bad chunk kind {s:?} in store")))
+}
+
+#[async_trait::async_trait]
+impl super::Store for PgStore {
+    async fn ping(&self) -> Result<()> {
+        self.client().await?.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+
+    async fn create_workspace(
+        &self,
+        workspace_id: &str,
+        device_id: &str,
+        token_hash: [u8; 32],
+        device_name: Option<String>,
+        now: i64,
+    ) -> Result<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        tx.execute(
+            "INSERT INTO workspaces (id, head_seq, created_at) VALUES ($1, 0, $2)",
+            &[&workspace_id, &now],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO devices (id, workspace_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&device_id, &workspace_id, &&token_hash[..], &device_name, &now],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_join_secret(
+        &self,
+        workspace_id: &str,
+        secret_hash: [u8; 32],
+        expires_at: i64,
+        created_by: &str,
+    ) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO join_secrets (secret_hash, workspace_id, expires_at, created_by) VALUES ($1, $2, $3, $4)",
+                &[&&secret_hash[..], &workspace_id, &expires_at, &created_by],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn join(
+        &self,
+        workspace_id: &str,
+        secret_hash: [u8; 32],
+        now: i64,
+        device_id: &str,
+        token_hash: [u8; 32],
+        device_name: Option<String>,
+    ) -> Result<std::result::Result<(), JoinRejected>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        // The row lock taken by UPDATE makes a concurrent second use wait, re-check, and fail.
+        let used = tx
+            .execute(
+                "UPDATE join_secrets SET used_at = $1, used_by = $2
+                 WHERE secret_hash = $3 AND workspace_id = $4 AND used_at IS NULL AND expires_at > $1",
+                &[&now, &device_id, &&secret_hash[..], &workspace_id],
+            )
+            .await?;
+        if used != 1 {
+            return Ok(Err(JoinRejected::UnknownOrUsedOrExpired));
+        }
+        tx.execute(
+            "INSERT INTO devices (id, workspace_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&device_id, &workspace_id, &&token_hash[..], &device_name, &now],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    async fn authenticate(&self, token_hash: [u8; 32]) -> Result<Option<Principal>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT workspace_id, id FROM devices WHERE token_hash = $1 AND revoked_at IS NULL",
+                &[&&token_hash[..]],
+            )
+            .await?;
+        Ok(row.map(|r| Principal {
+            workspace_id: r.get(0),
+            device_id: r.get(1),
+        }))
+    }
+
+    async fn list_devices(&self, workspace_id: &str) -> Result<Vec<DeviceInfo>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT id, name, created_at, revoked_at IS NOT NULL FROM devices
+                 WHERE workspace_id = $1 ORDER BY created_at, id",
+                &[&workspace_id],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DeviceInfo {
+                device_id: r.get(0),
+                name: r.get(1),
+                created_at: r.get(2),
+                revoked: r.get(3),
+            })
+            .collect())
+    }
+
+    async fn revoke_device(&self, workspace_id: &str, device_id: &str, now: i64) -> Result<bool> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) WHERE workspace_id = $2 AND id = $3",
+                &[&now, &workspace_id, &device_id],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn push(
+        &self,
+        workspace_id: &str,
+        device_id: &str,
+        chunks: Vec<NewChunk>,
+    ) -> Result<PushOutcome> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        // The per-workspace counter row, locked until commit: pushes to one workspace commit in seq order.
+        let head: i64 = tx
+            .query_opt(
+                "SELECT head_seq FROM workspaces WHERE id = $1 FOR UPDATE",
+                &[&workspace_id],
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .get(0);
+        let mut head = head as u64;
+        let mut results = Vec::with_capacity(chunks.len());
+        let mut inserted = false;
+        for ch in chunks {
+            let existing = tx
+                .query_opt(
+                    "SELECT seq FROM chunks WHERE workspace_id = $1 AND device_id = $2 AND client_chunk_id = $3",
+                    &[&workspace_id, &device_id, &ch.client_chunk_id],
+                )
+                .await?;
+            if let Some(r) = existing {
+                results.push(PushedChunk {
+                    client_chunk_id: ch.client_chunk_id,
+                    seq: r.get::<_, i64>(0) as u64,
+                    duplicate: true,
+                });
+                continue;
+            }
+            if let Some(s) = ch.covers_seq {
+                if s > head {
+                    return Err(StoreError::Rejected(format!(
+                        "snapshot {} covers seq {s}, beyond the workspace head {head}",
+                        ch.client_chunk_id
+                    )));
+                }
+            }
+            head += 1;
+            let covers = ch.covers_seq.map(|s| s as i64);
+            tx.execute(
+                "INSERT INTO chunks (workspace_id, seq, doc_id, kind, covers_seq, device_id, client_chunk_id, size, ciphertext)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &workspace_id,
+                    &(head as i64),
+                    &ch.doc_id,
+                    &ch.kind.as_str(),
+                    &covers,
+                    &device_id,
+                    &ch.client_chunk_id,
+                    &(ch.ciphertext.len() as i64),
+                    &ch.ciphertext,
+                ],
+            )
+            .await?;
+            if let (ChunkKind::Snapshot, Some(s)) = (ch.kind, covers) {
+                tx.execute(
+                    "UPDATE chunks SET ciphertext = NULL
+                     WHERE workspace_id = $1 AND doc_id = $2 AND seq <= $3 AND ciphertext IS NOT NULL",
+                    &[&workspace_id, &ch.doc_id, &s],
+                )
+                .await?;
+            }
+            inserted = true;
+            results.push(PushedChunk {
+                client_chunk_id: ch.client_chunk_id,
+                seq: head,
+                duplicate: false,
+            });
+        }
+        if inserted {
+            tx.execute(
+                "UPDATE workspaces SET head_seq = $1 WHERE id = $2",
+                &[&(head as i64), &workspace_id],
+            )
+            .await?;
+            let payload = format!("{workspace_id}:{head}");
+            tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(PushOutcome {
+            results,
+            head_seq: head,
+        })
+    }
+
+    async fn pull(
+        &self,
+        workspace_id: &str,
+        after: u64,
+        limit: u32,
+        max_bytes: u64,
+    ) -> Result<Page> {
+        let mut c = self.client().await?;
+        // One snapshot for the head and the rows.
+        let tx = c
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let head: i64 = tx
+            .query_opt(
+                "SELECT head_seq FROM workspaces WHERE id = $1",
+                &[&workspace_id],
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .get(0);
+        let head = head as u64;
+        let after_i = after.min(i64::MAX as u64) as i64;
+        // First the sizes (no ciphertext), to cut the page without loading what it will not carry.
+        let sizes = tx
+            .query(
+                "SELECT seq, size FROM chunks
+                 WHERE workspace_id = $1 AND seq > $2 AND ciphertext IS NOT NULL
+                 ORDER BY seq LIMIT $3",
+                &[&workspace_id, &after_i, &(limit as i64 + 1)],
+            )
+            .await?;
+        let mut total = 0u64;
+        let mut take = 0usize;
+        let mut cut = false;
+        for r in &sizes {
+            let size = r.get::<_, i64>(1) as u64;
+            if take >= limit as usize || (take > 0 && total + size > max_bytes) {
+                cut = true;
+                break;
+            }
+            total += size;
+            take += 1;
+        }
+        let mut chunks = Vec::with_capacity(take);
+        if take > 0 {
+            let last: i64 = sizes[take - 1].get(0);
+            let rows = tx
+                .query(
+                    "SELECT seq, doc_id, kind, covers_seq, device_id, ciphertext FROM chunks
+                     WHERE workspace_id = $1 AND seq > $2 AND seq <= $3 AND ciphertext IS NOT NULL
+                     ORDER BY seq",
+                    &[&workspace_id, &after_i, &last],
+                )
+                .await?;
+            for r in rows {
+                chunks.push(StoredChunk {
+                    seq: r.get::<_, i64>(0) as u64,
+                    doc_id: r.get(1),
+                    kind: kind_of(r.get(2))?,
+                    covers_seq: r.get::<_, Option<i64>>(3).map(|s| s as u64),
+                    device_id: r.get(4),
+                    ciphertext: r.get(5),
+                });
+            }
+        }
+        tx.commit().await?;
+        let next_cursor = if cut {
+            chunks.last().map(|c| c.seq).unwrap_or(after)
+        } else {
+            head.max(after)
+        };
+        Ok(Page {
+            chunks,
+            next_cursor,
+            more: cut,
+            head_seq: head,
+        })
+    }
+
+    async fn head(&self, workspace_id: &str) -> Result<u64> {
+        let head: i64 = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT head_seq FROM workspaces WHERE id = $1",
+                &[&workspace_id],
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .get(0);
+        Ok(head as u64)
+    }
+}

@@ -1,0 +1,714 @@
+//! The relay's API, run against both stores (SQLite and a throwaway PostgreSQL).
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{change, snapshot, unb64, Backend};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tend_core::sync_wire::*;
+use tokio_tungstenite::tungstenite::Message as WsMsg;
+
+both_stores!(
+    health_and_api_errors_are_json,
+    workspaces_join_secrets_and_revocation,
+    push_is_idempotent_and_pull_pages,
+    workspaces_are_isolated,
+    snapshots_compact_without_losing_anything,
+    bad_input_gets_clear_errors,
+    websocket_notifies_and_survives_bad_frames,
+    concurrent_pushers_never_make_a_puller_skip,
+    restart_keeps_everything,
+);
+
+async fn health_and_api_errors_are_json(b: Backend) {
+    let r = b.start().await;
+    let v: Value = r
+        .http
+        .get(r.url("/api/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "ok");
+    let resp = r.http.get(r.url("/api/v1/nope")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["error"], "not_found");
+    r.stop().await;
+}
+
+async fn workspaces_join_secrets_and_revocation(b: Backend) {
+    let r = b.start().await;
+    let a = r.create_workspace().await;
+    assert_eq!(a.workspace_id.len(), 32);
+    assert!(a.device_token.len() >= 43);
+    let s = r.join_secret(&a, None).await;
+    // Wrong workspace id with a real secret: rejected, and the secret stays usable.
+    let other = r.create_workspace().await;
+    let (st, v) = r.join(&other.workspace_id, &s.join_secret).await;
+    assert_eq!((st, v["error"].as_str()), (403, Some("join_rejected")));
+    let (st, v) = r.join(&a.workspace_id, &s.join_secret).await;
+    assert_eq!(st, 201, "{v}");
+    let bdev: DeviceCredentials = serde_json::from_value(v).unwrap();
+    assert_eq!(bdev.workspace_id, a.workspace_id);
+    assert_ne!(bdev.device_token, a.device_token);
+    // Single use.
+    let (st, _) = r.join(&a.workspace_id, &s.join_secret).await;
+    assert_eq!(st, 403);
+    // Garbage secret.
+    let (st, _) = r.join(&a.workspace_id, "nope").await;
+    assert_eq!(st, 403);
+    // Expiry.
+    let short = r.join_secret(&a, Some(1)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (st, _) = r.join(&a.workspace_id, &short.join_secret).await;
+    assert_eq!(st, 403);
+    // B can sync.
+    r.push(&bdev, &[change("b1", "doc", b"from b")]).await;
+    // Devices listed, then B revoked.
+    let list: DeviceList = r
+        .http
+        .get(r.url(&format!("/api/v1/workspaces/{}/devices", a.workspace_id)))
+        .bearer_auth(&a.device_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.devices.len(), 2);
+    assert!(list.devices.iter().all(|d| !d.revoked));
+    let resp = r
+        .http
+        .delete(r.url(&format!(
+            "/api/v1/workspaces/{}/devices/{}",
+            a.workspace_id, bdev.device_id
+        )))
+        .bearer_auth(&a.device_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let (st, v) = r
+        .push_raw(&bdev, &bdev.workspace_id, &[change("b2", "doc", b"x")])
+        .await;
+    assert_eq!((st, v["error"].as_str()), (401, Some("unauthorized")));
+    let (st, _) = r.pull_raw(&bdev, &bdev.workspace_id, "after=0").await;
+    assert_eq!(st, 401);
+    // A still works; revoking an unknown device is a 404.
+    assert_eq!(r.pull(&a, 0, 10).await.chunks.len(), 1);
+    let resp = r
+        .http
+        .delete(r.url(&format!(
+            "/api/v1/workspaces/{}/devices/{}",
+            a.workspace_id, "ffff"
+        )))
+        .bearer_auth(&a.device_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    // Creation token, when configured.
+    r.stop().await;
+    let r = b
+        .start_with(|c| c.create_token = Some("letmein".into()))
+        .await;
+    let resp = r
+        .http
+        .post(r.url("/api/v1/workspaces"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let resp = r
+        .http
+        .post(r.url("/api/v1/workspaces"))
+        .bearer_auth("letmein")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    r.stop().await;
+}
+
+async fn push_is_idempotent_and_pull_pages(b: Backend) {
+    let r = b.start().await;
+    let d = r.create_workspace().await;
+    let empty = r.pull(&d, 0, 10).await;
+    assert!(empty.chunks.is_empty() && !empty.more);
+    assert_eq!((empty.next_cursor, empty.head_seq), (0, 0));
+    let chunks: Vec<_> = (0..25)
+        .map(|i| {
+            change(
+                &format!("c{i}"),
+                &format!("doc{}", i % 3),
+                format!("payload {i}").as_bytes(),
+            )
+        })
+        .collect();
+    let first = r.push(&d, &chunks[..10]).await;
+    assert_eq!(first.head_seq, 10);
+    assert!(first.results.iter().all(|x| !x.duplicate));
+    assert_eq!(
+        first.results.iter().map(|x| x.seq).collect::<Vec<_>>(),
+        (1..=10).collect::<Vec<_>>()
+    );
+    // Retrying the whole batch, and a batch overlapping it, never duplicates.
+    let again = r.push(&d, &chunks[..10]).await;
+    assert!(again.results.iter().all(|x| x.duplicate));
+    assert_eq!(
+        again.results.iter().map(|x| x.seq).collect::<Vec<_>>(),
+        (1..=10).collect::<Vec<_>>()
+    );
+    let rest = r.push(&d, &chunks[5..]).await;
+    assert_eq!(rest.head_seq, 25);
+    assert!(rest.results[..5].iter().all(|x| x.duplicate));
+    assert!(rest.results[5..].iter().all(|x| !x.duplicate));
+    // The same client id from another device is another chunk.
+    let s = r.join_secret(&d, None).await;
+    let (_, v) = r.join(&d.workspace_id, &s.join_secret).await;
+    let d2: DeviceCredentials = serde_json::from_value(v).unwrap();
+    let other = r.push(&d2, &[change("c0", "doc0", b"device two")]).await;
+    assert_eq!(other.results[0].seq, 26);
+    assert!(!other.results[0].duplicate);
+    // Pages by count.
+    let p1 = r.pull(&d, 0, 10).await;
+    assert_eq!(p1.chunks.len(), 10);
+    assert!(p1.more);
+    assert_eq!(p1.next_cursor, 10);
+    assert_eq!(p1.head_seq, 26);
+    assert_eq!(unb64(&p1.chunks[3].ciphertext), b"payload 3");
+    assert_eq!(p1.chunks[3].doc_id, "doc0");
+    assert_eq!(p1.chunks[3].device_id, d.device_id);
+    let p2 = r.pull(&d, 10, 10).await;
+    assert_eq!(p2.chunks.first().unwrap().seq, 11);
+    let p3 = r.pull(&d, p2.next_cursor, 10).await;
+    assert_eq!(p3.chunks.len(), 6);
+    assert!(!p3.more);
+    assert_eq!(p3.next_cursor, 26);
+    assert_eq!(p3.chunks.last().unwrap().device_id, d2.device_id);
+    // Pages by bytes: each payload is 9-10 bytes; 25 bytes hold two chunks.
+    let (st, v) = r
+        .pull_raw(&d, &d.workspace_id, "after=0&limit=100&max_bytes=25")
+        .await;
+    assert_eq!(st, 200);
+    let pb: PullResponse = serde_json::from_value(v).unwrap();
+    assert_eq!(pb.chunks.len(), 2);
+    assert!(pb.more);
+    assert_eq!(pb.next_cursor, 2);
+    // A page always carries at least one chunk, even when it alone exceeds max_bytes.
+    let (_, v) = r.pull_raw(&d, &d.workspace_id, "after=0&max_bytes=1").await;
+    let pb: PullResponse = serde_json::from_value(v).unwrap();
+    assert_eq!(pb.chunks.len(), 1);
+    // Everything, page by page, in order, once.
+    let (all, cursor) = r.pull_all(&d, 0).await;
+    assert_eq!(
+        all.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        (1..=26).collect::<Vec<_>>()
+    );
+    assert_eq!(cursor, 26);
+    // A cursor past the head is harmless.
+    let p = r.pull(&d, 1000, 10).await;
+    assert!(p.chunks.is_empty());
+    r.stop().await;
+}
+
+async fn workspaces_are_isolated(b: Backend) {
+    let r = b.start().await;
+    let a = r.create_workspace().await;
+    let z = r.create_workspace().await;
+    r.push(&a, &[change("a1", "doc", b"secret of a")]).await;
+    r.push(&z, &[change("z1", "doc", b"secret of z")]).await;
+    // z's token on a's paths: forbidden, nothing leaks.
+    let (st, v) = r.pull_raw(&z, &a.workspace_id, "after=0").await;
+    assert_eq!((st, v["error"].as_str()), (403, Some("forbidden")));
+    let (st, _) = r
+        .push_raw(&z, &a.workspace_id, &[change("z2", "doc", b"x")])
+        .await;
+    assert_eq!(st, 403);
+    for path in ["devices", "join-secrets"] {
+        let url = r.url(&format!("/api/v1/workspaces/{}/{path}", a.workspace_id));
+        let req = if path == "devices" {
+            r.http.get(url)
+        } else {
+            r.http.post(url)
+        };
+        let resp = req.bearer_auth(&z.device_token).send().await.unwrap();
+        assert_eq!(resp.status(), 403, "{path}");
+    }
+    let resp = r
+        .http
+        .delete(r.url(&format!(
+            "/api/v1/workspaces/{}/devices/{}",
+            a.workspace_id, a.device_id
+        )))
+        .bearer_auth(&z.device_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    // z cannot revoke a's device through its own workspace path either.
+    let resp = r
+        .http
+        .delete(r.url(&format!(
+            "/api/v1/workspaces/{}/devices/{}",
+            z.workspace_id, a.device_id
+        )))
+        .bearer_auth(&z.device_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    // Seqs are per workspace; each sees only its own.
+    let pa = r.pull(&a, 0, 100).await;
+    let pz = r.pull(&z, 0, 100).await;
+    assert_eq!(pa.chunks.len(), 1);
+    assert_eq!(unb64(&pa.chunks[0].ciphertext), b"secret of a");
+    assert_eq!(pz.chunks.len(), 1);
+    assert_eq!(unb64(&pz.chunks[0].ciphertext), b"secret of z");
+    assert_eq!((pa.chunks[0].seq, pz.chunks[0].seq), (1, 1));
+    // No token / bad token.
+    let resp = r
+        .http
+        .get(r.url(&format!("/api/v1/workspaces/{}/chunks", a.workspace_id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["error"], "unauthorized");
+    let resp = r
+        .http
+        .get(r.url(&format!("/api/v1/workspaces/{}/chunks", a.workspace_id)))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    // The WebSocket of another workspace refuses the token.
+    let (mut sock, _) = tokio_tungstenite::connect_async(r.ws_url(&a.workspace_id))
+        .await
+        .unwrap();
+    sock.send(WsMsg::text(format!(
+        r#"{{"type":"auth","token":"{}"}}"#,
+        z.device_token
+    )))
+    .await
+    .unwrap();
+    let m = next_json(&mut sock).await.unwrap();
+    assert_eq!(m["type"], "error");
+    assert_eq!(m["error"], "forbidden");
+    r.stop().await;
+}
+
+async fn snapshots_compact_without_losing_anything(b: Backend) {
+    let r = b.start().await;
+    let d = r.create_workspace().await;
+    r.push(
+        &d,
+        &[
+            change("a1", "A", b"a1"),
+            change("a2", "A", b"a2"),
+            change("b1", "B", b"b1"),
+        ],
+    )
+    .await;
+    // A device that read up to seq 1 only.
+    let early = r.pull(&d, 0, 1).await;
+    assert_eq!(early.next_cursor, 1);
+    r.push(&d, &[change("a3", "A", b"a3")]).await; // seq 4
+                                                   // Snapshot of A covering seq 3 (A's chunks 1, 2; B's 3 untouched).
+    let s = r.push(&d, &[snapshot("snapA", "A", 3, b"A@3")]).await;
+    assert_eq!(s.results[0].seq, 5);
+    // A new device sees: B's change, A's later change, the snapshot. A's covered changes are gone.
+    let (all, cursor) = r.pull_all(&d, 0).await;
+    let got: Vec<_> = all
+        .iter()
+        .map(|c| (c.seq, c.doc_id.as_str(), c.kind))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (3, "B", ChunkKind::Change),
+            (4, "A", ChunkKind::Change),
+            (5, "A", ChunkKind::Snapshot)
+        ]
+    );
+    assert_eq!(all[2].covers_seq, Some(3));
+    assert_eq!(cursor, 5);
+    // The early device continues from its cursor and also misses nothing of A: it gets the snapshot.
+    let (rest, _) = r.pull_all(&d, early.next_cursor).await;
+    assert!(rest
+        .iter()
+        .any(|c| c.kind == ChunkKind::Snapshot && c.doc_id == "A"));
+    // Retrying a compacted push is still recognised.
+    let again = r.push(&d, &[change("a1", "A", b"a1")]).await;
+    assert_eq!(
+        again.results[0],
+        PushResult {
+            client_chunk_id: "a1".into(),
+            seq: 1,
+            duplicate: true
+        }
+    );
+    // A later snapshot replaces the earlier one.
+    r.push(&d, &[snapshot("snapA2", "A", 5, b"A@5")]).await;
+    let (all, _) = r.pull_all(&d, 0).await;
+    let a: Vec<_> = all
+        .iter()
+        .filter(|c| c.doc_id == "A")
+        .map(|c| c.seq)
+        .collect();
+    assert_eq!(a, vec![6]);
+    // Covering beyond the head is refused; snapshots need covers_seq; changes must not have it.
+    let (st, v) = r
+        .push_raw(&d, &d.workspace_id, &[snapshot("bad", "A", 99, b"x")])
+        .await;
+    assert_eq!((st, v["error"].as_str()), (409, Some("conflict")));
+    let mut no_cover = snapshot("bad2", "A", 1, b"x");
+    no_cover.covers_seq = None;
+    let (st, _) = r.push_raw(&d, &d.workspace_id, &[no_cover]).await;
+    assert_eq!(st, 400);
+    let mut covered_change = change("bad3", "A", b"x");
+    covered_change.covers_seq = Some(1);
+    let (st, _) = r.push_raw(&d, &d.workspace_id, &[covered_change]).await;
+    assert_eq!(st, 400);
+    // A rejected batch stored nothing (all or none).
+    let (st, _) = r
+        .push_raw(
+            &d,
+            &d.workspace_id,
+            &[change("ok1", "B", b"x"), snapshot("bad4", "B", 999, b"x")],
+        )
+        .await;
+    assert_eq!(st, 409);
+    assert_eq!(r.pull(&d, 0, 100).await.head_seq, 6);
+    r.stop().await;
+}
+
+async fn bad_input_gets_clear_errors(b: Backend) {
+    let r = b
+        .start_with(|c| {
+            c.max_body_bytes = 64 * 1024;
+            c.max_chunk_bytes = 1000;
+            c.max_push_chunks = 5;
+            c.page_max_chunks = 3;
+        })
+        .await;
+    let d = r.create_workspace().await;
+    let url = r.url(&format!("/api/v1/workspaces/{}/chunks", d.workspace_id));
+    let send = |body: Vec<u8>| {
+        let req = r
+            .http
+            .post(&url)
+            .bearer_auth(&d.device_token)
+            .header("content-type", "application/json")
+            .body(body);
+        async move {
+            let resp = req.send().await.unwrap();
+            let st = resp.status().as_u16();
+            let v: Value = resp.json().await.expect("error body is JSON");
+            (st, v)
+        }
+    };
+    for (body, want) in [
+        (b"not json".to_vec(), 400),
+        (b"{}".to_vec(), 400),
+        (br#"{"chunks":[{"client_chunk_id":"x","doc_id":"d","kind":"weird","ciphertext":"AA=="}]}"#.to_vec(), 400),
+        (br#"{"chunks":[{"client_chunk_id":"x","doc_id":"d","kind":"change","ciphertext":"%%%"}]}"#.to_vec(), 400),
+        (br#"{"chunks":[{"client_chunk_id":"","doc_id":"d","kind":"change","ciphertext":"AA=="}]}"#.to_vec(), 400),
+        (br#"{"chunks":[{"client_chunk_id":"x y","doc_id":"d","kind":"change","ciphertext":"AA=="}]}"#.to_vec(), 400),
+        (br#"{"chunks":[{"client_chunk_id":"x","doc_id":"d","kind":"change","ciphertext":""}]}"#.to_vec(), 400),
+        (br#"{"chunks":[{"client_chunk_id":"x","doc_id":"d","kind":"change","covers_seq":-1,"ciphertext":"AA=="}]}"#.to_vec(), 400),
+    ] {
+        let (st, v) = send(body.clone()).await;
+        assert_eq!(st, want, "{}: {v}", String::from_utf8_lossy(&body));
+        assert_eq!(v["error"], "bad_request");
+        assert!(v["message"].as_str().unwrap().len() > 5);
+    }
+    let long_id = "i".repeat(129);
+    let (st, _) = r
+        .push_raw(&d, &d.workspace_id, &[change(&long_id, "d", b"x")])
+        .await;
+    assert_eq!(st, 400);
+    // Limits: chunk size, chunks per push, body size.
+    let (st, v) = r
+        .push_raw(&d, &d.workspace_id, &[change("big", "d", &[0u8; 1001])])
+        .await;
+    assert_eq!((st, v["error"].as_str()), (413, Some("too_large")));
+    let (st, _) = r
+        .push_raw(&d, &d.workspace_id, &[change("ok", "d", &[0u8; 1000])])
+        .await;
+    assert_eq!(st, 200);
+    let many: Vec<_> = (0..6)
+        .map(|i| change(&format!("m{i}"), "d", b"x"))
+        .collect();
+    let (st, _) = r.push_raw(&d, &d.workspace_id, &many).await;
+    assert_eq!(st, 413);
+    let (st, v) = send(vec![b' '; 70 * 1024]).await;
+    assert_eq!((st, v["error"].as_str()), (413, Some("too_large")));
+    // Page size is clamped to the relay's maximum.
+    let five: Vec<_> = (0..5)
+        .map(|i| change(&format!("p{i}"), "d", b"x"))
+        .collect();
+    r.push(&d, &five).await;
+    let p = r.pull(&d, 0, 1000).await;
+    assert_eq!(p.chunks.len(), 3);
+    assert!(p.more);
+    // Bad query strings.
+    for q in ["after=-1", "after=abc", "limit=x", "max_bytes=-5"] {
+        let (st, v) = r.pull_raw(&d, &d.workspace_id, q).await;
+        assert_eq!((st, v["error"].as_str()), (400, Some("bad_request")), "{q}");
+    }
+    // Join with garbage.
+    let resp = r
+        .http
+        .post(r.url("/api/v1/join"))
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    // The relay still works after all that.
+    assert_eq!(r.pull(&d, 0, 3).await.head_seq, 6);
+    r.stop().await;
+}
+
+type Sock =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Next JSON text message (skipping pings), or None if the socket closed.
+async fn next_json(sock: &mut Sock) -> Option<Value> {
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(10), sock.next())
+            .await
+            .expect("no WebSocket message within 10 s")?;
+        match m {
+            Ok(WsMsg::Text(t)) => return Some(serde_json::from_str(&t).unwrap()),
+            Ok(WsMsg::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+}
+
+async fn websocket_notifies_and_survives_bad_frames(b: Backend) {
+    let r = b.start_with(|c| c.ws_max_message_bytes = 1024).await;
+    let d = r.create_workspace().await;
+    r.push(&d, &[change("c1", "doc", b"x")]).await;
+    // Auth by first message (browsers).
+    let (mut s1, _) = tokio_tungstenite::connect_async(r.ws_url(&d.workspace_id))
+        .await
+        .unwrap();
+    s1.send(WsMsg::text(format!(
+        r#"{{"type":"auth","token":"{}"}}"#,
+        d.device_token
+    )))
+    .await
+    .unwrap();
+    assert_eq!(
+        next_json(&mut s1).await.unwrap(),
+        serde_json::json!({"type":"ready","head_seq":1})
+    );
+    // Auth by header (native clients).
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+        r.ws_url(&d.workspace_id),
+    )
+    .unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", d.device_token).parse().unwrap(),
+    );
+    let (mut s2, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    assert_eq!(next_json(&mut s2).await.unwrap()["type"], "ready");
+    // A push notifies both.
+    r.push(&d, &[change("c2", "doc", b"y"), change("c3", "doc", b"z")])
+        .await;
+    assert_eq!(
+        next_json(&mut s1).await.unwrap(),
+        serde_json::json!({"type":"new","seq":3})
+    );
+    assert_eq!(
+        next_json(&mut s2).await.unwrap(),
+        serde_json::json!({"type":"new","seq":3})
+    );
+    // Bad frames: an error message, and the socket keeps working.
+    s1.send(WsMsg::text("{nonsense")).await.unwrap();
+    let e = next_json(&mut s1).await.unwrap();
+    assert_eq!(
+        (e["type"].as_str(), e["error"].as_str()),
+        (Some("error"), Some("bad_request"))
+    );
+    s1.send(WsMsg::binary(vec![1u8, 2, 3])).await.unwrap();
+    assert_eq!(next_json(&mut s1).await.unwrap()["type"], "error");
+    s1.send(WsMsg::text(r#"{"type":"ping"}"#)).await.unwrap();
+    assert_eq!(
+        next_json(&mut s1).await.unwrap(),
+        serde_json::json!({"type":"pong"})
+    );
+    // An oversized frame closes only that socket.
+    s2.send(WsMsg::text("x".repeat(4096))).await.unwrap();
+    assert!(next_json(&mut s2).await.is_none());
+    r.push(&d, &[change("c4", "doc", b"w")]).await;
+    assert_eq!(
+        next_json(&mut s1).await.unwrap(),
+        serde_json::json!({"type":"new","seq":4})
+    );
+    // Bad tokens are refused.
+    let (mut s3, _) = tokio_tungstenite::connect_async(r.ws_url(&d.workspace_id))
+        .await
+        .unwrap();
+    s3.send(WsMsg::text(r#"{"type":"auth","token":"wrong"}"#))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut s3).await.unwrap()["error"], "unauthorized");
+    assert!(next_json(&mut s3).await.is_none());
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+        r.ws_url(&d.workspace_id),
+    )
+    .unwrap();
+    req.headers_mut()
+        .insert("authorization", "Bearer wrong".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(req).await.is_err());
+    // Shutdown closes sockets instead of hanging.
+    r.stop().await;
+    assert!(next_json(&mut s1).await.is_none());
+}
+
+async fn concurrent_pushers_never_make_a_puller_skip(b: Backend) {
+    let r = Arc::new(b.start().await);
+    let d = Arc::new(r.create_workspace().await);
+    const PUSHERS: usize = 4;
+    const PUSHES: usize = 40;
+    const PER_PUSH: usize = 3;
+    let total = (PUSHERS * PUSHES * PER_PUSH) as u64;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let puller = {
+        let (r, d, done) = (r.clone(), d.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut cursor = 0u64;
+            let mut seen = Vec::new();
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let p = r.pull(&d, cursor, 7).await;
+                // Without snapshots, a page is exactly the seqs cursor+1 ..= last: no gap, ever.
+                for (i, c) in p.chunks.iter().enumerate() {
+                    assert_eq!(c.seq, cursor + 1 + i as u64, "puller skipped a chunk");
+                }
+                seen.extend(p.chunks.iter().map(|c| c.seq));
+                let last = p.chunks.last().map(|c| c.seq).unwrap_or(cursor);
+                assert!(p.next_cursor >= last);
+                if !p.more {
+                    // Nothing between the last chunk and the cursor we are told to continue from.
+                    assert_eq!(p.next_cursor, p.head_seq);
+                }
+                cursor = p.next_cursor;
+                if finished && !p.more && cursor == total {
+                    return seen;
+                }
+            }
+        })
+    };
+    let mut pushers = Vec::new();
+    for w in 0..PUSHERS {
+        let (r, d) = (r.clone(), d.clone());
+        pushers.push(tokio::spawn(async move {
+            for i in 0..PUSHES {
+                let chunks: Vec<_> = (0..PER_PUSH)
+                    .map(|k| change(&format!("w{w}-{i}-{k}"), &format!("doc{w}"), b"x"))
+                    .collect();
+                let res = r.push(&d, &chunks).await;
+                // Seqs within one push are consecutive.
+                assert_eq!(
+                    res.results[PER_PUSH - 1].seq - res.results[0].seq,
+                    PER_PUSH as u64 - 1
+                );
+            }
+        }));
+    }
+    for p in pushers {
+        p.await.unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = tokio::time::timeout(Duration::from_secs(60), puller)
+        .await
+        .expect("puller did not finish")
+        .unwrap();
+    assert_eq!(seen, (1..=total).collect::<Vec<_>>());
+    let set: HashSet<_> = seen.into_iter().collect();
+    assert_eq!(set.len() as u64, total);
+}
+
+async fn restart_keeps_everything(b: Backend) {
+    let r = b.start().await;
+    let d = r.create_workspace().await;
+    r.push(&d, &[change("c1", "doc", b"before restart")]).await;
+    r.stop().await;
+    let r = b.start().await;
+    let p = r.pull(&d, 0, 10).await;
+    assert_eq!(unb64(&p.chunks[0].ciphertext), b"before restart");
+    let again = r.push(&d, &[change("c1", "doc", b"before restart")]).await;
+    assert!(again.results[0].duplicate);
+    r.stop().await;
+}
+
+/// PostgreSQL deployments run several relay instances on one database: a push through one reaches
+/// WebSockets on the other (LISTEN/NOTIFY), and both serve the same log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_two_instances_share_log_and_notifications() {
+    if common::pg::skip() {
+        return;
+    }
+    let b = Backend::postgres().await;
+    let one = b.start().await;
+    let two = b.start().await;
+    let d = one.create_workspace().await;
+    let (mut sock, _) = tokio_tungstenite::connect_async(two.ws_url(&d.workspace_id))
+        .await
+        .unwrap();
+    sock.send(WsMsg::text(format!(
+        r#"{{"type":"auth","token":"{}"}}"#,
+        d.device_token
+    )))
+    .await
+    .unwrap();
+    assert_eq!(next_json(&mut sock).await.unwrap()["type"], "ready");
+    one.push(&d, &[change("c1", "doc", b"x")]).await;
+    assert_eq!(
+        next_json(&mut sock).await.unwrap(),
+        serde_json::json!({"type":"new","seq":1})
+    );
+    let p = two.pull(&d, 0, 10).await;
+    assert_eq!(p.chunks.len(), 1);
+    // Concurrent pushes through both instances still get distinct, gap-free seqs.
+    let mut tasks = Vec::new();
+    for (n, relay) in [Arc::new(one), Arc::new(two)].into_iter().enumerate() {
+        let d = d.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..20 {
+                relay
+                    .push(&d, &[change(&format!("i{n}-{i}"), "doc", b"x")])
+                    .await;
+            }
+            relay
+        }));
+    }
+    let mut relays = Vec::new();
+    for t in tasks {
+        relays.push(t.await.unwrap());
+    }
+    let (all, cursor) = relays[0].pull_all(&d, 0).await;
+    assert_eq!(
+        all.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        (1..=41).collect::<Vec<_>>()
+    );
+    assert_eq!(cursor, 41);
+    for r in relays {
+        Arc::try_unwrap(r).ok().unwrap().stop().await;
+    }
+}
