@@ -485,6 +485,16 @@ pub struct PullParams {
     pub max_bytes: Option<u64>,
 }
 
+/// Parses a pull query string (`after=..&limit=..&max_bytes=..`). Pure: fuzzed.
+pub fn decode_pull_query(query: &str) -> Result<PullParams, ApiError> {
+    let uri: axum::http::Uri = format!("/?{query}")
+        .parse()
+        .map_err(|_| ApiError::bad("invalid query string"))?;
+    Query::<PullParams>::try_from_uri(&uri)
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::bad(format!("invalid query: {}", e.body_text())))
+}
+
 async fn pull(
     State(st): St,
     Auth(p): Auth,

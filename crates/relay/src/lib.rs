@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod config;
+pub mod fuzzing;
 pub mod store;
 pub mod web;
 
