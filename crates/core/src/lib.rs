@@ -19,6 +19,7 @@ pub mod record;
 pub mod rules;
 pub mod summary;
 pub mod sync_wire;
+mod view;
 
 pub use access::split_path;
 pub use author::Author;
@@ -30,3 +31,7 @@ pub use ids::PatientId;
 pub use ops::{ItemList, NarrativeTarget, Op, ProfileField};
 pub use record::PatientRecord;
 pub use summary::PatientSummary;
+
+// The unit tests also run compiled to wasm32 in headless Chromium.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -1,6 +1,9 @@
 //! Bytes from storage or the network never panic the core: arbitrary, truncated or bit-flipped
 //! documents and chunks are errors (or harmless), never crashes.
 
+// On wasm32 these tests run in headless Chromium (see crates/core/Cargo.toml).
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 mod common;
 
 use common::*;
@@ -8,8 +11,10 @@ use proptest::prelude::*;
 use tend_core::PatientDoc;
 
 fn cases() -> u32 {
+    // At run time natively; in the browser (no environment) as set when the test was built.
     std::env::var("PROPTEST_CASES")
         .ok()
+        .or(option_env!("PROPTEST_CASES").map(String::from))
         .and_then(|s| s.parse().ok())
         .unwrap_or(1000)
 }
@@ -44,7 +49,7 @@ fn exercise(bytes: &[u8]) {
     }
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn every_truncation_of_a_snapshot_and_a_chunk_is_handled() {
     let (snapshot, chunk) = sample();
     for cut in 0..snapshot.len() {
@@ -61,12 +66,12 @@ fn every_truncation_of_a_snapshot_and_a_chunk_is_handled() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         exercise(&bytes);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn corrupted_documents_never_panic(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), chunk in any::<bool>()) {
         let (snapshot, inc) = sample();
         let mut bytes = if chunk { inc } else { snapshot };

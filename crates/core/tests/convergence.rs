@@ -4,6 +4,9 @@
 //!
 //! Cases: `PROPTEST_CASES` (default 400 here; each case runs several replicas and dozens of ops).
 
+// On wasm32 these tests run in headless Chromium (see crates/core/Cargo.toml).
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 mod common;
 
 use common::*;
@@ -15,8 +18,10 @@ use tend_core::PatientDoc;
 const DEFAULT_CASES: u32 = 400;
 
 fn cases() -> u32 {
+    // At run time natively; in the browser (no environment) as set when the test was built.
     std::env::var("PROPTEST_CASES")
         .ok()
+        .or(option_env!("PROPTEST_CASES").map(String::from))
         .and_then(|s| s.parse().ok())
         .unwrap_or(DEFAULT_CASES)
 }
@@ -311,7 +316,7 @@ fn run(n: usize, steps: &[Step], seed: u64) -> Result<(), TestCaseError> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn replicas_converge((n, steps, seed) in steps()) {
         run(n, &steps, seed)?;
     }

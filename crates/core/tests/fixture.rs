@@ -1,33 +1,46 @@
 //! Documents saved by every released schema must keep opening. The fixtures are real saved
-//! bytes; regenerate only when adding a new version's fixture (`TEND_WRITE_FIXTURES=1`), never
-//! to make an old one pass.
+//! bytes, compiled in with `include_bytes!` (the suite also runs in a browser, without files).
+//! Add a new version's fixture by creating an empty file and running once with
+//! `TEND_WRITE_FIXTURES=1` (natively); never regenerate an old one to make it pass.
+
+// On wasm32 these tests run in headless Chromium (see crates/core/Cargo.toml).
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
 
 use autosurgeon::{Hydrate, Reconcile};
 use common::*;
-use std::path::PathBuf;
 use tend_core::ops::Op;
 use tend_core::record::*;
 use tend_core::PatientDoc;
 
-fn path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+/// The stored bytes of `tests/fixtures/<name>`; with `TEND_WRITE_FIXTURES` set (native only), an
+/// empty fixture file is first filled with `make()`.
+macro_rules! fixture {
+    ($name:literal, $make:expr) => {
+        fixture_bytes($name, include_bytes!(concat!("fixtures/", $name)), $make)
+    };
 }
 
-fn fixture(name: &str, make: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
-    let p = path(name);
-    if std::env::var_os("TEND_WRITE_FIXTURES").is_some() && !p.exists() {
-        std::fs::write(&p, make()).expect("write fixture");
+fn fixture_bytes(name: &str, stored: &[u8], make: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if stored.is_empty() && std::env::var_os("TEND_WRITE_FIXTURES").is_some() {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        let bytes = make();
+        std::fs::write(&p, &bytes).expect("write fixture");
+        return bytes;
     }
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    #[cfg(target_arch = "wasm32")]
+    let _ = make;
+    assert!(!stored.is_empty(), "fixture {name} is empty");
+    stored.to_vec()
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn v1_patient_with_a_year_of_activity_still_opens() {
-    let bytes = fixture("patient_v1.automerge", || {
+    let bytes = fixture!("patient_v1.automerge", || {
         let mut doc = new_patient();
         year_of_activity(&mut doc);
         doc.save()
@@ -72,9 +85,9 @@ struct SkeletonRecord {
     created_at: i64,
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn skeleton_document_without_sections_opens_with_defaults() {
-    let bytes = fixture("patient_skeleton.automerge", || {
+    let bytes = fixture!("patient_skeleton.automerge", || {
         let mut doc = automerge::AutoCommit::new();
         let old = SkeletonRecord {
             schema_version: 1,
@@ -92,7 +105,7 @@ fn skeleton_document_without_sections_opens_with_defaults() {
     assert_eq!(doc.summary().unwrap().display_name, "Lovelace, Ada");
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_newer_schema_is_refused_not_misread() {
     let mut doc = automerge::AutoCommit::new();
     let newer = SkeletonRecord {

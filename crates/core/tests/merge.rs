@@ -1,6 +1,9 @@
 //! Merge semantics between replicas: list items merge by id, narratives keep both writers'
 //! words, concurrent clinical scalars surface as conflicts, and history attributes every change.
 
+// On wasm32 these tests run in headless Chromium (see crates/core/Cargo.toml).
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 mod common;
 
 use common::*;
@@ -35,7 +38,7 @@ fn dose_change(dose: &str) -> Op {
     }
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn concurrent_dose_edits_are_reported_and_resolved() {
     let (mut a, mut b) = pair(|a| {
         apply(
@@ -123,7 +126,7 @@ fn concurrent_dose_edits_are_reported_and_resolved() {
     assert_eq!(a.record().unwrap().medical.medications[0].dose, "850 mg");
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn code_status_and_allergy_conflicts_are_reported() {
     let (mut a, mut b) = pair(|a| {
         apply(
@@ -186,7 +189,7 @@ fn code_status_and_allergy_conflicts_are_reported() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn concurrent_list_inserts_and_item_edits_merge_item_by_item() {
     let (mut a, mut b) = pair(|a| {
         apply(
@@ -274,7 +277,7 @@ fn concurrent_list_inserts_and_item_edits_merge_item_by_item() {
     assert_eq!(r.care_plan.goals[0].status, GoalStatus::Achieved);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn two_people_editing_one_note_keep_both_words() {
     let (mut a, mut b) = pair(|a| {
         apply(
@@ -341,7 +344,7 @@ fn two_people_editing_one_note_keep_both_words() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn history_lists_who_changed_a_field_and_when() {
     let (mut a, mut b) = pair(|a| {
         apply(

@@ -1,14 +1,17 @@
 //! Every typed operation changes what it says, and only that; bad input is rejected without
 //! changing the document.
 
+// On wasm32 these tests run in headless Chromium (see crates/core/Cargo.toml).
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 mod common;
 
 use common::*;
 use tend_core::ops::{ItemList, NarrativeTarget, Op, ProfileField};
 use tend_core::record::*;
-use tend_core::{DocError, PatientDoc};
+use tend_core::{DocError, PatientDoc, PatientRecord};
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_year_of_activity_applies_every_kind_of_op() {
     let mut doc = new_patient();
     let n = year_of_activity(&mut doc);
@@ -64,13 +67,16 @@ fn a_year_of_activity_applies_every_kind_of_op() {
         .starts_with("Wants to stay"));
     // Items are stamped with who added them, not with what the caller sent.
     assert_eq!(r.medical.conditions[0].recorded.user_id, "u2");
+    // The fast serde view and autosurgeon's hydrate describe the same shape.
+    let am = automerge::AutoCommit::load(&doc.save()).unwrap();
+    assert_eq!(autosurgeon::hydrate::<_, PatientRecord>(&am).unwrap(), r);
     // Survives save/load unchanged.
     let mut loaded = PatientDoc::load(&doc.save()).unwrap();
     assert_eq!(loaded.record().unwrap(), r);
     assert_eq!(loaded.heads(), doc.heads());
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn remaining_ops_each_change_their_field() {
     let mut doc = new_patient();
     let ops = vec![
@@ -287,7 +293,7 @@ fn remaining_ops_each_change_their_field() {
     assert_eq!(r.care_plan.priorities.as_str(), "Stay out of hospital.");
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn rejected_ops_leave_the_document_untouched() {
     let mut doc = new_patient();
     apply(
@@ -394,7 +400,7 @@ fn rejected_ops_leave_the_document_untouched() {
     assert_eq!(r.medical.medications.len(), 1);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn summary_reflects_the_record() {
     let mut doc = new_patient();
     year_of_activity(&mut doc);
@@ -472,7 +478,7 @@ fn summary_reflects_the_record() {
     assert!(serde_json::from_str::<tend_core::PatientSummary>(old).is_ok());
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn ops_are_serde_data() {
     let op = Op::ChangeMedication {
         id: "m1".into(),
