@@ -26,7 +26,11 @@ impl Backend {
 
     pub fn config(&self) -> Config {
         match self {
-            Backend::Sqlite(d) => Config::with_data_dir(d.path()),
+            Backend::Sqlite(d) => {
+                let mut c = Config::with_data_dir(d.path());
+                c.database_url = None; // even if TEND_DATABASE_URL is set in the environment
+                c
+            }
             Backend::Postgres(url) => {
                 let mut c = Config::with_data_dir("/nonexistent-unused");
                 c.database_url = Some(url.clone());
