@@ -112,3 +112,20 @@ macro_rules! list_items {
     )+};
 }
 pub(crate) use list_items;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates_are_validated_and_normalised() {
+        assert_eq!(
+            IsoDate::parse(" 2026-02-03 ").unwrap().as_str(),
+            "2026-02-03"
+        );
+        assert!(IsoDate::parse("2026-02-30").is_none());
+        assert!(IsoDate::parse("03/02/2026").is_none());
+        // A stored odd value still opens; only the typed view is absent.
+        assert_eq!(IsoDate("soon".into()).date(), None);
+    }
+}

@@ -163,3 +163,24 @@ string_enum!(
 string_enum!(
     NarrativeSection { Physical = "physical", Emotional = "emotional", Social = "social", Preferences = "preferences", Priorities = "priorities" } default Physical
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_values_round_trip_and_unknown_ones_are_kept() {
+        for s in MedicationStatus::ALL {
+            assert_eq!(&MedicationStatus::parse(s.as_str()), s);
+        }
+        let newer = ReferralStatus::parse("awaiting_insurer");
+        assert_eq!(newer, ReferralStatus::Other("awaiting_insurer".into()));
+        assert_eq!(newer.as_str(), "awaiting_insurer");
+        let json = serde_json::to_string(&CodeStatus::DnrDni).unwrap();
+        assert_eq!(json, "\"dnr_dni\"");
+        assert_eq!(
+            serde_json::from_str::<CodeStatus>(&json).unwrap(),
+            CodeStatus::DnrDni
+        );
+    }
+}
