@@ -375,7 +375,7 @@ mod tests {
         WorkspaceKey::from_bytes([7u8; 32])
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn round_trip_both_kinds() {
         let k = WorkspaceKey::generate().unwrap();
         for kind in [ChunkKind::Change, ChunkKind::Snapshot] {
@@ -388,7 +388,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn deterministic_with_given_nonce_and_distinct_doc_keys() {
         let a = key().doc_key("ws", "a").unwrap();
         let b = key().doc_key("ws", "b").unwrap();
@@ -404,7 +404,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn tampering_is_detected() {
         let k = key();
         let env = seal(&k, "ws", "doc", ChunkKind::Change, b"hello patient").unwrap();
@@ -435,7 +435,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn misplaced_chunks_do_not_open() {
         let k = key();
         let env = seal(&k, "ws", "doc", ChunkKind::Change, b"data").unwrap();
@@ -459,7 +459,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn garbage_never_panics() {
         let dk = key().doc_key("ws", "doc").unwrap();
         let mut x: u32 = 12345;
@@ -483,7 +483,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn join_code_round_trip() {
         let c = sample_code();
         let s = c.encode().unwrap();
@@ -494,7 +494,7 @@ mod tests {
         assert!(!format!("{c:?}").contains("42"));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn join_code_garbage_is_typed() {
         let s = sample_code().encode().unwrap();
         assert_eq!(JoinCode::parse(""), Err(JoinCodeError::NotAJoinCode));

@@ -196,7 +196,7 @@ pub struct ErrorBody {
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn messages_have_the_documented_shape() {
         let m = serde_json::to_string(&ServerMessage::New { seq: 7 }).unwrap();
         assert_eq!(m, r#"{"type":"new","seq":7}"#);

@@ -117,7 +117,7 @@ pub(crate) use list_items;
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn iso_dates_are_validated_and_normalised() {
         assert_eq!(
             IsoDate::parse(" 2026-02-03 ").unwrap().as_str(),

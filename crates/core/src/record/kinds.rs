@@ -168,7 +168,7 @@ string_enum!(
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn known_values_round_trip_and_unknown_ones_are_kept() {
         for s in MedicationStatus::ALL {
             assert_eq!(&MedicationStatus::parse(s.as_str()), s);

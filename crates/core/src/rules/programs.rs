@@ -192,7 +192,7 @@ mod tests {
             .collect()
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn ccm_thresholds() {
         let cases: &[(u32, &[(&str, u32)])] = &[
             (0, &[]),
@@ -218,7 +218,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn complex_ccm_thresholds() {
         let cases: &[(u32, &[(&str, u32)])] = &[
             (59, &[]),
@@ -244,7 +244,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn pcm_thresholds() {
         let cases: &[(u32, &[(&str, u32)])] = &[
             (29, &[]),
@@ -265,7 +265,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn minutes_to_next() {
         assert_eq!(
             minutes_to_next_unit(CareProgram::Ccm, 8),
@@ -295,7 +295,7 @@ mod tests {
         let _ = minutes_to_next_unit(CareProgram::Pcm, u32::MAX);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn ccm_eligibility_needs_two_conditions_and_consent() {
         assert!(!ccm_eligibility(1, true).eligible);
         assert!(ccm_eligibility(2, true).eligible);
@@ -307,7 +307,7 @@ mod tests {
         assert!(ccm_eligibility(2, true).missing.is_empty());
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn time_sums_by_calendar_month() {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
         let entries = vec![

@@ -32,7 +32,7 @@ fn instrument() -> impl Strategy<Value = Instrument> {
 }
 
 proptest! {
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn score_never_panics_on_arbitrary_answers(
         inst in instrument(),
         answers in prop::collection::vec(answer(), 0..25),
@@ -43,7 +43,7 @@ proptest! {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn every_well_formed_administration_scores(
         inst in instrument(),
         picks in prop::collection::vec(any::<u32>(), 20),
@@ -68,7 +68,7 @@ proptest! {
         prop_assert!(band.is_some_and(|b| b.min <= r.total && r.total <= b.max));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn observed_holidays_are_weekdays_and_not_business_days(year in 1900i32..2400) {
         let hs = observed_holidays(year);
         // 11 holidays (fewer before MLK Day, 1986, and Juneteenth, 2021); a Saturday New Year's Day
@@ -82,7 +82,7 @@ proptest! {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn two_business_days_land_on_a_business_day_2_to_5_days_later(start in date()) {
         let due = add_business_days(start, 2);
         prop_assert!(due.is_ok());
@@ -100,7 +100,7 @@ proptest! {
         prop_assert_eq!(count, 2);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn billing_units_never_decrease_with_more_minutes(minutes in 0u32..10_000, more in 0u32..200) {
         for program in [CareProgram::Ccm, CareProgram::ComplexCcm, CareProgram::Pcm] {
             let units = |m: u32| -> u32 { billing_codes(program, m).iter().map(|u| u.units).sum() };
@@ -110,7 +110,7 @@ proptest! {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn tcm_never_panics_and_orders_deadlines(
         discharge in date(),
         today in date(),
@@ -137,7 +137,7 @@ proptest! {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn adding_a_risk_factor_never_lowers_tier_or_priority(
         conditions in 0u32..8,
         adl in any::<bool>(),

@@ -263,7 +263,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn tier_ids_round_trip_and_match_serde() {
         for t in RiskTier::ALL {
             assert_eq!(RiskTier::from_id(t.id()), Some(t));
@@ -276,7 +276,7 @@ mod tests {
         assert!(RiskTier::Low < RiskTier::Moderate && RiskTier::High < RiskTier::VeryHigh);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn no_factors_is_low() {
         let a = assess_risk(&base());
         assert_eq!(a.tier, RiskTier::Low);
@@ -284,7 +284,7 @@ mod tests {
         assert_eq!(a.priority, 0);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn comorbidity_threshold_at_3() {
         for (n, tier) in [
             (2, RiskTier::Low),
@@ -307,7 +307,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn adl_counts_only_without_caregiver() {
         let impaired = RiskInputs {
             adl_impaired: true,
@@ -334,7 +334,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn discharge_window_is_0_to_30_days() {
         let cases = [
             (d(2026, 10, 25), false), // 31 days ago
@@ -373,7 +373,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn lace_threshold_at_10() {
         for (lace, factor) in [(9, false), (10, true), (11, true)] {
             let a = assess_risk(&RiskInputs {
@@ -384,7 +384,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn tier_counts_factors() {
         let one = RiskInputs {
             behavioral_health_condition: true,
@@ -414,7 +414,7 @@ mod tests {
         assert_eq!(a.reasons.len(), 3);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn safety_flag_alone_is_very_high() {
         let a = assess_risk(&RiskInputs {
             phq9_safety_flag: true,
@@ -425,7 +425,7 @@ mod tests {
         assert!(a.reasons[0].contains("self-harm"));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn priority_orders_tiers_first_then_factors_then_overdue() {
         let low_swamped = assess_risk(&RiskInputs {
             overdue_follow_ups: 1000,
@@ -469,7 +469,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn overdue_counts_strictly_past_due() {
         let t = today();
         assert_eq!(overdue_follow_ups(&[], t), (0, 0));
@@ -482,7 +482,7 @@ mod tests {
         assert_eq!(overdue_follow_ups(&[NaiveDate::MIN], NaiveDate::MAX).0, 1);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn worklist_order_is_deterministic() {
         let mut list = vec![(110, "b"), (300, "z"), (110, "a"), (0, "c")];
         sort_worklist(&mut list, |e| (e.0, e.1));

@@ -230,7 +230,7 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn deadlines_for_a_weekday_discharge() {
         // Monday 16 Nov 2026.
         let t = tcm_deadlines(d(2026, 11, 16), TcmComplexity::High).unwrap();
@@ -243,7 +243,7 @@ mod tests {
         assert_eq!(m.interactive_contact_by, d(2026, 11, 18));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn contact_deadline_skips_weekends_and_holidays() {
         let due = |y, m, day| {
             tcm_deadlines(d(y, m, day), TcmComplexity::Moderate)
@@ -266,7 +266,7 @@ mod tests {
         assert_eq!(due(2027, 7, 2), d(2027, 7, 7));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn pending_met_overdue_and_late() {
         let t = tcm_deadlines(d(2026, 11, 20), TcmComplexity::High).unwrap(); // contact by Tue 24
         let none = TcmProgress::default();
@@ -331,7 +331,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn two_timely_attempts_satisfy_contact() {
         let t = tcm_deadlines(d(2026, 11, 20), TcmComplexity::Moderate).unwrap();
         let one = TcmProgress {
@@ -375,7 +375,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn medication_reconciliation_due_by_visit_date() {
         let t = tcm_deadlines(d(2026, 11, 2), TcmComplexity::Moderate).unwrap(); // f2f by 16 Nov
         let p = TcmProgress {
@@ -415,7 +415,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn supported_code_by_visit_day() {
         let discharge = d(2026, 11, 2);
         let run = |complexity, visit_day: u32| {
@@ -439,7 +439,7 @@ mod tests {
         assert_eq!(run(TcmComplexity::Moderate, 15), (false, None));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn work_before_discharge_is_an_error() {
         let t = tcm_deadlines(d(2026, 11, 16), TcmComplexity::High).unwrap();
         let p = TcmProgress {
@@ -457,7 +457,7 @@ mod tests {
         assert!(tcm_status(&t, &p, d(2026, 11, 20)).is_err());
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn end_of_calendar_is_an_error() {
         assert!(tcm_deadlines(NaiveDate::MAX, TcmComplexity::High).is_err());
         let t = tcm_deadlines(d(2026, 11, 16), TcmComplexity::High).unwrap();

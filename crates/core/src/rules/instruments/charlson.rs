@@ -319,7 +319,7 @@ mod tests {
     use super::super::test_support::total;
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn items_follow_condition_order_and_weights() {
         for (item, c) in CHARLSON_ITEMS.iter().zip(CharlsonCondition::ALL) {
             assert_eq!(item.text, c.label());
@@ -328,7 +328,7 @@ mod tests {
         assert_eq!(CHARLSON_ITEMS.len(), AGE_ITEM + 1);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn weights_as_published() {
         assert_eq!(charlson_index(&[C::MyocardialInfarction], None).total, 1);
         assert_eq!(charlson_index(&[C::Hemiplegia], None).total, 2);
@@ -355,7 +355,7 @@ mod tests {
         assert_eq!(charlson_index(&[C::Dementia, C::Dementia], None).total, 1);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn hierarchy_counts_only_the_severe_form() {
         assert_eq!(
             charlson_index(&[C::Diabetes, C::DiabetesWithEndOrganDamage], None).total,
@@ -384,7 +384,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn age_points_at_each_decade() {
         for (age, pts) in [
             (0, 0),
@@ -406,7 +406,7 @@ mod tests {
         assert_eq!(charlson_index(&[C::Dementia], None).age_points, 0);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn instrument_bands_at_thresholds() {
         let mut a = vec![0u32; 20];
         let r = total(Instrument::Charlson, &a);

@@ -213,7 +213,7 @@ mod tests {
             .collect()
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn katz_bands_at_each_threshold() {
         let cases = [
             (0, "Severe functional impairment", true),
@@ -236,7 +236,7 @@ mod tests {
         assert_eq!(Instrument::KatzAdl.max_total(), 6);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn lawton_scores_each_domain_as_published() {
         // Highest level everywhere: 8.
         let r = total(Instrument::LawtonIadl, &[0; 8]);

@@ -177,7 +177,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn length_of_stay_points_at_each_boundary() {
         let cases = [
             (0, 0),
@@ -201,7 +201,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn comorbidity_and_ed_points() {
         for (c, pts) in [(0, 0), (1, 1), (2, 2), (3, 3), (4, 5), (5, 5), (37, 5)] {
             assert_eq!(
@@ -225,7 +225,7 @@ mod tests {
         assert_eq!(lace_index(&input(0, false, 0, 0)).acuity, 0);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn high_risk_at_10() {
         // 4 (4-6 days) + 3 (emergent) + 2 (Charlson 2) + 0 = 9: not high.
         let s = lace_index(&input(5, true, 2, 0));
@@ -239,7 +239,7 @@ mod tests {
         assert_eq!(s.total, 19);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn instrument_matches_typed_function_and_bands() {
         // Options: LOS index 4 (4-6 days), acuity index 0 (emergent), Charlson index 2, ED index k.
         for (ed, expected_total, band) in [

@@ -508,7 +508,7 @@ mod tests {
     use super::test_support::*;
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn ids_round_trip_and_are_unique() {
         for i in Instrument::ALL {
             assert_eq!(Instrument::from_id(i.id()), Some(i));
@@ -529,7 +529,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn every_instrument_has_texts_options_and_gapless_bands() {
         for i in Instrument::ALL {
             assert!(!i.name().is_empty() && !i.instructions().is_empty());
@@ -549,7 +549,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn wrong_shapes_are_typed_errors() {
         assert_eq!(
             score(Instrument::Phq2, &ans(&[1])),
@@ -578,7 +578,7 @@ mod tests {
         assert!(score(Instrument::Phq9, &[]).is_err());
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn item_keyed_answers_round_trip() {
         // AHC with a multi-select: Q2 options 1 and 6 chosen -> bits 1 and 6.
         let answers = vec![
@@ -606,7 +606,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn item_keyed_answers_reject_bad_input() {
         let full: Vec<(&str, i64)> = Instrument::Phq2.items().iter().map(|i| (i.id, 1)).collect();
         assert_eq!(
@@ -641,7 +641,7 @@ mod tests {
         assert!(a.is_err());
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn any_single_choice_answers_never_panic() {
         // Every instrument, every answer index 0..=6 on every item: Ok or Err, never a panic, and
         // an Ok total never exceeds the maximum.

@@ -193,7 +193,7 @@ mod tests {
             .collect()
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn phq2_cut_point_at_3() {
         let r = total(Instrument::Phq2, &[1, 1]);
         assert_eq!((r.total, r.positive), (2, Some(false)));
@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(Instrument::Phq2.max_total(), 6);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn phq9_bands_at_each_threshold() {
         let cases = [
             (0, "Minimal depression"),
@@ -236,7 +236,7 @@ mod tests {
         assert_eq!(r.max_total, 27);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn phq9_item9_raises_safety_flag_at_any_answer_above_zero() {
         for (answer, flagged) in [(0, false), (1, true), (2, true), (3, true)] {
             let mut a = vec![0; 9];
@@ -255,7 +255,7 @@ mod tests {
         assert!(total(Instrument::Phq9, &a).flags.is_empty());
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn gad7_bands_at_each_threshold() {
         let cases = [
             (4, "Minimal anxiety"),
@@ -283,14 +283,14 @@ mod tests {
         assert_eq!(Instrument::Gad7.max_total(), 21);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn option_index_four_is_rejected() {
         let mut a: Vec<Answer> = vec![Answer::Choice(0); 7];
         a[3] = Answer::Choice(4);
         assert!(score(Instrument::Gad7, &a).is_err());
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn phq9_wording_of_item_9() {
         assert_eq!(
             Instrument::Phq9.items()[8].text,

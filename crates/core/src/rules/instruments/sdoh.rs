@@ -221,7 +221,7 @@ mod tests {
         score_any(Instrument::AhcHrsn, a).expect("valid")
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn all_negative() {
         let r = run(&negative());
         assert_eq!(r.total, 0);
@@ -230,7 +230,7 @@ mod tests {
         assert_eq!(r.subscores[0].value, 4);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn living_situation_rules() {
         for (q1, flagged) in [(0, false), (1, true), (2, true)] {
             let mut a = negative();
@@ -254,7 +254,7 @@ mod tests {
         assert_eq!(r.total, 1);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn none_of_the_above_must_be_alone() {
         let mut a = negative();
         a[1] = Answer::Choices(vec![0, Q2_NONE]);
@@ -275,7 +275,7 @@ mod tests {
         ));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn food_either_question_often_or_sometimes() {
         for (q3, q4, flagged) in [
             (2, 2, false),
@@ -295,7 +295,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn transportation_and_utilities() {
         let mut a = negative();
         a[4] = Answer::Choice(0);
@@ -307,7 +307,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn safety_positive_when_sum_over_10() {
         // Option index i scores i + 1. Sums 10 (below), 11 (at the first positive), 12 (above).
         for (answers, sum, flagged) in [
@@ -332,7 +332,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn all_five_domains() {
         let a = vec![
             Answer::Choice(1),

@@ -103,7 +103,7 @@ mod tests {
         (0..12).map(|i| items.contains(&i) as u32).collect()
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn weights_two_for_first_two_items() {
         assert_eq!(
             total(Instrument::SteadiStayIndependent, &yes(&[0])).total,
@@ -125,7 +125,7 @@ mod tests {
         assert_eq!(total(Instrument::SteadiStayIndependent, &[1; 12]).total, 14);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn at_risk_from_4() {
         for (answers, sum, at_risk) in [
             (yes(&[2, 3, 4]), 3, false),
