@@ -1,0 +1,113 @@
+// Test harness: starts a relay (serving the freshly built app) on a free port, and launches
+// Debian's Chromium through playwright-core. Never downloads a browser.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const required = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the end-to-end tests with \`cargo xtask test e2e\``);
+  return value;
+};
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
+export async function waitFor(check, what, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (e) {
+      lastError = e;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`);
+}
+
+/** A relay process with its own data directory; `restart()` keeps the data. */
+export async function startRelay() {
+  const bin = required('TEND_RELAY_BIN');
+  const dist = required('TEND_DIST_DIR');
+  const dataDir = await mkdtemp(join(tmpdir(), 'tend-e2e-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let child;
+  let output = '';
+
+  const launch = async () => {
+    child = spawn(bin, ['--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--static-dir', dist], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`relay exited early:\n${output}`);
+      const res = await fetch(`${url}/api/health`);
+      return res.ok;
+    }, 'the relay to answer /api/health', 30000);
+    child.exited = exited;
+  };
+
+  const stop = async (signal = 'SIGTERM') => {
+    if (child && child.exitCode === null) {
+      child.kill(signal);
+      await child.exited;
+    }
+  };
+
+  await launch();
+  return {
+    url,
+    dataDir,
+    output: () => output,
+    stop,
+    restart: async () => { await stop(); await launch(); },
+    close: async () => { await stop(); await rm(dataDir, { recursive: true, force: true }); },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.TEND_CHROMIUM || '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+}
+
+export const VIEWPORTS = {
+  tablet: { width: 1024, height: 768 },
+  tabletLarge: { width: 1366, height: 1024 },
+  phone: { width: 390, height: 844 },
+};
+
+/** A page whose console errors and uncaught exceptions fail the test that reads them. */
+export async function openApp(context, url) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(url);
+  await page.getByRole('heading', { name: 'Caseload' }).waitFor();
+  return { page, errors };
+}

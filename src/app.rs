@@ -1,0 +1,70 @@
+//! The shell: skip link, top bar with navigation and the always-visible save/sync status, routes.
+
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Route, Router, Routes, A},
+    path,
+};
+
+use crate::components::status::StatusBar;
+use crate::pages::{
+    caseload::CaseloadPage, not_found::NotFound, patient::PatientPage, settings::SettingsPage,
+};
+use crate::session::Session;
+
+#[component]
+pub fn App(session: Session) -> impl IntoView {
+    provide_context(session);
+    view! {
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <header class="app-bar">
+                <span class="brand" aria-hidden="true">"Tend"</span>
+                <nav aria-label="Main">
+                    <A href="/" exact=true>"Caseload"</A>
+                    <A href="/settings">"Settings"</A>
+                </nav>
+                <StatusBar />
+            </header>
+            <ProblemBanner />
+            <main id="main" tabindex="-1">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=CaseloadPage />
+                    <Route path=path!("/patients/:id") view=PatientPage />
+                    <Route path=path!("/settings") view=SettingsPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Problems with stored data (unreadable records set aside, failed tidy-ups): shown, not hidden.
+#[component]
+fn ProblemBanner() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let problems = session.problems;
+    view! {
+        <Show when=move || !problems.get().is_empty()>
+            <section class="banner banner-warning" role="alert" aria-label="Problems with saved data">
+                <ul>
+                    <For each=move || problems.get() key=|p| p.clone() let:problem>
+                        <li>{problem}</li>
+                    </For>
+                </ul>
+                <button class="button" on:click=move |_| problems.set(Vec::new())>"Dismiss"</button>
+            </section>
+        </Show>
+    }
+}
+
+/// Shown instead of the app when device storage cannot be opened at all.
+#[component]
+pub fn StartupFailure(reason: String) -> impl IntoView {
+    view! {
+        <main id="main" class="startup-failure">
+            <h1>"Tend cannot open this device's storage"</h1>
+            <p role="alert">{reason}</p>
+            <p>"Private browsing or a full disk can cause this. Nothing was changed. Close other Tend tabs and reload."</p>
+        </main>
+    }
+}

@@ -1,0 +1,6 @@
+//! The app's only clock: core takes time as an argument, so tests and sync stay deterministic.
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}

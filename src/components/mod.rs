@@ -1,0 +1,3 @@
+//! Reusable pieces of UI.
+
+pub mod status;

@@ -1,0 +1,190 @@
+//! The signed-in session on this device: storage, who the author is, the caseload list and the
+//! honest "saved on this device" state. Pages reach it through Leptos context.
+
+use std::{cell::RefCell, rc::Rc};
+
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use tend_core::{record::PersonName, Author, DocError, PatientDoc, PatientId, PatientSummary};
+
+use crate::clock::now_ms;
+use crate::storage::{Storage, StorageError, COMPACT_AFTER_CHUNKS};
+
+/// Whether every edit made on this device is durable in IndexedDB.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SaveState {
+    /// Nothing edited since the app opened; everything stored is, by definition, saved.
+    Idle,
+    Saving,
+    Saved {
+        at_ms: i64,
+    },
+    /// The last save failed; the edit is kept in memory and retried with the next save.
+    Failed(String),
+}
+
+/// A patient's document held in memory while their chart is open.
+pub struct OpenDoc {
+    pub id: PatientId,
+    pub doc: PatientDoc,
+    /// Changes not yet durable (a failed save puts them back here, so nothing is dropped).
+    pending: Vec<u8>,
+}
+
+pub type OpenDocHandle = Rc<RefCell<OpenDoc>>;
+
+#[derive(Clone)]
+pub struct Session {
+    storage: SendWrapper<Rc<Storage>>,
+    author: Author,
+    pub caseload: RwSignal<Vec<PatientSummary>>,
+    pub save_state: RwSignal<SaveState>,
+    /// Problems found while reading stored data, shown to the user until dismissed.
+    pub problems: RwSignal<Vec<String>>,
+}
+
+impl Session {
+    pub async fn open(db_name: &str) -> Result<Self, StorageError> {
+        let storage = Storage::open(db_name).await?;
+        let device_id = match storage.meta("device_id").await? {
+            Some(id) => id,
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                storage.set_meta("device_id", &id).await?;
+                id
+            }
+        };
+        let user_name = storage
+            .meta("user_name")
+            .await?
+            .unwrap_or_else(|| "Care manager".into());
+        let caseload = storage.caseload().await?;
+        let mut problems = Vec::new();
+        if caseload.unreadable > 0 {
+            problems.push(format!(
+                "{} patient summaries on this device could not be read; open those patients from a synced device or contact support.",
+                caseload.unreadable
+            ));
+        }
+        Ok(Session {
+            storage: SendWrapper::new(Rc::new(storage)),
+            author: Author {
+                user_id: device_id.clone(),
+                user_name,
+                device_id,
+            },
+            caseload: RwSignal::new(caseload.summaries),
+            save_state: RwSignal::new(SaveState::Idle),
+            problems: RwSignal::new(problems),
+        })
+    }
+
+    pub fn storage(&self) -> Rc<Storage> {
+        Rc::clone(&self.storage)
+    }
+
+    pub fn author(&self) -> &Author {
+        &self.author
+    }
+
+    /// Creates a patient and stores them; the caseload shows them only once they are saved.
+    pub async fn add_patient(&self, name: PersonName) -> Result<PatientSummary, String> {
+        let id = PatientId::random();
+        let mut doc =
+            PatientDoc::create(&id, name, &self.author, now_ms()).map_err(|e| e.to_string())?;
+        self.save_state.set(SaveState::Saving);
+        match self.storage.create_patient(&mut doc).await {
+            Ok(summary) => {
+                self.save_state.set(SaveState::Saved { at_ms: now_ms() });
+                self.upsert_summary(summary.clone());
+                Ok(summary)
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                self.save_state.set(SaveState::Failed(msg.clone()));
+                Err(msg)
+            }
+        }
+    }
+
+    pub async fn open_patient(&self, id: &PatientId) -> Result<OpenDocHandle, StorageError> {
+        let loaded = self.storage.load_patient(id).await?;
+        if !loaded.problems.is_empty() {
+            self.problems.update(|p| p.extend(loaded.problems));
+        }
+        Ok(Rc::new(RefCell::new(OpenDoc {
+            id: id.clone(),
+            doc: loaded.doc,
+            pending: Vec::new(),
+        })))
+    }
+
+    /// Applies one typed operation and makes it durable. The in-memory document changes at once
+    /// (typing never waits for IndexedDB); the UI says "saved" only after the transaction commits.
+    pub async fn edit(
+        &self,
+        open: &OpenDocHandle,
+        op: impl FnOnce(&mut PatientDoc, &Author, i64) -> Result<(), DocError>,
+    ) -> Result<(), String> {
+        let (id, batch, summary) = {
+            let mut o = open.borrow_mut();
+            op(&mut o.doc, &self.author, now_ms()).map_err(|e| e.to_string())?;
+            let fresh = o.doc.save_incremental();
+            let mut batch = std::mem::take(&mut o.pending);
+            batch.extend(fresh);
+            let summary = o.doc.summary().map_err(|e| e.to_string())?;
+            (o.id.clone(), batch, summary)
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.save_state.set(SaveState::Saving);
+        match self.storage.append_changes(&id, &batch, &summary).await {
+            Ok(()) => {
+                self.save_state.set(SaveState::Saved { at_ms: now_ms() });
+                self.upsert_summary(summary);
+                self.compact_if_due(open).await;
+                Ok(())
+            }
+            Err(e) => {
+                // Keep the batch (ahead of anything newer) so the next save retries it.
+                let mut o = open.borrow_mut();
+                let newer = std::mem::take(&mut o.pending);
+                o.pending = batch;
+                o.pending.extend(newer);
+                let msg = e.to_string();
+                self.save_state.set(SaveState::Failed(msg.clone()));
+                Err(msg)
+            }
+        }
+    }
+
+    async fn compact_if_due(&self, open: &OpenDocHandle) {
+        let id = open.borrow().id.clone();
+        let Ok(count) = self.storage.chunk_count(&id).await else {
+            return;
+        };
+        if count < COMPACT_AFTER_CHUNKS {
+            return;
+        }
+        // Compaction works on a copy so the open document is never borrowed across an await.
+        let copy = PatientDoc::load(&open.borrow_mut().doc.save());
+        if let Ok(mut copy) = copy {
+            if let Err(e) = self.storage.compact(&id, &mut copy).await {
+                // Not fatal: the chunks are still there; the next edit tries again.
+                self.problems
+                    .update(|p| p.push(format!("Tidying saved data failed: {e}")));
+            }
+        }
+    }
+
+    fn upsert_summary(&self, summary: PatientSummary) {
+        self.caseload.update(|list| {
+            match list.iter_mut().find(|s| s.id == summary.id) {
+                Some(existing) => *existing = summary,
+                None => list.push(summary),
+            }
+            list.sort_by(|a, b| a.sort_key.cmp(&b.sort_key).then_with(|| a.id.cmp(&b.id)));
+        });
+    }
+}

@@ -1,0 +1,403 @@
+//! Device storage: every patient's Automerge document, durable in IndexedDB (via rexie).
+//!
+//! Per document: a compacted snapshot plus small chunks appended per edit batch. The caseload
+//! summary is written in the same transaction as the chunk it reflects, so the list never shows
+//! something that is not saved. Only this module touches IndexedDB.
+//!
+//! Transactions: nothing but the transaction's own requests is awaited inside one, because
+//! IndexedDB auto-commits a transaction once it has no pending request.
+
+pub mod device;
+mod js;
+pub mod schema;
+pub mod seal;
+
+use rexie::{KeyRange, Rexie, TransactionMode};
+use tend_core::{DocError, PatientDoc, PatientId, PatientSummary};
+use wasm_bindgen::JsValue;
+
+pub use seal::Seal;
+
+pub const DEFAULT_DB_NAME: &str = "tend";
+
+/// A document is compacted once it has this many chunks; loading stays a handful of reads.
+pub const COMPACT_AFTER_CHUNKS: u32 = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("this device's storage is full. Free space on the device (or remove other sites' data), then try again. Your change is kept in memory until it is saved.")]
+    QuotaExceeded,
+    #[error("device storage is unavailable: {0}")]
+    Unavailable(String),
+    #[error("device storage failed: {0}")]
+    Failed(String),
+    #[error("the saved record could not be read: {0}")]
+    Corrupt(String),
+    #[error("no patient with id {0} on this device")]
+    NotFound(String),
+    #[error(transparent)]
+    Document(#[from] DocError),
+}
+
+impl From<rexie::Error> for StorageError {
+    fn from(e: rexie::Error) -> Self {
+        let text = format!("{e:?}");
+        if text.contains("QuotaExceeded") {
+            StorageError::QuotaExceeded
+        } else {
+            StorageError::Failed(e.to_string())
+        }
+    }
+}
+
+fn js_err(e: JsValue) -> StorageError {
+    StorageError::Failed(format!("{e:?}"))
+}
+
+/// A document opened from storage, with what could not be read set aside.
+pub struct LoadedDoc {
+    pub doc: PatientDoc,
+    /// Human-readable reports of records that failed to decode and were quarantined.
+    pub problems: Vec<String>,
+}
+
+/// Result of listing the caseload: the summaries that decoded, and how many did not.
+pub struct Caseload {
+    pub summaries: Vec<PatientSummary>,
+    pub unreadable: usize,
+}
+
+/// Handle to the device's database. Cheap to share behind an `Rc`.
+pub struct Storage {
+    db: Rexie,
+    seal: Seal,
+}
+
+impl Storage {
+    pub async fn open(name: &str) -> Result<Self, StorageError> {
+        let db = schema::builder(name)
+            .build()
+            .await
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        Ok(Storage {
+            db,
+            seal: Seal::identity(),
+        })
+    }
+
+    /// Deletes a database (tests and "wipe this device").
+    pub async fn delete(name: &str) -> Result<(), StorageError> {
+        Rexie::delete(name)
+            .await
+            .map_err(|e| StorageError::Failed(e.to_string()))
+    }
+
+    pub fn close(self) {
+        self.db.close();
+    }
+
+    /// The caseload, from summaries alone (no Automerge document is loaded).
+    pub async fn caseload(&self) -> Result<Caseload, StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::SUMMARIES], TransactionMode::ReadOnly)?;
+        let rows = tx.store(schema::SUMMARIES)?.get_all(None, None).await?;
+        tx.done().await?;
+        let mut summaries = Vec::with_capacity(rows.len());
+        let mut unreadable = 0;
+        for row in rows {
+            match self.decode_summary(&row) {
+                Some(s) => summaries.push(s),
+                None => unreadable += 1,
+            }
+        }
+        summaries.sort_by(|a, b| a.sort_key.cmp(&b.sort_key).then_with(|| a.id.cmp(&b.id)));
+        Ok(Caseload {
+            summaries,
+            unreadable,
+        })
+    }
+
+    /// Stores a new patient: snapshot and summary in one transaction.
+    pub async fn create_patient(
+        &self,
+        doc: &mut PatientDoc,
+    ) -> Result<PatientSummary, StorageError> {
+        let summary = doc.summary()?;
+        let snapshot = doc.save();
+        let tx = self.db.transaction(
+            &[schema::SNAPSHOTS, schema::SUMMARIES],
+            TransactionMode::ReadWrite,
+        )?;
+        let snapshot_row = js::object(&[
+            ("doc_id", JsValue::from_str(&summary.id)),
+            ("bytes", js::bytes_value(&self.seal.seal(&snapshot))),
+        ])
+        .map_err(js_err)?;
+        tx.store(schema::SNAPSHOTS)?
+            .put(&snapshot_row, None)
+            .await?;
+        tx.store(schema::SUMMARIES)?
+            .put(&self.summary_row(&summary)?, None)
+            .await?;
+        commit(tx).await?;
+        Ok(summary)
+    }
+
+    /// Appends `changes` (an incremental save) for `doc` and its new summary, in one transaction.
+    /// Only after this returns `Ok` is the edit saved on the device.
+    pub async fn append_changes(
+        &self,
+        doc_id: &PatientId,
+        changes: &[u8],
+        summary: &PatientSummary,
+    ) -> Result<(), StorageError> {
+        let tx = self.db.transaction(
+            &[schema::CHUNKS, schema::SUMMARIES],
+            TransactionMode::ReadWrite,
+        )?;
+        let chunk = js::object(&[
+            ("doc_id", JsValue::from_str(doc_id.as_str())),
+            ("bytes", js::bytes_value(&self.seal.seal(changes))),
+        ])
+        .map_err(js_err)?;
+        tx.store(schema::CHUNKS)?.add(&chunk, None).await?;
+        tx.store(schema::SUMMARIES)?
+            .put(&self.summary_row(summary)?, None)
+            .await?;
+        commit(tx).await
+    }
+
+    /// Loads snapshot + remaining chunks. Records that fail to decode are moved to quarantine
+    /// (kept, not deleted) and reported; the document opens from what is intact.
+    pub async fn load_patient(&self, doc_id: &PatientId) -> Result<LoadedDoc, StorageError> {
+        let (snapshot, chunks) = self.read_doc_records(doc_id).await?;
+        let mut problems = Vec::new();
+        let mut bad_rows = Vec::new();
+        let mut doc = match snapshot {
+            Some(row) => match self
+                .open_bytes(&row)
+                .and_then(|b| PatientDoc::load(&b).map_err(Into::into))
+            {
+                Ok(doc) => Some(doc),
+                Err(e) => {
+                    problems.push(format!(
+                        "The saved snapshot could not be read ({e}); it was set aside."
+                    ));
+                    bad_rows.push((schema::SNAPSHOTS, row));
+                    None
+                }
+            },
+            None => None,
+        };
+        for row in chunks {
+            let applied = self.open_bytes(&row).and_then(|bytes| match doc.as_mut() {
+                Some(d) => d.apply_changes(&bytes).map_err(Into::into),
+                None => PatientDoc::load(&bytes)
+                    .map(|d| doc = Some(d))
+                    .map_err(Into::into),
+            });
+            if let Err(e) = applied {
+                problems.push(format!(
+                    "One saved change could not be read ({e}); it was set aside."
+                ));
+                bad_rows.push((schema::CHUNKS, row));
+            }
+        }
+        if !bad_rows.is_empty() {
+            self.quarantine(doc_id, bad_rows).await?;
+        }
+        let doc = doc.ok_or_else(|| StorageError::NotFound(doc_id.to_string()))?;
+        // A record that no longer decodes must not hide the patient from the caseload.
+        Ok(LoadedDoc { doc, problems })
+    }
+
+    /// Rewrites the snapshot and deletes the chunks it now contains, in ONE transaction. Chunks are
+    /// re-read inside the transaction so a chunk another tab appended is never lost.
+    pub async fn compact(
+        &self,
+        doc_id: &PatientId,
+        doc: &mut PatientDoc,
+    ) -> Result<(), StorageError> {
+        let tx = self.db.transaction(
+            &[schema::SNAPSHOTS, schema::CHUNKS],
+            TransactionMode::ReadWrite,
+        )?;
+        let chunks_store = tx.store(schema::CHUNKS)?;
+        let range = doc_range(doc_id)?;
+        let rows = chunks_store
+            .index(schema::CHUNKS_BY_DOC)?
+            .get_all(Some(range), None)
+            .await?;
+        let mut merged_seqs = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Some(seq) = js::get_f64(row, "seq") else {
+                continue;
+            };
+            // Unreadable chunks stay where they are; load_patient quarantines and reports them.
+            if let Ok(bytes) = self.open_bytes(row) {
+                if doc.apply_changes(&bytes).is_ok() {
+                    merged_seqs.push(seq);
+                }
+            }
+        }
+        let snapshot_row = js::object(&[
+            ("doc_id", JsValue::from_str(doc_id.as_str())),
+            ("bytes", js::bytes_value(&self.seal.seal(&doc.save()))),
+        ])
+        .map_err(js_err)?;
+        tx.store(schema::SNAPSHOTS)?
+            .put(&snapshot_row, None)
+            .await?;
+        for seq in merged_seqs {
+            chunks_store.delete(JsValue::from_f64(seq)).await?;
+        }
+        commit(tx).await
+    }
+
+    /// Number of chunks appended since the document's last compaction.
+    pub async fn chunk_count(&self, doc_id: &PatientId) -> Result<u32, StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::CHUNKS], TransactionMode::ReadOnly)?;
+        let range = doc_range(doc_id)?;
+        let n = tx
+            .store(schema::CHUNKS)?
+            .index(schema::CHUNKS_BY_DOC)?
+            .count(Some(range))
+            .await?;
+        tx.done().await?;
+        Ok(n)
+    }
+
+    /// How many records have been set aside because they failed to decode.
+    pub async fn quarantined_count(&self) -> Result<u32, StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::QUARANTINE], TransactionMode::ReadOnly)?;
+        let n = tx.store(schema::QUARANTINE)?.count(None).await?;
+        tx.done().await?;
+        Ok(n)
+    }
+
+    /// Reads a device/workspace metadata value.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::META], TransactionMode::ReadOnly)?;
+        let row = tx.store(schema::META)?.get(JsValue::from_str(key)).await?;
+        tx.done().await?;
+        Ok(row
+            .and_then(|r| js::get_bytes(&r, "value"))
+            .and_then(|b| self.seal.open(&b).ok())
+            .and_then(|b| String::from_utf8(b).ok()))
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::META], TransactionMode::ReadWrite)?;
+        let row = js::object(&[
+            ("key", JsValue::from_str(key)),
+            ("value", js::bytes_value(&self.seal.seal(value.as_bytes()))),
+        ])
+        .map_err(js_err)?;
+        tx.store(schema::META)?.put(&row, None).await?;
+        commit(tx).await
+    }
+
+    async fn read_doc_records(
+        &self,
+        doc_id: &PatientId,
+    ) -> Result<(Option<JsValue>, Vec<JsValue>), StorageError> {
+        let tx = self.db.transaction(
+            &[schema::SNAPSHOTS, schema::CHUNKS],
+            TransactionMode::ReadOnly,
+        )?;
+        let snapshot = tx
+            .store(schema::SNAPSHOTS)?
+            .get(JsValue::from_str(doc_id.as_str()))
+            .await?;
+        let range = doc_range(doc_id)?;
+        let chunks = tx
+            .store(schema::CHUNKS)?
+            .index(schema::CHUNKS_BY_DOC)?
+            .get_all(Some(range), None)
+            .await?;
+        tx.done().await?;
+        Ok((snapshot, chunks))
+    }
+
+    /// Moves unreadable rows to the quarantine store and removes them from where they were, in one
+    /// transaction, so they are reported once and never block loading again.
+    async fn quarantine(
+        &self,
+        doc_id: &PatientId,
+        rows: Vec<(&'static str, JsValue)>,
+    ) -> Result<(), StorageError> {
+        let tx = self.db.transaction(
+            &[schema::QUARANTINE, schema::SNAPSHOTS, schema::CHUNKS],
+            TransactionMode::ReadWrite,
+        )?;
+        let quarantine = tx.store(schema::QUARANTINE)?;
+        for (from_store, row) in rows {
+            let kept = js::object(&[
+                ("doc_id", JsValue::from_str(doc_id.as_str())),
+                ("from_store", JsValue::from_str(from_store)),
+                ("record", row.clone()),
+                ("at", JsValue::from_f64(js_sys::Date::now())),
+            ])
+            .map_err(js_err)?;
+            quarantine.add(&kept, None).await?;
+            let key = if from_store == schema::CHUNKS {
+                js::get_f64(&row, "seq").map(JsValue::from_f64)
+            } else {
+                Some(JsValue::from_str(doc_id.as_str()))
+            };
+            if let Some(key) = key {
+                tx.store(from_store)?.delete(key).await?;
+            }
+        }
+        commit(tx).await
+    }
+
+    fn open_bytes(&self, row: &JsValue) -> Result<Vec<u8>, StorageError> {
+        let sealed = js::get_bytes(row, "bytes")
+            .ok_or_else(|| StorageError::Corrupt("record has no bytes".into()))?;
+        self.seal
+            .open(&sealed)
+            .map_err(|e| StorageError::Corrupt(e.to_string()))
+    }
+
+    fn summary_row(&self, summary: &PatientSummary) -> Result<JsValue, StorageError> {
+        let json = serde_json::to_vec(summary).map_err(|e| StorageError::Failed(e.to_string()))?;
+        js::object(&[
+            ("id", JsValue::from_str(&summary.id)),
+            ("bytes", js::bytes_value(&self.seal.seal(&json))),
+        ])
+        .map_err(js_err)
+    }
+
+    fn decode_summary(&self, row: &JsValue) -> Option<PatientSummary> {
+        let bytes = self.open_bytes(row).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// The key range selecting one document's chunks in the `by_doc` index.
+fn doc_range(doc_id: &PatientId) -> Result<KeyRange, StorageError> {
+    KeyRange::only(&JsValue::from_str(doc_id.as_str()))
+        .map_err(|e| StorageError::Failed(e.to_string()))
+}
+
+/// Waits for the transaction and turns an abort into an error: a write is saved only if committed.
+async fn commit(tx: rexie::Transaction) -> Result<(), StorageError> {
+    let result = tx.done().await?;
+    if result.is_committed() {
+        Ok(())
+    } else {
+        Err(StorageError::Failed(
+            "the write was aborted by the browser".into(),
+        ))
+    }
+}

@@ -1,0 +1,40 @@
+//! The IndexedDB schema, declared in full on every open: rexie deletes stores that an upgrade
+//! does not declare, so a partial declaration would silently drop data.
+
+use rexie::{Index, ObjectStore, Rexie};
+
+pub const VERSION: u32 = 1;
+
+/// Compacted document per patient: `{doc_id, bytes}`.
+pub const SNAPSHOTS: &str = "snapshots";
+/// Incremental Automerge saves appended per edit batch: `{seq (auto), doc_id, bytes}`.
+pub const CHUNKS: &str = "chunks";
+pub const CHUNKS_BY_DOC: &str = "by_doc";
+/// Caseload summaries, written in the same transaction as the change they reflect: `{id, bytes}`.
+pub const SUMMARIES: &str = "summaries";
+/// Sync bookkeeping per document and the relay cursor, written with the data it describes.
+pub const SYNC_STATE: &str = "sync_state";
+/// Device and workspace metadata: `{key, value}`.
+pub const META: &str = "meta";
+/// Records that failed to decode, kept aside (never deleted) for support: `{qid (auto), ...}`.
+pub const QUARANTINE: &str = "quarantine";
+
+pub fn builder(name: &str) -> rexie::RexieBuilder {
+    Rexie::builder(name)
+        .version(VERSION)
+        .add_object_store(ObjectStore::new(SNAPSHOTS).key_path("doc_id"))
+        .add_object_store(
+            ObjectStore::new(CHUNKS)
+                .key_path("seq")
+                .auto_increment(true)
+                .add_index(Index::new(CHUNKS_BY_DOC, "doc_id")),
+        )
+        .add_object_store(ObjectStore::new(SUMMARIES).key_path("id"))
+        .add_object_store(ObjectStore::new(SYNC_STATE).key_path("key"))
+        .add_object_store(ObjectStore::new(META).key_path("key"))
+        .add_object_store(
+            ObjectStore::new(QUARANTINE)
+                .key_path("qid")
+                .auto_increment(true),
+        )
+}

@@ -1,0 +1,54 @@
+//! Building the app: `trunk build --release` with our tools, then the size report.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::paths;
+use crate::proc::{self, Result};
+use crate::setup::Tools;
+
+/// Builds the release app into dist/ and returns the dist directory.
+pub fn build_app(tools: &Tools) -> Result<PathBuf> {
+    let mut cmd = Command::new(&tools.trunk);
+    cmd.args(["build", "--release", "--offline"])
+        .current_dir(paths::root());
+    tools.route.apply_env(&mut cmd);
+    cmd.env("PATH", tools.path_env())
+        .env("TRUNK_SKIP_VERSION_CHECK", "true")
+        .env("NO_COLOR", "true");
+    proc::run(&mut cmd)?;
+    report_sizes()?;
+    Ok(paths::dist())
+}
+
+/// Prints the wasm size raw and gzip-compressed (what a phone actually downloads).
+fn report_sizes() -> Result<()> {
+    let dist = paths::dist();
+    let entries =
+        std::fs::read_dir(&dist).map_err(|e| format!("cannot read {}: {e}", dist.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_asset = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("wasm" | "js" | "css")
+        );
+        if !is_asset {
+            continue;
+        }
+        let bytes =
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&bytes).map_err(|e| e.to_string())?;
+        let gzipped = gz.finish().map_err(|e| e.to_string())?;
+        println!(
+            "size: {:<40} {:>9} bytes raw, {:>9} bytes gzip",
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            bytes.len(),
+            gzipped.len()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,31 @@
+//! Where things live: the checkout, and the per-user tool cache OUTSIDE it (a fresh clone, as in CI,
+//! reuses tools already built on this machine instead of rebuilding trunk for 12 minutes).
+
+use std::path::PathBuf;
+
+pub fn root() -> PathBuf {
+    // xtask/ sits at the root of the workspace.
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+pub fn tools_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TEND_TOOLS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| root().join("target"));
+    cache.join("tend").join("tools")
+}
+
+pub fn dist() -> PathBuf {
+    root().join("dist")
+}
+
+pub fn target() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}

@@ -1,0 +1,180 @@
+//! `cargo xtask setup`: checks each tool, installs only what is missing, prints what it does.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::paths;
+use crate::proc::{self, Result};
+use crate::wasm::Route;
+
+const TRUNK_VERSION: &str = "0.22.1";
+const BINARYEN_VERSION: &str = "132.0.0";
+
+/// Everything later steps need, located.
+#[derive(Clone, Debug)]
+pub struct Tools {
+    pub route: Route,
+    pub trunk: PathBuf,
+    /// Directory holding wasm-bindgen, wasm-bindgen-test-runner (exact Cargo.lock version).
+    pub wasm_bindgen_bin: PathBuf,
+    /// Directory holding npm binaryen's wasm-opt.
+    pub wasm_opt_bin: PathBuf,
+    pub chromium: PathBuf,
+    pub chromedriver: PathBuf,
+}
+
+impl Tools {
+    /// PATH with our tools first, so Trunk finds them and never tries to download its own.
+    pub fn path_env(&self) -> String {
+        let mut dirs = vec![self.wasm_bindgen_bin.clone(), self.wasm_opt_bin.clone()];
+        if let Some(dir) = self.trunk.parent() {
+            dirs.push(dir.to_path_buf());
+        }
+        let rest = std::env::var("PATH").unwrap_or_default();
+        let mut joined: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        if let Route::Debian = self.route {
+            joined.push("/usr/bin".into());
+        }
+        joined.push(rest);
+        joined.join(":")
+    }
+}
+
+pub fn setup() -> Result<Tools> {
+    let route = Route::detect_or_install()?;
+    let wasm_bindgen_version = wasm_bindgen_version()?;
+    let wasm_bindgen_bin = cargo_install_tool(
+        "wasm-bindgen-cli",
+        &wasm_bindgen_version,
+        "wasm-bindgen",
+        false,
+    )?;
+    let trunk_bin = cargo_install_tool("trunk", TRUNK_VERSION, "trunk", true)?;
+    let wasm_opt_bin = npm_binaryen()?;
+    let (chromium, chromedriver) = browser()?;
+    end2end_packages()?;
+    println!("setup: ready");
+    Ok(Tools {
+        route,
+        trunk: trunk_bin.join("trunk"),
+        wasm_bindgen_bin,
+        wasm_opt_bin,
+        chromium,
+        chromedriver,
+    })
+}
+
+/// The exact `wasm-bindgen` version in Cargo.lock: the CLI must match it byte for byte.
+fn wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(paths::root().join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+            {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen entry".into())
+}
+
+/// `cargo install` into a per-version folder of the tool cache; skipped when the binary exists.
+fn cargo_install_tool(krate: &str, version: &str, bin: &str, locked: bool) -> Result<PathBuf> {
+    let root = paths::tools_dir().join(format!("{krate}-{version}"));
+    let bin_dir = root.join("bin");
+    if bin_dir.join(bin).exists() {
+        println!("setup: {krate} {version} (installed)");
+        return Ok(bin_dir);
+    }
+    println!(
+        "setup: building {krate} {version} from crates.io into {} (one time; minutes)",
+        root.display()
+    );
+    let mut cmd = Command::new("cargo");
+    cmd.args(["install", krate, "--version", version, "--root"])
+        .arg(&root);
+    if locked {
+        // trunk declares a newer rust-version than it needs; its lock file resolves here.
+        cmd.args(["--locked", "--ignore-rust-version"]);
+    }
+    // The outer `cargo xtask` sets these; a nested install must use the default toolchain.
+    cmd.env_remove("CARGO_TARGET_DIR");
+    proc::run(&mut cmd)?;
+    Ok(bin_dir)
+}
+
+/// wasm-opt from npm's binaryen (Debian's binaryen 108 produces modules that fail at runtime).
+fn npm_binaryen() -> Result<PathBuf> {
+    let prefix = paths::tools_dir().join(format!("binaryen-{BINARYEN_VERSION}"));
+    let bin = prefix.join("node_modules").join(".bin");
+    if bin.join("wasm-opt").exists() {
+        println!("setup: wasm-opt (npm binaryen {BINARYEN_VERSION}) (installed)");
+        return Ok(bin);
+    }
+    ensure_npm()?;
+    println!("setup: installing npm binaryen {BINARYEN_VERSION} for wasm-opt");
+    std::fs::create_dir_all(&prefix)
+        .map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
+    proc::run(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .arg(format!("binaryen@{BINARYEN_VERSION}")),
+    )?;
+    if bin.join("wasm-opt").exists() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "npm installed binaryen but {} has no wasm-opt",
+            bin.display()
+        ))
+    }
+}
+
+fn ensure_npm() -> Result<()> {
+    if proc::output(Command::new("npm").arg("--version")).is_none() {
+        proc::apt_install(&["nodejs", "npm"], "wasm-opt and the end-to-end tests")?;
+    }
+    Ok(())
+}
+
+/// Debian's Chromium and ChromeDriver (never a browser downloaded by a test tool).
+fn browser() -> Result<(PathBuf, PathBuf)> {
+    let chromium = Path::new("/usr/bin/chromium");
+    let driver = Path::new("/usr/bin/chromedriver");
+    if chromium.exists() && driver.exists() {
+        println!("setup: chromium + chromedriver (installed)");
+    } else {
+        proc::apt_install(&["chromium", "chromium-driver"], "browser tests")?;
+    }
+    Ok((chromium.to_path_buf(), driver.to_path_buf()))
+}
+
+/// The Playwright harness's npm packages, exactly as locked.
+fn end2end_packages() -> Result<()> {
+    let dir = paths::root().join("end2end");
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules").join(".package-lock.json");
+    let fresh = match (std::fs::metadata(&lock), std::fs::metadata(&installed)) {
+        (Ok(l), Ok(i)) => match (l.modified(), i.modified()) {
+            (Ok(l), Ok(i)) => i >= l,
+            _ => false,
+        },
+        _ => false,
+    };
+    if fresh {
+        println!("setup: end2end npm packages (installed)");
+        return Ok(());
+    }
+    ensure_npm()?;
+    println!("setup: installing end2end npm packages (npm ci)");
+    proc::run(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir),
+    )
+}

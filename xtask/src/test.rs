@@ -1,0 +1,77 @@
+//! `cargo xtask test`: every test layer; fails if any fails.
+//!   1. native: `cargo test` of core, relay and xtask (domain, documents, sync, relay API);
+//!   2. browser: wasm-bindgen-test in headless Chromium (real IndexedDB) for tests/;
+//!   3. end-to-end: Playwright (playwright-core + Debian Chromium) against a freshly built app
+//!      served by a relay the harness starts on a free port.
+
+use std::process::Command;
+
+use crate::proc::{self, Result};
+use crate::run::{build_relay, native_cargo};
+use crate::setup::Tools;
+use crate::wasm::TARGET;
+use crate::{build, paths, setup};
+
+pub fn test(args: &[String]) -> Result<()> {
+    let only = |layer: &str| args.is_empty() || args.iter().any(|a| a == layer);
+    let tools = setup::setup()?;
+    let mut failed = Vec::new();
+    if only("native") {
+        record(&mut failed, "native", native());
+    }
+    if only("browser") {
+        record(&mut failed, "browser", browser(&tools));
+    }
+    if only("e2e") {
+        record(&mut failed, "end-to-end", end_to_end(&tools));
+    }
+    if failed.is_empty() {
+        println!("\nxtask test: all layers passed");
+        Ok(())
+    } else {
+        Err(format!("failing layers: {}", failed.join(", ")))
+    }
+}
+
+fn record(failed: &mut Vec<String>, layer: &str, result: Result<()>) {
+    if let Err(e) = result {
+        eprintln!("\n{layer} tests FAILED: {e}\n");
+        failed.push(layer.to_string());
+    }
+}
+
+fn native() -> Result<()> {
+    println!("\n== native tests (core, relay, xtask) ==");
+    proc::run(
+        native_cargo()
+            .args(["test", "-p", "tend-core", "-p", "tend-relay", "-p", "xtask"])
+            .current_dir(paths::root()),
+    )
+}
+
+fn browser(tools: &Tools) -> Result<()> {
+    println!("\n== browser tests (wasm-bindgen-test, headless Chromium) ==");
+    let runner = tools.wasm_bindgen_bin.join("wasm-bindgen-test-runner");
+    let mut cmd = tools.route.cargo();
+    cmd.args(["test", "-p", "tend", "--target", TARGET, "--tests"])
+        .current_dir(paths::root())
+        .env("PATH", tools.path_env())
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+        .env("CHROMEDRIVER", &tools.chromedriver)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    proc::run(&mut cmd)
+}
+
+fn end_to_end(tools: &Tools) -> Result<()> {
+    println!("\n== end-to-end tests (Playwright, Debian Chromium) ==");
+    let dist = build::build_app(tools)?;
+    let relay = build_relay()?;
+    proc::run(
+        Command::new("npm")
+            .args(["test", "--silent"])
+            .current_dir(paths::root().join("end2end"))
+            .env("TEND_RELAY_BIN", relay)
+            .env("TEND_DIST_DIR", dist)
+            .env("TEND_CHROMIUM", &tools.chromium),
+    )
+}
