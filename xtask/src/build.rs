@@ -8,11 +8,14 @@ use crate::paths;
 use crate::proc::{self, Result};
 use crate::setup::Tools;
 
-/// Builds the release app into dist/ and returns the dist directory.
+/// Builds the app into dist/ and returns the dist directory. Release unless `TEND_DEV_BUILD=1`
+/// (faster iteration on the UI; never used by CI).
 pub fn build_app(tools: &Tools) -> Result<PathBuf> {
     let mut cmd = Command::new(&tools.trunk);
-    cmd.args(["build", "--release", "--offline"])
-        .current_dir(paths::root());
+    cmd.args(["build", "--offline"]).current_dir(paths::root());
+    if std::env::var("TEND_DEV_BUILD").as_deref() != Ok("1") {
+        cmd.arg("--release");
+    }
     tools.route.apply_env(&mut cmd);
     cmd.env("PATH", tools.path_env())
         .env("TRUNK_SKIP_VERSION_CHECK", "true")
