@@ -63,11 +63,14 @@ impl PatientDoc {
         for (list, props) in REVIEWED {
             match list {
                 None => {
-                    let profile = resolve(&self.doc, &["profile"])?;
+                    // A document from before the profile section existed has nothing to review.
+                    let Ok(profile) = resolve(&self.doc, &["profile"]) else {
+                        continue;
+                    };
                     for p in *props {
                         fields.push((
                             format!("profile/{p}"),
-                            format!("Code status"),
+                            p.replace('_', " "),
                             profile.clone(),
                             p,
                         ));

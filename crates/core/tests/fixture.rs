@@ -98,7 +98,8 @@ fn skeleton_document_without_sections_opens_with_defaults() {
         autosurgeon::reconcile(&mut doc, &old).expect("reconcile");
         doc.save()
     });
-    let doc = PatientDoc::load(&bytes).expect("skeleton loads");
+    let mut doc = PatientDoc::load(&bytes).expect("skeleton loads");
+    assert!(doc.conflicts().unwrap().is_empty());
     let r = doc.record().unwrap();
     assert_eq!(r.name.display(), "Lovelace, Ada");
     assert_eq!(r.medical, Medical::default());

@@ -422,4 +422,16 @@ fn history_lists_who_changed_a_field_and_when() {
     assert_eq!(h.len(), 3, "{h:?}"); // created empty, then two edits
     assert!(users.contains(&"u2"));
     assert!(a.history("medical/medications/none/dose").is_err());
+    // Odd paths are answered, never a panic.
+    for odd in [
+        "",
+        "/",
+        "medical",
+        "medical/medications",
+        "medical/medications/m1",
+        "name/given/x",
+        "profile/phones/0",
+    ] {
+        let _ = a.history(odd);
+    }
 }
