@@ -282,7 +282,7 @@ fn put_field(out: &mut Vec<u8>, s: &str, what: &'static str) -> Result<(), JoinC
     Ok(())
 }
 
-fn take_field<'a>(buf: &mut &'a [u8], what: &'static str) -> Result<String, JoinCodeError> {
+fn take_field(buf: &mut &[u8], what: &'static str) -> Result<String, JoinCodeError> {
     if buf.len() < 2 {
         return Err(JoinCodeError::Truncated);
     }

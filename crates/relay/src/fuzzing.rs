@@ -69,8 +69,11 @@ pub fn chunk_envelope(data: &[u8]) {
     assert!(dk.open(ChunkKind::Snapshot, data).is_err());
 }
 
+/// A fuzz target's entry point.
+pub type Target = fn(&[u8]);
+
 /// Every fuzz target by name (for the regression test).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("push_body", push_body),
     ("client_message", client_message),
     ("pull_query", pull_query),

@@ -45,7 +45,7 @@ async fn spawn_relay(data_dir: &std::path::Path, database_url: Option<&str>) -> 
     if let Some(url) = database_url {
         cmd.arg("--database-url").arg(url);
     }
-    let child = cmd.spawn().expect("spawn tend-relay");
+    let mut child = cmd.spawn().expect("spawn tend-relay");
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     for _ in 0..400 {
@@ -56,6 +56,8 @@ async fn spawn_relay(data_dir: &std::path::Path, database_url: Option<&str>) -> 
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("relay binary did not become healthy");
 }
 
