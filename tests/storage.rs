@@ -183,3 +183,17 @@ async fn corrupt_latest_chunk(db: &str) {
     tx.done().await.expect("commit");
     Rexie::close(rexie);
 }
+
+#[wasm_bindgen_test]
+fn sealed_values_round_trip_and_damage_is_detected() {
+    let seal = tend::storage::Seal::identity();
+    let sealed = seal.seal(b"patient bytes");
+    assert_eq!(seal.open(&sealed).expect("intact"), b"patient bytes");
+    for i in 0..sealed.len() {
+        let mut damaged = sealed.clone();
+        damaged[i] ^= 0x40;
+        assert!(seal.open(&damaged).is_err(), "flipping byte {i} is detected");
+    }
+    assert!(seal.open(&sealed[..sealed.len() - 1]).is_err(), "truncation is detected");
+    assert!(seal.open(&[]).is_err());
+}
