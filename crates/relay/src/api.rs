@@ -44,7 +44,6 @@ pub const DEFAULT_JOIN_TTL: u64 = 24 * 3600;
 pub const DEFAULT_PAGE_CHUNKS: u32 = 500;
 const WS_AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 const WS_KEEPALIVE: Duration = Duration::from_secs(30);
-const WS_RECHECK: Duration = Duration::from_secs(60);
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -123,6 +122,14 @@ impl From<StoreError> for ApiError {
             }
         }
     }
+}
+
+pub async fn api_method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that HTTP method",
+    )
 }
 
 pub async fn api_not_found() -> ApiError {
@@ -657,7 +664,7 @@ async fn run_socket(st: Arc<AppState>, ws: String, pre: Option<[u8; 32]>, mut so
     let mut shutdown = st.shutdown.clone();
     let mut keepalive = tokio::time::interval(WS_KEEPALIVE);
     keepalive.tick().await;
-    let mut recheck = tokio::time::interval(WS_RECHECK);
+    let mut recheck = tokio::time::interval(Duration::from_secs(st.config.ws_recheck_secs.max(1)));
     recheck.tick().await;
     loop {
         tokio::select! {

@@ -44,6 +44,9 @@ pub struct Config {
     /// Longest lifetime of a join secret, in seconds (default 7 days).
     #[arg(long, env = "TEND_JOIN_SECRET_MAX_TTL", default_value_t = 7 * 24 * 3600)]
     pub join_secret_max_ttl: u64,
+    /// How often an open WebSocket re-checks that its device is not revoked, in seconds.
+    #[arg(long, env = "TEND_WS_RECHECK_SECS", default_value_t = 60)]
+    pub ws_recheck_secs: u64,
     /// Connections to PostgreSQL per relay instance.
     #[arg(long, env = "TEND_PG_POOL", default_value_t = 8)]
     pub pg_pool: usize,

@@ -14,7 +14,10 @@ pub fn router(state: Arc<AppState>, static_dir: Option<&Path>) -> Router {
     let max_body = state.config.max_body_bytes;
     let api = Router::new()
         .route("/health", get(health))
-        .nest("/v1", crate::api::routes())
+        .nest(
+            "/v1",
+            crate::api::routes().method_not_allowed_fallback(crate::api::api_method_not_allowed),
+        )
         .fallback(crate::api::api_not_found);
     let app = Router::new()
         .nest("/api", api)

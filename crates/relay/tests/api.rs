@@ -22,6 +22,7 @@ both_stores!(
     websocket_notifies_and_survives_bad_frames,
     concurrent_pushers_never_make_a_puller_skip,
     restart_keeps_everything,
+    revoked_device_websocket_is_closed,
     encrypted_chunks_round_trip_through_the_relay,
 );
 
@@ -41,6 +42,15 @@ async fn health_and_api_errors_are_json(b: Backend) {
     assert_eq!(resp.status(), 404);
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"], "not_found");
+    let resp = r
+        .http
+        .put(r.url("/api/v1/workspaces"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["error"], "method_not_allowed");
     r.stop().await;
 }
 
@@ -781,5 +791,41 @@ async fn encrypted_chunks_round_trip_through_the_relay(b: Backend) {
         ),
         Err(CryptoError::Decrypt)
     );
+    r.stop().await;
+}
+
+async fn revoked_device_websocket_is_closed(b: Backend) {
+    let r = b.start_with(|c| c.ws_recheck_secs = 1).await;
+    let a = r.create_workspace().await;
+    let s = r.join_secret(&a, None).await;
+    let (_, v) = r.join(&a.workspace_id, &s.join_secret).await;
+    let bdev: DeviceCredentials = serde_json::from_value(v).unwrap();
+    let (mut sock, _) = tokio_tungstenite::connect_async(r.ws_url(&a.workspace_id))
+        .await
+        .unwrap();
+    sock.send(WsMsg::text(format!(
+        r#"{{"type":"auth","token":"{}"}}"#,
+        bdev.device_token
+    )))
+    .await
+    .unwrap();
+    assert_eq!(next_json(&mut sock).await.unwrap()["type"], "ready");
+    let resp = r
+        .http
+        .delete(r.url(&format!(
+            "/api/v1/workspaces/{}/devices/{}",
+            a.workspace_id, bdev.device_id
+        )))
+        .bearer_auth(&a.device_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let m = next_json(&mut sock).await.unwrap();
+    assert_eq!(
+        (m["type"].as_str(), m["error"].as_str()),
+        (Some("error"), Some("unauthorized"))
+    );
+    assert!(next_json(&mut sock).await.is_none());
     r.stop().await;
 }
