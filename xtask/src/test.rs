@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every test layer; fails if any fails.
 //!   1. native: `cargo test` of core, relay and xtask (domain, documents, sync, relay API);
-//!   2. browser: wasm-bindgen-test in headless Chromium (real IndexedDB) for tests/;
+//!   2. browser: wasm-bindgen-test in headless Chromium: the app's tests/ (real IndexedDB) and the
+//!      whole core suite compiled to wasm32;
 //!   3. end-to-end: Playwright (playwright-core + Debian Chromium) against a freshly built app
 //!      served by a relay the harness starts on a free port.
 
@@ -50,15 +51,15 @@ fn native() -> Result<()> {
 }
 
 fn browser(tools: &Tools) -> Result<()> {
-    println!("\n== browser tests (wasm-bindgen-test, headless Chromium) ==");
+    println!("\n== browser tests (wasm-bindgen-test, headless Chromium): app storage + the core suite on wasm32 ==");
     let runner = tools.wasm_bindgen_bin.join("wasm-bindgen-test-runner");
     let mut cmd = tools.route.cargo();
-    cmd.args(["test", "-p", "tend", "--target", TARGET, "--tests"])
+    cmd.args(["test", "-p", "tend", "-p", "tend-core", "--target", TARGET, "--tests"])
         .current_dir(paths::root())
         .env("PATH", tools.path_env())
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
         .env("CHROMEDRIVER", &tools.chromedriver)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
     proc::run(&mut cmd)
 }
 
