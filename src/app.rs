@@ -8,7 +8,8 @@ use leptos_router::{
 
 use crate::components::status::StatusBar;
 use crate::pages::{
-    caseload::CaseloadPage, not_found::NotFound, patient::PatientPage, settings::SettingsPage,
+    caseload::CaseloadPage, chart::PatientPage, not_found::NotFound, settings::SettingsPage,
+    today::TodayPage,
 };
 use crate::session::Session;
 
@@ -21,7 +22,8 @@ pub fn App(session: Session) -> impl IntoView {
             <header class="app-bar">
                 <span class="brand" aria-hidden="true">"Tend"</span>
                 <nav aria-label="Main">
-                    <A href="/" exact=true>"Caseload"</A>
+                    <A href="/" exact=true>"Today"</A>
+                    <A href="/caseload">"Caseload"</A>
                     <A href="/settings">"Settings"</A>
                 </nav>
                 <StatusBar />
@@ -29,7 +31,8 @@ pub fn App(session: Session) -> impl IntoView {
             <ProblemBanner />
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=CaseloadPage />
+                    <Route path=path!("/") view=TodayPage />
+                    <Route path=path!("/caseload") view=CaseloadPage />
                     <Route path=path!("/patients/:id") view=PatientPage />
                     <Route path=path!("/settings") view=SettingsPage />
                 </Routes>

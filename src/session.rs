@@ -132,7 +132,11 @@ impl Session {
             let fresh = o.doc.save_incremental();
             let mut batch = std::mem::take(&mut o.pending);
             batch.extend(fresh);
-            let summary = o.doc.summary().map_err(|e| e.to_string())?;
+            // Dated summary: risk tier, priority, reasons and overdue flag for the device's today.
+            let summary = o
+                .doc
+                .summary_on(crate::clock::today())
+                .map_err(|e| e.to_string())?;
             (o.id.clone(), batch, summary)
         };
         if batch.is_empty() {

@@ -1,5 +1,6 @@
 // The first real round trip: a patient created on the device is stored (Automerge document in
 // IndexedDB), listed, still there after a reload, and their chart opens from the stored document.
+// The caseload lives at /caseload; "/" is Today.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, openApp, startRelay, VIEWPORTS } from '../harness.mjs';
@@ -19,7 +20,7 @@ after(async () => {
 
 test('a new patient is saved on the device, listed, and still there after a reload', async () => {
   const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
-  const { page, errors } = await openApp(context, relay.url);
+  const { page, errors } = await openApp(context, `${relay.url}/caseload`);
 
   await page.getByLabel('Given name').fill('Rosa');
   await page.getByLabel('Family name').fill('Diaz');
@@ -41,13 +42,18 @@ test('a new patient is saved on the device, listed, and still there after a relo
   await page.goto(page.url());
   await page.getByRole('heading', { level: 1, name: 'Diaz, Rosa' }).waitFor();
 
+  // The home screen is Today; the caseload is one tap away in the main navigation.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Today' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Today' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/');
+
   assert.deepEqual(errors, []);
   await context.close();
 });
 
 test('an empty name is refused with a message, and nothing is stored', async () => {
   const context = await browser.newContext({ viewport: VIEWPORTS.phone });
-  const { page } = await openApp(context, relay.url);
+  const { page } = await openApp(context, `${relay.url}/caseload`);
   await page.getByRole('button', { name: 'Add patient' }).click();
   await page.getByRole('alert').filter({ hasText: "Enter the patient's name." }).waitFor();
   await page.reload();

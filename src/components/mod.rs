@@ -1,3 +1,5 @@
 //! Reusable pieces of UI.
 
+pub mod fields;
+pub mod narrative;
 pub mod status;

@@ -1,9 +1,14 @@
-//! Caseload: every patient on this device, from summaries alone, with search and "add a patient".
+//! Caseload: every patient on this device, from summaries alone, with search (name, id), filters
+//! (risk tier, program, overdue) and "add a patient".
 
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use tend_core::record::PersonName;
 
+use crate::clock::today;
+use crate::components::fields::{CheckField, SelectField};
+use crate::pages::chart::program_label;
+use crate::pages::today::{flag_label, tier_class, tier_label};
 use crate::session::Session;
 
 #[component]
@@ -11,15 +16,47 @@ pub fn CaseloadPage() -> impl IntoView {
     let session = expect_context::<Session>();
     let caseload = session.caseload;
     let query = RwSignal::new(String::new());
+    let tier = RwSignal::new(String::new());
+    let program = RwSignal::new(String::new());
+    let overdue_only = RwSignal::new(false);
+    let day = tend_core::record::IsoDate::new(today()).0;
     let visible = Memo::new(move |_| {
         let q = query.get().trim().to_lowercase();
+        let tier = tier.get();
+        let program = program.get();
+        let overdue_only = overdue_only.get();
         caseload.with(|all| {
             all.iter()
                 .filter(|s| q.is_empty() || s.sort_key.contains(&q) || s.id.starts_with(&q))
+                .filter(|s| {
+                    tier.is_empty()
+                        || (tier == "none" && s.risk_tier.is_none())
+                        || s.risk_tier.as_deref() == Some(tier.as_str())
+                })
+                .filter(|s| program.is_empty() || s.programs.iter().any(|p| *p == program))
+                .filter(|s| {
+                    !overdue_only
+                        || s.next_due
+                            .as_ref()
+                            .is_some_and(|d| d.date.as_str() < day.as_str())
+                })
                 .cloned()
                 .collect::<Vec<_>>()
         })
     });
+    let mut tiers = vec![(String::new(), "Any risk tier".to_string())];
+    tiers.extend(
+        tend_core::rules::RiskTier::ALL
+            .iter()
+            .map(|t| (t.id().to_string(), t.label().to_string())),
+    );
+    tiers.push(("none".into(), "Not assessed".into()));
+    let mut programs = vec![(String::new(), "Any program".to_string())];
+    programs.extend(
+        tend_core::record::ProgramKind::ALL
+            .iter()
+            .map(|p| (p.as_str().to_string(), program_label(p.as_str()))),
+    );
     let count_text = move || {
         let (shown, total) = (visible.with(Vec::len), caseload.with(Vec::len));
         if shown == total {
@@ -34,21 +71,41 @@ pub fn CaseloadPage() -> impl IntoView {
             <h1 id="caseload-title">"Caseload"</h1>
             <AddPatientForm />
             <div class="toolbar">
-                <label class="field field-inline">
+                <label class="field">
                     <span>"Search patients"</span>
                     <input type="search" autocomplete="off" prop:value=query on:input=move |ev| query.set(event_target_value(&ev)) />
                 </label>
+                <SelectField label="Risk tier" value=tier options=tiers />
+                <SelectField label="Program" value=program options=programs />
+                <CheckField label="Has an overdue item" value=overdue_only />
                 <p class="muted" aria-live="polite">{count_text}</p>
             </div>
             <Show
                 when=move || !visible.with(Vec::is_empty)
-                fallback=move || view! { <p class="empty">{move || if caseload.with(Vec::is_empty) { "No patients on this device yet. Add one above." } else { "No patient matches your search." }}</p> }
+                fallback=move || view! { <p class="empty">{move || if caseload.with(Vec::is_empty) { "No patients on this device yet. Add one above." } else { "No patient matches your search and filters." }}</p> }
             >
                 <ul class="patient-list" aria-label="Patients">
-                    <For each=move || visible.get() key=|s| (s.id.clone(), s.display_name.clone()) let:summary>
+                    <For
+                        each=move || visible.get()
+                        key=|s| (s.id.clone(), s.display_name.clone(), s.risk_tier.clone(), s.flags.clone(), s.next_due.as_ref().map(|d| (d.date.clone(), d.label.clone())), s.age, s.programs.clone())
+                        let:summary
+                    >
                         <li>
                             <A href=format!("/patients/{}", summary.id)>
-                                <span class="patient-name">{summary.display_name.clone()}</span>
+                                <span class="row-main">
+                                    <span class="patient-name">{summary.display_name.clone()}</span>
+                                    <span class=tier_class(summary.risk_tier.as_deref())>
+                                        {format!("Risk: {}", tier_label(summary.risk_tier.as_deref()))}
+                                    </span>
+                                </span>
+                                <span class="row-detail">
+                                    {[
+                                        summary.age.map(|a| format!("{a} years")),
+                                        (!summary.programs.is_empty()).then(|| summary.programs.iter().map(|p| program_label(p)).collect::<Vec<_>>().join(", ")),
+                                        summary.next_due.as_ref().map(|d| format!("Next due {}", crate::pages::chart::show_date(&d.date))),
+                                        (!summary.flags.is_empty()).then(|| summary.flags.iter().map(|f| flag_label(f)).collect::<Vec<_>>().join(", ")),
+                                    ].into_iter().flatten().collect::<Vec<_>>().join(" · ")}
+                                </span>
                             </A>
                         </li>
                     </For>

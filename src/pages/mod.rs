@@ -1,7 +1,8 @@
 //! One module per screen.
 
 pub mod caseload;
+pub mod chart;
 pub mod format;
 pub mod not_found;
-pub mod patient;
 pub mod settings;
+pub mod today;

@@ -6,7 +6,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <section class="page">
             <h1>"Page not found"</h1>
-            <p><A href="/">"Back to the caseload"</A></p>
+            <p><A href="/">"Back to Today"</A></p>
         </section>
     }
 }

@@ -1,65 +1,298 @@
-//! Patient chart. At this stage: the header from the patient's own document, loaded from storage.
+//! Patient chart: loads the patient's document once, shows a header (name, age, risk tier, flags,
+//! programs) and one section at a time (`?section=`), each a submodule. Every change goes through
+//! [`Chart::apply`] → `Session::edit` → `PatientDoc::apply` (a typed op), then the record is re-read
+//! from the in-memory document, so what is shown is what was written.
+
+mod assessment;
+mod care_plan;
+mod contacts;
+mod follow_ups;
+mod medical;
+mod overview;
+mod visits;
+
+use std::future::Future;
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{components::A, hooks::use_params_map};
-use tend_core::{PatientId, PatientRecord};
+use leptos_router::{
+    components::A,
+    hooks::{use_params_map, use_query_map},
+};
+use send_wrapper::SendWrapper;
+use tend_core::{
+    assess,
+    record::{IsoDate, ListItem},
+    rules::Flag,
+    Op, PatientId, PatientRecord,
+};
 
-use crate::pages::format;
-use crate::session::Session;
+use crate::clock::today;
+use crate::components::fields::humanize;
+use crate::session::{OpenDocHandle, Session};
+
+/// The open chart: the in-memory document and the record last read from it.
+#[derive(Clone)]
+pub struct Chart {
+    session: Session,
+    open: SendWrapper<OpenDocHandle>,
+    pub record: RwSignal<PatientRecord>,
+    /// The last rejected or unsaved change, shown at the top of the chart.
+    pub error: RwSignal<Option<String>>,
+}
+
+impl Chart {
+    pub fn author_name(&self) -> String {
+        self.session.author().user_name.clone()
+    }
+
+    /// Applies `op` and saves it; the record is re-read either way (a failed save keeps the change
+    /// in memory and retries it with the next edit).
+    pub fn apply(&self, op: Op) -> impl Future<Output = Result<(), String>> + 'static {
+        let this = self.clone();
+        async move {
+            let result = this
+                .session
+                .edit(&this.open, move |doc, author, now| {
+                    doc.apply(op, author, now)
+                })
+                .await;
+            let fresh = this.open.borrow().doc.record();
+            match fresh {
+                Ok(record) => this.record.set(record),
+                Err(e) => this
+                    .error
+                    .set(Some(format!("The record could not be re-read: {e}"))),
+            }
+            match &result {
+                Ok(()) => this.error.set(None),
+                Err(e) => this.error.set(Some(format!("Not saved: {e}"))),
+            }
+            result
+        }
+    }
+
+    /// Fire-and-forget [`Chart::apply`]; `on_ok` runs after the change is durable.
+    pub fn run(&self, op: Op, on_ok: impl FnOnce() + 'static) {
+        let fut = self.apply(op);
+        spawn_local(async move {
+            if fut.await.is_ok() {
+                on_ok();
+            }
+        });
+    }
+}
+
+/// Today's date as stored in documents.
+pub fn today_iso() -> IsoDate {
+    IsoDate::new(today())
+}
+
+/// A "YYYY-MM-DD" date in the device's locale-neutral long form ("25 Nov 2026").
+pub fn show_date(date: &str) -> String {
+    IsoDate(date.to_string())
+        .date()
+        .map(|d| d.format("%-d %b %Y").to_string())
+        .unwrap_or_else(|| date.to_string())
+}
 
 #[derive(Clone)]
-enum Chart {
+enum Load {
     Loading,
-    Ready(PatientRecord),
+    Ready(Chart),
     Missing(String),
 }
+
+const SECTIONS: &[(&str, &str)] = &[
+    ("overview", "Overview"),
+    ("medical", "Conditions & medications"),
+    ("contacts", "Contacts & care team"),
+    ("assessment", "Assessment"),
+    ("plan", "Care plan"),
+    ("visits", "Visits & calls"),
+    ("follow-ups", "Follow-ups"),
+];
 
 #[component]
 pub fn PatientPage() -> impl IntoView {
     let session = expect_context::<Session>();
     let params = use_params_map();
-    let chart = RwSignal::new(Chart::Loading);
+    let query = use_query_map();
+    let load = RwSignal::new(Load::Loading);
+    let patient_id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
 
     Effect::new(move |_| {
-        let raw = params.with(|p| p.get("id").unwrap_or_default());
+        let raw = patient_id.get();
         let session = session.clone();
-        chart.set(Chart::Loading);
+        load.set(Load::Loading);
         spawn_local(async move {
             let Some(id) = PatientId::parse(&raw) else {
-                chart.set(Chart::Missing(
+                load.set(Load::Missing(
                     "This link does not point to a patient.".into(),
                 ));
                 return;
             };
             let result = session.open_patient(&id).await;
-            chart.set(match result {
-                Ok(open) => match open.borrow().doc.record() {
-                    Ok(record) => Chart::Ready(record),
-                    Err(e) => {
-                        Chart::Missing(format!("This patient's record could not be read: {e}"))
+            load.set(match result {
+                Ok(open) => {
+                    let record = open.borrow().doc.record();
+                    match record {
+                        Ok(record) => Load::Ready(Chart {
+                            session,
+                            open: SendWrapper::new(open),
+                            record: RwSignal::new(record),
+                            error: RwSignal::new(None),
+                        }),
+                        Err(e) => {
+                            Load::Missing(format!("This patient's record could not be read: {e}"))
+                        }
                     }
-                },
-                Err(e) => Chart::Missing(e.to_string()),
+                }
+                Err(e) => Load::Missing(e.to_string()),
             });
         });
     });
 
+    let section = Memo::new(move |_| {
+        query.with(|q| q.get("section").unwrap_or_else(|| "overview".to_string()))
+    });
+
     view! {
         <section class="page">
-            <p><A href="/">"← Caseload"</A></p>
-            {move || match chart.get() {
-                Chart::Loading => view! { <p class="muted">"Opening…"</p> }.into_any(),
-                Chart::Missing(reason) => view! {
+            <p class="back"><A href="/caseload">"← Caseload"</A></p>
+            {move || match load.get() {
+                Load::Loading => view! { <p class="muted">"Opening…"</p> }.into_any(),
+                Load::Missing(reason) => view! {
                     <h1>"Patient not available"</h1>
                     <p role="alert">{reason}</p>
                 }.into_any(),
-                Chart::Ready(record) => view! {
-                    <header class="chart-header">
-                        <h1>{record.name.display()}</h1>
-                        <p class="muted">"On this device since " {format::date(record.created_at)}</p>
-                    </header>
-                }.into_any(),
+                Load::Ready(chart) => {
+                    view! { <ChartView chart=chart section=section patient_id=patient_id /> }.into_any()
+                }
             }}
         </section>
+    }
+}
+
+#[component]
+fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> impl IntoView {
+    let error = chart.error;
+    let nav = move || {
+        let id = patient_id.get();
+        SECTIONS
+            .iter()
+            .map(|(key, label)| {
+                let href = format!("/patients/{id}?section={key}");
+                let current = move || (section.get() == *key).then_some("page");
+                view! { <li><a href=href aria-current=current>{*label}</a></li> }
+            })
+            .collect_view()
+    };
+    let chart_for_body = chart.clone();
+    let body = move || {
+        let chart = chart_for_body.clone();
+        match section.get().as_str() {
+            "medical" => view! { <medical::MedicalSection chart=chart /> }.into_any(),
+            "contacts" => view! { <contacts::ContactsSection chart=chart /> }.into_any(),
+            "assessment" => view! { <assessment::AssessmentSection chart=chart /> }.into_any(),
+            "plan" => view! { <care_plan::CarePlanSection chart=chart /> }.into_any(),
+            "visits" => view! { <visits::VisitsSection chart=chart /> }.into_any(),
+            "follow-ups" => view! { <follow_ups::FollowUpsSection chart=chart /> }.into_any(),
+            _ => view! { <overview::OverviewSection chart=chart /> }.into_any(),
+        }
+    };
+    view! {
+        <ChartHeader record=chart.record />
+        <nav class="chart-nav" aria-label="Chart sections"><ul>{nav}</ul></nav>
+        <Show when=move || error.get().is_some()>
+            <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+        </Show>
+        <div class="chart-body">{body}</div>
+    }
+}
+
+#[component]
+fn ChartHeader(record: RwSignal<PatientRecord>) -> impl IntoView {
+    let name = move || record.with(|r| r.name.display());
+    let facts = move || {
+        record.with(|r| {
+            let today = today();
+            let mut parts = Vec::new();
+            match r.profile.date_of_birth.as_ref().and_then(IsoDate::date) {
+                Some(dob) => match tend_core::summary::age_on(dob, today) {
+                    Some(age) => parts.push(format!("{age} years")),
+                    None => parts.push("Age unknown".into()),
+                },
+                None => parts.push("Date of birth not recorded".into()),
+            }
+            let risk = assess::assess(r, today);
+            parts.push(format!("Risk tier: {}", risk.tier.label()));
+            parts.join(" · ")
+        })
+    };
+    let safety = move || record.with(|r| assess::instrument_flags(r).contains(&Flag::SafetyRisk));
+    let badges = move || {
+        record.with(|r| {
+            let mut out: Vec<(String, &'static str)> = Vec::new();
+            let allergies: Vec<String> = r
+                .medical
+                .allergies
+                .iter()
+                .filter(|a| a.is_active() && a.status == tend_core::record::AllergyStatus::Active)
+                .map(|a| a.substance.clone())
+                .collect();
+            if allergies.is_empty() {
+                out.push(("No allergies recorded".into(), "badge"));
+            } else {
+                out.push((
+                    format!("Allergies: {}", allergies.join(", ")),
+                    "badge badge-warn",
+                ));
+            }
+            if r.support.lives_alone == Some(true) {
+                out.push(("Lives alone".into(), "badge badge-warn"));
+            }
+            if !r.support.caregivers.iter().any(|c| c.is_active()) {
+                out.push(("No caregiver".into(), "badge badge-warn"));
+            }
+            for flag in assess::instrument_flags(r) {
+                if flag != Flag::SafetyRisk {
+                    out.push((flag.label().to_string(), "badge badge-warn"));
+                }
+            }
+            for p in r
+                .programs
+                .iter()
+                .filter(|p| p.is_active() && p.status == tend_core::record::ProgramStatus::Active)
+            {
+                out.push((program_label(p.program.as_str()), "badge badge-program"));
+            }
+            out
+        })
+    };
+    view! {
+        <header class="chart-header">
+            <h1>{name}</h1>
+            <p class="chart-facts">{facts}</p>
+            <Show when=safety>
+                <p class="safety-flag" role="alert">
+                    <strong>"Safety flag: "</strong>
+                    "PHQ-9 item 9 positive — thoughts of death or self-harm reported. Follow up the same day."
+                </p>
+            </Show>
+            <ul class="badges" aria-label="Flags and programs">
+                {move || badges().into_iter().map(|(text, class)| view! { <li class=class>{text}</li> }).collect_view()}
+            </ul>
+        </header>
+    }
+}
+
+/// Display name of a program id.
+pub fn program_label(id: &str) -> String {
+    match id {
+        "ccm" => "CCM".into(),
+        "pcm" => "PCM".into(),
+        "tcm" => "TCM".into(),
+        "bhi" => "BHI".into(),
+        other => humanize(other),
     }
 }

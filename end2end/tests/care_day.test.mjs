@@ -1,0 +1,210 @@
+// The care manager's day, at tablet and phone size: add a patient → PHQ-9 with a positive item 9
+// (safety flag) → care plan with two goals and three actions → a visit with notes, symptom review
+// and a follow-up for today → Today shows it → reload → everything is still there. Every screen
+// is checked with axe-core (WCAG 2.2 AA tags) and for 44 px touch targets, and screenshotted.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, startRelay, VIEWPORTS } from '../harness.mjs';
+import { inspect, localToday } from './support.mjs';
+
+let relay;
+let browser;
+
+before(async () => {
+  relay = await startRelay();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await relay?.close();
+});
+
+const saved = (page) => page.getByRole('status').filter({ hasText: /All changes saved on this device at/ }).waitFor();
+
+async function openSection(page, name) {
+  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name, exact: true }).click();
+  await page.locator(`.chart-nav a[aria-current="page"]`, { hasText: name }).waitFor();
+}
+
+/** Waits until the save status says saved and nothing is in flight. */
+async function settled(page) {
+  await page.waitForFunction(() => {
+    const s = [...document.querySelectorAll('[role=status]')].map((e) => e.textContent);
+    return s.some((t) => t.includes('All changes saved on this device at')) && !s.some((t) => t.includes('Saving'));
+  });
+}
+
+for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['phone', VIEWPORTS.phone]]) {
+  test(`a care manager's day at ${size} size (${viewport.width}x${viewport.height})`, async () => {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    const problems = [];
+
+    // Today is the home screen; with no patients, nothing is due.
+    await page.goto(relay.url);
+    await page.getByRole('heading', { level: 1, name: 'Today' }).waitFor();
+    await page.getByText('Nothing is due today.').waitFor();
+    const today = await localToday(page);
+
+    // Add a patient from the caseload.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Caseload' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
+    await page.getByLabel('Given name').fill('Rosa');
+    await page.getByLabel('Family name').fill('Diaz');
+    await page.getByRole('button', { name: 'Add patient' }).click();
+    const patients = page.getByRole('list', { name: 'Patients' });
+    await patients.getByRole('link', { name: /Diaz, Rosa/ }).click();
+    await page.getByRole('heading', { level: 1, name: 'Diaz, Rosa' }).waitFor();
+    const chartUrl = page.url().split('?')[0];
+    await inspect(page, size, 'chart-overview', problems);
+
+    // Assessment: PHQ-9 with item 9 positive → safety flag in the header.
+    await openSection(page, 'Assessment');
+    const phq = page.getByRole('form', { name: /PHQ-9/ });
+    await phq.waitFor();
+    for (let i = 1; i <= 9; i++) {
+      const answer = i === 9 || i % 2 === 0 ? 'Several days' : 'Not at all';
+      await phq.getByRole('group', { name: new RegExp(`^${i}\\. `) }).getByRole('radio', { name: answer }).check();
+    }
+    await phq.getByRole('status').filter({ hasText: 'Score 5 of 27' }).waitFor();
+    assert.equal(await page.getByText(/Safety flag:/).count(), 0, 'no safety flag before saving');
+    await phq.getByRole('button', { name: 'Save PHQ-9' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Safety flag' }).waitFor();
+    await page.getByRole('list', { name: 'Past scores' }).getByText(/Latest 5 of 27/).waitFor();
+    await page.getByLabel('Physical health').fill('Walks with a cane; ankles swollen in the evening.');
+    await page.getByLabel('Physical health').blur();
+    await settled(page);
+    await inspect(page, size, 'assessment', problems);
+
+    // Care plan: one need, two goals, three actions, progress, revision and agreement.
+    await openSection(page, 'Care plan');
+    await page.getByLabel('Need', { exact: true }).fill('Blood pressure control');
+    await page.getByRole('button', { name: 'Add need' }).click();
+    const need = page.getByRole('region', { name: 'Need: Blood pressure control' });
+    await need.waitFor();
+    const goals = [
+      ['Lower blood pressure', 'Systolic blood pressure', 'Below 140', ['Daily home BP log', 'Review BP medicines with PCP']],
+      ['Take medicines every day', 'Doses missed per week', '0', ['Set up pill organiser']],
+    ];
+    for (const [goal, measure, target, actions] of goals) {
+      const addGoal = need.getByRole('form', { name: 'Add a goal' }).last();
+      await addGoal.getByLabel('Goal', { exact: true }).fill(goal);
+      await addGoal.getByLabel('Measure').fill(measure);
+      await addGoal.getByLabel('Target').fill(target);
+      await addGoal.getByLabel('Goal due date').fill(today);
+      await addGoal.getByRole('button', { name: 'Add goal' }).click();
+      const card = need.getByRole('article', { name: `Goal: ${goal}` });
+      await card.waitFor();
+      for (const action of actions) {
+        const form = card.getByRole('form', { name: 'Add an action' });
+        await form.getByLabel('Action', { exact: true }).fill(action);
+        await form.getByLabel('Who').selectOption('patient');
+        await form.getByRole('button', { name: 'Add action' }).click();
+        await card.getByRole('list', { name: `Actions for ${goal}` }).getByText(action).waitFor();
+      }
+    }
+    const bp = need.getByRole('article', { name: 'Goal: Lower blood pressure' });
+    await bp.getByLabel('Progress measured').fill('150/90');
+    await bp.getByRole('button', { name: 'Record progress' }).click();
+    await bp.getByRole('list', { name: 'Progress' }).getByText(/150\/90/).waitFor();
+    await page.getByLabel('Reason for revision').fill('New BP readings after the visit');
+    await page.getByRole('button', { name: 'Revise plan' }).click();
+    await page.getByRole('list', { name: 'Revisions' }).getByText(/New BP readings/).waitFor();
+    await page.getByRole('button', { name: 'Record patient agreement' }).click();
+    await page.getByRole('list', { name: 'Agreements' }).getByText(/Patient agreed/).waitFor();
+    await settled(page);
+    await inspect(page, size, 'care-plan', problems);
+
+    // Visit: start a note, write it, review symptoms, schedule the next follow-up for today.
+    await openSection(page, 'Visits & calls');
+    await page.getByLabel('Subject').fill('Monthly home visit');
+    await page.getByRole('button', { name: 'Start note' }).click();
+    const visit = page.getByRole('article', { name: /Home visit — .*: Monthly home visit/ });
+    await visit.waitFor();
+    const notes = visit.getByLabel('Notes');
+    await notes.click();
+    await notes.pressSequentially('BP 150/90. ', { delay: 5 });
+    await notes.pressSequentially('Feels dizzy when standing.');
+    await visit.getByRole('checkbox', { name: 'Dizziness or falls' }).check();
+    await visit.getByRole('button', { name: 'Save symptom review' }).click();
+    await visit.getByText('Symptom review saved: Reported: Dizziness or falls.').waitFor();
+    await visit.getByLabel('Follow-up by').selectOption('visit');
+    await visit.getByLabel('Follow-up date').fill(today);
+    await visit.getByLabel('Reason for follow-up').fill('Recheck blood pressure');
+    await visit.getByRole('button', { name: 'Schedule follow-up' }).click();
+    await visit.getByText(/Next follow-up: Visit .* — Recheck blood pressure/).waitFor();
+    await settled(page);
+    await inspect(page, size, 'visits', problems);
+
+    await openSection(page, 'Follow-ups');
+    await page.getByRole('list', { name: 'Scheduled follow-ups' }).getByText(/Recheck blood pressure/).waitFor();
+    await page.getByRole('list', { name: 'Past follow-ups' }).getByText(/Dizziness or falls/).waitFor();
+    await inspect(page, size, 'follow-ups', problems);
+
+    await openSection(page, 'Contacts & care team');
+    await page.getByLabel("Caregiver's name").fill('Luis Diaz');
+    await page.getByLabel('Relationship').fill('Son');
+    await page.getByRole('button', { name: 'Add caregiver' }).click();
+    await page.getByRole('list', { name: 'Caregivers' }).getByText(/Luis Diaz \(Son\)/).waitFor();
+    await inspect(page, size, 'contacts', problems);
+
+    await openSection(page, 'Conditions & medications');
+    await page.getByLabel('Allergic to').fill('Penicillin');
+    await page.getByRole('button', { name: 'Add allergy' }).click();
+    await page.getByRole('list', { name: 'Flags and programs' }).getByText('Allergies: Penicillin').waitFor();
+    await settled(page);
+    await inspect(page, size, 'medical', problems);
+
+    // Today: the follow-up is on today's agenda; the safety flag puts Rosa on the worklist.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Today' }).click();
+    const agenda = page.getByRole('list', { name: 'Agenda' });
+    await agenda.getByRole('link', { name: /Diaz, Rosa.*Recheck blood pressure/ }).waitFor();
+    await page.getByRole('list', { name: 'Worklist' }).getByRole('link', { name: /Diaz, Rosa.*Safety flag/ }).waitFor();
+    await inspect(page, size, 'today', problems);
+
+    // Reload: everything comes back from IndexedDB.
+    await page.reload();
+    await agenda.getByRole('link', { name: /Diaz, Rosa.*Recheck blood pressure/ }).waitFor();
+    await page.goto(`${chartUrl}?section=plan`);
+    await page.getByRole('alert').filter({ hasText: 'Safety flag' }).waitFor();
+    await page.getByRole('article', { name: 'Goal: Take medicines every day' }).waitFor();
+    assert.equal(await page.getByRole('article', { name: /^Goal: / }).count(), 2);
+    assert.equal(await page.locator('.action-row').count(), 3);
+    await page.getByRole('list', { name: 'Progress' }).getByText(/150\/90/).waitFor();
+    await page.getByRole('list', { name: 'Agreements' }).getByText(/Patient agreed/).waitFor();
+    await openSection(page, 'Visits & calls');
+    assert.equal(
+      await page.getByRole('article', { name: /Monthly home visit/ }).getByLabel('Notes').inputValue(),
+      'BP 150/90. Feels dizzy when standing.',
+    );
+    await openSection(page, 'Assessment');
+    assert.equal(await page.getByLabel('Physical health').inputValue(), 'Walks with a cane; ankles swollen in the evening.');
+    await page.getByRole('list', { name: 'Past scores' }).getByText(/Latest 5 of 27/).waitFor();
+    await page.getByRole('list', { name: 'Flags and programs' }).getByText('No caregiver').waitFor({ state: 'detached' });
+
+    // Caseload: search and filters work from summaries.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Caseload' }).click();
+    await patients.getByRole('link', { name: /Diaz, Rosa.*Very high/ }).waitFor();
+    await page.getByLabel('Risk tier').selectOption('low');
+    await page.getByText('No patient matches your search and filters.').waitFor();
+    await page.getByLabel('Risk tier').selectOption('very_high');
+    await patients.getByRole('link', { name: /Diaz, Rosa/ }).waitFor();
+    await page.getByLabel('Search patients').fill('nobody');
+    await page.getByText('No patient matches your search and filters.').waitFor();
+    await page.getByLabel('Search patients').fill('dia');
+    await patients.getByRole('link', { name: /Diaz, Rosa/ }).waitFor();
+    await inspect(page, size, 'caseload', problems);
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+    await inspect(page, size, 'settings', problems);
+
+    assert.deepEqual(problems, [], 'accessibility / touch-target problems');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}

@@ -1,0 +1,49 @@
+// Shared helpers for the screen tests: axe-core (WCAG 2.2 AA tags), touch-target sizes and
+// screenshots into end2end/screenshots/ (gitignored; for a person to look at).
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import AxeBuilder from '@axe-core/playwright';
+
+export const SCREENSHOT_DIR = fileURLToPath(new URL('../screenshots/', import.meta.url));
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/** Runs axe on the page as it is now; returns readable violations (empty when clean). */
+export async function axeViolations(page, screen) {
+  const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  return results.violations.map(
+    (v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join(' | ')}`,
+  );
+}
+
+/** Interactive elements (not inline text links) smaller than 44x44 CSS px. */
+export async function smallTargets(page, screen) {
+  const small = await page.$$eval(
+    'button, select, input:not([type=radio]):not([type=checkbox]), textarea, label.option, label.check, nav a, .patient-list a, .back a',
+    (els) => els
+      .filter((el) => el.getClientRects().length > 0)
+      .map((el) => ({ el, r: el.getBoundingClientRect() }))
+      .filter(({ r }) => r.height < 44 || r.width < 44)
+      .map(({ el, r }) => `${el.tagName.toLowerCase()} "${(el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 30)}" ${Math.round(r.width)}x${Math.round(r.height)}`),
+  );
+  return small.map((s) => `${screen}: ${s}`);
+}
+
+export async function screenshot(page, size, screen) {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: `${SCREENSHOT_DIR}${size}-${screen}.png`, fullPage: true });
+}
+
+/** Axe, target sizes and a screenshot of the current screen; problems are appended to `problems`. */
+export async function inspect(page, size, screen, problems) {
+  problems.push(...(await axeViolations(page, screen)));
+  problems.push(...(await smallTargets(page, screen)));
+  await screenshot(page, size, screen);
+}
+
+/** The device's local date as "YYYY-MM-DD" (what the app calls today). */
+export async function localToday(page) {
+  return page.evaluate(() => {
+    const d = new Date();
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  });
+}

@@ -1,0 +1,116 @@
+//! A narrative (Automerge text) editor: a labelled textarea whose changes are sent as splices
+//! (`Op::EditNarrative`). Typing only updates local state; the splice from the last-sent text to
+//! the current one is flushed after a short pause, on blur, and when the editor goes away
+//! (navigation), so typing never waits for storage and no text is lost.
+
+use std::{cell::RefCell, rc::Rc};
+
+use gloo::timers::callback::Timeout;
+use leptos::{prelude::*, task::spawn_local};
+use send_wrapper::SendWrapper;
+use tend_core::{record::TextEdit, NarrativeTarget, Op};
+
+use crate::pages::chart::Chart;
+
+/// Pause after the last keystroke before the edit is sent.
+const DEBOUNCE_MS: u32 = 600;
+
+/// The single splice turning `old` into `new` (common prefix and suffix kept), in Unicode scalar
+/// values as core expects. `None` when they are equal.
+pub fn splice(old: &str, new: &str) -> Option<TextEdit> {
+    if old == new {
+        return None;
+    }
+    let a: Vec<char> = old.chars().collect();
+    let b: Vec<char> = new.chars().collect();
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let max_suffix = a.len().min(b.len()) - prefix;
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(max_suffix)
+        .take_while(|(x, y)| x == y)
+        .count();
+    Some(TextEdit {
+        pos: prefix,
+        delete: a.len() - prefix - suffix,
+        insert: b[prefix..b.len() - suffix].iter().collect(),
+    })
+}
+
+struct EditorState {
+    /// The text the document holds (as far as this editor has sent).
+    sent: String,
+    /// What the textarea shows now.
+    current: String,
+    timer: Option<Timeout>,
+}
+
+#[component]
+pub fn NarrativeEditor(
+    chart: Chart,
+    label: String,
+    target: NarrativeTarget,
+    /// The document's text when the editor opens.
+    initial: String,
+    #[prop(default = 5)] rows: u32,
+) -> impl IntoView {
+    let state = SendWrapper::new(Rc::new(RefCell::new(EditorState {
+        sent: initial.clone(),
+        current: initial.clone(),
+        timer: None,
+    })));
+
+    let flush = {
+        let state = state.clone();
+        let chart = chart.clone();
+        SendWrapper::new(Rc::new(move || {
+            let edit = {
+                let mut s = state.borrow_mut();
+                s.timer = None;
+                let edit = splice(&s.sent, &s.current);
+                if edit.is_some() {
+                    s.sent = s.current.clone();
+                }
+                edit
+            };
+            if let Some(edit) = edit {
+                let fut = chart.apply(Op::EditNarrative {
+                    target: target.clone(),
+                    edit,
+                });
+                spawn_local(async move {
+                    let _ = fut.await;
+                });
+            }
+        }) as Rc<dyn Fn()>)
+    };
+
+    let on_input = {
+        let state = state.clone();
+        let flush = flush.clone();
+        move |ev| {
+            let flush = Rc::clone(&flush);
+            let mut s = state.borrow_mut();
+            s.current = event_target_value(&ev);
+            // Replacing the timer cancels the previous one.
+            s.timer = Some(Timeout::new(DEBOUNCE_MS, move || flush()));
+        }
+    };
+    let on_blur = {
+        let flush = flush.clone();
+        move |_| flush()
+    };
+    on_cleanup({
+        let flush = flush.clone();
+        move || flush()
+    });
+
+    view! {
+        <label class="field field-wide">
+            <span>{label}</span>
+            <textarea rows=rows on:input=on_input on:blur=on_blur>{initial}</textarea>
+        </label>
+    }
+}

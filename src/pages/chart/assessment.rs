@@ -1,0 +1,517 @@
+//! Comprehensive assessment: narrative sections (physical, emotional, social), functional status,
+//! support system, social determinants, and the standard instruments rendered from core's static
+//! tables (`rules::instruments`), scored live with `rules::score`, saved with
+//! `Op::RecordInstrument`, with each instrument's past totals as a small trend.
+
+use leptos::{ev::SubmitEvent, prelude::*};
+use tend_core::{
+    ids::new_item_id,
+    record::{
+        self, FunctionalStatus, InstrumentResponse, ListItem, NarrativeSection, SdohDomain,
+        SocialNeed,
+    },
+    rules::{self, instruments::Selection, Answer, Instrument},
+    NarrativeTarget, Op,
+};
+
+use super::{medical::ItemList, overview::FormMessage, show_date, today_iso, Chart};
+use crate::components::fields::{enum_options, humanize, SelectField, TextField};
+use crate::components::narrative::NarrativeEditor;
+
+#[component]
+pub fn AssessmentSection(chart: Chart) -> impl IntoView {
+    let sections = [
+        (NarrativeSection::Physical, "Physical health"),
+        (
+            NarrativeSection::Emotional,
+            "Emotional and behavioral health",
+        ),
+        (NarrativeSection::Social, "Social situation"),
+    ];
+    let narratives = sections
+        .into_iter()
+        .map(|(section, label)| {
+            let initial = chart.record.with_untracked(|r| match section {
+                NarrativeSection::Physical => r.assessments.physical.0.clone(),
+                NarrativeSection::Emotional => r.assessments.emotional.0.clone(),
+                _ => r.assessments.social.0.clone(),
+            });
+            view! {
+                <NarrativeEditor
+                    chart=chart.clone()
+                    label=label.to_string()
+                    target=NarrativeTarget::Section { section }
+                    initial=initial
+                />
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="instruments-title">
+            <h2 id="instruments-title">"Standard instruments"</h2>
+            <Instruments chart=chart.clone() />
+        </section>
+        <section class="card" aria-labelledby="narrative-title">
+            <h2 id="narrative-title">"Comprehensive assessment"</h2>
+            <p class="muted">"Notes save as you type."</p>
+            {narratives}
+        </section>
+        <div class="grid-2">
+            <FunctionalForm chart=chart.clone() />
+            <SupportSummary chart=chart.clone() />
+            <SocialNeeds chart=chart.clone() />
+        </div>
+    }
+}
+
+#[component]
+fn Instruments(chart: Chart) -> impl IntoView {
+    let chosen = RwSignal::new(Instrument::Phq9.id().to_string());
+    let options = Instrument::ALL
+        .iter()
+        .map(|i| (i.id().to_string(), i.name().to_string()))
+        .collect::<Vec<_>>();
+    let chart2 = chart.clone();
+    view! {
+        <History chart=chart.clone() />
+        <SelectField label="Instrument to administer" value=chosen options=options />
+        {move || {
+            let instrument = Instrument::from_id(&chosen.get()).unwrap_or(Instrument::Phq9);
+            view! { <InstrumentForm chart=chart2.clone() instrument=instrument /> }
+        }}
+    }
+}
+
+/// Past totals per instrument, oldest first, as a list and a sparkline with a text alternative.
+#[component]
+fn History(chart: Chart) -> impl IntoView {
+    let record = chart.record;
+    let rows = move || {
+        record.with(|r| {
+            Instrument::ALL
+                .iter()
+                .filter_map(|inst| {
+                    let mut points: Vec<(String, u32, String)> = r
+                        .assessments
+                        .responses
+                        .iter()
+                        .filter(|resp| resp.is_active() && resp.instrument == inst.id())
+                        .map(|resp| {
+                            let scored = tend_core::assess::rescore(resp);
+                            let total = scored
+                                .as_ref()
+                                .map(|s| s.total)
+                                .or_else(|| resp.total.and_then(|t| u32::try_from(t).ok()))
+                                .unwrap_or(0);
+                            let band = scored.map(|s| s.band).unwrap_or_default();
+                            (resp.date.0.clone(), total, band)
+                        })
+                        .collect();
+                    if points.is_empty() {
+                        return None;
+                    }
+                    points.sort_by(|a, b| a.0.cmp(&b.0));
+                    Some((*inst, points))
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    move || {
+        let rows = rows();
+        if rows.is_empty() {
+            return view! { <p class="muted">"No instruments recorded yet."</p> }.into_any();
+        }
+        view! {
+            <ul class="history" aria-label="Past scores">
+                {rows
+                    .into_iter()
+                    .map(|(inst, points)| {
+                        let max = inst.max_total().max(1);
+                        let text = points
+                            .iter()
+                            .map(|(d, t, _)| format!("{t} on {}", show_date(d)))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let (last_date, last_total, last_band) = points.last().cloned().unwrap_or_default();
+                        let n = points.len();
+                        let coords = points
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (_, t, _))| {
+                                let x = if n > 1 { 4.0 + 92.0 * i as f64 / (n - 1) as f64 } else { 50.0 };
+                                let y = 28.0 - 24.0 * f64::from(*t) / f64::from(max);
+                                format!("{x:.1},{y:.1}")
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        let label = format!("{} trend: {text}", short_name(inst));
+                        view! {
+                            <li class="history-row">
+                                <span class="history-name">{short_name(inst)}</span>
+                                <span class="history-latest">
+                                    {format!("Latest {last_total} of {} ({}) on {}", inst.max_total(), last_band, show_date(&last_date))}
+                                </span>
+                                <svg class="sparkline" viewBox="0 0 100 30" role="img" aria-label=label>
+                                    <polyline points=coords.clone() />
+                                    {coords.split(' ').map(|c| {
+                                        let (x, y) = c.split_once(',').unwrap_or(("0", "0"));
+                                        view! { <circle cx=x.to_string() cy=y.to_string() r="2.5" /> }
+                                    }).collect_view()}
+                                </svg>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    }
+}
+
+/// "PHQ-9" from "Patient Health Questionnaire-9 (PHQ-9)".
+fn short_name(inst: Instrument) -> String {
+    let name = inst.name();
+    match (name.rfind('('), name.rfind(')')) {
+        (Some(a), Some(b)) if b > a => name[a + 1..b].to_string(),
+        _ => name.to_string(),
+    }
+}
+
+#[component]
+fn InstrumentForm(chart: Chart, instrument: Instrument) -> impl IntoView {
+    let items = instrument.items();
+    let answers: RwSignal<Vec<Option<Answer>>> = RwSignal::new(vec![None; items.len()]);
+    let msg = RwSignal::new(None::<String>);
+    let answered = move || answers.with(|a| a.iter().filter(|x| x.is_some()).count());
+    let live = move || {
+        answers.with(|a| {
+            let complete: Option<Vec<Answer>> = a.iter().cloned().collect();
+            match complete {
+                Some(list) => match rules::score(instrument, &list) {
+                    Ok(result) => {
+                        let mut s = format!(
+                            "Score {} of {} — {}",
+                            result.total, result.max_total, result.band
+                        );
+                        if let Some(p) = result.positive {
+                            s.push_str(if p {
+                                " (positive screen)"
+                            } else {
+                                " (negative screen)"
+                            });
+                        }
+                        for f in &result.flags {
+                            s.push_str(&format!(". {}", f.label()));
+                        }
+                        s
+                    }
+                    Err(e) => format!("Cannot score: {e}"),
+                },
+                None => format!(
+                    "{} of {} answered",
+                    a.iter().filter(|x| x.is_some()).count(),
+                    a.len()
+                ),
+            }
+        })
+    };
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let list: Option<Vec<Answer>> = answers.get_untracked().into_iter().collect();
+        let Some(list) = list else {
+            msg.set(Some(format!(
+                "Answer every question first ({} of {} answered).",
+                answers.with_untracked(|a| a.iter().filter(|x| x.is_some()).count()),
+                items.len()
+            )));
+            return;
+        };
+        let result = match rules::score(instrument, &list) {
+            Ok(r) => r,
+            Err(e) => {
+                msg.set(Some(format!("These answers cannot be scored: {e}")));
+                return;
+            }
+        };
+        let stored = rules::item_id_values(instrument, &list)
+            .into_iter()
+            .map(|(item, value)| record::Answer {
+                item: item.to_string(),
+                value,
+            })
+            .collect();
+        let saved = format!(
+            "Saved {}: {} of {} ({}).",
+            short_name(instrument),
+            result.total,
+            result.max_total,
+            result.band
+        );
+        msg.set(None);
+        let n = items.len();
+        chart.run(
+            Op::RecordInstrument {
+                response: InstrumentResponse {
+                    id: new_item_id(),
+                    instrument: instrument.id().to_string(),
+                    answers: stored,
+                    total: Some(i64::from(result.total)),
+                    date: today_iso(),
+                    administered_by: chart.author_name(),
+                    ..Default::default()
+                },
+            },
+            move || {
+                answers.set(vec![None; n]);
+                msg.set(Some(saved));
+            },
+        );
+    };
+    let form_id = format!("form-{}", instrument.id());
+    view! {
+        <form class="instrument" on:submit=submit aria-labelledby=format!("{form_id}-title")>
+            <h3 id=format!("{form_id}-title")>{instrument.name()}</h3>
+            <p class="instructions">{instrument.instructions()}</p>
+            {items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let name = format!("{}-{}", form_id, item.id);
+                    let multiple = matches!(item.selection, Selection::Multiple { .. });
+                    let exclusive = match item.selection {
+                        Selection::Multiple { exclusive } => exclusive,
+                        Selection::Single => None,
+                    };
+                    view! {
+                        <fieldset class="question">
+                            <legend>
+                                {item.domain.map(|d| view! { <span class="domain">{d}": "</span> })}
+                                {format!("{}. {}", i + 1, item.text)}
+                                {multiple.then(|| view! { <span class="hint">" (choose all that apply)"</span> })}
+                            </legend>
+                            <div class="options">
+                                {item
+                                    .options
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(o, opt)| {
+                                        let o = o as u32;
+                                        let checked = move || {
+                                            answers.with(|a| match a.get(i) {
+                                                Some(Some(Answer::Choice(c))) => *c == o,
+                                                Some(Some(Answer::Choices(cs))) => cs.contains(&o),
+                                                _ => false,
+                                            })
+                                        };
+                                        let on_change = move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            answers.update(|a| {
+                                                let Some(slot) = a.get_mut(i) else { return };
+                                                if !multiple {
+                                                    *slot = Some(Answer::Choice(o));
+                                                    return;
+                                                }
+                                                let mut list = match slot.take() {
+                                                    Some(Answer::Choices(cs)) => cs,
+                                                    _ => Vec::new(),
+                                                };
+                                                if on {
+                                                    if exclusive == Some(o) {
+                                                        list.clear();
+                                                    } else if let Some(ex) = exclusive {
+                                                        list.retain(|c| *c != ex);
+                                                    }
+                                                    list.push(o);
+                                                    list.sort_unstable();
+                                                    list.dedup();
+                                                } else {
+                                                    list.retain(|c| *c != o);
+                                                }
+                                                *slot = (!list.is_empty()).then_some(Answer::Choices(list));
+                                            });
+                                        };
+                                        view! {
+                                            <label class="option">
+                                                <input
+                                                    type=if multiple { "checkbox" } else { "radio" }
+                                                    name=name.clone()
+                                                    prop:checked=checked
+                                                    on:change=on_change
+                                                />
+                                                <span>{opt.label}</span>
+                                            </label>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </div>
+                        </fieldset>
+                    }
+                })
+                .collect_view()}
+            <div class="score-bar">
+                <p class="live-score" role="status" aria-live="polite">{live}</p>
+                <button type="submit" class="button button-primary">
+                    {format!("Save {}", short_name(instrument))}
+                </button>
+            </div>
+            <FormMessage msg=msg />
+            <span class="sr-only">{move || format!("{} answered", answered())}</span>
+        </form>
+    }
+}
+
+#[component]
+fn FunctionalForm(chart: Chart) -> impl IntoView {
+    let f = chart.record.with_untracked(|r| r.functional.clone());
+    let mobility = RwSignal::new(f.mobility.clone());
+    let device = RwSignal::new(f.assistive_device.clone());
+    let adl = RwSignal::new(f.adl_help.clone());
+    let iadl = RwSignal::new(f.iadl_help.clone());
+    let falls = RwSignal::new(f.falls_past_year.map(|n| n.to_string()).unwrap_or_default());
+    let note = RwSignal::new(f.note.clone());
+    let msg = RwSignal::new(None::<String>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let falls_raw = falls.get_untracked();
+        let falls_past_year = if falls_raw.trim().is_empty() {
+            None
+        } else {
+            match falls_raw.trim().parse::<u64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    msg.set(Some(
+                        "Falls in the past year must be a whole number.".into(),
+                    ));
+                    return;
+                }
+            }
+        };
+        chart.run(
+            Op::SetFunctionalStatus {
+                functional: FunctionalStatus {
+                    mobility: mobility.get_untracked().trim().to_string(),
+                    assistive_device: device.get_untracked().trim().to_string(),
+                    adl_help: adl.get_untracked().trim().to_string(),
+                    iadl_help: iadl.get_untracked().trim().to_string(),
+                    falls_past_year,
+                    note: note.get_untracked().trim().to_string(),
+                },
+            },
+            move || msg.set(Some("Functional status saved.".into())),
+        );
+    };
+    view! {
+        <form class="card form" on:submit=submit aria-labelledby="functional-title">
+            <h2 id="functional-title">"Functional status"</h2>
+            <TextField label="Mobility" value=mobility />
+            <TextField label="Assistive device" value=device />
+            <TextField label="Help needed with daily activities (ADLs)" value=adl />
+            <TextField label="Help needed with household tasks (IADLs)" value=iadl />
+            <TextField label="Falls in the past year" value=falls kind="number" />
+            <TextField label="Functional notes" value=note />
+            <button type="submit" class="button">"Save functional status"</button>
+            <FormMessage msg=msg />
+        </form>
+    }
+}
+
+#[component]
+fn SupportSummary(chart: Chart) -> impl IntoView {
+    let record = chart.record;
+    let text = move || {
+        record.with(|r| {
+            let living = match r.support.lives_alone {
+                Some(true) => "Lives alone.",
+                Some(false) => "Lives with others.",
+                None => "Living situation not recorded.",
+            };
+            let carers: Vec<String> = r
+                .support
+                .caregivers
+                .iter()
+                .filter(|c| c.is_active())
+                .map(|c| {
+                    if c.relationship.is_empty() {
+                        c.name.clone()
+                    } else {
+                        format!("{} ({})", c.name, c.relationship)
+                    }
+                })
+                .collect();
+            let carers = if carers.is_empty() {
+                "No informal caregiver recorded.".to_string()
+            } else {
+                format!("Caregivers: {}.", carers.join(", "))
+            };
+            format!("{living} {carers}")
+        })
+    };
+    let href = format!(
+        "/patients/{}?section=contacts",
+        chart.record.with_untracked(|r| r.id.clone())
+    );
+    view! {
+        <section class="card" aria-labelledby="support-title">
+            <h2 id="support-title">"Support system"</h2>
+            <p>{text}</p>
+            <p><a href=href>"Edit caregivers and living situation"</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn SocialNeeds(chart: Chart) -> impl IntoView {
+    let record = chart.record;
+    let needs = move || {
+        record.with(|r| {
+            r.social_needs
+                .iter()
+                .filter(|n| n.is_active())
+                .map(|n| {
+                    let mut s = format!(
+                        "{} — {}",
+                        humanize(n.domain.as_str()),
+                        humanize(n.status.as_str())
+                    );
+                    if !n.detail.is_empty() {
+                        s.push_str(&format!(": {}", n.detail));
+                    }
+                    if let Some(d) = &n.identified_on {
+                        s.push_str(&format!(" (since {})", show_date(d.as_str())));
+                    }
+                    s
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let domain = RwSignal::new(SdohDomain::FoodInsecurity.as_str().to_string());
+    let detail = RwSignal::new(String::new());
+    let msg = RwSignal::new(None::<String>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        chart.run(
+            Op::AddSocialNeed {
+                need: SocialNeed {
+                    id: new_item_id(),
+                    domain: SdohDomain::parse(&domain.get_untracked()),
+                    detail: detail.get_untracked().trim().to_string(),
+                    identified_on: Some(today_iso()),
+                    ..Default::default()
+                },
+            },
+            move || detail.set(String::new()),
+        );
+    };
+    view! {
+        <section class="card" aria-labelledby="sdoh-title">
+            <h2 id="sdoh-title">"Social determinants of health"</h2>
+            <ItemList items=Signal::derive(needs) empty="No social needs recorded." label="Social needs" />
+            <form class="form" on:submit=submit>
+                <SelectField label="Need" value=domain options=enum_options(SdohDomain::ALL, |d| d.as_str()) />
+                <TextField label="Details" value=detail />
+                <button type="submit" class="button">"Add social need"</button>
+                <FormMessage msg=msg />
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,243 @@
+//! Visits and calls: start an encounter, write its narrative note (Automerge text, saved as you
+//! type), review symptoms, and schedule the next follow-up before leaving.
+
+use leptos::{ev::SubmitEvent, prelude::*};
+use tend_core::{
+    ids::new_item_id,
+    record::{Encounter, EncounterKind, FollowUp, FollowUpKind, FollowUpStatus, IsoDate, ListItem},
+    NarrativeTarget, Op,
+};
+
+use super::{follow_ups::ScheduleForm, overview::FormMessage, show_date, today_iso, Chart};
+use crate::components::fields::{enum_options, humanize, CheckField, SelectField, TextField};
+use crate::components::narrative::NarrativeEditor;
+
+const SYMPTOMS: &[&str] = &[
+    "Pain",
+    "Shortness of breath",
+    "Chest pain",
+    "Dizziness or falls",
+    "Swelling",
+    "Low mood",
+    "Confusion",
+    "Problems with medicines",
+];
+
+#[component]
+pub fn VisitsSection(chart: Chart) -> impl IntoView {
+    let record = chart.record;
+    let encounter_ids = move || {
+        record.with(|r| {
+            let mut list: Vec<_> = r.encounters.iter().filter(|e| e.is_active()).collect();
+            list.sort_by(|a, b| (&b.date, b.recorded.at).cmp(&(&a.date, a.recorded.at)));
+            list.into_iter().map(|e| e.id.clone()).collect::<Vec<_>>()
+        })
+    };
+    let chart_list = chart.clone();
+    view! {
+        <StartForm chart=chart.clone() />
+        <Show when=move || encounter_ids().is_empty()>
+            <p class="muted">"No visits or calls recorded yet."</p>
+        </Show>
+        <For each=encounter_ids key=|id| id.clone() let:id>
+            <EncounterCard chart=chart_list.clone() id=id />
+        </For>
+    }
+}
+
+#[component]
+fn StartForm(chart: Chart) -> impl IntoView {
+    let kind = RwSignal::new(EncounterKind::HomeVisit.as_str().to_string());
+    let subject = RwSignal::new(String::new());
+    let date = RwSignal::new(today_iso().0);
+    let msg = RwSignal::new(None::<String>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(d) = IsoDate::parse(&date.get_untracked()) else {
+            msg.set(Some("Enter the date of the visit or call.".into()));
+            return;
+        };
+        msg.set(None);
+        chart.run(
+            Op::StartEncounter {
+                encounter: Encounter {
+                    id: new_item_id(),
+                    kind: EncounterKind::parse(&kind.get_untracked()),
+                    date: d,
+                    subject: subject.get_untracked().trim().to_string(),
+                    ..Default::default()
+                },
+            },
+            move || subject.set(String::new()),
+        );
+    };
+    view! {
+        <form class="card form" on:submit=submit aria-labelledby="start-title">
+            <h2 id="start-title">"Start a visit or call"</h2>
+            <div class="field-row">
+                <SelectField label="Kind of contact" value=kind options=enum_options(EncounterKind::ALL, |k| k.as_str()) />
+                <TextField label="Subject" value=subject />
+                <TextField label="Date of contact" value=date kind="date" />
+            </div>
+            <button type="submit" class="button button-primary">"Start note"</button>
+            <FormMessage msg=msg />
+        </form>
+    }
+}
+
+#[component]
+fn EncounterCard(chart: Chart, id: String) -> impl IntoView {
+    let e = chart
+        .record
+        .with_untracked(|r| r.encounters.iter().find(|e| e.id == id).cloned())
+        .unwrap_or_default();
+    let title = format!(
+        "{} — {}{}",
+        humanize(e.kind.as_str()),
+        show_date(e.date.as_str()),
+        if e.subject.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", e.subject)
+        }
+    );
+    let heading_id = format!("enc-{id}");
+    let record = chart.record;
+    let next = move || {
+        let today = today_iso();
+        record.with(|r| {
+            r.follow_ups
+                .iter()
+                .filter(|f| {
+                    f.is_active() && f.status == FollowUpStatus::Scheduled && f.due >= today
+                })
+                .min_by(|a, b| a.due.cmp(&b.due))
+                .map(|f| {
+                    format!(
+                        "Next follow-up: {} {}{}",
+                        humanize(f.kind.as_str()),
+                        show_date(f.due.as_str()),
+                        if f.reason.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" — {}", f.reason)
+                        }
+                    )
+                })
+        })
+    };
+    let follow_kind = match e.kind {
+        EncounterKind::Call | EncounterKind::Message => FollowUpKind::Call,
+        EncounterKind::Video => FollowUpKind::Video,
+        _ => FollowUpKind::Visit,
+    };
+    view! {
+        <article class="card encounter" aria-labelledby=heading_id.clone()>
+            <h2 id=heading_id.clone()>{title.clone()}</h2>
+            <NarrativeEditor
+                chart=chart.clone()
+                label="Notes".to_string()
+                target=NarrativeTarget::EncounterNote { id: id.clone() }
+                initial=e.note.0.clone()
+                rows=8
+            />
+            <SymptomReview chart=chart.clone() kind=follow_kind.clone() subject=title />
+            <section class="before-leaving" aria-label="Before you leave">
+                <h3>"Before you leave"</h3>
+                {move || match next() {
+                    Some(text) => view! { <p class="ok">{text}</p> }.into_any(),
+                    None => view! { <p class="warn">"No follow-up scheduled yet — schedule one before you leave."</p> }.into_any(),
+                }}
+                <ScheduleForm chart=chart.clone() default_kind=follow_kind />
+            </section>
+        </article>
+    }
+}
+
+/// Symptom review: recorded on today's due follow-up when there is one, otherwise on a follow-up
+/// recorded as this contact (scheduled and completed today), so the review lives with the contact.
+#[component]
+fn SymptomReview(chart: Chart, kind: FollowUpKind, subject: String) -> impl IntoView {
+    let checks: Vec<(&'static str, RwSignal<bool>)> = SYMPTOMS
+        .iter()
+        .map(|s| (*s, RwSignal::new(false)))
+        .collect();
+    let other = RwSignal::new(String::new());
+    let msg = RwSignal::new(None::<String>);
+    let checks_for_submit = checks.clone();
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let mut found: Vec<String> = checks_for_submit
+            .iter()
+            .filter(|(_, on)| on.get_untracked())
+            .map(|(s, _)| s.to_string())
+            .collect();
+        let extra = other.get_untracked().trim().to_string();
+        if !extra.is_empty() {
+            found.push(extra);
+        }
+        let review = if found.is_empty() {
+            "No symptoms reported".to_string()
+        } else {
+            format!("Reported: {}", found.join(", "))
+        };
+        let today = today_iso();
+        let due_now = chart.record.with_untracked(|r| {
+            r.follow_ups
+                .iter()
+                .filter(|f| {
+                    f.is_active() && f.status == FollowUpStatus::Scheduled && f.due <= today
+                })
+                .min_by(|a, b| a.due.cmp(&b.due))
+                .map(|f| f.id.clone())
+        });
+        let id = match due_now {
+            Some(id) => id,
+            None => {
+                let id = new_item_id();
+                chart.run(
+                    Op::ScheduleFollowUp {
+                        follow_up: FollowUp {
+                            id: id.clone(),
+                            kind: kind.clone(),
+                            due: today.clone(),
+                            reason: subject.clone(),
+                            ..Default::default()
+                        },
+                    },
+                    || {},
+                );
+                id
+            }
+        };
+        let checks = checks_for_submit.clone();
+        chart.run(
+            Op::CompleteFollowUp {
+                id,
+                completed_on: today,
+                outcome: format!("Contact made: {subject}"),
+                symptom_review: review.clone(),
+            },
+            move || {
+                for (_, on) in &checks {
+                    on.set(false);
+                }
+                other.set(String::new());
+                msg.set(Some(format!("Symptom review saved: {review}.")));
+            },
+        );
+    };
+    view! {
+        <form class="form symptom-review" on:submit=submit>
+            <fieldset>
+                <legend>"Symptom review"</legend>
+                <div class="checks">
+                    {checks.into_iter().map(|(label, on)| view! { <CheckField label=label value=on /> }).collect_view()}
+                </div>
+                <TextField label="Other symptoms" value=other />
+            </fieldset>
+            <button type="submit" class="button">"Save symptom review"</button>
+            <FormMessage msg=msg />
+        </form>
+    }
+}

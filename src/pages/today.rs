@@ -1,0 +1,201 @@
+//! Today (the home screen): the day's agenda (what is due today), then the worklist ordered by
+//! priority with the reasons each patient is on it. Built from the caseload summaries alone — no
+//! patient document is loaded — so it is instant with thousands of patients.
+
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use tend_core::{record::IsoDate, rules::RiskTier, PatientSummary};
+
+use crate::clock::today;
+use crate::session::Session;
+
+/// "Follow-up", "Care-plan action", "Goal" for a `DueItem::kind`.
+pub fn due_kind(kind: &str) -> &'static str {
+    match kind {
+        "follow_up" => "Follow-up",
+        "action" => "Care-plan action",
+        "goal" => "Goal review",
+        _ => "Due item",
+    }
+}
+
+pub fn tier_label(id: Option<&str>) -> &'static str {
+    id.and_then(RiskTier::from_id)
+        .map(RiskTier::label)
+        .unwrap_or("Not assessed")
+}
+
+/// A summary flag id as words.
+pub fn flag_label(flag: &str) -> String {
+    match flag {
+        "safety_risk" => "Safety flag (PHQ-9 item 9)".into(),
+        "lives_alone" => "Lives alone".into(),
+        "interpreter_needed" => "Interpreter needed".into(),
+        "in_hospital" => "In hospital".into(),
+        "overdue" => "Overdue".into(),
+        "dnr" | "dnr_dni" => "DNR".into(),
+        "comfort_care" => "Comfort care".into(),
+        other => crate::components::fields::humanize(other),
+    }
+}
+
+fn due_date(s: &PatientSummary) -> Option<NaiveDate> {
+    s.next_due
+        .as_ref()
+        .and_then(|d| IsoDate(d.date.clone()).date())
+}
+
+#[derive(Clone, PartialEq)]
+struct Row {
+    id: String,
+    name: String,
+    tier: &'static str,
+    tier_class: String,
+    detail: String,
+    reasons: Vec<String>,
+}
+
+#[component]
+pub fn TodayPage() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let caseload = session.caseload;
+    let day = today();
+    let heading_date = day.format("%A %-d %B %Y").to_string();
+
+    let agenda = Memo::new(move |_| {
+        caseload.with(|all| {
+            let mut rows: Vec<Row> = all
+                .iter()
+                .filter(|s| due_date(s) == Some(day))
+                .map(|s| {
+                    let due = s.next_due.as_ref();
+                    let kind = due.map(|d| due_kind(&d.kind)).unwrap_or("");
+                    let label = due.map(|d| d.label.clone()).unwrap_or_default();
+                    Row {
+                        id: s.id.clone(),
+                        name: s.display_name.clone(),
+                        tier: tier_label(s.risk_tier.as_deref()),
+                        tier_class: tier_class(s.risk_tier.as_deref()),
+                        detail: if label.is_empty() {
+                            kind.to_string()
+                        } else {
+                            format!("{kind}: {label}")
+                        },
+                        reasons: Vec::new(),
+                    }
+                })
+                .collect();
+            rows.sort_by(|a, b| a.name.cmp(&b.name));
+            rows
+        })
+    });
+
+    let worklist = Memo::new(move |_| {
+        caseload.with(|all| {
+            let mut scored: Vec<(u32, &PatientSummary, Vec<String>)> = all
+                .iter()
+                .filter_map(|s| {
+                    let mut reasons = Vec::new();
+                    let mut bump = 0u32;
+                    if s.flags.iter().any(|f| f == "safety_risk") {
+                        reasons.push(
+                            "Safety flag: PHQ-9 item 9 positive — follow up today".to_string(),
+                        );
+                    }
+                    if let (Some(date), Some(due)) = (due_date(s), s.next_due.as_ref()) {
+                        if date < day {
+                            let days = (day - date).num_days();
+                            bump = 6 + u32::try_from(days.min(19)).unwrap_or(0);
+                            reasons.push(format!(
+                                "{} overdue by {} day{}{}",
+                                due_kind(&due.kind),
+                                days,
+                                if days == 1 { "" } else { "s" },
+                                if due.label.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(": {}", due.label)
+                                }
+                            ));
+                        }
+                    }
+                    if s.flags.iter().any(|f| f == "in_hospital") {
+                        reasons.push("In hospital".to_string());
+                    }
+                    reasons.extend(s.risk_reasons.iter().cloned());
+                    if reasons.is_empty() {
+                        return None;
+                    }
+                    Some((s.priority.saturating_add(bump), s, reasons))
+                })
+                .collect();
+            scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.sort_key.cmp(&b.1.sort_key)));
+            scored
+                .into_iter()
+                .map(|(_, s, reasons)| Row {
+                    id: s.id.clone(),
+                    name: s.display_name.clone(),
+                    tier: tier_label(s.risk_tier.as_deref()),
+                    tier_class: tier_class(s.risk_tier.as_deref()),
+                    detail: s.age.map(|a| format!("{a} years")).unwrap_or_default(),
+                    reasons,
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+
+    view! {
+        <section class="page" aria-labelledby="today-title">
+            <h1 id="today-title">"Today"</h1>
+            <p class="muted">{heading_date}</p>
+            <section class="card" aria-labelledby="agenda-title">
+                <h2 id="agenda-title">"Due today"</h2>
+                <Show
+                    when=move || !agenda.with(Vec::is_empty)
+                    fallback=|| view! { <p class="empty">"Nothing is due today."</p> }
+                >
+                    <ul class="patient-list" aria-label="Agenda">
+                        <For each=move || agenda.get() key=|r| (r.id.clone(), r.detail.clone()) let:row>
+                            <li><PatientLink row=row /></li>
+                        </For>
+                    </ul>
+                </Show>
+            </section>
+            <section class="card" aria-labelledby="worklist-title">
+                <h2 id="worklist-title">"Worklist"</h2>
+                <p class="muted">"Highest priority first: overdue follow-ups, recent discharges and high risk."</p>
+                <Show
+                    when=move || !worklist.with(Vec::is_empty)
+                    fallback=|| view! { <p class="empty">"No patient needs attention beyond today's agenda."</p> }
+                >
+                    <ol class="patient-list" aria-label="Worklist">
+                        <For each=move || worklist.get() key=|r| (r.id.clone(), r.reasons.clone()) let:row>
+                            <li><PatientLink row=row /></li>
+                        </For>
+                    </ol>
+                </Show>
+            </section>
+        </section>
+    }
+}
+
+pub fn tier_class(id: Option<&str>) -> String {
+    format!("tier tier-{}", id.unwrap_or("none"))
+}
+
+#[component]
+fn PatientLink(row: Row) -> impl IntoView {
+    view! {
+        <A href=format!("/patients/{}", row.id)>
+            <span class="row-main">
+                <span class="patient-name">{row.name.clone()}</span>
+                <span class=row.tier_class.clone()>{format!("Risk: {}", row.tier)}</span>
+            </span>
+            {(!row.detail.is_empty()).then(|| view! { <span class="row-detail">{row.detail.clone()}</span> })}
+            {(!row.reasons.is_empty()).then(|| view! {
+                <span class="reasons">{row.reasons.join(" · ")}</span>
+            })}
+        </A>
+    }
+}
