@@ -21,7 +21,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
 
-use crate::sync_wire::ChunkKind;
+use crate::sync_wire::{ChunkKind, PulledChunk, PushChunk};
 
 /// Version byte of the chunk envelope.
 pub const ENVELOPE_VERSION: u8 = 1;
@@ -49,6 +49,8 @@ pub enum CryptoError {
     IdTooLong(usize),
     #[error("encryption failed")]
     Encrypt,
+    #[error("the chunk's ciphertext is not valid base64")]
+    BadBase64,
 }
 
 /// The workspace's 256-bit secret. Debug output never shows it.
@@ -223,6 +225,37 @@ pub fn open(
     envelope: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
     key.doc_key(workspace_id, doc_id)?.open(kind, envelope)
+}
+
+/// Seals a document's bytes into a ready-to-send [`PushChunk`] (`covers_seq` only for snapshots).
+pub fn seal_push_chunk(
+    key: &WorkspaceKey,
+    workspace_id: &str,
+    doc_id: &str,
+    kind: ChunkKind,
+    covers_seq: Option<u64>,
+    client_chunk_id: &str,
+    plaintext: &[u8],
+) -> Result<PushChunk, CryptoError> {
+    let envelope = seal(key, workspace_id, doc_id, kind, plaintext)?;
+    Ok(PushChunk {
+        client_chunk_id: client_chunk_id.to_owned(),
+        doc_id: doc_id.to_owned(),
+        kind,
+        covers_seq,
+        ciphertext: crate::sync_wire::encode_bytes(&envelope),
+    })
+}
+
+/// Opens a chunk from a pull page: checks it belongs to this workspace, its document and its kind.
+pub fn open_pulled_chunk(
+    key: &WorkspaceKey,
+    workspace_id: &str,
+    chunk: &PulledChunk,
+) -> Result<Vec<u8>, CryptoError> {
+    let envelope =
+        crate::sync_wire::decode_bytes(&chunk.ciphertext).ok_or(CryptoError::BadBase64)?;
+    open(key, workspace_id, &chunk.doc_id, chunk.kind, &envelope)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -472,6 +505,48 @@ mod tests {
                 .collect();
             assert!(dk.open(ChunkKind::Change, &bytes).is_err());
         }
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn push_and_pull_helpers() {
+        let k = key();
+        let p = seal_push_chunk(
+            &k,
+            "ws",
+            "doc",
+            ChunkKind::Snapshot,
+            Some(4),
+            "c1",
+            b"bytes",
+        )
+        .unwrap();
+        assert_eq!(
+            (p.kind, p.covers_seq, p.doc_id.as_str()),
+            (ChunkKind::Snapshot, Some(4), "doc")
+        );
+        let mut pulled = PulledChunk {
+            seq: 5,
+            doc_id: p.doc_id.clone(),
+            kind: p.kind,
+            covers_seq: p.covers_seq,
+            device_id: "dev".into(),
+            ciphertext: p.ciphertext.clone(),
+        };
+        assert_eq!(open_pulled_chunk(&k, "ws", &pulled).unwrap(), b"bytes");
+        assert_eq!(
+            open_pulled_chunk(&k, "ws2", &pulled),
+            Err(CryptoError::Decrypt)
+        );
+        pulled.doc_id = "other".into();
+        assert_eq!(
+            open_pulled_chunk(&k, "ws", &pulled),
+            Err(CryptoError::Decrypt)
+        );
+        pulled.ciphertext = "not base64!".into();
+        assert_eq!(
+            open_pulled_chunk(&k, "ws", &pulled),
+            Err(CryptoError::BadBase64)
+        );
     }
 
     fn sample_code() -> JoinCode {

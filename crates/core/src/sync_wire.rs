@@ -192,6 +192,62 @@ pub struct ErrorBody {
     pub message: String,
 }
 
+/// Paths of the API (relative to the relay's origin), so clients build them one way.
+pub mod paths {
+    use super::API_PREFIX;
+
+    pub fn create_workspace() -> String {
+        format!("{API_PREFIX}/workspaces")
+    }
+    pub fn join() -> String {
+        format!("{API_PREFIX}/join")
+    }
+    pub fn join_secrets(workspace_id: &str) -> String {
+        format!("{API_PREFIX}/workspaces/{workspace_id}/join-secrets")
+    }
+    pub fn devices(workspace_id: &str) -> String {
+        format!("{API_PREFIX}/workspaces/{workspace_id}/devices")
+    }
+    pub fn device(workspace_id: &str, device_id: &str) -> String {
+        format!("{API_PREFIX}/workspaces/{workspace_id}/devices/{device_id}")
+    }
+    /// `POST` to push, `GET` with [`pull_query`] to pull.
+    pub fn chunks(workspace_id: &str) -> String {
+        format!("{API_PREFIX}/workspaces/{workspace_id}/chunks")
+    }
+    pub fn pull(
+        workspace_id: &str,
+        after: u64,
+        limit: Option<u32>,
+        max_bytes: Option<u64>,
+    ) -> String {
+        let mut p = format!("{}?after={after}", chunks(workspace_id));
+        if let Some(l) = limit {
+            p.push_str(&format!("&limit={l}"));
+        }
+        if let Some(b) = max_bytes {
+            p.push_str(&format!("&max_bytes={b}"));
+        }
+        p
+    }
+    /// The notify WebSocket (use `ws://` / `wss://` with the relay's host).
+    pub fn notify(workspace_id: &str) -> String {
+        format!("{API_PREFIX}/workspaces/{workspace_id}/notify")
+    }
+}
+
+/// Ciphertext as it travels in JSON: standard base64 with padding.
+pub fn encode_bytes(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Inverse of [`encode_bytes`]; None for anything that is not standard padded base64.
+pub fn decode_bytes(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +261,20 @@ mod tests {
         let k = serde_json::to_string(&ChunkKind::Snapshot).unwrap();
         assert_eq!(k, r#""snapshot""#);
         assert!(serde_json::from_str::<ChunkKind>(r#""other""#).is_err());
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn paths_and_bytes() {
+        assert_eq!(paths::chunks("w"), "/api/v1/workspaces/w/chunks");
+        assert_eq!(
+            paths::pull("w", 5, Some(10), None),
+            "/api/v1/workspaces/w/chunks?after=5&limit=10"
+        );
+        assert_eq!(paths::notify("w"), "/api/v1/workspaces/w/notify");
+        assert_eq!(
+            decode_bytes(&encode_bytes(b"\x00\xffab")).unwrap(),
+            b"\x00\xffab"
+        );
+        assert!(decode_bytes("%%").is_none());
     }
 }
