@@ -1,50 +1,146 @@
 //! `cargo xtask bench`: measures and writes target/bench/results.json, one entry per measure:
-//! `{"<measure>": {"value", "unit", "baseline", "ratio"}}`, each baseline measured in the same run.
+//! `{"<measure>": {"value", "unit", "baseline", "ratio", ...}}`, each baseline measured in the same
+//! run (`ratio = value / baseline`; extra fields such as `baseline_what`, `target`, `note` explain it).
+//!
+//! Sections (`cargo xtask bench [core] [sync] [storage]`, default all):
+//!   - core: `crates/core/examples/core_bench.rs` (native, release);
+//!   - sync: `crates/relay/examples/sync_bench.rs` (native, release; relay in-process on 127.0.0.1);
+//!   - storage: `tests/bench_storage.rs` (wasm-bindgen-test, headless Chromium, real IndexedDB; an
+//!     ignored test, run here with `--include-ignored --nocapture`; it logs one `BENCH_JSON {...}` line).
+//!
+//! Every section that ran is written even if another failed; the command then fails.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
 
 use serde_json::{Map, Value};
 
-use crate::proc::Result;
+use crate::proc::{self, Result};
 use crate::run::native_cargo;
+use crate::setup::Tools;
+use crate::wasm::TARGET;
 use crate::{paths, setup};
 
-pub fn bench(_args: &[String]) -> Result<()> {
-    let _tools = setup::setup()?;
+const JSON_MARKER: &str = "BENCH_JSON ";
+
+pub fn bench(args: &[String]) -> Result<()> {
+    let only = |s: &str| args.is_empty() || args.iter().any(|a| a == s);
     let mut results = Map::new();
-    merge(&mut results, core_bench()?);
-    write(&results)
+    let mut failed = Vec::new();
+    let mut section = |name: &str, r: Result<Value>| match r {
+        Ok(v) => merge(&mut results, v),
+        Err(e) => {
+            eprintln!("\nbench {name} FAILED: {e}\n");
+            failed.push(name.to_string());
+        }
+    };
+    if only("core") {
+        section("core", native_example("tend-core", "core_bench"));
+    }
+    if only("sync") {
+        section("sync", native_example("tend-relay", "sync_bench"));
+    }
+    if only("storage") {
+        let r = setup::setup().and_then(|tools| storage_bench(&tools));
+        section("storage", r);
+    }
+    write(&results)?;
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("failing benchmarks: {}", failed.join(", ")))
+    }
 }
 
-/// Core document benchmark (release build, native).
-fn core_bench() -> Result<Value> {
-    println!("\n== bench: core documents ==");
-    let out = native_cargo()
-        .args([
-            "run",
-            "--release",
-            "-q",
-            "-p",
-            "tend-core",
-            "--example",
-            "core_bench",
-        ])
-        .current_dir(paths::root())
+/// A native release example that prints one JSON object on stdout (progress on stderr).
+fn native_example(package: &str, example: &str) -> Result<Value> {
+    println!("\n== bench: {example} ({package}, native release) ==");
+    let mut cmd = native_cargo();
+    cmd.args([
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        package,
+        "--example",
+        example,
+    ])
+    .current_dir(paths::root())
+    .stderr(Stdio::inherit());
+    println!("$ {}", proc::describe(&cmd));
+    let out = cmd
         .output()
-        .map_err(|e| format!("could not run core_bench: {e}"))?;
+        .map_err(|e| format!("could not run {example}: {e}"))?;
     if !out.status.success() {
-        return Err(format!(
-            "core_bench failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(format!("{example} failed ({})", out.status));
     }
-    serde_json::from_slice(&out.stdout).map_err(|e| format!("core_bench printed invalid JSON: {e}"))
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("{example} printed invalid JSON: {e}"))
+}
+
+/// The browser storage benchmark: runs the ignored wasm-bindgen test and parses its JSON line.
+fn storage_bench(tools: &Tools) -> Result<Value> {
+    println!("\n== bench: storage (wasm-bindgen-test, headless Chromium, real IndexedDB) ==");
+    let runner = tools.wasm_bindgen_bin.join("wasm-bindgen-test-runner");
+    let mut cmd = tools.route.cargo();
+    cmd.args([
+        "test",
+        "-p",
+        "tend",
+        "--target",
+        TARGET,
+        "--test",
+        "bench_storage",
+    ])
+    .args(["--", "--include-ignored", "--nocapture", "bench_"])
+    .current_dir(paths::root())
+    .env("PATH", tools.path_env())
+    .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+    .env("CHROMEDRIVER", &tools.chromedriver)
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "1200")
+    .stdout(Stdio::piped());
+    println!("$ {}", proc::describe(&cmd));
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("could not start the storage benchmark: {e}"))?;
+    let mut found = None;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+            match line.find(JSON_MARKER) {
+                Some(at) => found = Some(line[at + JSON_MARKER.len()..].trim().to_string()),
+                None => println!("{line}"),
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("the storage benchmark failed ({status})"));
+    }
+    let json = found.ok_or("the storage benchmark printed no BENCH_JSON line")?;
+    serde_json::from_str(&json)
+        .map_err(|e| format!("the storage benchmark printed invalid JSON: {e}"))
 }
 
 fn merge(into: &mut Map<String, Value>, from: Value) {
     if let Value::Object(map) = from {
         for (k, v) in map {
-            into.insert(k, with_ratio(v));
+            into.insert(k, with_ratio(flatten_baseline(v)));
         }
     }
+}
+
+/// `"baseline": {"value", "what"}` (core_bench's form) becomes `"baseline": n, "baseline_what"`.
+fn flatten_baseline(mut entry: Value) -> Value {
+    if let Some(obj) = entry.as_object_mut() {
+        if let Some(Value::Object(b)) = obj.get("baseline").cloned() {
+            if let Some(v) = b.get("value") {
+                obj.insert("baseline".into(), v.clone());
+            }
+            if let Some(w) = b.get("what") {
+                obj.insert("baseline_what".into(), w.clone());
+            }
+        }
+    }
+    entry
 }
 
 /// Adds `ratio = value / baseline` where a baseline was measured.
@@ -69,11 +165,64 @@ fn write(results: &Map<String, Value>) -> Result<()> {
     let text = serde_json::to_string_pretty(results).map_err(|e| e.to_string())?;
     std::fs::write(&file, text + "\n")
         .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-    println!("\nbench results written to {}", file.display());
-    for (k, v) in results {
-        println!("  {k}: {v}");
-    }
+    println!("\n{}", table(results));
+    println!("bench results written to {}", file.display());
     Ok(())
+}
+
+fn num(v: Option<&Value>) -> String {
+    match v.and_then(Value::as_f64) {
+        Some(n) if n.abs() >= 1000.0 => format!("{n:.0}"),
+        Some(n) => format!("{n:.3}"),
+        None => "-".into(),
+    }
+}
+
+/// A readable table: measure, value, baseline, ratio, unit, target.
+fn table(results: &Map<String, Value>) -> String {
+    let rows: Vec<[String; 6]> = results
+        .iter()
+        .map(|(k, v)| {
+            let target = match (v.get("target").and_then(Value::as_str), v.get("target_met")) {
+                (Some(t), Some(Value::Bool(met))) if t != "-" => {
+                    format!("{t} ({})", if *met { "met" } else { "NOT met" })
+                }
+                (Some(t), _) if t != "-" => t.to_string(),
+                _ => String::new(),
+            };
+            [
+                k.clone(),
+                num(v.get("value")),
+                num(v.get("baseline")),
+                num(v.get("ratio")),
+                v.get("unit").and_then(Value::as_str).unwrap_or("").into(),
+                target,
+            ]
+        })
+        .collect();
+    let head = ["measure", "value", "baseline", "ratio", "unit", "target"].map(String::from);
+    let mut widths = head.clone().map(|h| h.len());
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.len());
+        }
+    }
+    let line = |r: &[String; 6]| {
+        let mut s = format!("{:<w$}", r[0], w = widths[0]);
+        for i in 1..4 {
+            s.push_str(&format!("  {:>w$}", r[i], w = widths[i]));
+        }
+        s.push_str(&format!("  {:<w$}  {}", r[4], r[5], w = widths[4]));
+        s.trim_end().to_string()
+    };
+    let mut out = line(&head) + "\n";
+    out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 10));
+    out.push('\n');
+    for r in &rows {
+        out.push_str(&line(r));
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -90,5 +239,18 @@ mod tests {
     fn no_baseline_no_ratio() {
         let e = with_ratio(serde_json::json!({"value": 30.0, "unit": "ms"}));
         assert!(e.get("ratio").is_none());
+    }
+
+    #[test]
+    fn object_baselines_are_flattened() {
+        let mut m = Map::new();
+        merge(
+            &mut m,
+            serde_json::json!({"x": {"value": 3.0, "unit": "ms", "baseline": {"value": 2.0, "unit": "ms", "what": "json"}}}),
+        );
+        assert_eq!(m["x"]["baseline"], Value::from(2.0));
+        assert_eq!(m["x"]["baseline_what"], Value::from("json"));
+        assert_eq!(m["x"]["ratio"], Value::from(1.5));
+        assert!(table(&m).contains("1.500"));
     }
 }
