@@ -1,0 +1,274 @@
+//! Storage benchmark (issue 4) in headless Chromium with real IndexedDB. Ignored by default: the
+//! browser test layer compiles it but does not run it. `cargo xtask bench` runs it with
+//! `--include-ignored --nocapture bench_` and reads the one `BENCH_JSON {...}` line it logs.
+//!
+//! Seeds 2,000 deterministic fake patients (tests/support/fake_patients.rs: real PatientDocs built
+//! with tend-core ops, stored through `Storage::create_patient`), then measures, each next to a raw
+//! IndexedDB baseline (rexie directly) taken in the same run, alternating with it:
+//! - app start → rendered caseload: `Session::open` (opens storage, reads the caseload) and the real
+//!   Leptos app mounted on `/caseload`, until the list shows 2,000 rows (polled per animation frame);
+//!   baseline: open the database + `getAll` of the same summaries store. Target ≤ 1.5× the baseline.
+//! - open one patient: `Storage::load_patient` + `record()`; baseline: `get` of the same snapshot
+//!   record. Target ≤ 30 ms.
+//! - one edit durable (p50, p95 of 200): apply an op, incremental save, summary, `append_changes`
+//!   committed; baseline: one committed `put` of a record of the same size. Target p95 ≤ 16 ms.
+#![cfg(target_arch = "wasm32")]
+
+#[path = "support/fake_patients.rs"]
+mod fake;
+
+use leptos::prelude::*;
+use rexie::{Rexie, TransactionMode};
+use tend::app::App;
+use tend::session::Session;
+use tend::storage::{schema, Storage};
+use tend_core::ops::Op;
+use tend_core::{PatientDoc, PatientId};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const DB: &str = "bench-storage";
+const PATIENTS: usize = 2_000;
+const CASELOAD_RUNS: usize = 5;
+const OPEN_RUNS: usize = 31;
+const EDITS: usize = 200;
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn perf_now() -> f64;
+    #[wasm_bindgen(js_namespace = console, js_name = log)]
+    fn console_log(s: &str);
+    #[wasm_bindgen(js_namespace = document, js_name = querySelectorAll)]
+    fn query_all(selector: &str) -> JsValue;
+}
+
+fn count(selector: &str) -> u32 {
+    js_sys::Reflect::get(&query_all(selector), &JsValue::from_str("length"))
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0) as u32
+}
+
+async fn next_frame() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .expect("window")
+            .request_animation_frame(&resolve)
+            .expect("requestAnimationFrame");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("frame");
+}
+
+fn median(v: &[f64]) -> f64 {
+    percentile(v, 50.0)
+}
+
+/// Nearest-rank percentile.
+fn percentile(v: &[f64], p: f64) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p / 100.0) * s.len() as f64).ceil().max(1.0) as usize;
+    s[rank.min(s.len()) - 1]
+}
+
+fn round(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+fn entry(value: f64, baseline: f64, what: &str, target: &str, met: bool) -> serde_json::Value {
+    serde_json::json!({
+        "value": round(value),
+        "unit": "ms",
+        "baseline": round(baseline),
+        "baseline_what": what,
+        "target": target,
+        "target_met": met,
+    })
+}
+
+async fn raw_open() -> Rexie {
+    schema::builder(DB).build().await.expect("raw open")
+}
+
+fn record_with_bytes(key_field: &str, key: &str, len: usize) -> JsValue {
+    let obj = js_sys::Object::new();
+    js_sys::Reflect::set(&obj, &key_field.into(), &JsValue::from_str(key)).expect("set");
+    let bytes = js_sys::Uint8Array::new_with_length(len as u32);
+    bytes.fill(0x5a, 0, len as u32);
+    js_sys::Reflect::set(&obj, &"value".into(), &bytes).expect("set");
+    obj.into()
+}
+
+#[wasm_bindgen_test]
+#[ignore = "benchmark: run by cargo xtask bench"]
+async fn bench_storage() {
+    console_error_panic_hook::set_once();
+    // Seed: 2,000 patients, each a real document with set-up history, stored like the app does.
+    Storage::delete(DB)
+        .await
+        .expect("delete old bench database");
+    let storage = Storage::open(DB).await.expect("open bench database");
+    let mut rng = fake::Rng::new(0x7e4d_2000);
+    let mut ids: Vec<PatientId> = Vec::with_capacity(PATIENTS);
+    let seed_t = perf_now();
+    for _ in 0..PATIENTS {
+        let (id, mut doc) = fake::patient(&mut rng);
+        storage
+            .create_patient(&mut doc)
+            .await
+            .expect("store patient");
+        ids.push(id);
+    }
+    let seed_ms = perf_now() - seed_t;
+    storage.close();
+    console_log(&format!(
+        "bench_storage: seeded {PATIENTS} patients in {seed_ms:.0} ms"
+    ));
+
+    // (a) App start → rendered caseload list, alternating with the raw read.
+    let window = web_sys::window().expect("window");
+    window
+        .history()
+        .expect("history")
+        .push_state_with_url(&JsValue::NULL, "", Some("/caseload"))
+        .expect("pushState");
+    let document = window.document().expect("document");
+    let body = document.body().expect("body");
+    let (mut app_ms, mut raw_ms, mut get_all_ms) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..CASELOAD_RUNS {
+        let t = perf_now();
+        let db = raw_open().await;
+        let t_read = perf_now();
+        let tx = db
+            .transaction(&[schema::SUMMARIES], TransactionMode::ReadOnly)
+            .expect("tx");
+        let rows = tx
+            .store(schema::SUMMARIES)
+            .expect("store")
+            .get_all(None, None)
+            .await
+            .expect("getAll");
+        tx.done().await.expect("done");
+        let end = perf_now();
+        assert_eq!(rows.len(), PATIENTS);
+        raw_ms.push(end - t);
+        get_all_ms.push(end - t_read);
+        db.close();
+
+        let host: web_sys::HtmlElement = document
+            .create_element("div")
+            .expect("div")
+            .dyn_into()
+            .expect("HtmlElement");
+        body.append_child(&host).expect("append");
+        let t = perf_now();
+        let session = Session::open(DB).await.expect("session");
+        let handle = leptos::mount::mount_to(host.clone(), move || {
+            view! { <App session=session.clone() /> }
+        });
+        let mut frames = 0;
+        while count("ul.patient-list > li") < PATIENTS as u32 {
+            frames += 1;
+            assert!(frames < 3_000, "the caseload never showed {PATIENTS} rows");
+            next_frame().await;
+        }
+        app_ms.push(perf_now() - t);
+        drop(handle);
+        host.remove();
+        next_frame().await;
+    }
+    let (app, raw) = (median(&app_ms), median(&raw_ms));
+
+    // (b) Open one patient, alternating with a raw get of the same snapshot record.
+    let storage = Storage::open(DB).await.expect("reopen");
+    let db = raw_open().await;
+    let id = ids[PATIENTS / 2].clone();
+    let (mut open_ms, mut get_ms) = (Vec::new(), Vec::new());
+    for _ in 0..OPEN_RUNS {
+        let t = perf_now();
+        let loaded = storage.load_patient(&id).await.expect("load");
+        let record = loaded.doc.record().expect("record");
+        open_ms.push(perf_now() - t);
+        assert_eq!(record.id, id.as_str());
+
+        let t = perf_now();
+        let tx = db
+            .transaction(&[schema::SNAPSHOTS], TransactionMode::ReadOnly)
+            .expect("tx");
+        let row = tx
+            .store(schema::SNAPSHOTS)
+            .expect("store")
+            .get(JsValue::from_str(id.as_str()))
+            .await
+            .expect("get");
+        tx.done().await.expect("done");
+        get_ms.push(perf_now() - t);
+        assert!(row.is_some());
+    }
+
+    // (c) One edit durable: op + incremental save + summary + committed append, 200 samples,
+    // alternating with a committed raw put of a record of the same size.
+    let mut doc: PatientDoc = storage.load_patient(&id).await.expect("load").doc;
+    let author = fake::author();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
+    let (mut edit_ms, mut put_ms) = (Vec::new(), Vec::new());
+    for i in 0..EDITS {
+        let t = perf_now();
+        let op = Op::ChangeMedication {
+            id: "m0".into(),
+            dose: Some(format!("{} mg", 5 * (i + 1))),
+            route: None,
+            frequency: None,
+            prescriber: None,
+        };
+        doc.apply(op, &author, fake::at(100 + i)).expect("op");
+        let changes = doc.save_incremental();
+        let summary = doc.summary_on(today).expect("summary");
+        storage
+            .append_changes(&id, &changes, &summary)
+            .await
+            .expect("append");
+        edit_ms.push(perf_now() - t);
+
+        let size = changes.len() + serde_json::to_vec(&summary).expect("json").len();
+        let row = record_with_bytes("key", "bench-baseline", size);
+        let t = perf_now();
+        let tx = db
+            .transaction(&[schema::META], TransactionMode::ReadWrite)
+            .expect("tx");
+        tx.store(schema::META)
+            .expect("store")
+            .put(&row, None)
+            .await
+            .expect("put");
+        let done = tx.done().await.expect("done");
+        put_ms.push(perf_now() - t);
+        assert!(done.is_committed());
+    }
+    db.close();
+    storage.close();
+
+    let (open, get) = (median(&open_ms), median(&get_ms));
+    let (e50, e95) = (percentile(&edit_ms, 50.0), percentile(&edit_ms, 95.0));
+    let (p50, p95) = (percentile(&put_ms, 50.0), percentile(&put_ms, 95.0));
+    let out = serde_json::json!({
+        "storage_caseload_2000_rendered_ms": {
+            "value": round(app),
+            "unit": "ms",
+            "baseline": round(raw),
+            "baseline_what": format!("raw IndexedDB open + getAll of the {PATIENTS} summaries (getAll alone: {:.1} ms)", median(&get_all_ms)),
+            "target": "ratio <= 1.5",
+            "target_met": app <= 1.5 * raw,
+            "seed_ms": round(seed_ms),
+        },
+        "storage_open_patient_ms": entry(open, get, "raw IndexedDB get of the same snapshot record", "value <= 30 ms", open <= 30.0),
+        "storage_edit_durable_p50_ms": entry(e50, p50, "p50 of a committed raw IndexedDB put of a record of the same size", "-", true),
+        "storage_edit_durable_p95_ms": entry(e95, p95, "p95 of a committed raw IndexedDB put of a record of the same size", "value <= 16 ms", e95 <= 16.0),
+    });
+    console_log(&format!("BENCH_JSON {out}"));
+}
