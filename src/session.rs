@@ -1,7 +1,10 @@
 //! The signed-in session on this device: storage, who the author is, the caseload list and the
 //! honest "saved on this device" state. Pages reach it through Leptos context.
 
-use std::{cell::RefCell, rc::Rc};
+use std::{
+    cell::RefCell,
+    rc::{Rc, Weak},
+};
 
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -41,6 +44,11 @@ pub struct Session {
     pub save_state: RwSignal<SaveState>,
     /// Problems found while reading stored data, shown to the user until dismissed.
     pub problems: RwSignal<Vec<String>>,
+    /// Bumped whenever sync merged changes from other devices into stored documents (and into the
+    /// open ones): a chart watching it re-reads its record.
+    pub remote_version: RwSignal<u64>,
+    /// Documents open in memory, so sync can merge remote changes into them.
+    open_docs: SendWrapper<Rc<RefCell<Vec<Weak<RefCell<OpenDoc>>>>>>,
 }
 
 impl Session {
@@ -76,6 +84,8 @@ impl Session {
             caseload: RwSignal::new(caseload.summaries),
             save_state: RwSignal::new(SaveState::Idle),
             problems: RwSignal::new(problems),
+            remote_version: RwSignal::new(0),
+            open_docs: SendWrapper::new(Rc::new(RefCell::new(Vec::new()))),
         })
     }
 
@@ -112,11 +122,36 @@ impl Session {
         if !loaded.problems.is_empty() {
             self.problems.update(|p| p.extend(loaded.problems));
         }
-        Ok(Rc::new(RefCell::new(OpenDoc {
+        let handle = Rc::new(RefCell::new(OpenDoc {
             id: id.clone(),
             doc: loaded.doc,
             pending: Vec::new(),
-        })))
+        }));
+        let mut open = self.open_docs.borrow_mut();
+        open.retain(|w| w.strong_count() > 0);
+        open.push(Rc::downgrade(&handle));
+        Ok(handle)
+    }
+
+    /// Sync stored changes from other devices: merge them into the open copies of `id` (their
+    /// next save stores them again, harmlessly), refresh the caseload row, and tell open charts.
+    pub fn merge_remote(&self, id: &PatientId, chunks: &[Vec<u8>], summary: PatientSummary) {
+        for weak in self.open_docs.borrow().iter() {
+            let Some(handle) = weak.upgrade() else {
+                continue;
+            };
+            let Ok(mut open) = handle.try_borrow_mut() else {
+                continue;
+            };
+            if &open.id == id {
+                for chunk in chunks {
+                    // Already durable in storage; a chunk that does not apply here is re-read on reopen.
+                    let _ = open.doc.apply_changes(chunk);
+                }
+            }
+        }
+        self.upsert_summary(summary);
+        self.remote_version.update(|v| *v += 1);
     }
 
     /// Applies one typed operation and makes it durable. The in-memory document changes at once

@@ -5,4 +5,5 @@ pub mod chart;
 pub mod format;
 pub mod not_found;
 pub mod settings;
+pub mod sync_setup;
 pub mod today;

@@ -5,6 +5,8 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::session::Session;
 use crate::storage::device;
 
+use super::sync_setup::SyncSetup;
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -52,6 +54,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <button class="button" on:click=keep>"Keep data on this device"</button>
                 </Show>
             </section>
+            <SyncSetup />
         </section>
     }
 }

@@ -21,6 +21,12 @@ pub fn get_bytes(record: &JsValue, field: &str) -> Option<Vec<u8>> {
     value.dyn_into_bytes()
 }
 
+pub fn get_string(record: &JsValue, field: &str) -> Option<String> {
+    Reflect::get(record, &JsValue::from_str(field))
+        .ok()?
+        .as_string()
+}
+
 pub fn get_f64(record: &JsValue, field: &str) -> Option<f64> {
     Reflect::get(record, &JsValue::from_str(field))
         .ok()?

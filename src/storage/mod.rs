@@ -11,6 +11,7 @@ pub mod device;
 mod js;
 pub mod schema;
 pub mod seal;
+pub mod sync_state;
 
 use rexie::{KeyRange, Rexie, TransactionMode};
 use tend_core::{DocError, PatientDoc, PatientId, PatientSummary};
@@ -126,7 +127,7 @@ impl Storage {
         let summary = doc.summary()?;
         let snapshot = doc.save();
         let tx = self.db.transaction(
-            &[schema::SNAPSHOTS, schema::SUMMARIES],
+            &[schema::SNAPSHOTS, schema::SUMMARIES, schema::SYNC_STATE],
             TransactionMode::ReadWrite,
         )?;
         let snapshot_row = js::object(&[
@@ -139,6 +140,10 @@ impl Storage {
             .await?;
         tx.store(schema::SUMMARIES)?
             .put(&self.summary_row(&summary)?, None)
+            .await?;
+        // Outbox marker: the relay has not seen this document yet (sync_state.rs).
+        tx.store(schema::SYNC_STATE)?
+            .put(&self.outbox_row(&summary.id)?, None)
             .await?;
         commit(tx).await?;
         Ok(summary)
@@ -153,7 +158,7 @@ impl Storage {
         summary: &PatientSummary,
     ) -> Result<(), StorageError> {
         let tx = self.db.transaction(
-            &[schema::CHUNKS, schema::SUMMARIES],
+            &[schema::CHUNKS, schema::SUMMARIES, schema::SYNC_STATE],
             TransactionMode::ReadWrite,
         )?;
         let chunk = js::object(&[
@@ -164,6 +169,10 @@ impl Storage {
         tx.store(schema::CHUNKS)?.add(&chunk, None).await?;
         tx.store(schema::SUMMARIES)?
             .put(&self.summary_row(summary)?, None)
+            .await?;
+        // Outbox marker in the same transaction: the relay has not acknowledged this change.
+        tx.store(schema::SYNC_STATE)?
+            .put(&self.outbox_row(doc_id.as_str())?, None)
             .await?;
         commit(tx).await
     }

@@ -1,0 +1,294 @@
+//! Sync bookkeeping in the `sync_state` store, written in the same IndexedDB transaction as the data
+//! it describes (DESIGN.md §Device storage), so a crash never makes the device believe it sent or
+//! received what it did not.
+//!
+//! Rows are `{key, bytes}` with sealed JSON values:
+//! - `cursor` — the relay cursor (`next_cursor` of the last applied pull page);
+//! - `outbox:<doc>` — a marker (random token) meaning "this document has local changes the relay has not
+//!   acknowledged". Written by `create_patient`/`append_changes` in the transaction of the local change;
+//!   removed after a push is acknowledged only if it still holds the token the push started with;
+//! - `doc:<doc>` — [`DocSync`]: heads the relay acknowledged, and the chunk being pushed (recorded
+//!   before sending, so a retry resends the same `client_chunk_id` and bytes).
+
+use rexie::TransactionMode;
+use serde::{Deserialize, Serialize};
+use tend_core::{PatientId, PatientSummary};
+use wasm_bindgen::JsValue;
+
+use super::{commit, js, js_err, schema, Storage, StorageError};
+
+const CURSOR_KEY: &str = "cursor";
+const OUTBOX_PREFIX: &str = "outbox:";
+const DOC_PREFIX: &str = "doc:";
+
+/// A chunk recorded before it is sent: a retry sends exactly this again.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PendingPush {
+    pub client_chunk_id: String,
+    /// The encrypted envelope (what the relay stores).
+    pub envelope: Vec<u8>,
+    /// The document's heads when the chunk was made: acknowledged once the relay answers 200.
+    pub heads: Vec<String>,
+}
+
+/// Per-document sync state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DocSync {
+    /// Heads (hex change hashes) whose history the relay holds.
+    pub acked_heads: Vec<String>,
+    #[serde(default)]
+    pub pending: Option<PendingPush>,
+}
+
+/// One document touched by a pull page, prepared before the write transaction opens.
+pub enum PulledDocWrite {
+    /// A document already on the device: the new changes are appended as a chunk.
+    Existing {
+        id: PatientId,
+        changes: Vec<u8>,
+        summary: PatientSummary,
+        sync: DocSync,
+    },
+    /// A document new to this device: stored as a snapshot.
+    New {
+        id: PatientId,
+        snapshot: Vec<u8>,
+        summary: PatientSummary,
+        sync: DocSync,
+    },
+}
+
+/// A chunk that could not be decrypted or applied: kept aside (never applied) for support.
+pub struct SetAside {
+    pub doc_id: String,
+    pub seq: u64,
+    pub reason: String,
+    pub ciphertext: String,
+}
+
+/// Everything one pull page changes on the device, written in ONE transaction.
+pub struct PulledPage {
+    pub docs: Vec<PulledDocWrite>,
+    pub set_aside: Vec<SetAside>,
+    pub next_cursor: u64,
+}
+
+impl Storage {
+    /// The relay cursor (0 before the first pull).
+    pub async fn sync_cursor(&self) -> Result<u64, StorageError> {
+        Ok(self.read_sync_json(CURSOR_KEY).await?.unwrap_or(0))
+    }
+
+    /// Documents with local changes not yet acknowledged by the relay, with their marker token.
+    pub async fn outbox(&self) -> Result<Vec<(PatientId, String)>, StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
+        let rows = tx.store(schema::SYNC_STATE)?.get_all(None, None).await?;
+        tx.done().await?;
+        let mut out = Vec::new();
+        for row in rows {
+            let Some(key) = js::get_string(&row, "key") else {
+                continue;
+            };
+            let Some(id) = key.strip_prefix(OUTBOX_PREFIX).and_then(PatientId::parse) else {
+                continue;
+            };
+            let token = self
+                .open_bytes(&row)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_default();
+            out.push((id, token));
+        }
+        Ok(out)
+    }
+
+    pub async fn doc_sync(&self, id: &PatientId) -> Result<DocSync, StorageError> {
+        Ok(self.read_sync_json(&doc_key(id)).await?.unwrap_or_default())
+    }
+
+    /// Records the chunk about to be pushed (before sending it).
+    pub async fn record_pending(&self, id: &PatientId, sync: &DocSync) -> Result<(), StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadWrite)?;
+        tx.store(schema::SYNC_STATE)?
+            .put(&self.sync_row(&doc_key(id), sync)?, None)
+            .await?;
+        commit(tx).await
+    }
+
+    /// After the relay acknowledged a push: the new acknowledged heads, no pending chunk, and the
+    /// outbox marker removed if no local change was written since the push began (same transaction).
+    pub async fn record_acked(
+        &self,
+        id: &PatientId,
+        heads: Vec<String>,
+        marker_seen: &str,
+    ) -> Result<(), StorageError> {
+        let sync = DocSync {
+            acked_heads: heads,
+            pending: None,
+        };
+        let row = self.sync_row(&doc_key(id), &sync)?;
+        let tx = self
+            .db
+            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadWrite)?;
+        let store = tx.store(schema::SYNC_STATE)?;
+        store.put(&row, None).await?;
+        let okey = JsValue::from_str(&outbox_key(id));
+        let current = store.get(okey.clone()).await?;
+        let current_token = current.as_ref().map(|r| {
+            self.open_bytes(r)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_default()
+        });
+        if current_token.as_deref() == Some(marker_seen) {
+            store.delete(okey).await?;
+        }
+        commit(tx).await
+    }
+
+    /// Applies one pull page: received changes, new documents, their summaries, chunks set aside,
+    /// the per-document acknowledged heads and the new cursor — all in ONE transaction.
+    pub async fn apply_pulled_page(&self, page: &PulledPage) -> Result<(), StorageError> {
+        // Build every row first: nothing but the transaction's own requests is awaited inside it.
+        let mut chunk_rows = Vec::new();
+        let mut snapshot_rows = Vec::new();
+        let mut summary_rows = Vec::new();
+        let mut sync_rows = Vec::new();
+        for write in &page.docs {
+            match write {
+                PulledDocWrite::Existing {
+                    id,
+                    changes,
+                    summary,
+                    sync,
+                } => {
+                    chunk_rows.push(
+                        js::object(&[
+                            ("doc_id", JsValue::from_str(id.as_str())),
+                            ("bytes", js::bytes_value(&self.seal.seal(changes))),
+                        ])
+                        .map_err(js_err)?,
+                    );
+                    summary_rows.push(self.summary_row(summary)?);
+                    sync_rows.push(self.sync_row(&doc_key(id), sync)?);
+                }
+                PulledDocWrite::New {
+                    id,
+                    snapshot,
+                    summary,
+                    sync,
+                } => {
+                    snapshot_rows.push(
+                        js::object(&[
+                            ("doc_id", JsValue::from_str(id.as_str())),
+                            ("bytes", js::bytes_value(&self.seal.seal(snapshot))),
+                        ])
+                        .map_err(js_err)?,
+                    );
+                    summary_rows.push(self.summary_row(summary)?);
+                    sync_rows.push(self.sync_row(&doc_key(id), sync)?);
+                }
+            }
+        }
+        let mut aside_rows = Vec::new();
+        for bad in &page.set_aside {
+            aside_rows.push(
+                js::object(&[
+                    ("doc_id", JsValue::from_str(&bad.doc_id)),
+                    ("from_store", JsValue::from_str("relay")),
+                    ("seq", JsValue::from_f64(bad.seq as f64)),
+                    ("reason", JsValue::from_str(&bad.reason)),
+                    ("record", JsValue::from_str(&bad.ciphertext)),
+                    ("at", JsValue::from_f64(js_sys::Date::now())),
+                ])
+                .map_err(js_err)?,
+            );
+        }
+        sync_rows.push(self.sync_row(CURSOR_KEY, &page.next_cursor)?);
+
+        let tx = self.db.transaction(
+            &[
+                schema::CHUNKS,
+                schema::SNAPSHOTS,
+                schema::SUMMARIES,
+                schema::SYNC_STATE,
+                schema::QUARANTINE,
+            ],
+            TransactionMode::ReadWrite,
+        )?;
+        let chunks = tx.store(schema::CHUNKS)?;
+        for row in &chunk_rows {
+            chunks.add(row, None).await?;
+        }
+        let snapshots = tx.store(schema::SNAPSHOTS)?;
+        for row in &snapshot_rows {
+            snapshots.put(row, None).await?;
+        }
+        let summaries = tx.store(schema::SUMMARIES)?;
+        for row in &summary_rows {
+            summaries.put(row, None).await?;
+        }
+        let quarantine = tx.store(schema::QUARANTINE)?;
+        for row in &aside_rows {
+            quarantine.add(row, None).await?;
+        }
+        let sync = tx.store(schema::SYNC_STATE)?;
+        for row in &sync_rows {
+            sync.put(row, None).await?;
+        }
+        commit(tx).await
+    }
+
+    /// The outbox marker row for `id` (a fresh token), put in the transaction of a local change.
+    pub(super) fn outbox_row(&self, id: &str) -> Result<JsValue, StorageError> {
+        let token = uuid::Uuid::new_v4().to_string();
+        js::object(&[
+            ("key", JsValue::from_str(&format!("{OUTBOX_PREFIX}{id}"))),
+            ("bytes", js::bytes_value(&self.seal.seal(token.as_bytes()))),
+        ])
+        .map_err(js_err)
+    }
+
+    fn sync_row<T: Serialize>(&self, key: &str, value: &T) -> Result<JsValue, StorageError> {
+        let json = serde_json::to_vec(value).map_err(|e| StorageError::Failed(e.to_string()))?;
+        js::object(&[
+            ("key", JsValue::from_str(key)),
+            ("bytes", js::bytes_value(&self.seal.seal(&json))),
+        ])
+        .map_err(js_err)
+    }
+
+    async fn read_sync_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
+        let row = tx
+            .store(schema::SYNC_STATE)?
+            .get(JsValue::from_str(key))
+            .await?;
+        tx.done().await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let bytes = self.open_bytes(&row)?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| StorageError::Corrupt(format!("sync state {key}: {e}")))
+    }
+}
+
+fn doc_key(id: &PatientId) -> String {
+    format!("{DOC_PREFIX}{}", id.as_str())
+}
+
+fn outbox_key(id: &PatientId) -> String {
+    format!("{OUTBOX_PREFIX}{}", id.as_str())
+}

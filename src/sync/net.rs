@@ -1,0 +1,182 @@
+//! HTTP calls to the relay (PROTOCOL.md) through the browser's `fetch`. Every answer is checked:
+//! a body that does not parse is an error, never a panic.
+
+use serde::{de::DeserializeOwned, Serialize};
+use tend_core::sync_wire::{
+    CreateJoinSecretRequest, CreateWorkspaceRequest, DeviceCredentials, ErrorBody, JoinRequest,
+    JoinSecretResponse, PullResponse, PushRequest, PushResponse, API_PREFIX,
+};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+/// Why a call to the relay did not succeed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NetError {
+    /// No answer at all (offline, relay down, connection reset).
+    Unreachable(String),
+    /// 401: the device token is unknown or revoked.
+    Unauthorized,
+    /// Any other error status, with the relay's code and message.
+    Status {
+        status: u16,
+        error: String,
+        message: String,
+    },
+    /// The answer was not what the protocol says.
+    Protocol(String),
+}
+
+impl std::fmt::Display for NetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NetError::Unreachable(m) => write!(f, "relay unreachable ({m})"),
+            NetError::Unauthorized => write!(f, "the relay refused this device's token"),
+            NetError::Status {
+                status,
+                error,
+                message,
+            } => write!(f, "relay answered {status} {error}: {message}"),
+            NetError::Protocol(m) => write!(f, "unexpected answer from the relay: {m}"),
+        }
+    }
+}
+
+/// The relay at `base` (an origin such as `https://tend.example.org`), as one device.
+#[derive(Clone, Debug)]
+pub struct Relay {
+    pub base: String,
+    pub token: Option<String>,
+}
+
+impl Relay {
+    pub fn new(base: &str, token: Option<String>) -> Self {
+        Relay {
+            base: base.trim_end_matches('/').to_string(),
+            token,
+        }
+    }
+
+    pub async fn create_workspace(
+        &self,
+        device_name: Option<String>,
+    ) -> Result<DeviceCredentials, NetError> {
+        self.call(
+            "POST",
+            &format!("{API_PREFIX}/workspaces"),
+            Some(&CreateWorkspaceRequest { device_name }),
+        )
+        .await
+    }
+
+    pub async fn join(&self, req: &JoinRequest) -> Result<DeviceCredentials, NetError> {
+        self.call("POST", &format!("{API_PREFIX}/join"), Some(req))
+            .await
+    }
+
+    pub async fn mint_join_secret(&self, ws: &str) -> Result<JoinSecretResponse, NetError> {
+        self.call(
+            "POST",
+            &format!("{API_PREFIX}/workspaces/{ws}/join-secrets"),
+            Some(&CreateJoinSecretRequest { ttl_secs: None }),
+        )
+        .await
+    }
+
+    pub async fn push(&self, ws: &str, req: &PushRequest) -> Result<PushResponse, NetError> {
+        self.call(
+            "POST",
+            &format!("{API_PREFIX}/workspaces/{ws}/chunks"),
+            Some(req),
+        )
+        .await
+    }
+
+    pub async fn pull(&self, ws: &str, after: u64) -> Result<PullResponse, NetError> {
+        self.call::<(), _>(
+            "GET",
+            &format!("{API_PREFIX}/workspaces/{ws}/chunks?after={after}&limit=500"),
+            None,
+        )
+        .await
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, NetError> {
+        let (status, text) = self.send(method, path, body).await?;
+        if (200..300).contains(&status) {
+            return serde_json::from_str(&text).map_err(|e| NetError::Protocol(e.to_string()));
+        }
+        if status == 401 {
+            return Err(NetError::Unauthorized);
+        }
+        let (error, message) = match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(b) => (b.error, b.message),
+            Err(_) => (String::new(), text.chars().take(200).collect()),
+        };
+        Err(NetError::Status {
+            status,
+            error,
+            message,
+        })
+    }
+
+    async fn send<B: Serialize>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<(u16, String), NetError> {
+        let unreachable = |e: JsValue| NetError::Unreachable(js_text(&e));
+        let init = RequestInit::new();
+        init.set_method(method);
+        // The service worker never caches relay responses; neither should the HTTP cache.
+        init.set_cache(web_sys::RequestCache::NoStore);
+        if let Some(body) = body {
+            let json =
+                serde_json::to_string(body).map_err(|e| NetError::Protocol(e.to_string()))?;
+            init.set_body(&JsValue::from_str(&json));
+        }
+        let url = format!("{}{}", self.base, path);
+        let request = Request::new_with_str_and_init(&url, &init).map_err(unreachable)?;
+        let headers = request.headers();
+        if body.is_some() {
+            headers
+                .set("Content-Type", "application/json")
+                .map_err(unreachable)?;
+        }
+        if let Some(token) = &self.token {
+            headers
+                .set("Authorization", &format!("Bearer {token}"))
+                .map_err(unreachable)?;
+        }
+        let window = web_sys::window().ok_or_else(|| NetError::Unreachable("no window".into()))?;
+        let response = JsFuture::from(window.fetch_with_request(&request))
+            .await
+            .map_err(unreachable)?;
+        let response: Response = response
+            .dyn_into()
+            .map_err(|_| NetError::Protocol("fetch did not return a Response".into()))?;
+        let status = response.status();
+        let text = JsFuture::from(response.text().map_err(unreachable)?)
+            .await
+            .map_err(unreachable)?
+            .as_string()
+            .unwrap_or_default();
+        Ok((status, text))
+    }
+}
+
+pub fn js_text(e: &JsValue) -> String {
+    if let Some(s) = e.as_string() {
+        return s;
+    }
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        return String::from(err.message());
+    }
+    format!("{e:?}")
+}
