@@ -35,7 +35,7 @@ async function settled(page) {
   });
 }
 
-for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['phone', VIEWPORTS.phone]]) {
+for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', VIEWPORTS.tabletLarge], ['phone', VIEWPORTS.phone]]) {
   test(`a care manager's day at ${size} size (${viewport.width}x${viewport.height})`, async () => {
     const context = await browser.newContext({ viewport });
     const page = await context.newPage();

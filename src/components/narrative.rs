@@ -5,7 +5,7 @@
 
 use std::{cell::RefCell, rc::Rc};
 
-use gloo::timers::callback::Timeout;
+use gloo::{events::EventListener, timers::callback::Timeout};
 use leptos::{prelude::*, task::spawn_local};
 use send_wrapper::SendWrapper;
 use tend_core::{record::TextEdit, NarrativeTarget, Op};
@@ -102,9 +102,28 @@ pub fn NarrativeEditor(
         let flush = flush.clone();
         move |_| flush()
     };
+    // Leaving the page or switching apps (tablets suspend background tabs) also flushes.
+    let listeners = SendWrapper::new(
+        web_sys::window()
+            .map(|w| {
+                let on_hide = Rc::clone(&flush);
+                let on_hidden = Rc::clone(&flush);
+                let mut out = vec![EventListener::new(&w, "pagehide", move |_| on_hide())];
+                if let Some(doc) = w.document() {
+                    out.push(EventListener::new(&doc, "visibilitychange", move |_| {
+                        on_hidden()
+                    }));
+                }
+                out
+            })
+            .unwrap_or_default(),
+    );
     on_cleanup({
         let flush = flush.clone();
-        move || flush()
+        move || {
+            drop(listeners);
+            flush()
+        }
     });
 
     view! {
