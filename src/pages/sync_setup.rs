@@ -112,10 +112,11 @@ pub fn SyncSetup() -> impl IntoView {
                             <h3>"Join a workspace"</h3>
                             <label class="field">
                                 <span>"Join code"</span>
-                                <span class="hint">"Shown under \"Invite a device\" on a device already in the workspace"</span>
-                                <textarea rows="3" autocomplete="off" spellcheck="false" prop:value=join_code
+                                <textarea rows="3" autocomplete="off" spellcheck="false" aria-describedby="join-code-hint"
+                                    prop:value=join_code
                                     on:input=move |ev| join_code.set(event_target_value(&ev))></textarea>
                             </label>
+                            <p id="join-code-hint" class="hint">"Shown under \"Invite a device\" on a device already in the workspace."</p>
                             <button class="button" type="submit" prop:disabled=move || busy.get()>"Join workspace"</button>
                         </form>
                     }

@@ -1,0 +1,216 @@
+// Two devices (two browser contexts) sync through the harness relay: start a workspace, join with
+// the code, edit offline (same patient: different fields, the same care-plan list, the same note;
+// and different patients), reconnect, and both show the same merged data. The relay restarts in the
+// middle of a sync; a device that joins later receives everything; the relay's files hold no
+// patient name in plaintext.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { launchBrowser, openApp, startRelay, waitFor, VIEWPORTS } from '../harness.mjs';
+
+let relay;
+let browser;
+
+before(async () => {
+  relay = await startRelay();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await relay?.close();
+});
+
+const syncStatus = (page) => page.getByTestId('sync-status');
+const upToDate = (page, timeout = 30000) =>
+  syncStatus(page).filter({ hasText: /Synced: up to date/ }).waitFor({ timeout });
+const saved = (page) =>
+  page.getByRole('status').filter({ hasText: /All changes saved on this device at/ }).waitFor();
+
+/** A device: a browser context with its own IndexedDB, tracking the app's WebSockets. */
+async function device(name) {
+  const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
+  const { page, errors } = await openApp(context, `${relay.url}/caseload`);
+  const sockets = [];
+  page.on('websocket', (ws) => sockets.push(ws));
+  return { name, context, page, errors, sockets };
+}
+
+async function goSettings(page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('heading', { level: 2, name: 'Sync between devices' }).waitFor();
+}
+
+async function goCaseload(page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Caseload' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
+}
+
+async function addPatient(page, given, family) {
+  await goCaseload(page);
+  await page.getByLabel('Given name').fill(given);
+  await page.getByLabel('Family name').fill(family);
+  await page.getByRole('button', { name: 'Add patient' }).click();
+  await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: new RegExp(`${family}, ${given}`) }).waitFor();
+  await saved(page);
+}
+
+async function invite(page) {
+  await goSettings(page);
+  await page.getByRole('button', { name: 'Invite a device' }).click();
+  const code = page.getByLabel('Join code for a new device');
+  await code.waitFor();
+  await page.getByRole('img', { name: /QR code of the join code/ }).waitFor();
+  return (await code.inputValue()).trim();
+}
+
+async function joinWith(page, code) {
+  await goSettings(page);
+  await page.getByLabel('Join code', { exact: true }).fill(code);
+  await page.getByRole('button', { name: 'Join workspace' }).click();
+  await page.getByText('Joined. This device is receiving').waitFor();
+}
+
+async function openChart(page, name, section) {
+  await goCaseload(page);
+  await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: new RegExp(name) }).click();
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+  if (section) {
+    await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: section, exact: true }).click();
+    await page.locator('.chart-nav a[aria-current="page"]', { hasText: section }).waitFor();
+  }
+}
+
+async function patientNames(page) {
+  await goCaseload(page);
+  const links = page.getByRole('list', { name: 'Patients' }).getByRole('link');
+  return (await links.allInnerTexts()).map((t) => t.split('\n')[0].trim()).sort();
+}
+
+/** What the test compares between devices: the merged fields of Rosa's chart. */
+async function rosaView(page) {
+  await openChart(page, 'Diaz, Rosa', 'Assessment');
+  const physical = await page.getByLabel('Physical health').inputValue();
+  await openChart(page, 'Diaz, Rosa', 'Care plan');
+  const needs = (await page.locator('section.need > h3').allInnerTexts())
+    .map((t) => t.replace(/^Need:\s*/, '').trim())
+    .sort();
+  await openChart(page, 'Diaz, Rosa', 'Conditions & medications');
+  const allergies = await page.getByRole('list', { name: 'Flags and programs' }).innerText();
+  await openChart(page, 'Diaz, Rosa', 'Contacts & care team');
+  const caregivers = await page.getByRole('list', { name: 'Caregivers' }).innerText();
+  return { physical, needs, allergies, caregivers };
+}
+
+async function relayFilesContain(text) {
+  const needle = Buffer.from(text, 'utf8');
+  const walk = async (dir) => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (await walk(path)) return true;
+      } else if ((await readFile(path)).includes(needle)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  return walk(relay.dataDir);
+}
+
+test('two devices edit offline, reconnect and converge; a late joiner gets everything; no plaintext on the relay', async () => {
+  const a = await device('A');
+  const b = await device('B');
+
+  // A: a patient before sync is set up, then start a workspace (the patient is pushed).
+  await addPatient(a.page, 'Rosa', 'Diaz');
+  await goSettings(a.page);
+  await a.page.getByText('Sync not set up').first().waitFor();
+  await a.page.getByRole('button', { name: 'Start a workspace' }).click();
+  await upToDate(a.page);
+
+  // B joins with the code A shows, and receives Rosa.
+  const code = await invite(a.page);
+  assert.match(code, /^TEND1-/);
+  await joinWith(b.page, code);
+  await upToDate(b.page);
+  await waitFor(async () => (await patientNames(b.page)).includes('Diaz, Rosa'), 'B to receive Rosa');
+
+  // Both go offline; the app closes its notification socket when the browser says so.
+  for (const d of [a, b]) {
+    await d.context.setOffline(true);
+    await syncStatus(d.page).filter({ hasText: /^Offline/ }).waitFor();
+    await waitFor(async () => d.sockets.every((ws) => ws.isClosed()), `${d.name}'s WebSocket to close`);
+  }
+
+  // Same patient: different fields, the same list, the same note. And different patients.
+  await openChart(a.page, 'Diaz, Rosa', 'Conditions & medications');
+  await a.page.getByLabel('Allergic to').fill('Penicillin');
+  await a.page.getByRole('button', { name: 'Add allergy' }).click();
+  await a.page.getByRole('list', { name: 'Flags and programs' }).getByText('Allergies: Penicillin').waitFor();
+  await openChart(b.page, 'Diaz, Rosa', 'Contacts & care team');
+  await b.page.getByLabel("Caregiver's name").fill('Luis Diaz');
+  await b.page.getByLabel('Relationship').fill('Son');
+  await b.page.getByRole('button', { name: 'Add caregiver' }).click();
+  await b.page.getByRole('list', { name: 'Caregivers' }).getByText(/Luis Diaz \(Son\)/).waitFor();
+
+  for (const [d, need] of [[a, 'Blood pressure control'], [b, 'Safe housing']]) {
+    await openChart(d.page, 'Diaz, Rosa', 'Care plan');
+    await d.page.getByLabel('Need', { exact: true }).fill(need);
+    await d.page.getByRole('button', { name: 'Add need' }).click();
+    await d.page.getByRole('region', { name: `Need: ${need}` }).waitFor();
+    await saved(d.page);
+  }
+  for (const [d, words] of [[a, 'Walks with a cane.'], [b, 'Sleeps poorly.']]) {
+    await openChart(d.page, 'Diaz, Rosa', 'Assessment');
+    await d.page.getByLabel('Physical health').fill(words);
+    await d.page.getByLabel('Physical health').blur();
+    await saved(d.page);
+  }
+  await addPatient(a.page, 'Ana', 'Lopez');
+  await addPatient(b.page, 'Ben', 'Kim');
+  for (const d of [a, b]) {
+    await syncStatus(d.page).filter({ hasText: /^Offline: \d+ patients?'s? changes waiting/ }).waitFor();
+  }
+
+  // Reconnect; the relay restarts in the middle of the sync; nobody presses anything.
+  await a.context.setOffline(false);
+  await b.context.setOffline(false);
+  await relay.restart();
+
+  const all = ['Diaz, Rosa', 'Kim, Ben', 'Lopez, Ana'];
+  for (const d of [a, b]) {
+    await waitFor(async () => JSON.stringify(await patientNames(d.page)) === JSON.stringify(all), `${d.name} to list every patient`, 60000);
+  }
+  // Both have pushed and pulled everything: up to date, and nothing waiting.
+  for (const d of [a, b]) await upToDate(d.page, 60000);
+  let viewA;
+  let viewB;
+  await waitFor(async () => {
+    viewA = await rosaView(a.page);
+    viewB = await rosaView(b.page);
+    return JSON.stringify(viewA) === JSON.stringify(viewB) && viewA.needs.length === 2 && viewA.caregivers.includes('Luis Diaz');
+  }, 'both devices to show the same merged chart', 60000);
+  assert.match(viewA.physical, /Walks with a cane\./);
+  assert.match(viewA.physical, /Sleeps poorly\./);
+  assert.match(viewA.allergies, /Penicillin/);
+  assert.deepEqual(viewA.needs, ['Blood pressure control', 'Safe housing']);
+
+  // A device joining later receives everything.
+  const c = await device('C');
+  await joinWith(c.page, await invite(a.page));
+  await waitFor(async () => JSON.stringify(await patientNames(c.page)) === JSON.stringify(all), 'C to list every patient', 60000);
+  await upToDate(c.page, 60000);
+  assert.deepEqual(await rosaView(c.page), viewA);
+
+  // The relay only ever saw ciphertext.
+  for (const secret of ['Diaz', 'Rosa', 'Penicillin', 'Walks with a cane', 'Safe housing']) {
+    assert.equal(await relayFilesContain(secret), false, `relay data contains "${secret}"`);
+  }
+
+  for (const d of [a, b, c]) {
+    assert.deepEqual(d.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|WebSocket/.test(e)), [], `${d.name} console errors`);
+    await d.context.close();
+  }
+});
