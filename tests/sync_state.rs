@@ -1,0 +1,231 @@
+//! Sync bookkeeping in real IndexedDB (headless Chromium): local changes mark the outbox in their own
+//! transaction; an acknowledgement clears it only if nothing changed since; a pull page writes its
+//! chunks, summaries and cursor together; a chunk that does not decrypt is set aside, not applied.
+#![cfg(target_arch = "wasm32")]
+
+use base64::Engine as _;
+use tend::storage::{sync_state::DocSync, Storage};
+use tend::sync::pull;
+use tend_core::{
+    crypto::{self, WorkspaceKey},
+    record::PersonName,
+    sync_wire::{ChunkKind, PullResponse, PulledChunk},
+    Author, PatientDoc, PatientId,
+};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const WS: &str = "0123456789abcdef0123456789abcdef";
+
+fn author(device: &str) -> Author {
+    Author {
+        user_id: format!("u-{device}"),
+        user_name: "Test Nurse".into(),
+        device_id: device.into(),
+    }
+}
+
+fn name(given: &str, family: &str) -> PersonName {
+    PersonName {
+        given: given.into(),
+        family: family.into(),
+    }
+}
+
+async fn fresh(db: &str) -> Storage {
+    Storage::delete(db).await.expect("delete old test database");
+    Storage::open(db).await.expect("open test database")
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date")
+}
+
+fn chunk(
+    key: &WorkspaceKey,
+    seq: u64,
+    doc_id: &str,
+    sealed_for: &str,
+    bytes: &[u8],
+) -> PulledChunk {
+    let envelope = crypto::seal(key, WS, sealed_for, ChunkKind::Change, bytes).expect("seal");
+    PulledChunk {
+        seq,
+        doc_id: doc_id.into(),
+        kind: ChunkKind::Change,
+        covers_seq: None,
+        device_id: "other-device".into(),
+        ciphertext: base64::engine::general_purpose::STANDARD.encode(envelope),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn local_changes_mark_the_outbox_and_an_ack_clears_it_only_if_unchanged() {
+    let storage = fresh("test-sync-outbox").await;
+    assert!(storage.outbox().await.expect("outbox").is_empty());
+    let id = PatientId::random();
+    let mut doc = PatientDoc::create(&id, name("Rosa", "Diaz"), &author("a"), 1).expect("create");
+    storage.create_patient(&mut doc).await.expect("store");
+    let outbox = storage.outbox().await.expect("outbox");
+    assert_eq!(outbox.len(), 1, "creating a patient marks it for sync");
+    let (marked, token) = outbox[0].clone();
+    assert_eq!(marked, id);
+
+    // A local edit after the push began: the acknowledgement must not clear the newer change.
+    doc.rename(name("Rosa", "Ortiz"), &author("a"), 2)
+        .expect("rename");
+    let changes = doc.save_incremental();
+    storage
+        .append_changes(&id, &changes, &doc.summary().expect("summary"))
+        .await
+        .expect("append");
+    storage
+        .record_acked(&id, vec!["aa".into()], &token)
+        .await
+        .expect("ack");
+    let outbox = storage.outbox().await.expect("outbox");
+    assert_eq!(
+        outbox.len(),
+        1,
+        "a change written after the push stays waiting"
+    );
+    assert_eq!(
+        storage.doc_sync(&id).await.expect("doc sync").acked_heads,
+        vec!["aa".to_string()]
+    );
+
+    // Acknowledged with the current token: nothing waits any more.
+    let token = outbox[0].1.clone();
+    storage
+        .record_acked(&id, vec!["bb".into()], &token)
+        .await
+        .expect("ack");
+    assert!(storage.outbox().await.expect("outbox").is_empty());
+    storage.close();
+}
+
+#[wasm_bindgen_test]
+async fn pending_push_is_recorded_before_sending_and_survives_reopening() {
+    let db = "test-sync-pending";
+    let storage = fresh(db).await;
+    let id = PatientId::random();
+    let sync = DocSync {
+        acked_heads: vec![],
+        pending: Some(tend::storage::sync_state::PendingPush {
+            client_chunk_id: "chunk-1".into(),
+            envelope: vec![1, 2, 3],
+            heads: vec!["cc".into()],
+        }),
+    };
+    storage.record_pending(&id, &sync).await.expect("record");
+    storage.close();
+    let storage = Storage::open(db).await.expect("reopen");
+    assert_eq!(storage.doc_sync(&id).await.expect("read"), sync);
+    storage.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_pull_page_stores_chunks_summaries_and_cursor_together_and_sets_aside_bad_chunks() {
+    let db = "test-sync-pull";
+    let storage = fresh(db).await;
+    let key = WorkspaceKey::from_bytes([7; 32]);
+
+    // Another device's patients: one new here, one already here with a local edit waiting.
+    let remote_id = PatientId::random();
+    let mut remote =
+        PatientDoc::create(&remote_id, name("Ben", "Kim"), &author("b"), 1).expect("create");
+    let local_id = PatientId::random();
+    let mut local =
+        PatientDoc::create(&local_id, name("Rosa", "Diaz"), &author("a"), 1).expect("create");
+    storage.create_patient(&mut local).await.expect("store");
+    let mut theirs = PatientDoc::load(&local.save()).expect("copy");
+    theirs
+        .rename(name("Rosa", "Díaz-Ortiz"), &author("b"), 5)
+        .expect("rename");
+
+    let good_new = chunk(
+        &key,
+        1,
+        remote_id.as_str(),
+        remote_id.as_str(),
+        &remote.save_after(&[]),
+    );
+    let good_existing = chunk(
+        &key,
+        2,
+        local_id.as_str(),
+        local_id.as_str(),
+        &theirs.save_incremental(),
+    );
+    // Sealed for another document, then presented as this one: must not decrypt.
+    let moved = chunk(
+        &key,
+        3,
+        local_id.as_str(),
+        remote_id.as_str(),
+        &theirs.save(),
+    );
+    let page = PullResponse {
+        chunks: vec![good_new, good_existing, moved],
+        next_cursor: 3,
+        more: false,
+        head_seq: 3,
+    };
+    let prepared = pull::prepare(&storage, &key, WS, "this-device", &page, today())
+        .await
+        .expect("prepare");
+    assert_eq!(prepared.page.set_aside.len(), 1);
+    assert_eq!(prepared.page.set_aside[0].seq, 3);
+    assert_eq!(
+        prepared.problems.len(),
+        1,
+        "the set-aside chunk is reported"
+    );
+    assert_eq!(prepared.merged.len(), 2);
+    storage
+        .apply_pulled_page(&prepared.page)
+        .await
+        .expect("apply");
+    storage.close();
+
+    let storage = Storage::open(db).await.expect("reopen");
+    assert_eq!(storage.sync_cursor().await.expect("cursor"), 3);
+    let caseload = storage.caseload().await.expect("caseload");
+    let mut names: Vec<_> = caseload
+        .summaries
+        .iter()
+        .map(|s| s.display_name.clone())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["Díaz-Ortiz, Rosa", "Kim, Ben"]);
+    let loaded = storage.load_patient(&local_id).await.expect("load");
+    assert!(loaded.problems.is_empty());
+    assert_eq!(
+        loaded.doc.record().expect("record").name.family,
+        "Díaz-Ortiz"
+    );
+    let loaded = storage.load_patient(&remote_id).await.expect("load new");
+    assert_eq!(loaded.doc.record().expect("record").name.family, "Kim");
+    assert_eq!(storage.quarantined_count().await.expect("count"), 1);
+    // Received changes are on the relay already: the new document is not queued to be pushed back.
+    let outbox: Vec<_> = storage
+        .outbox()
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        outbox,
+        vec![local_id.clone()],
+        "only the local creation waits"
+    );
+    assert!(!storage
+        .doc_sync(&remote_id)
+        .await
+        .expect("sync")
+        .acked_heads
+        .is_empty());
+    storage.close();
+}
