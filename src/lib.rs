@@ -10,6 +10,7 @@ pub mod pages;
 pub mod session;
 pub mod storage;
 pub mod sync;
+pub mod tabs;
 
 use leptos::prelude::*;
 
@@ -20,11 +21,14 @@ pub fn start() {
         // Ask once per start; the browser remembers a grant. Refusal is shown in settings.
         let _ = storage::device::request_persistence().await;
         match session::Session::open(storage::DEFAULT_DB_NAME).await {
-            Ok(session) => mount_to_body(move || {
-                // The sync engine lives for the whole app; its status is always on screen.
-                provide_context(sync::SyncHandle::start(session.clone()));
-                view! { <app::App session=session.clone() /> }
-            }),
+            Ok(session) => {
+                session.listen_to_tabs();
+                mount_to_body(move || {
+                    // The sync engine lives for the whole app; its status is always on screen.
+                    provide_context(sync::SyncHandle::start(session.clone()));
+                    view! { <app::App session=session.clone() /> }
+                })
+            }
             Err(e) => mount_to_body(move || view! { <app::StartupFailure reason=e.to_string() /> }),
         }
     });

@@ -49,6 +49,8 @@ pub struct Session {
     pub remote_version: RwSignal<u64>,
     /// Documents open in memory, so sync can merge remote changes into them.
     open_docs: SendWrapper<Rc<RefCell<Vec<Weak<RefCell<OpenDoc>>>>>>,
+    /// Other tabs of the app on this device (set once the session exists; see `listen_to_tabs`).
+    tabs: SendWrapper<Rc<RefCell<Option<crate::tabs::Tabs>>>>,
 }
 
 impl Session {
@@ -86,7 +88,39 @@ impl Session {
             problems: RwSignal::new(problems),
             remote_version: RwSignal::new(0),
             open_docs: SendWrapper::new(Rc::new(RefCell::new(Vec::new()))),
+            tabs: SendWrapper::new(Rc::new(RefCell::new(None))),
         })
+    }
+
+    /// Keeps this tab current with saves made in other tabs of the app on this device.
+    pub fn listen_to_tabs(&self) {
+        let session = self.clone();
+        let tabs = crate::tabs::Tabs::listen(move |doc_id| {
+            let session = session.clone();
+            leptos::task::spawn_local(async move { session.refresh_from_storage(&doc_id).await });
+        });
+        *self.tabs.borrow_mut() = Some(tabs);
+    }
+
+    /// Merges what storage holds for `doc_id` into the open copies and the caseload row.
+    async fn refresh_from_storage(&self, doc_id: &str) {
+        let Some(id) = PatientId::parse(doc_id) else {
+            return;
+        };
+        let Ok(mut loaded) = self.storage.load_patient(&id).await else {
+            return;
+        };
+        let Ok(summary) = loaded.doc.summary_on(crate::clock::today()) else {
+            return;
+        };
+        let all = loaded.doc.save();
+        self.merge_remote(&id, &[all], summary);
+    }
+
+    fn announce_saved(&self, id: &str) {
+        if let Some(tabs) = self.tabs.borrow().as_ref() {
+            tabs.announce_saved(id);
+        }
     }
 
     pub fn storage(&self) -> Rc<Storage> {
@@ -107,6 +141,7 @@ impl Session {
             Ok(summary) => {
                 self.save_state.set(SaveState::Saved { at_ms: now_ms() });
                 self.upsert_summary(summary.clone());
+                self.announce_saved(&summary.id);
                 Ok(summary)
             }
             Err(e) => {
@@ -182,6 +217,7 @@ impl Session {
             Ok(()) => {
                 self.save_state.set(SaveState::Saved { at_ms: now_ms() });
                 self.upsert_summary(summary);
+                self.announce_saved(id.as_str());
                 self.compact_if_due(open).await;
                 Ok(())
             }

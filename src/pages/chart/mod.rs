@@ -176,6 +176,19 @@ pub fn PatientPage() -> impl IntoView {
 #[component]
 fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> impl IntoView {
     let error = chart.error;
+    // Changes merged from other devices (sync) or other tabs land in the open document; re-read it.
+    let remote_version = chart.session.remote_version;
+    let for_remote = chart.clone();
+    Effect::new(move |previous: Option<u64>| {
+        let version = remote_version.get();
+        if previous.is_some_and(|p| p != version) {
+            let fresh = for_remote.open.borrow().doc.record();
+            if let Ok(record) = fresh {
+                for_remote.record.set(record);
+            }
+        }
+        version
+    });
     let nav = move || {
         let id = patient_id.get();
         SECTIONS
