@@ -214,3 +214,24 @@ test('two devices edit offline, reconnect and converge; a late joiner gets every
     await d.context.close();
   }
 });
+
+test('while the relay is down the status says so and when it will retry; afterwards sync finishes by itself', async () => {
+  const a = await device('A');
+  const b = await device('B');
+  await goSettings(a.page);
+  await a.page.getByRole('button', { name: 'Start a workspace' }).click();
+  await upToDate(a.page);
+  await joinWith(b.page, await invite(a.page));
+  await upToDate(b.page);
+
+  await relay.stop();
+  await addPatient(a.page, 'Olga', 'Novak');
+  // Honest: not "up to date", a reason and when it retries.
+  await syncStatus(a.page).filter({ hasText: /Not synced: relay unreachable — will retry in \d+ s/ }).waitFor();
+  assert.equal(await syncStatus(a.page).filter({ hasText: /up to date/ }).count(), 0);
+
+  await relay.restart();
+  await waitFor(async () => (await patientNames(b.page)).includes('Novak, Olga'), 'B to receive the patient after the relay is back', 60000);
+  await upToDate(a.page, 60000);
+  for (const d of [a, b]) await d.context.close();
+});
