@@ -215,7 +215,7 @@ test('two devices edit offline, reconnect and converge; a late joiner gets every
   }
 });
 
-test('while the relay is down the status says so and when it will retry; afterwards sync finishes by itself', async () => {
+test('relay down: the status says so and when it retries, then sync finishes by itself; a removed device is told and can join again', async () => {
   const a = await device('A');
   const b = await device('B');
   await goSettings(a.page);
@@ -233,5 +233,33 @@ test('while the relay is down the status says so and when it will retry; afterwa
   await relay.restart();
   await waitFor(async () => (await patientNames(b.page)).includes('Novak, Olga'), 'B to receive the patient after the relay is back', 60000);
   await upToDate(a.page, 60000);
+
+  // B is removed from the workspace (revoked on the relay): B says so and offers to join again.
+  const creds = await readCredentials(b.page);
+  const res = await fetch(`${relay.url}/api/v1/workspaces/${creds.workspace_id}/devices/${creds.device_id}`, {
+    method: 'DELETE', headers: { Authorization: `Bearer ${creds.device_token}` },
+  });
+  assert.equal(res.status, 204);
+  await b.page.getByRole('button', { name: 'Sync now' }).first().click();
+  await syncStatus(b.page).filter({ hasText: /removed from the workspace — join again/ }).waitFor();
+  await joinWith(b.page, await invite(a.page));
+  await upToDate(b.page, 60000);
   for (const d of [a, b]) await d.context.close();
 });
+
+/** This device's stored workspace credentials (the meta store; sealed = 0x01 ‖ JSON ‖ crc32). */
+async function readCredentials(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('tend');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const req = open.result.transaction('meta').objectStore('meta').get('sync_workspace');
+      req.onerror = () => reject(req.error);
+      req.onsuccess = () => {
+        const bytes = req.result.value;
+        open.result.close();
+        resolve(JSON.parse(new TextDecoder().decode(bytes.slice(1, bytes.length - 4))));
+      };
+    };
+  }));
+}

@@ -12,7 +12,13 @@ pub fn SyncSetup() -> impl IntoView {
         return view! { <p class="muted">"Sync is not available in this view."</p> }.into_any();
     };
     let status = sync.status;
-    let set_up = move || !matches!(status.get(), SyncStatus::NotSetUp | SyncStatus::Starting);
+    // A removed device sees the join form again (the status says why).
+    let removed_check = sync.clone();
+    let set_up = move || {
+        let st = status.get();
+        !matches!(st, SyncStatus::NotSetUp | SyncStatus::Starting) && !removed_check.is_removed()
+    };
+
     let busy = RwSignal::new(false);
     let message = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);

@@ -244,6 +244,28 @@ impl Storage {
         commit(tx).await
     }
 
+    /// Joining or starting a workspace: forget every cursor, acknowledgement and pending chunk (they
+    /// belong to another workspace or identity) and put every patient on this device in the outbox,
+    /// so the new workspace receives them whole. One transaction.
+    pub async fn reset_sync_state(&self) -> Result<(), StorageError> {
+        let tx = self.db.transaction(
+            &[schema::SYNC_STATE, schema::SUMMARIES],
+            TransactionMode::ReadWrite,
+        )?;
+        let ids = tx
+            .store(schema::SUMMARIES)?
+            .get_all_keys(None, None)
+            .await?;
+        let sync = tx.store(schema::SYNC_STATE)?;
+        sync.clear().await?;
+        for id in ids {
+            if let Some(id) = id.as_string() {
+                sync.put(&self.outbox_row(&id)?, None).await?;
+            }
+        }
+        commit(tx).await
+    }
+
     /// The outbox marker row for `id` (a fresh token), put in the transaction of a local change.
     pub(super) fn outbox_row(&self, id: &str) -> Result<JsValue, StorageError> {
         let token = uuid::Uuid::new_v4().to_string();

@@ -287,6 +287,11 @@ impl SyncHandle {
         self.engine.workspace.borrow().is_some()
     }
 
+    /// True when the relay refused this device (revoked): it may join again.
+    pub fn is_removed(&self) -> bool {
+        self.engine.removed.get()
+    }
+
     /// "Start a workspace": registers this device with the relay (the app's origin) and generates
     /// the workspace key here; the key never goes to the relay.
     pub async fn start_workspace(&self, device_name: Option<String>) -> Result<(), String> {
@@ -360,6 +365,12 @@ impl SyncHandle {
 
     async fn adopt(&self, ws: Workspace) -> Result<(), String> {
         let json = serde_json::to_string(&ws).map_err(|e| e.to_string())?;
+        // A new identity or workspace: the old cursor and acknowledgements do not apply to it.
+        self.engine
+            .storage
+            .reset_sync_state()
+            .await
+            .map_err(|e| format!("Sync could not be prepared on this device: {e}"))?;
         self.engine
             .storage
             .set_meta(WORKSPACE_META, &json)
