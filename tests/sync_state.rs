@@ -229,3 +229,39 @@ async fn a_pull_page_stores_chunks_summaries_and_cursor_together_and_sets_aside_
         .is_empty());
     storage.close();
 }
+
+#[wasm_bindgen_test]
+async fn joining_a_workspace_resets_bookkeeping_and_queues_every_patient() {
+    let storage = fresh("test-sync-reset").await;
+    let id = PatientId::random();
+    let mut doc = PatientDoc::create(&id, name("Rosa", "Diaz"), &author("a"), 1).expect("create");
+    storage.create_patient(&mut doc).await.expect("store");
+    let (_, token) = storage.outbox().await.expect("outbox")[0].clone();
+    storage
+        .record_acked(&id, vec!["aa".into()], &token)
+        .await
+        .expect("ack");
+    let page = tend::storage::sync_state::PulledPage {
+        docs: vec![],
+        set_aside: vec![],
+        next_cursor: 42,
+    };
+    storage.apply_pulled_page(&page).await.expect("cursor");
+    assert!(storage.outbox().await.expect("outbox").is_empty());
+
+    storage.reset_sync_state().await.expect("reset");
+    assert_eq!(storage.sync_cursor().await.expect("cursor"), 0);
+    assert_eq!(
+        storage.doc_sync(&id).await.expect("sync"),
+        DocSync::default()
+    );
+    let outbox: Vec<_> = storage
+        .outbox()
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(outbox, vec![id]);
+    storage.close();
+}

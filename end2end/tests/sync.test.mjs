@@ -197,6 +197,16 @@ test('two devices edit offline, reconnect and converge; a late joiner gets every
   assert.match(viewA.allergies, /Penicillin/);
   assert.deepEqual(viewA.needs, ['Blood pressure control', 'Safe housing']);
 
+  // Online, an edit on A appears in the chart B has open, without reloading.
+  await openChart(b.page, 'Diaz, Rosa', 'Care plan');
+  await openChart(a.page, 'Diaz, Rosa', 'Care plan');
+  await a.page.getByLabel('Need', { exact: true }).fill('Fall prevention');
+  await a.page.getByRole('button', { name: 'Add need' }).click();
+  await saved(a.page);
+  await b.page.getByRole('region', { name: 'Need: Fall prevention' }).waitFor({ timeout: 30000 });
+  await upToDate(a.page, 60000);
+  viewA = await rosaView(a.page);
+
   // A device joining later receives everything.
   const c = await device('C');
   await joinWith(c.page, await invite(a.page));
@@ -205,7 +215,7 @@ test('two devices edit offline, reconnect and converge; a late joiner gets every
   assert.deepEqual(await rosaView(c.page), viewA);
 
   // The relay only ever saw ciphertext.
-  for (const secret of ['Diaz', 'Rosa', 'Penicillin', 'Walks with a cane', 'Safe housing']) {
+  for (const secret of ['Diaz', 'Rosa', 'Penicillin', 'Walks with a cane', 'Safe housing', 'Fall prevention']) {
     assert.equal(await relayFilesContain(secret), false, `relay data contains "${secret}"`);
   }
 
