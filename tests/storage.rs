@@ -192,8 +192,14 @@ fn sealed_values_round_trip_and_damage_is_detected() {
     for i in 0..sealed.len() {
         let mut damaged = sealed.clone();
         damaged[i] ^= 0x40;
-        assert!(seal.open(&damaged).is_err(), "flipping byte {i} is detected");
+        assert!(
+            seal.open(&damaged).is_err(),
+            "flipping byte {i} is detected"
+        );
     }
-    assert!(seal.open(&sealed[..sealed.len() - 1]).is_err(), "truncation is detected");
+    assert!(
+        seal.open(&sealed[..sealed.len() - 1]).is_err(),
+        "truncation is detected"
+    );
     assert!(seal.open(&[]).is_err());
 }

@@ -11,6 +11,9 @@ use crate::pages::chart::program_label;
 use crate::pages::today::{flag_label, tier_class, tier_label};
 use crate::session::Session;
 
+/// Rows rendered at once; search and filters narrow the rest.
+pub const PAGE_SIZE: usize = 100;
+
 #[component]
 pub fn CaseloadPage() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -20,6 +23,8 @@ pub fn CaseloadPage() -> impl IntoView {
     let program = RwSignal::new(String::new());
     let overdue_only = RwSignal::new(false);
     let day = tend_core::record::IsoDate::new(today()).0;
+    // Rendering thousands of rows costs far more than reading them: show a page, offer the rest.
+    let limit = RwSignal::new(PAGE_SIZE);
     let visible = Memo::new(move |_| {
         let q = query.get().trim().to_lowercase();
         let tier = tier.get();
@@ -57,6 +62,15 @@ pub fn CaseloadPage() -> impl IntoView {
             .iter()
             .map(|p| (p.as_str().to_string(), program_label(p.as_str()))),
     );
+    // A new search or filter starts again from the first page.
+    Effect::new(move |_| {
+        visible.track();
+        limit.set(PAGE_SIZE);
+    });
+    let page = Memo::new(move |_| {
+        visible.with(|v| v.iter().take(limit.get()).cloned().collect::<Vec<_>>())
+    });
+    let hidden = move || visible.with(Vec::len).saturating_sub(limit.get());
     let count_text = move || {
         let (shown, total) = (visible.with(Vec::len), caseload.with(Vec::len));
         if shown == total {
@@ -86,7 +100,7 @@ pub fn CaseloadPage() -> impl IntoView {
             >
                 <ul class="patient-list" aria-label="Patients">
                     <For
-                        each=move || visible.get()
+                        each=move || page.get()
                         key=|s| (s.id.clone(), s.display_name.clone(), s.risk_tier.clone(), s.flags.clone(), s.next_due.as_ref().map(|d| (d.date.clone(), d.label.clone())), s.age, s.programs.clone())
                         let:summary
                     >
@@ -110,6 +124,11 @@ pub fn CaseloadPage() -> impl IntoView {
                         </li>
                     </For>
                 </ul>
+                <Show when=move || { hidden() > 0 }>
+                    <button class="button" on:click=move |_| limit.update(|l| *l += PAGE_SIZE)>
+                        {move || format!("Show {} more of {} not shown", hidden().min(PAGE_SIZE), hidden())}
+                    </button>
+                </Show>
             </Show>
         </section>
     }
