@@ -54,12 +54,21 @@ fn browser(tools: &Tools) -> Result<()> {
     println!("\n== browser tests (wasm-bindgen-test, headless Chromium): app storage + the core suite on wasm32 ==");
     let runner = tools.wasm_bindgen_bin.join("wasm-bindgen-test-runner");
     let mut cmd = tools.route.cargo();
-    cmd.args(["test", "-p", "tend", "-p", "tend-core", "--target", TARGET, "--tests"])
-        .current_dir(paths::root())
-        .env("PATH", tools.path_env())
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
-        .env("CHROMEDRIVER", &tools.chromedriver)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
+    cmd.args([
+        "test",
+        "-p",
+        "tend",
+        "-p",
+        "tend-core",
+        "--target",
+        TARGET,
+        "--tests",
+    ])
+    .current_dir(paths::root())
+    .env("PATH", tools.path_env())
+    .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+    .env("CHROMEDRIVER", &tools.chromedriver)
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
     proc::run(&mut cmd)
 }
 
