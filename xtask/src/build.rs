@@ -12,7 +12,9 @@ use crate::setup::Tools;
 /// (faster iteration on the UI; never used by CI).
 pub fn build_app(tools: &Tools) -> Result<PathBuf> {
     let mut cmd = Command::new(&tools.trunk);
-    cmd.args(["build", "--offline"]).current_dir(paths::root());
+    cmd.args(["build", "--offline", "--dist"])
+        .arg(paths::dist())
+        .current_dir(paths::root());
     if std::env::var("TEND_DEV_BUILD").as_deref() != Ok("1") {
         cmd.arg("--release");
     }

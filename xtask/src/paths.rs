@@ -20,8 +20,12 @@ pub fn tools_dir() -> PathBuf {
     cache.join("tend").join("tools")
 }
 
+/// Where `trunk build` writes the app. `TEND_BUILD_DIST` moves it, so parallel builds (or a second
+/// "next version" build for the update test) do not overwrite each other.
 pub fn dist() -> PathBuf {
-    root().join("dist")
+    std::env::var_os("TEND_BUILD_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("dist"))
 }
 
 pub fn target() -> PathBuf {
