@@ -47,3 +47,24 @@ export async function localToday(page) {
     return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
   });
 }
+
+// The device lock (issue 7). Every test that opens the app on a fresh profile sets a PIN first;
+// a reopened (cold-launched, reloaded after idle) app may be locked and needs `unlock`.
+export const TEST_PIN = '482915';
+
+/** Fills the first-run screen ("Protect patient data on this device") and waits for the app. */
+export async function setUpPin(page, pin = TEST_PIN) {
+  await page.getByRole('heading', { name: 'Protect patient data on this device' }).waitFor();
+  await page.getByLabel('New PIN', { exact: true }).fill(pin);
+  await page.getByLabel('Repeat new PIN', { exact: true }).fill(pin);
+  await page.getByRole('button', { name: 'Set PIN' }).click();
+  await page.getByRole('button', { name: 'Lock', exact: true }).waitFor({ timeout: 30000 });
+}
+
+/** Fills the lock screen ("Tend is locked") and waits for the app to be back. */
+export async function unlock(page, pin = TEST_PIN) {
+  await page.getByRole('heading', { name: 'Tend is locked' }).waitFor();
+  await page.getByLabel('PIN', { exact: true }).fill(pin);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.getByRole('button', { name: 'Lock', exact: true }).waitFor({ timeout: 30000 });
+}
