@@ -14,6 +14,7 @@ pub mod document;
 pub mod error;
 pub mod history;
 pub mod ids;
+pub mod lock;
 pub mod ops;
 pub mod record;
 pub mod rules;
