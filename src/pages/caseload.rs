@@ -32,7 +32,7 @@ pub fn CaseloadPage() -> impl IntoView {
         let overdue_only = overdue_only.get();
         caseload.with(|all| {
             all.iter()
-                .filter(|s| q.is_empty() || s.sort_key.contains(&q) || s.id.starts_with(&q))
+                .filter(|s| s.matches_search(&q))
                 .filter(|s| {
                     tier.is_empty()
                         || (tier == "none" && s.risk_tier.is_none())
@@ -87,7 +87,8 @@ pub fn CaseloadPage() -> impl IntoView {
             <div class="toolbar">
                 <label class="field">
                     <span>"Search patients"</span>
-                    <input type="search" autocomplete="off" prop:value=query on:input=move |ev| query.set(event_target_value(&ev)) />
+                    <span class="hint" id="caseload-search-hint">"Name, MRN or member ID"</span>
+                    <input type="search" autocomplete="off" aria-describedby="caseload-search-hint" prop:value=query on:input=move |ev| query.set(event_target_value(&ev)) />
                 </label>
                 <SelectField label="Risk tier" value=tier options=tiers />
                 <SelectField label="Program" value=program options=programs />

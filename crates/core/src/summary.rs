@@ -47,6 +47,24 @@ pub struct PatientSummary {
     /// Why the tier is what it is, as sentences.
     #[serde(default)]
     pub risk_reasons: Vec<String>,
+    /// Current identifier values (MRN, Medicare/Medicaid ids, plan member ids): a care manager on the
+    /// phone with a hospital or payer searches by these, not by name.
+    #[serde(default)]
+    pub identifiers: Vec<String>,
+}
+
+impl PatientSummary {
+    /// Whether the caseload search `query` (already trimmed and lower-cased) finds this patient:
+    /// part of the name, the start of the patient id, or part of a current identifier.
+    pub fn matches_search(&self, query: &str) -> bool {
+        query.is_empty()
+            || self.sort_key.contains(query)
+            || self.id.starts_with(query)
+            || self
+                .identifiers
+                .iter()
+                .any(|v| v.to_lowercase().contains(query))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +181,13 @@ impl PatientSummary {
             risk_tier: risk.as_ref().map(|r| r.tier.id().to_string()),
             priority: risk.as_ref().map_or(0, |r| r.priority),
             risk_reasons: risk.map(|r| r.reasons).unwrap_or_default(),
+            identifiers: record
+                .profile
+                .identifiers
+                .iter()
+                .filter(|i| i.is_active() && !i.value.trim().is_empty())
+                .map(|i| i.value.trim().to_string())
+                .collect(),
         }
     }
 }

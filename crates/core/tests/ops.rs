@@ -439,6 +439,26 @@ fn summary_reflects_the_record() {
     assert_eq!(s.risk_tier.as_deref(), Some("high"), "{:?}", s.risk_reasons);
     assert_eq!(s.risk_reasons.len(), 2);
     assert!(s.priority >= 200);
+    // Searchable by current identifiers: the MRN and the Medicare id, in any case, in part.
+    assert_eq!(s.identifiers, vec!["A12345", "1EG4-TE5-MK73"]);
+    assert!(s.matches_search("a1234"));
+    assert!(s.matches_search("te5-mk"));
+    assert!(s.matches_search("rosa"));
+    assert!(!s.matches_search("b9999"));
+    // A retired identifier no longer finds the patient.
+    apply(
+        &mut doc,
+        Op::Retire {
+            list: ItemList::Identifiers,
+            id: "mrn".into(),
+            reason: RetireReason::EnteredInError,
+            note: String::new(),
+        },
+        1,
+        T0 + 400 * DAY_MS + 1,
+    );
+    let s = doc.summary_on(today).unwrap();
+    assert!(!s.matches_search("a1234"), "{:?}", s.identifiers);
     // A PHQ-9 with item 9 above zero raises the safety flag and the tier.
     let answers = (1..=9)
         .map(|i| Answer {
