@@ -2,11 +2,13 @@
 //! `{"<measure>": {"value", "unit", "baseline", "ratio", ...}}`, each baseline measured in the same
 //! run (`ratio = value / baseline`; extra fields such as `baseline_what`, `target`, `note` explain it).
 //!
-//! Sections (`cargo xtask bench [core] [sync] [storage]`, default all):
+//! Sections (`cargo xtask bench [core] [sync] [storage] [lighthouse]`, default all):
 //!   - core: `crates/core/examples/core_bench.rs` (native, release);
 //!   - sync: `crates/relay/examples/sync_bench.rs` (native, release; relay in-process on 127.0.0.1);
 //!   - storage: `tests/bench_storage.rs` (wasm-bindgen-test, headless Chromium, real IndexedDB; an
-//!     ignored test, run here with `--include-ignored --nocapture`; it logs one `BENCH_JSON {...}` line).
+//!     ignored test, run here with `--include-ignored --nocapture`; it logs one `BENCH_JSON {...}` line);
+//!   - lighthouse: `end2end/lighthouse.mjs` (Lighthouse 12.8.2, Debian Chromium) on the release build
+//!     served by the relay, next to a reference page served by an identical relay (`lighthouse.rs`).
 //!
 //! Every section that ran is written even if another failed; the command then fails.
 
@@ -19,7 +21,7 @@ use crate::proc::{self, Result};
 use crate::run::native_cargo;
 use crate::setup::Tools;
 use crate::wasm::TARGET;
-use crate::{paths, setup};
+use crate::{lighthouse, paths, setup};
 
 const JSON_MARKER: &str = "BENCH_JSON ";
 
@@ -43,6 +45,17 @@ pub fn bench(args: &[String]) -> Result<()> {
     if only("storage") {
         let r = setup::setup().and_then(|tools| storage_bench(&tools));
         section("storage", r);
+    }
+    if only("lighthouse") {
+        match setup::setup().and_then(|tools| lighthouse::bench(&tools)) {
+            Ok(lh) => {
+                section("lighthouse", Ok(lh.entries));
+                if let Some(problem) = lh.problem {
+                    section("lighthouse flow", Err(problem));
+                }
+            }
+            Err(e) => section("lighthouse", Err(e)),
+        }
     }
     write(&results)?;
     if failed.is_empty() {
