@@ -4,8 +4,7 @@ use serde::{Deserialize, Serialize};
 use crate::record::*;
 
 /// What the caseload list shows for one patient, stored apart from the document so the list opens
-/// without loading any Automerge document. New fields are `#[serde(default)]` so summaries stored
-/// by an older build still read.
+/// without loading any Automerge document (see [`PatientSummary::to_stored`] for the stored form).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatientSummary {
     pub id: String,
@@ -53,7 +52,73 @@ pub struct PatientSummary {
     pub identifiers: Vec<String>,
 }
 
+/// First byte of the stored summary encoding (postcard). A summary in any other encoding — the
+/// first builds stored JSON, which starts with `{` — still reads, but as [`Stored::Outdated`].
+/// Bump it when the struct changes shape: postcard is not self-describing.
+pub const STORED_SUMMARY_VERSION: u8 = 2;
+
+/// A summary read back from storage.
+#[derive(Debug, PartialEq)]
+pub enum Stored {
+    Current(PatientSummary),
+    /// Written by an older build: show it, then recompute it from the document (it may lack fields
+    /// such as identifiers, which the caseload search needs).
+    Outdated(PatientSummary),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SummaryDecodeError {
+    #[error("empty summary record")]
+    Empty,
+    #[error("the summary record does not decode: {0}")]
+    Malformed(String),
+    #[error("the summary record has {0} unexpected trailing bytes")]
+    Trailing(usize),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("the summary could not be encoded: {0}")]
+pub struct SummaryEncodeError(String);
+
+impl Stored {
+    pub fn summary(self) -> PatientSummary {
+        match self {
+            Stored::Current(s) | Stored::Outdated(s) => s,
+        }
+    }
+}
+
 impl PatientSummary {
+    /// The stored form: version byte + postcard. The caseload of thousands of patients is decoded
+    /// on every app start, so this is the format that start-up time depends on.
+    pub fn to_stored(&self) -> Result<Vec<u8>, SummaryEncodeError> {
+        postcard::to_extend(self, vec![STORED_SUMMARY_VERSION])
+            .map_err(|e| SummaryEncodeError(e.to_string()))
+    }
+
+    /// Reads a stored summary (never panics on bad bytes).
+    pub fn from_stored(bytes: &[u8]) -> Result<Stored, SummaryDecodeError> {
+        match bytes.split_first() {
+            None => Err(SummaryDecodeError::Empty),
+            Some((&STORED_SUMMARY_VERSION, body)) => {
+                let (summary, rest) = postcard::take_from_bytes::<PatientSummary>(body)
+                    .map_err(|e| SummaryDecodeError::Malformed(e.to_string()))?;
+                if rest.is_empty() {
+                    Ok(Stored::Current(summary))
+                } else {
+                    Err(SummaryDecodeError::Trailing(rest.len()))
+                }
+            }
+            // The first builds' JSON; its new fields default (`#[serde(default)]`).
+            Some((b'{', _)) => serde_json::from_slice(bytes)
+                .map(Stored::Outdated)
+                .map_err(|e| SummaryDecodeError::Malformed(e.to_string())),
+            Some((other, _)) => Err(SummaryDecodeError::Malformed(format!(
+                "unknown summary format {other}"
+            ))),
+        }
+    }
+
     /// Whether the caseload search `query` (already trimmed and lower-cased) finds this patient:
     /// part of the name, the start of the patient id, or part of a current identifier.
     pub fn matches_search(&self, query: &str) -> bool {

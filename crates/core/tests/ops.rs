@@ -9,7 +9,8 @@ mod common;
 use common::*;
 use tend_core::ops::{ItemList, NarrativeTarget, Op, ProfileField};
 use tend_core::record::*;
-use tend_core::{DocError, PatientDoc, PatientRecord};
+use tend_core::summary::{Stored, SummaryDecodeError};
+use tend_core::{DocError, PatientDoc, PatientRecord, PatientSummary};
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_year_of_activity_applies_every_kind_of_op() {
@@ -488,14 +489,49 @@ fn summary_reflects_the_record() {
         s2.flags
     );
     assert_eq!(s2.risk_tier.as_deref(), Some("very_high"));
-    // Stored as JSON in IndexedDB: round-trips, and an old summary without new fields still reads.
-    let json = serde_json::to_string(&s).unwrap();
+    // Stored form: round-trips as current, smaller than JSON; the first builds' JSON (without the
+    // newer fields) still reads, as outdated so it gets recomputed.
+    let stored = s.to_stored().unwrap();
     assert_eq!(
-        serde_json::from_str::<tend_core::PatientSummary>(&json).unwrap(),
-        s
+        PatientSummary::from_stored(&stored),
+        Ok(Stored::Current(s.clone()))
     );
-    let old = r#"{"id":"x","display_name":"A","sort_key":"a","created_at":1}"#;
-    assert!(serde_json::from_str::<tend_core::PatientSummary>(old).is_ok());
+    let json = serde_json::to_vec(&s).unwrap();
+    assert!(stored.len() < json.len(), "{} vs {}", stored.len(), json.len());
+    assert_eq!(
+        PatientSummary::from_stored(&json),
+        Ok(Stored::Outdated(s.clone()))
+    );
+    let old = br#"{"id":"x","display_name":"A","sort_key":"a","created_at":1}"#;
+    match PatientSummary::from_stored(old) {
+        Ok(Stored::Outdated(o)) => assert!(o.identifiers.is_empty()),
+        other => panic!("old JSON summary: {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn damaged_stored_summaries_are_errors_not_panics() {
+    let mut doc = new_patient();
+    year_of_activity(&mut doc);
+    let stored = doc.summary().unwrap().to_stored().unwrap();
+    assert_eq!(
+        PatientSummary::from_stored(&[]),
+        Err(SummaryDecodeError::Empty)
+    );
+    for cut in [1, 2, stored.len() / 2, stored.len() - 1] {
+        assert!(
+            PatientSummary::from_stored(&stored[..cut]).is_err(),
+            "truncated at {cut}"
+        );
+    }
+    let mut longer = stored.clone();
+    longer.push(0);
+    assert_eq!(
+        PatientSummary::from_stored(&longer),
+        Err(SummaryDecodeError::Trailing(1))
+    );
+    assert!(PatientSummary::from_stored(&[0x7f, 1, 2, 3]).is_err());
+    assert!(PatientSummary::from_stored(b"{not json").is_err());
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
