@@ -497,7 +497,12 @@ fn summary_reflects_the_record() {
         Ok(Stored::Current(s.clone()))
     );
     let json = serde_json::to_vec(&s).unwrap();
-    assert!(stored.len() < json.len(), "{} vs {}", stored.len(), json.len());
+    assert!(
+        stored.len() < json.len(),
+        "{} vs {}",
+        stored.len(),
+        json.len()
+    );
     assert_eq!(
         PatientSummary::from_stored(&json),
         Ok(Stored::Outdated(s.clone()))
