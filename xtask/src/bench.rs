@@ -97,6 +97,9 @@ fn storage_bench(tools: &Tools) -> Result<Value> {
     let mut cmd = tools.route.cargo();
     cmd.args([
         "test",
+        // The shipped optimisation (see [profile.wasm-bench]): a debug build measures the compiler.
+        "--profile",
+        "wasm-bench",
         "-p",
         "tend",
         "--target",
