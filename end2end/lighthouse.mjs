@@ -87,10 +87,11 @@ const byAria = (role, name) => `::-p-aria([name="${name}"][role="${role}"])`;
 async function fillByLabel(page, label, value) {
   const handle = await page.waitForFunction((text) => {
     for (const l of document.querySelectorAll('label')) {
-      const own = [...l.childNodes].filter((n) => n.nodeType === 3 || n.tagName === 'SPAN').map((n) => n.textContent).join('').trim();
-      if ((own === text || l.textContent.trim() === text) && l.control) return l.control;
+      // The label's text, or one of its children's (e.g. <span>New PIN</span> plus a hint).
+      const texts = [l.textContent, ...[...l.childNodes].map((n) => n.textContent)].map((t) => t.trim());
+      if (texts.includes(text) && l.control) return l.control;
     }
-    return null;
+    return document.querySelector(`input[aria-label="${text}"]`);
   }, { timeout: 30000 }, label);
   await handle.asElement().type(value);
 }
