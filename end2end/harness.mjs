@@ -45,10 +45,13 @@ export async function waitFor(check, what, timeoutMs = 15000) {
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`);
 }
 
-/** A relay process with its own data directory; `restart()` keeps the data. */
+/**
+ * A relay process with its own data directory; `restart()` keeps the data. `restart({ dist })`
+ * serves another build on the same port (the update test's "next" version).
+ */
 export async function startRelay() {
   const bin = required('TEND_RELAY_BIN');
-  const dist = required('TEND_DIST_DIR');
+  let dist = required('TEND_DIST_DIR');
   const dataDir = await mkdtemp(join(tmpdir(), 'tend-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -83,7 +86,11 @@ export async function startRelay() {
     dataDir,
     output: () => output,
     stop,
-    restart: async () => { await stop(); await launch(); },
+    restart: async (next = {}) => {
+      await stop();
+      if (next.dist) dist = next.dist;
+      await launch();
+    },
     close: async () => { await stop(); await rm(dataDir, { recursive: true, force: true }); },
   };
 }

@@ -7,6 +7,7 @@ use leptos_router::{
 };
 
 use crate::components::status::StatusBar;
+use crate::components::update_banner::UpdateBanner;
 use crate::pages::{
     caseload::CaseloadPage, chart::PatientPage, not_found::NotFound, settings::SettingsPage,
     today::TodayPage,
@@ -29,6 +30,7 @@ pub fn App(session: Session) -> impl IntoView {
                 <StatusBar />
             </header>
             <ProblemBanner />
+            <UpdateBanner />
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=TodayPage />

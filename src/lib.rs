@@ -7,6 +7,7 @@ pub mod app;
 pub mod clock;
 pub mod components;
 pub mod pages;
+pub mod pwa;
 pub mod session;
 pub mod storage;
 pub mod sync;
@@ -17,6 +18,8 @@ use leptos::prelude::*;
 /// Opens device storage, then mounts the app. A storage failure is shown, never swallowed.
 pub fn start() {
     console_error_panic_hook::set_once();
+    // Service worker and install offer first: neither waits for storage (or the lock).
+    pwa::start();
     wasm_bindgen_futures::spawn_local(async {
         // Ask once per start; the browser remembers a grant. Refusal is shown in settings.
         let _ = storage::device::request_persistence().await;

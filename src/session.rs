@@ -234,6 +234,25 @@ impl Session {
         }
     }
 
+    /// Retries the pending (not yet durable) changes of every open document. `Err` if any could
+    /// not be saved: the changes stay in memory, and callers must not go on as if they were saved.
+    pub async fn save_pending(&self) -> Result<(), String> {
+        let open: Vec<OpenDocHandle> = self
+            .open_docs
+            .borrow()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for handle in open {
+            if handle.borrow().pending.is_empty() {
+                continue;
+            }
+            // A no-op edit stores exactly the pending batch (see `edit`).
+            self.edit(&handle, |_, _, _| Ok(())).await?;
+        }
+        Ok(())
+    }
+
     async fn compact_if_due(&self, open: &OpenDocHandle) {
         let id = open.borrow().id.clone();
         let Ok(count) = self.storage.chunk_count(&id).await else {

@@ -3,3 +3,4 @@
 pub mod fields;
 pub mod narrative;
 pub mod status;
+pub mod update_banner;

@@ -3,6 +3,7 @@
 pub mod caseload;
 pub mod chart;
 pub mod format;
+pub mod install;
 pub mod not_found;
 pub mod settings;
 pub mod sync_setup;

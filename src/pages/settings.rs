@@ -5,6 +5,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::session::Session;
 use crate::storage::device;
 
+use super::install::InstallSection;
 use super::sync_setup::SyncSetup;
 
 #[component]
@@ -54,6 +55,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <button class="button" on:click=keep>"Keep data on this device"</button>
                 </Show>
             </section>
+            <InstallSection />
             <SyncSetup />
         </section>
     }

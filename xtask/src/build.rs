@@ -1,4 +1,5 @@
-//! Building the app: `trunk build --release` with our tools, then the size report.
+//! Building the app: `trunk build --release` with our tools, the PWA stamp (`pwa.rs`: service
+//! worker precache list + build version), then the size report.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,6 +8,10 @@ use std::process::Command;
 use crate::paths;
 use crate::proc::{self, Result};
 use crate::setup::Tools;
+
+/// The PWA stamp that follows `trunk build` (declared here, next to its only callers' module).
+#[path = "pwa.rs"]
+pub mod pwa;
 
 /// Builds the app into dist/ and returns the dist directory. Release unless `TEND_DEV_BUILD=1`
 /// (faster iteration on the UI; never used by CI).
@@ -23,6 +28,8 @@ pub fn build_app(tools: &Tools) -> Result<PathBuf> {
         .env("TRUNK_SKIP_VERSION_CHECK", "true")
         .env("NO_COLOR", "true");
     proc::run(&mut cmd)?;
+    let version = pwa::stamp(&paths::dist(), "")?;
+    println!("build version {version} (service worker precache list written)");
     report_sizes()?;
     Ok(paths::dist())
 }

@@ -75,6 +75,8 @@ fn browser(tools: &Tools) -> Result<()> {
 fn end_to_end(tools: &Tools) -> Result<()> {
     println!("\n== end-to-end tests (Playwright, Debian Chromium) ==");
     let dist = build::build_app(tools)?;
+    // The update test switches the relay to this copy, stamped as a newer version.
+    let next_dist = build::pwa::next_build(&dist)?;
     let relay = build_relay()?;
     proc::run(
         Command::new("npm")
@@ -82,6 +84,7 @@ fn end_to_end(tools: &Tools) -> Result<()> {
             .current_dir(paths::root().join("end2end"))
             .env("TEND_RELAY_BIN", relay)
             .env("TEND_DIST_DIR", dist)
+            .env("TEND_NEXT_DIST_DIR", next_dist)
             .env("TEND_CHROMIUM", &tools.chromium),
     )
 }

@@ -20,6 +20,9 @@ pub struct Config {
     /// relay stores everything there and several relay instances can serve one deployment.
     #[arg(long, env = "TEND_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// The relay is reached over HTTPS (a TLS reverse proxy in front): send HSTS.
+    #[arg(long, env = "TEND_BEHIND_TLS")]
+    pub behind_tls: bool,
     /// If set, creating a workspace requires `Authorization: Bearer <this token>`.
     #[arg(long, env = "TEND_CREATE_TOKEN")]
     pub create_token: Option<String>,

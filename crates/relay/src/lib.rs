@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod fuzzing;
+pub mod headers;
 pub mod store;
 pub mod web;
 

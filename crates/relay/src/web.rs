@@ -1,4 +1,5 @@
-//! HTTP surface: the API under /api and the built app (single-page, so unknown paths get index.html).
+//! HTTP surface: the API under /api and the built app (single-page, so unknown paths get index.html),
+//! all with the security and caching headers of `headers.rs`.
 
 use std::{path::Path, sync::Arc};
 
@@ -12,6 +13,7 @@ pub use crate::api::AppState;
 
 pub fn router(state: Arc<AppState>, static_dir: Option<&Path>) -> Router {
     let max_body = state.config.max_body_bytes;
+    let hsts = state.config.behind_tls;
     let api = Router::new()
         .route("/health", get(health))
         .nest(
@@ -24,13 +26,17 @@ pub fn router(state: Arc<AppState>, static_dir: Option<&Path>) -> Router {
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
-    match static_dir {
+    let app = match static_dir {
         Some(dir) => {
             let spa = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
             app.fallback_service(spa)
         }
         None => app,
-    }
+    };
+    // Outermost, so every response (API, app files, SPA fallback, errors) gets the headers.
+    app.layer(axum::middleware::from_fn(move |request, next| {
+        crate::headers::apply(hsts, request, next)
+    }))
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> (StatusCode, Json<serde_json::Value>) {
