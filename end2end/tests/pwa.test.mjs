@@ -59,6 +59,11 @@ async function controlledByWorker(page) {
   );
 }
 
+async function openSettings(page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+}
+
 async function openCaseload(page) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Caseload' }).click();
   await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
@@ -130,7 +135,7 @@ test('a cold launch with no relay opens the app and its patients', async () => {
   const errors = watchErrors(page);
   await page.goto(`${relay.url}/caseload`);
   await appReady(page);
-  await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
+  await openCaseload(page);
   await patientLink(page, 'Cora', 'Coldstart').waitFor();
   assert.deepEqual(errors, [], 'no console errors with the relay gone');
   await context.close();
@@ -152,7 +157,7 @@ test('a new build is offered, the edit in progress is saved, and the page reload
   await page.goto(relay.url);
   await appReady(page);
   await controlledByWorker(page);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  await openSettings(page);
   await page.getByText(currentVersion).waitFor();
 
   await addPatient(page, 'Uma', 'Update');
@@ -185,7 +190,7 @@ test('a new build is offered, the edit in progress is saved, and the page reload
   await reloaded;
   await appReady(page);
 
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  await openSettings(page);
   await page.getByText(nextVersion).waitFor();
   assert.equal(await page.getByText('A new version of Tend is ready').count(), 0, 'no banner after updating');
   await openCaseload(page);
@@ -205,8 +210,9 @@ test('Settings offers the browser\'s install prompt, and Add-to-Home-Screen step
   const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
   const page = await context.newPage();
   const errors = watchErrors(page);
-  await page.goto(`${relay.url}/settings`);
+  await page.goto(relay.url);
   await appReady(page);
+  await openSettings(page);
   const section = page.getByRole('region', { name: 'App on this device' });
   await section.getByText('Version').waitFor();
   // What Chromium does once the app is installable: the app keeps the offer for its own button.
@@ -228,8 +234,9 @@ test('Settings offers the browser\'s install prompt, and Add-to-Home-Screen step
     userAgent: 'Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
   });
   const ipadPage = await ipad.newPage();
-  await ipadPage.goto(`${relay.url}/settings`);
+  await ipadPage.goto(relay.url);
   await appReady(ipadPage);
+  await openSettings(ipadPage);
   const ipadSection = ipadPage.getByRole('region', { name: 'App on this device' });
   await ipadSection.getByText(/Safari may erase this site's data.*after 7 days without use unless Tend is added to the Home Screen/).waitFor();
   await ipadSection.getByRole('listitem').filter({ hasText: 'Add to Home Screen' }).waitFor();

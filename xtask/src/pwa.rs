@@ -76,6 +76,19 @@ pub fn next_build(dist: &Path) -> Result<PathBuf> {
     }
     copy_dir(dist, &next)?;
     stamp(&next, "next")?;
+    // The relay revalidates with Last-Modified, which has 1-second resolution: a copy stamped
+    // within the same second as the original would be answered "304 Not Modified", and the
+    // browser would never see the new worker. Date the changed files 2 s after the originals.
+    for name in ["sw.js", "index.html"] {
+        let modified = std::fs::metadata(dist.join(name))
+            .and_then(|m| m.modified())
+            .map_err(|e| format!("cannot read the time of {name}: {e}"))?;
+        std::fs::File::options()
+            .write(true)
+            .open(next.join(name))
+            .and_then(|f| f.set_modified(modified + std::time::Duration::from_secs(2)))
+            .map_err(|e| format!("cannot date {name}: {e}"))?;
+    }
     Ok(next)
 }
 
@@ -288,6 +301,15 @@ mod tests {
             .to_string();
         assert_ne!(next_version, version);
         assert!(next.join("icons/icon-192.png").exists());
+        let time = |dir: &Path| {
+            std::fs::metadata(dir.join("sw.js"))
+                .and_then(|m| m.modified())
+                .unwrap()
+        };
+        assert!(
+            time(&next) >= time(&dist.0) + std::time::Duration::from_secs(2),
+            "a later Last-Modified, so revalidation sees the new worker"
+        );
         assert_eq!(build_json(&dist.read("sw.js"))["version"], version.as_str());
         let _ = std::fs::remove_dir_all(next);
     }

@@ -76,14 +76,14 @@ fn cache_control(path: &str, status: StatusCode, headers: &HeaderMap) -> &'stati
     }
 }
 
-/// Trunk's hashed file names: `<stem>-<16 hex digits>` then `.ext` or `_bg.wasm`.
+/// Trunk's hashed file names: `<stem>-<hash>` then `.ext` or `_bg.wasm`, the hash being a u64 in
+/// hex without leading zeros (so usually 16 digits, sometimes fewer).
 pub fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.match_indices('-').any(|(i, _)| {
-        let rest = &name[i + 1..];
-        rest.len() > 16
-            && rest.as_bytes()[..16].iter().all(u8::is_ascii_hexdigit)
-            && matches!(rest.as_bytes()[16], b'.' | b'_')
+        let rest = name[i + 1..].as_bytes();
+        let digits = rest.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+        (10..=16).contains(&digits) && matches!(rest.get(digits), Some(b'.' | b'_'))
     })
 }
 
@@ -102,6 +102,11 @@ mod tests {
         assert!(!is_hashed("/manifest.webmanifest"));
         assert!(!is_hashed("/icons/icon-192.png"));
         assert!(!is_hashed("/patients/0f8fad5b-d9cb-469f-a165-70867728950e"));
-        assert!(!is_hashed("/tend-ccd59de2318.js"));
+        assert!(
+            is_hashed("/tend-71ccb2864cbb87b.js"),
+            "15 digits: a leading zero dropped"
+        );
+        assert!(!is_hashed("/tend-ccd59de2.js"));
+        assert!(!is_hashed("/tend-0123456789abcdef0.js"));
     }
 }
