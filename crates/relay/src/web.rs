@@ -6,6 +6,7 @@ use std::{path::Path, sync::Arc};
 use axum::{
     extract::DefaultBodyLimit, extract::State, http::StatusCode, routing::get, Json, Router,
 };
+use tower_http::compression::Compression;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
@@ -29,7 +30,9 @@ pub fn router(state: Arc<AppState>, static_dir: Option<&Path>) -> Router {
     let app = match static_dir {
         Some(dir) => {
             let spa = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
-            app.fallback_service(spa)
+            // gzip: the wasm is ~2.7 MB raw and ~1 MB gzipped, which is what a phone on a weak
+            // connection waits for on first launch and after each update.
+            app.fallback_service(Compression::new(spa).gzip(true))
         }
         None => app,
     };

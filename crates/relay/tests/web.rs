@@ -184,3 +184,48 @@ async fn hsts_only_when_behind_tls() {
     }
     r.stop().await;
 }
+
+#[tokio::test]
+async fn app_files_are_sent_gzipped_to_browsers_that_accept_it() {
+    use std::io::Read;
+    let dist = fake_dist();
+    // A wasm module big enough to be worth compressing (the real one is ~2.7 MB).
+    let wasm: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dist.path().join(WASM), &wasm).unwrap();
+    let b = Backend::sqlite();
+    let relay = b
+        .start_with(|c| c.static_dir = Some(dist.path().to_path_buf()))
+        .await;
+
+    let resp = relay
+        .http
+        .get(relay.url(&format!("/{WASM}")))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("<missing>")
+            .to_string()
+    };
+    assert_eq!(header("content-encoding"), "gzip");
+    // Streaming compilation needs the real type; caching and CSP headers still apply.
+    assert_eq!(header("content-type"), "application/wasm");
+    assert_eq!(header("cache-control"), IMMUTABLE);
+    assert_eq!(header("content-security-policy"), CSP);
+    let compressed = resp.bytes().await.unwrap();
+    assert!(compressed.len() < wasm.len() / 2, "{} bytes", compressed.len());
+    let mut unpacked = Vec::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_end(&mut unpacked)
+        .unwrap();
+    assert_eq!(unpacked, wasm);
+
+    // Without Accept-Encoding the file is sent as is.
+    let plain = get(&relay, &format!("/{WASM}")).await;
+    assert_eq!(plain.header("content-encoding"), "<missing>");
+}
