@@ -218,7 +218,11 @@ async fn app_files_are_sent_gzipped_to_browsers_that_accept_it() {
     assert_eq!(header("cache-control"), IMMUTABLE);
     assert_eq!(header("content-security-policy"), CSP);
     let compressed = resp.bytes().await.unwrap();
-    assert!(compressed.len() < wasm.len() / 2, "{} bytes", compressed.len());
+    assert!(
+        compressed.len() < wasm.len() / 2,
+        "{} bytes",
+        compressed.len()
+    );
     let mut unpacked = Vec::new();
     flate2::read::GzDecoder::new(&compressed[..])
         .read_to_end(&mut unpacked)
