@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { setUpPin, unlock } from './tests/support.mjs';
 
 const required = (name) => {
   const value = process.env[name];
@@ -115,6 +116,20 @@ export async function openApp(context, url) {
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.goto(url);
+  await passLock(page);
   await page.getByRole('heading', { name: 'Caseload' }).waitFor();
   return { page, errors };
+}
+
+/**
+ * The device lock after a navigation: sets the test PIN on a fresh profile (first-run screen) or
+ * unlocks (a reload, a new tab or a cold launch starts locked: the key lives only in memory).
+ */
+export async function passLock(page) {
+  const firstRun = page.getByRole('heading', { name: 'Protect patient data on this device' });
+  const locked = page.getByRole('heading', { name: 'Tend is locked' });
+  const unlocked = page.getByRole('button', { name: 'Lock', exact: true });
+  await firstRun.or(locked).or(unlocked).first().waitFor({ timeout: 30000 });
+  if (await firstRun.isVisible()) await setUpPin(page);
+  else if (await locked.isVisible()) await unlock(page);
 }

@@ -28,6 +28,7 @@ pub fn App(session: Session) -> impl IntoView {
                     <A href="/settings">"Settings"</A>
                 </nav>
                 <StatusBar />
+                <crate::lock::LockButton />
             </header>
             <ProblemBanner />
             <UpdateBanner />

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod clock;
 pub mod components;
+pub mod lock;
 pub mod pages;
 pub mod pwa;
 pub mod session;
@@ -23,14 +24,12 @@ pub fn start() {
     wasm_bindgen_futures::spawn_local(async {
         // Ask once per start; the browser remembers a grant. Refusal is shown in settings.
         let _ = storage::device::request_persistence().await;
-        match session::Session::open(storage::DEFAULT_DB_NAME).await {
-            Ok(session) => {
-                session.listen_to_tabs();
-                mount_to_body(move || {
-                    // The sync engine lives for the whole app; its status is always on screen.
-                    provide_context(sync::SyncHandle::start(session.clone()));
-                    view! { <app::App session=session.clone() /> }
-                })
+        // Keyed but without a key: nothing but the lock record is readable until the PIN is entered.
+        // The gate mounts the app (with its session and sync engine) only while unlocked.
+        match storage::Storage::open_locked(storage::DEFAULT_DB_NAME).await {
+            Ok(storage) => {
+                let control = lock::LockControl::new(std::rc::Rc::new(storage));
+                mount_to_body(move || view! { <lock::Gate control=control.clone() /> })
             }
             Err(e) => mount_to_body(move || view! { <app::StartupFailure reason=e.to_string() /> }),
         }

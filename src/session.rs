@@ -54,8 +54,13 @@ pub struct Session {
 }
 
 impl Session {
+    /// Opens a session over an unkeyed database (tests and benchmarks).
     pub async fn open(db_name: &str) -> Result<Self, StorageError> {
-        let storage = Storage::open(db_name).await?;
+        Self::open_with(Rc::new(Storage::open(db_name).await?)).await
+    }
+
+    /// Opens a session over `storage` (the app's is keyed and unlocked; see `lock/`).
+    pub async fn open_with(storage: Rc<Storage>) -> Result<Self, StorageError> {
         let device_id = match storage.meta("device_id").await? {
             Some(id) => id,
             None => {
@@ -77,7 +82,7 @@ impl Session {
             ));
         }
         Ok(Session {
-            storage: SendWrapper::new(Rc::new(storage)),
+            storage: SendWrapper::new(storage),
             author: Author {
                 user_id: device_id.clone(),
                 user_name,
@@ -115,6 +120,11 @@ impl Session {
         };
         let all = loaded.doc.save();
         self.merge_remote(&id, &[all], summary);
+    }
+
+    /// Stops listening to other tabs (the app is locking; this session is being dropped).
+    pub fn close(&self) {
+        self.tabs.borrow_mut().take();
     }
 
     fn announce_saved(&self, id: &str) {

@@ -7,6 +7,9 @@ use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use web_sys::{BroadcastChannel, MessageEvent};
 
 const CHANNEL: &str = "tend-documents";
+/// Sent on the channel after this device's data was erased (too many wrong PINs): every other tab
+/// drops its key and shows the first-run screen. Never a document id (those are UUIDs).
+const WIPED: &str = "tend:device-erased";
 
 /// The channel, kept alive for the life of the page.
 pub struct Tabs {
@@ -25,7 +28,7 @@ impl Tabs {
             };
         };
         let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(doc_id) = event.data().as_string() {
+            if let Some(doc_id) = event.data().as_string().filter(|m| m != WIPED) {
                 on_saved(doc_id);
             }
         });
@@ -36,10 +39,47 @@ impl Tabs {
         }
     }
 
+    /// Calls `on_wiped` when another tab erased this device's data.
+    pub fn listen_for_wipe(on_wiped: impl Fn() + 'static) -> Self {
+        let Ok(channel) = BroadcastChannel::new(CHANNEL) else {
+            return Tabs {
+                channel: None,
+                _listener: None,
+            };
+        };
+        let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if event.data().as_string().as_deref() == Some(WIPED) {
+                on_wiped();
+            }
+        });
+        channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
+        Tabs {
+            channel: Some(channel),
+            _listener: Some(listener),
+        }
+    }
+
+    /// Tells the other tabs that this device's data was erased.
+    pub fn announce_wiped(&self) {
+        if let Some(channel) = &self.channel {
+            let _ = channel.post_message(&JsValue::from_str(WIPED));
+        }
+    }
+
     /// Tells the other tabs that `doc_id` has new durable changes.
     pub fn announce_saved(&self, doc_id: &str) {
         if let Some(channel) = &self.channel {
             let _ = channel.post_message(&JsValue::from_str(doc_id));
+        }
+    }
+}
+
+impl Drop for Tabs {
+    /// A locked session stops listening (and its closure is freed only after the channel is closed).
+    fn drop(&mut self) {
+        if let Some(channel) = &self.channel {
+            channel.set_onmessage(None);
+            channel.close();
         }
     }
 }

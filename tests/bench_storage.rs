@@ -21,7 +21,7 @@ use leptos::prelude::*;
 use rexie::{Rexie, TransactionMode};
 use tend::app::App;
 use tend::session::Session;
-use tend::storage::{schema, Storage};
+use tend::storage::{schema, Seal, Storage};
 use tend_core::ops::Op;
 use tend_core::{PatientDoc, PatientId};
 use wasm_bindgen::{JsCast, JsValue};
@@ -104,6 +104,15 @@ fn record_with_bytes(key_field: &str, key: &str, len: usize) -> JsValue {
     obj.into()
 }
 
+/// The app's storage as it runs on a device: keyed seal (XChaCha20-Poly1305 at rest), with a fixed
+/// test key instead of one unwrapped by a PIN.
+async fn open_keyed() -> Storage {
+    let key = tend_core::lock::DataKey::from_bytes([0x42; 32]);
+    Storage::open_with(DB, Seal::with_key(key))
+        .await
+        .expect("open bench database")
+}
+
 #[wasm_bindgen_test]
 #[ignore = "benchmark: run by cargo xtask bench"]
 async fn bench_storage() {
@@ -112,7 +121,7 @@ async fn bench_storage() {
     Storage::delete(DB)
         .await
         .expect("delete old bench database");
-    let storage = Storage::open(DB).await.expect("open bench database");
+    let storage = open_keyed().await;
     let mut rng = fake::Rng::new(0x7e4d_2000);
     let mut ids: Vec<PatientId> = Vec::with_capacity(PATIENTS);
     let seed_t = perf_now();
@@ -168,7 +177,9 @@ async fn bench_storage() {
             .expect("HtmlElement");
         body.append_child(&host).expect("append");
         let t = perf_now();
-        let session = Session::open(DB).await.expect("session");
+        let session = Session::open_with(std::rc::Rc::new(open_keyed().await))
+            .await
+            .expect("session");
         session_ms.push(perf_now() - t);
         let handle = leptos::mount::mount_to(host.clone(), move || {
             view! { <App session=session.clone() /> }
@@ -192,7 +203,7 @@ async fn bench_storage() {
     let (app, raw) = (median(&app_ms), median(&raw_ms));
 
     // (b) Open one patient, alternating with a raw get of the same snapshot record.
-    let storage = Storage::open(DB).await.expect("reopen");
+    let storage = open_keyed().await;
     let db = raw_open().await;
     let id = ids[PATIENTS / 2].clone();
     let (mut open_ms, mut get_ms) = (Vec::new(), Vec::new());

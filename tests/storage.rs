@@ -186,20 +186,26 @@ async fn corrupt_latest_chunk(db: &str) {
 
 #[wasm_bindgen_test]
 fn sealed_values_round_trip_and_damage_is_detected() {
-    let seal = tend::storage::Seal::identity();
-    let sealed = seal.seal(b"patient bytes");
-    assert_eq!(seal.open(&sealed).expect("intact"), b"patient bytes");
-    for i in 0..sealed.len() {
-        let mut damaged = sealed.clone();
-        damaged[i] ^= 0x40;
+    let place = tend_core::lock::Place {
+        store: "chunks",
+        record_key: "doc",
+    };
+    let keyed = tend::storage::Seal::with_key(tend_core::lock::DataKey::from_bytes([7; 32]));
+    for seal in [tend::storage::Seal::identity(), keyed] {
+        let sealed = seal.seal(place, b"patient bytes").expect("seal");
+        assert_eq!(seal.open(place, &sealed).expect("intact"), b"patient bytes");
+        for i in 0..sealed.len() {
+            let mut damaged = sealed.clone();
+            damaged[i] ^= 0x40;
+            assert!(
+                seal.open(place, &damaged).is_err(),
+                "flipping byte {i} is detected"
+            );
+        }
         assert!(
-            seal.open(&damaged).is_err(),
-            "flipping byte {i} is detected"
+            seal.open(place, &sealed[..sealed.len() - 1]).is_err(),
+            "truncation is detected"
         );
+        assert!(seal.open(place, &[]).is_err());
     }
-    assert!(
-        seal.open(&sealed[..sealed.len() - 1]).is_err(),
-        "truncation is detected"
-    );
-    assert!(seal.open(&[]).is_err());
 }

@@ -4,7 +4,7 @@
 // is checked with axe-core (WCAG 2.2 AA tags) and for 44 px touch targets, and screenshotted.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startRelay, VIEWPORTS } from '../harness.mjs';
+import { launchBrowser, passLock, startRelay, VIEWPORTS } from '../harness.mjs';
 import { inspect, localToday } from './support.mjs';
 
 let relay;
@@ -46,6 +46,7 @@ for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', V
 
     // Today is the home screen; with no patients, nothing is due.
     await page.goto(relay.url);
+    await passLock(page);
     await page.getByRole('heading', { level: 1, name: 'Today' }).waitFor();
     await page.getByText('Nothing is due today.').waitFor();
     const today = await localToday(page);
@@ -168,8 +169,10 @@ for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', V
 
     // Reload: everything comes back from IndexedDB.
     await page.reload();
+    await passLock(page);
     await agenda.getByRole('link', { name: /Diaz, Rosa.*Recheck blood pressure/ }).waitFor();
     await page.goto(`${chartUrl}?section=plan`);
+    await passLock(page);
     await page.getByRole('alert').filter({ hasText: 'Safety flag' }).waitFor();
     await page.getByRole('article', { name: 'Goal: Take medicines every day' }).waitFor();
     assert.equal(await page.getByRole('article', { name: /^Goal: / }).count(), 2);

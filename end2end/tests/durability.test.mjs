@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, startRelay, VIEWPORTS } from '../harness.mjs';
+import { CHROMIUM_ARGS, passLock, startRelay, VIEWPORTS } from '../harness.mjs';
 
 let relay;
 let profileDir;
@@ -30,6 +30,7 @@ const launch = () => chromium.launchPersistentContext(profileDir, {
 async function openCaseload(context) {
   const page = context.pages()[0] ?? await context.newPage();
   await page.goto(`${relay.url}/caseload`);
+  await passLock(page);
   await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
   return page;
 }

@@ -3,7 +3,7 @@
 // The caseload lives at /caseload; "/" is Today.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openApp, startRelay, VIEWPORTS } from '../harness.mjs';
+import { launchBrowser, openApp, passLock, startRelay, VIEWPORTS } from '../harness.mjs';
 
 let relay;
 let browser;
@@ -31,6 +31,7 @@ test('a new patient is saved on the device, listed, and still there after a relo
   await page.getByRole('status').filter({ hasText: /All changes saved on this device at/ }).waitFor();
 
   await page.reload();
+  await passLock(page);
   await patients.getByRole('link', { name: 'Diaz, Rosa' }).waitFor();
   assert.equal(await patients.getByRole('listitem').count(), 1);
 
@@ -40,6 +41,7 @@ test('a new patient is saved on the device, listed, and still there after a relo
 
   // A deep link (what a bookmark or the relay's SPA fallback serves) opens the same chart.
   await page.goto(page.url());
+  await passLock(page);
   await page.getByRole('heading', { level: 1, name: 'Diaz, Rosa' }).waitFor();
 
   // The home screen is Today; the caseload is one tap away in the main navigation.
@@ -57,6 +59,7 @@ test('an empty name is refused with a message, and nothing is stored', async () 
   await page.getByRole('button', { name: 'Add patient' }).click();
   await page.getByRole('alert').filter({ hasText: "Enter the patient's name." }).waitFor();
   await page.reload();
+  await passLock(page);
   await page.getByText('No patients on this device yet').waitFor();
   await context.close();
 });

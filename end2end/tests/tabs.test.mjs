@@ -2,7 +2,7 @@
 // shows the other's edit without a reload (the tabs tell each other through a BroadcastChannel).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startRelay, VIEWPORTS } from '../harness.mjs';
+import { launchBrowser, passLock, startRelay, VIEWPORTS } from '../harness.mjs';
 
 let relay;
 let browser;
@@ -26,6 +26,7 @@ test('two tabs editing one patient keep both edits', async () => {
   const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
   const first = await context.newPage();
   await first.goto(`${relay.url}/caseload`);
+  await passLock(first);
   await first.getByLabel('Given name').fill('Ada');
   await first.getByLabel('Family name').fill('Moreno');
   await first.getByRole('button', { name: 'Add patient' }).click();
@@ -35,6 +36,7 @@ test('two tabs editing one patient keep both edits', async () => {
 
   const second = await context.newPage();
   await second.goto(chartUrl);
+  await passLock(second);
   await second.getByRole('heading', { level: 1, name: 'Moreno, Ada' }).waitFor();
 
   // Tab 1 records an allergy while tab 2, with its own copy of the document, adds a caregiver.
@@ -55,6 +57,7 @@ test('two tabs editing one patient keep both edits', async () => {
 
   // And both edits are durable: a fresh load has both.
   await first.reload();
+  await passLock(first);
   await first.getByRole('list', { name: 'Flags and programs' }).getByText('Allergies: Penicillin').waitFor();
   await openSection(first, 'Contacts & care team');
   await first.getByRole('list', { name: 'Caregivers' }).getByText(/Luis Moreno \(Son\)/).waitFor();

@@ -55,6 +55,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <button class="button" on:click=keep>"Keep data on this device"</button>
                 </Show>
             </section>
+            <crate::lock::settings::LockSettings />
             <InstallSection />
             <SyncSetup />
         </section>

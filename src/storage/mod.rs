@@ -9,15 +9,17 @@
 
 pub mod device;
 mod js;
+pub mod lock;
 pub mod schema;
 pub mod seal;
 pub mod sync_state;
 
 use rexie::{KeyRange, Rexie, TransactionMode};
+use tend_core::lock::Place;
 use tend_core::{DocError, PatientDoc, PatientId, PatientSummary};
 use wasm_bindgen::JsValue;
 
-pub use seal::Seal;
+pub use seal::{Seal, SealError};
 
 pub const DEFAULT_DB_NAME: &str = "tend";
 
@@ -38,6 +40,18 @@ pub enum StorageError {
     NotFound(String),
     #[error(transparent)]
     Document(#[from] DocError),
+    /// The data key was dropped (the app locked): nothing is read or written until unlock.
+    #[error("Tend is locked: unlock it to read or save patient data")]
+    Locked,
+}
+
+impl From<SealError> for StorageError {
+    fn from(e: SealError) -> Self {
+        match e {
+            SealError::Locked => StorageError::Locked,
+            SealError::Damaged(m) => StorageError::Corrupt(m),
+        }
+    }
 }
 
 impl From<rexie::Error> for StorageError {
@@ -75,15 +89,49 @@ pub struct Storage {
 }
 
 impl Storage {
+    /// Opens with an unkeyed seal (tests and benchmarks; the app uses [`Storage::open_locked`]).
     pub async fn open(name: &str) -> Result<Self, StorageError> {
+        Self::open_with(name, Seal::identity()).await
+    }
+
+    /// Opens with a keyed seal that has no key yet: only the lock record can be read until
+    /// `seal().set_key(..)` (see `lock.rs` in this module).
+    pub async fn open_locked(name: &str) -> Result<Self, StorageError> {
+        Self::open_with(name, Seal::locked()).await
+    }
+
+    pub async fn open_with(name: &str, seal: Seal) -> Result<Self, StorageError> {
         let db = schema::builder(name)
             .build()
             .await
             .map_err(|e| StorageError::Unavailable(e.to_string()))?;
-        Ok(Storage {
-            db,
-            seal: Seal::identity(),
-        })
+        Ok(Storage { db, seal })
+    }
+
+    /// The seal shared by every clone of this handle: the lock sets and forgets its key.
+    pub fn seal(&self) -> &Seal {
+        &self.seal
+    }
+
+    /// Fails with `Locked` when no value can be opened, so a locked read is never mistaken for
+    /// damaged records (which would be set aside).
+    fn ensure_open(&self) -> Result<(), StorageError> {
+        if self.seal.is_open() {
+            Ok(())
+        } else {
+            Err(StorageError::Locked)
+        }
+    }
+
+    /// Seals `plaintext` for the record `record_key` of `store`, as a stored JS value.
+    fn sealed(
+        &self,
+        store: &str,
+        record_key: &str,
+        plaintext: &[u8],
+    ) -> Result<JsValue, StorageError> {
+        let bytes = self.seal.seal(Place { store, record_key }, plaintext)?;
+        Ok(js::bytes_value(&bytes))
     }
 
     /// Deletes a database (tests and "wipe this device").
@@ -104,6 +152,7 @@ impl Storage {
             .transaction(&[schema::SUMMARIES], TransactionMode::ReadOnly)?;
         let rows = tx.store(schema::SUMMARIES)?.get_all(None, None).await?;
         tx.done().await?;
+        self.ensure_open()?;
         let mut summaries = Vec::with_capacity(rows.len());
         let mut unreadable = 0;
         for row in rows {
@@ -132,7 +181,10 @@ impl Storage {
         )?;
         let snapshot_row = js::object(&[
             ("doc_id", JsValue::from_str(&summary.id)),
-            ("bytes", js::bytes_value(&self.seal.seal(&snapshot))),
+            (
+                "bytes",
+                self.sealed(schema::SNAPSHOTS, &summary.id, &snapshot)?,
+            ),
         ])
         .map_err(js_err)?;
         tx.store(schema::SNAPSHOTS)?
@@ -163,7 +215,10 @@ impl Storage {
         )?;
         let chunk = js::object(&[
             ("doc_id", JsValue::from_str(doc_id.as_str())),
-            ("bytes", js::bytes_value(&self.seal.seal(changes))),
+            (
+                "bytes",
+                self.sealed(schema::CHUNKS, doc_id.as_str(), changes)?,
+            ),
         ])
         .map_err(js_err)?;
         tx.store(schema::CHUNKS)?.add(&chunk, None).await?;
@@ -181,11 +236,12 @@ impl Storage {
     /// (kept, not deleted) and reported; the document opens from what is intact.
     pub async fn load_patient(&self, doc_id: &PatientId) -> Result<LoadedDoc, StorageError> {
         let (snapshot, chunks) = self.read_doc_records(doc_id).await?;
+        self.ensure_open()?;
         let mut problems = Vec::new();
         let mut bad_rows = Vec::new();
         let mut doc = match snapshot {
             Some(row) => match self
-                .open_bytes(&row)
+                .open_bytes(schema::SNAPSHOTS, &row)
                 .and_then(|b| PatientDoc::load(&b).map_err(Into::into))
             {
                 Ok(doc) => Some(doc),
@@ -200,12 +256,14 @@ impl Storage {
             None => None,
         };
         for row in chunks {
-            let applied = self.open_bytes(&row).and_then(|bytes| match doc.as_mut() {
-                Some(d) => d.apply_changes(&bytes).map_err(Into::into),
-                None => PatientDoc::load(&bytes)
-                    .map(|d| doc = Some(d))
-                    .map_err(Into::into),
-            });
+            let applied =
+                self.open_bytes(schema::CHUNKS, &row)
+                    .and_then(|bytes| match doc.as_mut() {
+                        Some(d) => d.apply_changes(&bytes).map_err(Into::into),
+                        None => PatientDoc::load(&bytes)
+                            .map(|d| doc = Some(d))
+                            .map_err(Into::into),
+                    });
             if let Err(e) = applied {
                 problems.push(format!(
                     "One saved change could not be read ({e}); it was set aside."
@@ -244,7 +302,7 @@ impl Storage {
                 continue;
             };
             // Unreadable chunks stay where they are; load_patient quarantines and reports them.
-            if let Ok(bytes) = self.open_bytes(row) {
+            if let Ok(bytes) = self.open_bytes(schema::CHUNKS, row) {
                 if doc.apply_changes(&bytes).is_ok() {
                     merged_seqs.push(seq);
                 }
@@ -252,7 +310,10 @@ impl Storage {
         }
         let snapshot_row = js::object(&[
             ("doc_id", JsValue::from_str(doc_id.as_str())),
-            ("bytes", js::bytes_value(&self.seal.seal(&doc.save()))),
+            (
+                "bytes",
+                self.sealed(schema::SNAPSHOTS, doc_id.as_str(), &doc.save())?,
+            ),
         ])
         .map_err(js_err)?;
         tx.store(schema::SNAPSHOTS)?
@@ -296,10 +357,19 @@ impl Storage {
             .transaction(&[schema::META], TransactionMode::ReadOnly)?;
         let row = tx.store(schema::META)?.get(JsValue::from_str(key)).await?;
         tx.done().await?;
-        Ok(row
-            .and_then(|r| js::get_bytes(&r, "value"))
-            .and_then(|b| self.seal.open(&b).ok())
-            .and_then(|b| String::from_utf8(b).ok()))
+        let Some(sealed) = row.and_then(|r| js::get_bytes(&r, "value")) else {
+            return Ok(None);
+        };
+        let place = Place {
+            store: schema::META,
+            record_key: key,
+        };
+        match self.seal.open(place, &sealed) {
+            Ok(b) => Ok(String::from_utf8(b).ok()),
+            Err(SealError::Locked) => Err(StorageError::Locked),
+            // A damaged setting reads as unset (the caller's default), as before the lock.
+            Err(SealError::Damaged(_)) => Ok(None),
+        }
     }
 
     pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StorageError> {
@@ -308,7 +378,7 @@ impl Storage {
             .transaction(&[schema::META], TransactionMode::ReadWrite)?;
         let row = js::object(&[
             ("key", JsValue::from_str(key)),
-            ("value", js::bytes_value(&self.seal.seal(value.as_bytes()))),
+            ("value", self.sealed(schema::META, key, value.as_bytes())?),
         ])
         .map_err(js_err)?;
         tx.store(schema::META)?.put(&row, None).await?;
@@ -348,15 +418,13 @@ impl Storage {
             &[schema::QUARANTINE, schema::SNAPSHOTS, schema::CHUNKS],
             TransactionMode::ReadWrite,
         )?;
+        // Build the rows first (sealing may fail, e.g. when locked): nothing is moved half-way.
+        let mut kept_rows = Vec::with_capacity(rows.len());
+        for (from_store, row) in &rows {
+            kept_rows.push(self.quarantine_row(doc_id.as_str(), from_store, row)?);
+        }
         let quarantine = tx.store(schema::QUARANTINE)?;
-        for (from_store, row) in rows {
-            let kept = js::object(&[
-                ("doc_id", JsValue::from_str(doc_id.as_str())),
-                ("from_store", JsValue::from_str(from_store)),
-                ("record", row.clone()),
-                ("at", JsValue::from_f64(js_sys::Date::now())),
-            ])
-            .map_err(js_err)?;
+        for ((from_store, row), kept) in rows.into_iter().zip(kept_rows) {
             quarantine.add(&kept, None).await?;
             let key = if from_store == schema::CHUNKS {
                 js::get_f64(&row, "seq").map(JsValue::from_f64)
@@ -370,27 +438,67 @@ impl Storage {
         commit(tx).await
     }
 
-    fn open_bytes(&self, row: &JsValue) -> Result<Vec<u8>, StorageError> {
+    /// A set-aside record: its original stored bytes sealed again for the quarantine store (a
+    /// rejected record may be plaintext from before the lock; it must not stay readable at rest).
+    fn quarantine_row(
+        &self,
+        doc_id: &str,
+        from_store: &str,
+        row: &JsValue,
+    ) -> Result<JsValue, StorageError> {
+        let original = js::get_bytes(row, "bytes").unwrap_or_default();
+        js::object(&[
+            ("doc_id", JsValue::from_str(doc_id)),
+            ("from_store", JsValue::from_str(from_store)),
+            (
+                "seq",
+                js::get_f64(row, "seq").map_or(JsValue::NULL, JsValue::from_f64),
+            ),
+            ("bytes", self.sealed(schema::QUARANTINE, doc_id, &original)?),
+            ("at", JsValue::from_f64(js_sys::Date::now())),
+        ])
+        .map_err(js_err)
+    }
+
+    /// Opens a row's sealed `bytes`, bound to the row's store and record key.
+    fn open_bytes(&self, store: &str, row: &JsValue) -> Result<Vec<u8>, StorageError> {
         let sealed = js::get_bytes(row, "bytes")
             .ok_or_else(|| StorageError::Corrupt("record has no bytes".into()))?;
-        self.seal
-            .open(&sealed)
-            .map_err(|e| StorageError::Corrupt(e.to_string()))
+        let record_key = record_key_of(store, row)
+            .ok_or_else(|| StorageError::Corrupt("record has no key".into()))?;
+        Ok(self.seal.open(
+            Place {
+                store,
+                record_key: &record_key,
+            },
+            &sealed,
+        )?)
     }
 
     fn summary_row(&self, summary: &PatientSummary) -> Result<JsValue, StorageError> {
         let json = serde_json::to_vec(summary).map_err(|e| StorageError::Failed(e.to_string()))?;
         js::object(&[
             ("id", JsValue::from_str(&summary.id)),
-            ("bytes", js::bytes_value(&self.seal.seal(&json))),
+            ("bytes", self.sealed(schema::SUMMARIES, &summary.id, &json)?),
         ])
         .map_err(js_err)
     }
 
     fn decode_summary(&self, row: &JsValue) -> Option<PatientSummary> {
-        let bytes = self.open_bytes(row).ok()?;
+        let bytes = self.open_bytes(schema::SUMMARIES, row).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
+}
+
+/// The record key a value is sealed with: the document id for snapshots, chunks and quarantine (a
+/// chunk's `seq` is assigned by IndexedDB after sealing), otherwise the row's key.
+fn record_key_of(store: &str, row: &JsValue) -> Option<String> {
+    let field = match store {
+        schema::SNAPSHOTS | schema::CHUNKS | schema::QUARANTINE => "doc_id",
+        schema::SUMMARIES => "id",
+        _ => "key",
+    };
+    js::get_string(row, field)
 }
 
 /// The key range selecting one document's chunks in the `by_doc` index.

@@ -3,7 +3,7 @@
 
 use rexie::{Index, ObjectStore, Rexie};
 
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Compacted document per patient: `{doc_id, bytes}`.
 pub const SNAPSHOTS: &str = "snapshots";
@@ -18,6 +18,12 @@ pub const SYNC_STATE: &str = "sync_state";
 pub const META: &str = "meta";
 /// Records that failed to decode, kept aside (never deleted) for support: `{qid (auto), ...}`.
 pub const QUARANTINE: &str = "quarantine";
+/// The device lock's record (KDF parameters, wrapped data key, failed attempts): `{key, json}`.
+/// The only store that is NOT sealed: it is what unseals the others. Added in version 2.
+pub const LOCK: &str = "lock";
+
+/// Every store whose values pass through the seal (everything but `lock`).
+pub const SEALED_STORES: [&str; 6] = [SNAPSHOTS, CHUNKS, SUMMARIES, SYNC_STATE, META, QUARANTINE];
 
 pub fn builder(name: &str) -> rexie::RexieBuilder {
     Rexie::builder(name)
@@ -37,4 +43,5 @@ pub fn builder(name: &str) -> rexie::RexieBuilder {
                 .key_path("qid")
                 .auto_increment(true),
         )
+        .add_object_store(ObjectStore::new(LOCK).key_path("key"))
 }

@@ -86,6 +86,7 @@ impl Storage {
             .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
         let rows = tx.store(schema::SYNC_STATE)?.get_all(None, None).await?;
         tx.done().await?;
+        self.ensure_open()?;
         let mut out = Vec::new();
         for row in rows {
             let Some(key) = js::get_string(&row, "key") else {
@@ -95,7 +96,7 @@ impl Storage {
                 continue;
             };
             let token = self
-                .open_bytes(&row)
+                .open_bytes(schema::SYNC_STATE, &row)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .unwrap_or_default();
@@ -140,7 +141,7 @@ impl Storage {
         let okey = JsValue::from_str(&outbox_key(id));
         let current = store.get(okey.clone()).await?;
         let current_token = current.as_ref().map(|r| {
-            self.open_bytes(r)
+            self.open_bytes(schema::SYNC_STATE, r)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .unwrap_or_default()
@@ -170,7 +171,7 @@ impl Storage {
                     chunk_rows.push(
                         js::object(&[
                             ("doc_id", JsValue::from_str(id.as_str())),
-                            ("bytes", js::bytes_value(&self.seal.seal(changes))),
+                            ("bytes", self.sealed(schema::CHUNKS, id.as_str(), changes)?),
                         ])
                         .map_err(js_err)?,
                     );
@@ -186,7 +187,10 @@ impl Storage {
                     snapshot_rows.push(
                         js::object(&[
                             ("doc_id", JsValue::from_str(id.as_str())),
-                            ("bytes", js::bytes_value(&self.seal.seal(snapshot))),
+                            (
+                                "bytes",
+                                self.sealed(schema::SNAPSHOTS, id.as_str(), snapshot)?,
+                            ),
                         ])
                         .map_err(js_err)?,
                     );
@@ -269,9 +273,13 @@ impl Storage {
     /// The outbox marker row for `id` (a fresh token), put in the transaction of a local change.
     pub(super) fn outbox_row(&self, id: &str) -> Result<JsValue, StorageError> {
         let token = uuid::Uuid::new_v4().to_string();
+        let key = format!("{OUTBOX_PREFIX}{id}");
         js::object(&[
-            ("key", JsValue::from_str(&format!("{OUTBOX_PREFIX}{id}"))),
-            ("bytes", js::bytes_value(&self.seal.seal(token.as_bytes()))),
+            ("key", JsValue::from_str(&key)),
+            (
+                "bytes",
+                self.sealed(schema::SYNC_STATE, &key, token.as_bytes())?,
+            ),
         ])
         .map_err(js_err)
     }
@@ -280,7 +288,7 @@ impl Storage {
         let json = serde_json::to_vec(value).map_err(|e| StorageError::Failed(e.to_string()))?;
         js::object(&[
             ("key", JsValue::from_str(key)),
-            ("bytes", js::bytes_value(&self.seal.seal(&json))),
+            ("bytes", self.sealed(schema::SYNC_STATE, key, &json)?),
         ])
         .map_err(js_err)
     }
@@ -300,7 +308,7 @@ impl Storage {
         let Some(row) = row else {
             return Ok(None);
         };
-        let bytes = self.open_bytes(&row)?;
+        let bytes = self.open_bytes(schema::SYNC_STATE, &row)?;
         serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|e| StorageError::Corrupt(format!("sync state {key}: {e}")))

@@ -35,7 +35,7 @@ use crate::storage::{sync_state::PendingPush, Storage, StorageError};
 use net::{NetError, Relay};
 
 /// Meta key of this device's workspace credentials (sealed like every stored value).
-const WORKSPACE_META: &str = "sync_workspace";
+pub const WORKSPACE_META: &str = "sync_workspace";
 /// Wait after a local edit before pushing, so a burst of typing becomes one push.
 const EDIT_DEBOUNCE_MS: u32 = 500;
 /// Pull even without a notification this often while online.
@@ -181,6 +181,8 @@ pub struct Engine {
     removed: Cell<bool>,
     listeners: RefCell<Vec<EventListener>>,
     interval: RefCell<Option<Interval>>,
+    /// Stopped for good (the app locked): no more rounds, sockets, timers or status updates.
+    stopped: Cell<bool>,
 }
 
 /// The engine as Leptos context.
@@ -233,6 +235,7 @@ impl SyncHandle {
             removed: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
             interval: RefCell::new(None),
+            stopped: Cell::new(false),
         });
         engine.install_listeners();
         Engine::watch_edits(&engine);
@@ -262,6 +265,20 @@ impl SyncHandle {
             engine: SendWrapper::new(engine),
             status,
         }
+    }
+
+    /// Stops the engine for good (the app is locking): removes its listeners and timers, closes the
+    /// socket, and makes any round still in flight end without touching state. A round that is
+    /// writing when the data key is dropped fails with a storage error; the relay keeps everything,
+    /// so the next unlock's engine pulls it again.
+    pub fn stop(&self) {
+        let e = &self.engine;
+        e.stopped.set(true);
+        e.listeners.borrow_mut().clear();
+        e.interval.borrow_mut().take();
+        e.retry.borrow_mut().take();
+        e.debounce.borrow_mut().take();
+        e.close_socket();
     }
 
     /// "Sync now": runs at once (a pending backoff is skipped).
@@ -470,7 +487,7 @@ impl Engine {
         let e = Rc::clone(self);
         leptos::task::spawn_local(async move {
             let waiting = e.storage.outbox().await.map(|o| o.len()).unwrap_or(0);
-            if e.running.get() {
+            if e.running.get() || e.stopped.get() {
                 return;
             }
             if !online() {
@@ -483,7 +500,7 @@ impl Engine {
 
     /// Asks for a sync round; if one is running, another follows it.
     fn request(self: &Rc<Self>) {
-        if self.workspace.borrow().is_none() || self.removed.get() {
+        if self.workspace.borrow().is_none() || self.removed.get() || self.stopped.get() {
             return;
         }
         if self.running.get() {
@@ -506,6 +523,9 @@ impl Engine {
     }
 
     async fn after_round(self: &Rc<Self>, result: Result<bool, SyncError>) {
+        if self.stopped.get() {
+            return;
+        }
         match result {
             Ok(true) => {
                 self.failures.set(0);
@@ -706,7 +726,7 @@ impl Engine {
     }
 
     fn connect_socket(self: &Rc<Self>) {
-        if self.socket.borrow().is_some() || self.removed.get() || !online() {
+        if self.socket.borrow().is_some() || self.removed.get() || self.stopped.get() || !online() {
             return;
         }
         let Some(ws) = self.workspace.borrow().clone() else {
@@ -785,7 +805,11 @@ impl Engine {
     }
 
     fn schedule_reconnect(self: &Rc<Self>) {
-        if self.removed.get() || !online() || self.workspace.borrow().is_none() {
+        if self.stopped.get()
+            || self.removed.get()
+            || !online()
+            || self.workspace.borrow().is_none()
+        {
             return;
         }
         let failures = self.socket_failures.get() + 1;

@@ -1,0 +1,179 @@
+//! The root gate: what is mounted instead of the app until the device is unlocked. First run (choose
+//! a PIN), locked (enter it), unlocked (the app, with the sync engine and idle tracking), or a
+//! startup failure. Unlocking remounts the app on the same URL, so the router puts the user back
+//! where they were.
+
+use leptos::{prelude::*, task::spawn_local};
+
+use super::control::{LockControl, Screen, UnlockFailure};
+use super::idle::IdleWatch;
+use crate::app::{App, StartupFailure};
+use crate::session::Session;
+use crate::sync::SyncHandle;
+
+#[component]
+pub fn Gate(control: LockControl) -> impl IntoView {
+    provide_context(control.clone());
+    let screen = control.screen();
+    let notice = control.notice();
+    let start = control.clone();
+    spawn_local(async move { start.start().await });
+    view! {
+        <Show when=move || notice.get().is_some() && !matches!(screen.get(), Screen::Unlocked(_))>
+            <section class="banner banner-warning lock-notice" role="alert">
+                <p>{move || notice.get().unwrap_or_default()}</p>
+            </section>
+        </Show>
+        {move || match screen.get() {
+            Screen::Opening => view! { <main id="main" class="lock-screen"><p role="status">"Opening Tend…"</p></main> }.into_any(),
+            Screen::FirstRun => view! { <FirstRun /> }.into_any(),
+            Screen::Locked => view! { <Locked /> }.into_any(),
+            Screen::Unlocked(session) => view! { <Unlocked session=session /> }.into_any(),
+            Screen::Failure(reason) => view! { <StartupFailure reason=reason /> }.into_any(),
+        }}
+    }
+}
+
+/// The app, with the services that live exactly as long as the unlock.
+#[component]
+fn Unlocked(session: Session) -> impl IntoView {
+    let control = expect_context::<LockControl>();
+    let sync = SyncHandle::start(session.clone());
+    control.adopt_sync(sync.clone());
+    provide_context(sync);
+    let idle = send_wrapper::SendWrapper::new(IdleWatch::start(control.clone()));
+    on_cleanup(move || drop(idle));
+    view! { <App session=session /> }
+}
+
+#[component]
+fn FirstRun() -> impl IntoView {
+    let control = expect_context::<LockControl>();
+    let pin = RwSignal::new(String::new());
+    let repeated = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let control = control.clone();
+        spawn_local(async move {
+            let result = control
+                .set_pin(&pin.get_untracked(), &repeated.get_untracked())
+                .await;
+            // On success this screen is already gone (its signals disposed).
+            if let Err(e) = result {
+                error.try_set(Some(e));
+                busy.try_set(false);
+            }
+        });
+    };
+    view! {
+        <main id="main" class="lock-screen">
+            <form class="card form lock-card" on:submit=submit>
+                <h1>"Protect patient data on this device"</h1>
+                <p>"Choose a PIN or passphrase of at least 6 characters. Tend encrypts everything it stores on this device with a key that only this PIN unlocks, and locks itself when the device is left idle."</p>
+                <p class="hint">"There is no way to recover a forgotten PIN: after 10 wrong tries the data on this device is erased (changes already synced to your workspace are kept there)."</p>
+                <label class="field">
+                    <span>"New PIN"</span>
+                    <input type="password" autocomplete="new-password" required
+                        prop:value=pin on:input=move |ev| pin.set(event_target_value(&ev)) />
+                </label>
+                <label class="field">
+                    <span>"Repeat new PIN"</span>
+                    <input type="password" autocomplete="new-password" required
+                        prop:value=repeated on:input=move |ev| repeated.set(event_target_value(&ev)) />
+                </label>
+                <Show when=move || error.get().is_some()>
+                    <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                </Show>
+                <Show when=move || busy.get()>
+                    <p class="muted" role="status">"Setting up encryption…"</p>
+                </Show>
+                <button type="submit" class="button button-primary" disabled=move || busy.get()>"Set PIN"</button>
+            </form>
+        </main>
+    }
+}
+
+#[component]
+fn Locked() -> impl IntoView {
+    let control = expect_context::<LockControl>();
+    let pin = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let control = control.clone();
+        spawn_local(async move {
+            let result = control.unlock(&pin.get_untracked()).await;
+            let message = match result {
+                Ok(()) | Err(UnlockFailure::Wiped) => return,
+                Err(UnlockFailure::WrongPin { remaining, warn }) => {
+                    wrong_pin_message(remaining, warn)
+                }
+                Err(UnlockFailure::Other(e)) => e,
+            };
+            pin.try_set(String::new());
+            error.try_set(Some(message));
+            busy.try_set(false);
+        });
+    };
+    view! {
+        <main id="main" class="lock-screen">
+            <form class="card form lock-card" on:submit=submit>
+                <h1>"Tend is locked"</h1>
+                <p>"Enter your PIN to open patient data on this device."</p>
+                <label class="field">
+                    <span>"PIN"</span>
+                    <input type="password" autocomplete="current-password" autofocus required
+                        prop:value=pin on:input=move |ev| pin.set(event_target_value(&ev)) />
+                </label>
+                <Show when=move || error.get().is_some()>
+                    <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
+                </Show>
+                <Show when=move || busy.get()>
+                    <p class="muted" role="status">"Unlocking…"</p>
+                </Show>
+                <button type="submit" class="button button-primary" disabled=move || busy.get()>"Unlock"</button>
+            </form>
+        </main>
+    }
+}
+
+pub fn wrong_pin_message(remaining: u32, warn: bool) -> String {
+    if !warn {
+        return "Wrong PIN. Try again.".into();
+    }
+    let attempts = if remaining == 1 {
+        "1 attempt remains".to_string()
+    } else {
+        format!("{remaining} attempts remain")
+    };
+    format!("Wrong PIN. {attempts} before this device's Tend data is erased (changes not yet synced would be lost).")
+}
+
+/// The app bar's "Lock" button (absent when the app runs without the gate, as in benchmarks).
+#[component]
+pub fn LockButton() -> impl IntoView {
+    let control = use_context::<LockControl>();
+    control.map(|control| {
+        let lock = move |_| {
+            let control = control.clone();
+            spawn_local(async move {
+                // A refusal (unsaved change) is shown in the problem banner by `lock_now`.
+                let _ = control.lock_now().await;
+            });
+        };
+        view! { <button type="button" class="button lock-button" on:click=lock>"Lock"</button> }
+    })
+}

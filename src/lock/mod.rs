@@ -1,0 +1,20 @@
+//! The device lock (issue 7). A random data key seals every stored value (storage/seal.rs); it is
+//! wrapped by a key derived from the PIN and lives only in memory while unlocked.
+//!
+//! - `derive.rs` — PIN → key-encryption key (WebCrypto PBKDF2-HMAC-SHA256);
+//! - `control.rs` — the state machine: set PIN, unlock, lock, change PIN, wipe after 10 failures;
+//! - `gate.rs` — the root component mounted by `start()`: first run / locked / the app;
+//! - `idle.rs` — auto-lock after inactivity;
+//! - `settings.rs` — Settings → "Device lock".
+//!
+//! The rules (PIN shape, attempt limit, idle decision) and the cryptography are in tend-core's
+//! `lock` module, tested natively and in the browser.
+
+pub mod control;
+pub mod derive;
+pub mod gate;
+pub mod idle;
+pub mod settings;
+
+pub use control::LockControl;
+pub use gate::{Gate, LockButton};
