@@ -81,7 +81,7 @@ impl Session {
                 caseload.unreadable
             ));
         }
-        Ok(Session {
+        let session = Session {
             storage: SendWrapper::new(storage),
             author: Author {
                 user_id: device_id.clone(),
@@ -94,7 +94,14 @@ impl Session {
             remote_version: RwSignal::new(0),
             open_docs: SendWrapper::new(Rc::new(RefCell::new(Vec::new()))),
             tabs: SendWrapper::new(Rc::new(RefCell::new(None))),
-        })
+        };
+        if !caseload.outdated.is_empty() {
+            let session = session.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                session.refresh_outdated_summaries(caseload.outdated).await
+            });
+        }
+        Ok(session)
     }
 
     /// Keeps this tab current with saves made in other tabs of the app on this device.
@@ -240,6 +247,25 @@ impl Session {
                 let msg = e.to_string();
                 self.save_state.set(SaveState::Failed(msg.clone()));
                 Err(msg)
+            }
+        }
+    }
+
+    /// Recomputes, in the background and one patient at a time, summaries an older build stored
+    /// (they may lack fields the list needs, such as identifiers for search). Stops at the first
+    /// storage failure (e.g. the app locked): the old summaries stay usable and are retried next start.
+    async fn refresh_outdated_summaries(&self, ids: Vec<String>) {
+        for id in ids.iter().filter_map(|id| PatientId::parse(id)) {
+            let Ok(mut loaded) = self.storage.load_patient(&id).await else {
+                return;
+            };
+            let Ok(summary) = loaded.doc.summary_on(crate::clock::today()) else {
+                continue;
+            };
+            match self.storage.replace_outdated_summary(&summary).await {
+                Ok(true) => self.upsert_summary(summary),
+                Ok(false) => {}
+                Err(_) => return,
             }
         }
     }

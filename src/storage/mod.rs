@@ -16,6 +16,7 @@ pub mod sync_state;
 
 use rexie::{KeyRange, Rexie, TransactionMode};
 use tend_core::lock::Place;
+use tend_core::summary::Stored;
 use tend_core::{DocError, PatientDoc, PatientId, PatientSummary};
 use wasm_bindgen::JsValue;
 
@@ -80,6 +81,8 @@ pub struct LoadedDoc {
 pub struct Caseload {
     pub summaries: Vec<PatientSummary>,
     pub unreadable: usize,
+    /// Patients whose summary an older build wrote: shown as is, then recomputed from the document.
+    pub outdated: Vec<String>,
 }
 
 /// Handle to the device's database. Cheap to share behind an `Rc`.
@@ -155,9 +158,14 @@ impl Storage {
         self.ensure_open()?;
         let mut summaries = Vec::with_capacity(rows.len());
         let mut unreadable = 0;
+        let mut outdated = Vec::new();
         for row in rows {
             match self.decode_summary(&row) {
-                Some(s) => summaries.push(s),
+                Some(Stored::Current(s)) => summaries.push(s),
+                Some(Stored::Outdated(s)) => {
+                    outdated.push(s.id.clone());
+                    summaries.push(s);
+                }
                 None => unreadable += 1,
             }
         }
@@ -165,6 +173,7 @@ impl Storage {
         Ok(Caseload {
             summaries,
             unreadable,
+            outdated,
         })
     }
 
@@ -230,6 +239,29 @@ impl Storage {
             .put(&self.outbox_row(doc_id.as_str())?, None)
             .await?;
         commit(tx).await
+    }
+
+    /// Replaces a summary an older build wrote with `summary`, unless something newer (an edit, a
+    /// sync) has written a current one meanwhile: checked inside the write transaction, so a
+    /// background refresh can never overwrite a fresher summary. Returns whether it wrote.
+    pub async fn replace_outdated_summary(
+        &self,
+        summary: &PatientSummary,
+    ) -> Result<bool, StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::SUMMARIES], TransactionMode::ReadWrite)?;
+        let store = tx.store(schema::SUMMARIES)?;
+        let existing = store.get(JsValue::from_str(&summary.id)).await?;
+        let still_outdated = existing
+            .as_ref()
+            .and_then(|row| self.decode_summary(row))
+            .is_some_and(|stored| matches!(stored, Stored::Outdated(_)));
+        if still_outdated {
+            store.put(&self.summary_row(summary)?, None).await?;
+        }
+        commit(tx).await?;
+        Ok(still_outdated)
     }
 
     /// Loads snapshot + remaining chunks. Records that fail to decode are moved to quarantine
@@ -476,17 +508,22 @@ impl Storage {
     }
 
     fn summary_row(&self, summary: &PatientSummary) -> Result<JsValue, StorageError> {
-        let json = serde_json::to_vec(summary).map_err(|e| StorageError::Failed(e.to_string()))?;
+        let stored = summary
+            .to_stored()
+            .map_err(|e| StorageError::Failed(e.to_string()))?;
         js::object(&[
             ("id", JsValue::from_str(&summary.id)),
-            ("bytes", self.sealed(schema::SUMMARIES, &summary.id, &json)?),
+            (
+                "bytes",
+                self.sealed(schema::SUMMARIES, &summary.id, &stored)?,
+            ),
         ])
         .map_err(js_err)
     }
 
-    fn decode_summary(&self, row: &JsValue) -> Option<PatientSummary> {
+    fn decode_summary(&self, row: &JsValue) -> Option<Stored> {
         let bytes = self.open_bytes(schema::SUMMARIES, row).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        PatientSummary::from_stored(&bytes).ok()
     }
 }
 
