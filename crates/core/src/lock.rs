@@ -492,7 +492,7 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
-        #[test]
+        #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
         fn at_rest_round_trip_and_wrong_key(
             plain in proptest::collection::vec(any::<u8>(), 0..2048),
             k1 in any::<[u8; 32]>(),
@@ -518,7 +518,7 @@ mod tests {
             prop_assert!(open_at_rest(&key, moved_place, &sealed).is_err());
         }
 
-        #[test]
+        #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
         fn open_at_rest_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = open_at_rest(&DataKey::from_bytes([5; 32]), PLACE, &bytes);
             let _ = unwrap_data_key(&Kek::from_bytes([5; 32]), &bytes);
