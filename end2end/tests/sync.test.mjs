@@ -65,11 +65,16 @@ async function invite(page) {
   return (await code.inputValue()).trim();
 }
 
+/** Joins with `code`; returns the credentials the relay issued (stored on the device only sealed). */
 async function joinWith(page, code) {
   await goSettings(page);
   await page.getByLabel('Join code', { exact: true }).fill(code);
+  const joined = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/join');
   await page.getByRole('button', { name: 'Join workspace' }).click();
+  const response = await joined;
+  assert.equal(response.status(), 201, 'the relay accepts the join');
   await page.getByText('Joined. This device is receiving').waitFor();
+  return response.json();
 }
 
 async function openChart(page, name, section) {
@@ -231,7 +236,7 @@ test('relay down: the status says so and when it retries, then sync finishes by 
   await goSettings(a.page);
   await a.page.getByRole('button', { name: 'Start a workspace' }).click();
   await upToDate(a.page);
-  await joinWith(b.page, await invite(a.page));
+  const creds = await joinWith(b.page, await invite(a.page));
   await upToDate(b.page);
 
   await relay.stop();
@@ -245,7 +250,6 @@ test('relay down: the status says so and when it retries, then sync finishes by 
   await upToDate(a.page, 60000);
 
   // B is removed from the workspace (revoked on the relay): B says so and offers to join again.
-  const creds = await readCredentials(b.page);
   const res = await fetch(`${relay.url}/api/v1/workspaces/${creds.workspace_id}/devices/${creds.device_id}`, {
     method: 'DELETE', headers: { Authorization: `Bearer ${creds.device_token}` },
   });
@@ -257,19 +261,3 @@ test('relay down: the status says so and when it retries, then sync finishes by 
   for (const d of [a, b]) await d.context.close();
 });
 
-/** This device's stored workspace credentials (the meta store; sealed = 0x01 ‖ JSON ‖ crc32). */
-async function readCredentials(page) {
-  return page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('tend');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const req = open.result.transaction('meta').objectStore('meta').get('sync_workspace');
-      req.onerror = () => reject(req.error);
-      req.onsuccess = () => {
-        const bytes = req.result.value;
-        open.result.close();
-        resolve(JSON.parse(new TextDecoder().decode(bytes.slice(1, bytes.length - 4))));
-      };
-    };
-  }));
-}
