@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { setUpPin, unlock } from './tests/support.mjs';
 
@@ -132,4 +133,19 @@ export async function passLock(page) {
   await firstRun.or(locked).or(unlocked).first().waitFor({ timeout: 30000 });
   if (await firstRun.isVisible()) await setUpPin(page);
   else if (await locked.isVisible()) await unlock(page);
+}
+
+/** One relay and one browser for a test file: started before its tests, closed after them. */
+export function withRelayAndBrowser(use) {
+  let relay;
+  let browser;
+  before(async () => {
+    relay = await startRelay();
+    browser = await launchBrowser();
+    use(relay, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await relay?.close();
+  });
 }

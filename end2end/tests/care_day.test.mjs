@@ -2,23 +2,14 @@
 // (safety flag) → care plan with two goals and three actions → a visit with notes, symptom review
 // and a follow-up for today → Today shows it → reload → everything is still there. Every screen
 // is checked with axe-core (WCAG 2.2 AA tags) and for 44 px touch targets, and screenshotted.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, passLock, startRelay, VIEWPORTS } from '../harness.mjs';
+import { passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
 import { inspect, localToday } from './support.mjs';
 
 let relay;
 let browser;
-
-before(async () => {
-  relay = await startRelay();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await relay?.close();
-});
+withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 
 const saved = (page) => page.getByRole('status').filter({ hasText: /All changes saved on this device at/ }).waitFor();
 

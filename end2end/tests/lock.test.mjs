@@ -1,23 +1,14 @@
 // The device lock (issue 7): first run sets a PIN; "Lock" and inactivity lock the app; a wrong PIN is
 // refused with an alert; the right PIN brings back the same screen with its data; "Change PIN" swaps
 // the PIN; ten wrong PINs erase the device's data (with a warning before the last attempts).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startRelay, waitFor, VIEWPORTS } from '../harness.mjs';
+import { VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
 import { inspect, setUpPin, TEST_PIN, unlock } from './support.mjs';
 
 let relay;
 let browser;
-
-before(async () => {
-  relay = await startRelay();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await relay?.close();
-});
+withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 
 async function newApp({ clock = false } = {}) {
   const context = await browser.newContext({ viewport: VIEWPORTS.tablet });

@@ -1,22 +1,13 @@
 // The first real round trip: a patient created on the device is stored (Automerge document in
 // IndexedDB), listed, still there after a reload, and their chart opens from the stored document.
 // The caseload lives at /caseload; "/" is Today.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openApp, passLock, startRelay, VIEWPORTS } from '../harness.mjs';
+import { openApp, passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
 
 let relay;
 let browser;
-
-before(async () => {
-  relay = await startRelay();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await relay?.close();
-});
+withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 
 test('a new patient is saved on the device, listed, and still there after a reload', async () => {
   const context = await browser.newContext({ viewport: VIEWPORTS.tablet });

@@ -3,24 +3,15 @@
 // and different patients), reconnect, and both show the same merged data. The relay restarts in the
 // middle of a sync; a device that joins later receives everything; the relay's files hold no
 // patient name in plaintext.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { launchBrowser, openApp, startRelay, waitFor, VIEWPORTS } from '../harness.mjs';
+import { openApp, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
 
 let relay;
 let browser;
-
-before(async () => {
-  relay = await startRelay();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await relay?.close();
-});
+withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 
 const syncStatus = (page) => page.getByTestId('sync-status');
 const upToDate = (page, timeout = 30000) =>

@@ -1,21 +1,12 @@
 // Two tabs of Tend on one device, editing the same patient: both edits are kept, and each tab
 // shows the other's edit without a reload (the tabs tell each other through a BroadcastChannel).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, passLock, startRelay, VIEWPORTS } from '../harness.mjs';
+import { passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
 
 let relay;
 let browser;
-
-before(async () => {
-  relay = await startRelay();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await relay?.close();
-});
+withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 
 async function openSection(page, name) {
   await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name, exact: true }).click();
