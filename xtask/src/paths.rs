@@ -4,8 +4,12 @@
 use std::path::PathBuf;
 
 pub fn root() -> PathBuf {
-    // xtask/ sits at the root of the workspace.
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // xtask/ sits at the root of the workspace. `cargo run` sets CARGO_MANIFEST_DIR at run time;
+    // prefer it to the compile-time value, which goes stale when two checkouts share one target
+    // dir (cargo then reuses an xtask binary built in the other checkout).
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
