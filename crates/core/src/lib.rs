@@ -8,6 +8,7 @@ mod access;
 mod apply;
 pub mod assess;
 pub mod author;
+pub mod caseload;
 pub mod conflicts;
 pub mod crypto;
 pub mod document;

@@ -80,6 +80,12 @@ pub enum SummaryDecodeError {
 #[error("the summary could not be encoded: {0}")]
 pub struct SummaryEncodeError(String);
 
+impl SummaryEncodeError {
+    pub(crate) fn new(reason: String) -> Self {
+        SummaryEncodeError(reason)
+    }
+}
+
 impl Stored {
     pub fn summary(self) -> PatientSummary {
         match self {
