@@ -2,7 +2,7 @@
 //! honest "saved on this device" state. Pages reach it through Leptos context.
 
 use std::{
-    cell::RefCell,
+    cell::{Cell, RefCell},
     rc::{Rc, Weak},
 };
 
@@ -11,7 +11,13 @@ use send_wrapper::SendWrapper;
 use tend_core::{record::PersonName, Author, DocError, PatientDoc, PatientId, PatientSummary};
 
 use crate::clock::now_ms;
-use crate::storage::{Storage, StorageError, COMPACT_AFTER_CHUNKS};
+use crate::storage::{CacheState, Storage, StorageError, COMPACT_AFTER_CHUNKS};
+
+/// After this many summary writes the caseload cache is rebuilt, so start-up never has many
+/// logged rows to read one by one (storage/caseload.rs).
+const CACHE_REBUILD_AFTER_WRITES: u32 = 32;
+/// A rebuild at start waits this long, so it never competes with the first screen.
+const CACHE_REBUILD_DELAY_MS: u32 = 2_000;
 
 /// Whether every edit made on this device is durable in IndexedDB.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +57,14 @@ pub struct Session {
     open_docs: SendWrapper<Rc<RefCell<Vec<Weak<RefCell<OpenDoc>>>>>>,
     /// Other tabs of the app on this device (set once the session exists; see `listen_to_tabs`).
     tabs: SendWrapper<Rc<RefCell<Option<crate::tabs::Tabs>>>>,
+    cache_upkeep: SendWrapper<Rc<CacheUpkeep>>,
+}
+
+/// This tab's share of keeping the caseload cache fresh.
+#[derive(Default)]
+struct CacheUpkeep {
+    writes_since_rebuild: Cell<u32>,
+    rebuilding: Cell<bool>,
 }
 
 impl Session {
@@ -94,12 +108,17 @@ impl Session {
             remote_version: RwSignal::new(0),
             open_docs: SendWrapper::new(Rc::new(RefCell::new(Vec::new()))),
             tabs: SendWrapper::new(Rc::new(RefCell::new(None))),
+            cache_upkeep: SendWrapper::new(Rc::new(CacheUpkeep::default())),
         };
         if !caseload.outdated.is_empty() {
+            // The cache is rebuilt once these are current (it never holds an outdated summary).
             let session = session.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                session.refresh_outdated_summaries(caseload.outdated).await
+                session.refresh_outdated_summaries(caseload.outdated).await;
+                session.rebuild_caseload_cache(0);
             });
+        } else if caseload.cache != CacheState::Fresh && caseload.unreadable == 0 {
+            session.rebuild_caseload_cache(CACHE_REBUILD_DELAY_MS);
         }
         Ok(session)
     }
@@ -256,7 +275,7 @@ impl Session {
     /// storage failure (e.g. the app locked): the old summaries stay usable and are retried next start.
     async fn refresh_outdated_summaries(&self, ids: Vec<String>) {
         for id in ids.iter().filter_map(|id| PatientId::parse(id)) {
-            let Ok(mut loaded) = self.storage.load_patient(&id).await else {
+            let Ok(loaded) = self.storage.load_patient(&id).await else {
                 return;
             };
             let Ok(summary) = loaded.doc.summary_on(crate::clock::today()) else {
@@ -314,7 +333,40 @@ impl Session {
                 Some(existing) => *existing = summary,
                 None => list.push(summary),
             }
-            list.sort_by(|a, b| a.sort_key.cmp(&b.sort_key).then_with(|| a.id.cmp(&b.id)));
+            tend_core::caseload::sort(list);
         });
+        let upkeep = &self.cache_upkeep;
+        upkeep
+            .writes_since_rebuild
+            .set(upkeep.writes_since_rebuild.get() + 1);
+        if upkeep.writes_since_rebuild.get() >= CACHE_REBUILD_AFTER_WRITES {
+            self.rebuild_caseload_cache(0);
+        }
+    }
+
+    /// Rebuilds the caseload cache in the background after `delay_ms`, one rebuild at a time per
+    /// tab. A failure is harmless (start-up then reads the rows), so it is not reported.
+    fn rebuild_caseload_cache(&self, delay_ms: u32) {
+        let upkeep = Rc::clone(&self.cache_upkeep);
+        if upkeep.rebuilding.replace(true) {
+            return;
+        }
+        upkeep.writes_since_rebuild.set(0);
+        // Weak: a session closed meanwhile (the app locked) leaves the work to the next one.
+        let storage = Rc::downgrade(&self.storage);
+        let rebuild = async move {
+            if let Some(storage) = storage.upgrade() {
+                let _ = storage.rebuild_caseload_cache().await;
+            }
+            upkeep.rebuilding.set(false);
+        };
+        if delay_ms == 0 {
+            wasm_bindgen_futures::spawn_local(rebuild);
+        } else {
+            gloo::timers::callback::Timeout::new(delay_ms, move || {
+                wasm_bindgen_futures::spawn_local(rebuild)
+            })
+            .forget();
+        }
     }
 }

@@ -7,7 +7,7 @@ use js_sys::Uint8Array;
 use leptos::prelude::*;
 use rexie::TransactionMode;
 use tend::session::Session;
-use tend::storage::{schema, Storage};
+use tend::storage::{schema, CacheState, Storage};
 use tend_core::lock::Place;
 use tend_core::ops::Op;
 use tend_core::record::{Identifier, PersonName};
@@ -114,6 +114,13 @@ async fn an_outdated_summary_is_listed_then_recomputed() {
     let listed = reopened.caseload().await.expect("caseload");
     assert!(listed.outdated.is_empty(), "{:?}", listed.outdated);
     assert!(listed.summaries[0].matches_search("a1234"));
+    // Once nothing is outdated the caseload cache is written (it never holds an outdated summary).
+    let mut waited_ms = 0;
+    while reopened.caseload().await.expect("caseload").cache != CacheState::Fresh {
+        assert!(waited_ms < 10_000, "the caseload cache was never written");
+        wait_ms(20).await;
+        waited_ms += 20;
+    }
     reopened.close();
 }
 

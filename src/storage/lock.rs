@@ -74,8 +74,7 @@ impl Storage {
     /// effective at once for every tab, even if deleting the database itself has to wait for
     /// another tab to close its connection.
     pub async fn erase_everything(&self) -> Result<(), StorageError> {
-        let mut stores: Vec<&str> = schema::SEALED_STORES.to_vec();
-        stores.push(schema::LOCK);
+        let stores = schema::ALL_STORES;
         let tx = self.db.transaction(&stores, TransactionMode::ReadWrite)?;
         for name in &stores {
             tx.store(name)?.clear().await?;

@@ -7,6 +7,7 @@
 //! Transactions: nothing but the transaction's own requests is awaited inside one, because
 //! IndexedDB auto-commits a transaction once it has no pending request.
 
+mod caseload;
 pub mod device;
 mod js;
 pub mod lock;
@@ -20,6 +21,7 @@ use tend_core::summary::Stored;
 use tend_core::{DocError, PatientDoc, PatientId, PatientSummary};
 use wasm_bindgen::JsValue;
 
+pub use caseload::{CacheRebuild, CacheState, CASELOAD_CACHE_KEY};
 pub use seal::{Seal, SealError};
 
 pub const DEFAULT_DB_NAME: &str = "tend";
@@ -83,6 +85,10 @@ pub struct Caseload {
     pub unreadable: usize,
     /// Patients whose summary an older build wrote: shown as is, then recomputed from the document.
     pub outdated: Vec<String>,
+    /// Whether the list came from the caseload cache (`caseload.rs`), and how far behind it was.
+    pub cache: CacheState,
+    /// The last caseload-log entry the list reflects.
+    pub covers: u64,
 }
 
 /// Handle to the device's database. Cheap to share behind an `Rc`.
@@ -148,35 +154,6 @@ impl Storage {
         self.db.close();
     }
 
-    /// The caseload, from summaries alone (no Automerge document is loaded).
-    pub async fn caseload(&self) -> Result<Caseload, StorageError> {
-        let tx = self
-            .db
-            .transaction(&[schema::SUMMARIES], TransactionMode::ReadOnly)?;
-        let rows = tx.store(schema::SUMMARIES)?.get_all(None, None).await?;
-        tx.done().await?;
-        self.ensure_open()?;
-        let mut summaries = Vec::with_capacity(rows.len());
-        let mut unreadable = 0;
-        let mut outdated = Vec::new();
-        for row in rows {
-            match self.decode_summary(&row) {
-                Some(Stored::Current(s)) => summaries.push(s),
-                Some(Stored::Outdated(s)) => {
-                    outdated.push(s.id.clone());
-                    summaries.push(s);
-                }
-                None => unreadable += 1,
-            }
-        }
-        summaries.sort_by(|a, b| a.sort_key.cmp(&b.sort_key).then_with(|| a.id.cmp(&b.id)));
-        Ok(Caseload {
-            summaries,
-            unreadable,
-            outdated,
-        })
-    }
-
     /// Stores a new patient: snapshot and summary in one transaction.
     pub async fn create_patient(
         &self,
@@ -185,9 +162,15 @@ impl Storage {
         let summary = doc.summary()?;
         let snapshot = doc.save();
         let tx = self.db.transaction(
-            &[schema::SNAPSHOTS, schema::SUMMARIES, schema::SYNC_STATE],
+            &[
+                schema::SNAPSHOTS,
+                schema::SUMMARIES,
+                schema::CASELOAD_LOG,
+                schema::SYNC_STATE,
+            ],
             TransactionMode::ReadWrite,
         )?;
+        let summary_row = self.summary_row(&summary)?;
         let snapshot_row = js::object(&[
             ("doc_id", JsValue::from_str(&summary.id)),
             (
@@ -199,9 +182,7 @@ impl Storage {
         tx.store(schema::SNAPSHOTS)?
             .put(&snapshot_row, None)
             .await?;
-        tx.store(schema::SUMMARIES)?
-            .put(&self.summary_row(&summary)?, None)
-            .await?;
+        self.put_summaries(&tx, &[summary_row]).await?;
         // Outbox marker: the relay has not seen this document yet (sync_state.rs).
         tx.store(schema::SYNC_STATE)?
             .put(&self.outbox_row(&summary.id)?, None)
@@ -219,9 +200,15 @@ impl Storage {
         summary: &PatientSummary,
     ) -> Result<(), StorageError> {
         let tx = self.db.transaction(
-            &[schema::CHUNKS, schema::SUMMARIES, schema::SYNC_STATE],
+            &[
+                schema::CHUNKS,
+                schema::SUMMARIES,
+                schema::CASELOAD_LOG,
+                schema::SYNC_STATE,
+            ],
             TransactionMode::ReadWrite,
         )?;
+        let summary_row = self.summary_row(summary)?;
         let chunk = js::object(&[
             ("doc_id", JsValue::from_str(doc_id.as_str())),
             (
@@ -231,9 +218,7 @@ impl Storage {
         ])
         .map_err(js_err)?;
         tx.store(schema::CHUNKS)?.add(&chunk, None).await?;
-        tx.store(schema::SUMMARIES)?
-            .put(&self.summary_row(summary)?, None)
-            .await?;
+        self.put_summaries(&tx, &[summary_row]).await?;
         // Outbox marker in the same transaction: the relay has not acknowledged this change.
         tx.store(schema::SYNC_STATE)?
             .put(&self.outbox_row(doc_id.as_str())?, None)
@@ -248,17 +233,21 @@ impl Storage {
         &self,
         summary: &PatientSummary,
     ) -> Result<bool, StorageError> {
-        let tx = self
-            .db
-            .transaction(&[schema::SUMMARIES], TransactionMode::ReadWrite)?;
-        let store = tx.store(schema::SUMMARIES)?;
-        let existing = store.get(JsValue::from_str(&summary.id)).await?;
+        let summary_row = self.summary_row(summary)?;
+        let tx = self.db.transaction(
+            &[schema::SUMMARIES, schema::CASELOAD_LOG],
+            TransactionMode::ReadWrite,
+        )?;
+        let existing = tx
+            .store(schema::SUMMARIES)?
+            .get(JsValue::from_str(&summary.id))
+            .await?;
         let still_outdated = existing
             .as_ref()
             .and_then(|row| self.decode_summary(row))
             .is_some_and(|stored| matches!(stored, Stored::Outdated(_)));
         if still_outdated {
-            store.put(&self.summary_row(summary)?, None).await?;
+            self.put_summaries(&tx, &[summary_row]).await?;
         }
         commit(tx).await?;
         Ok(still_outdated)
@@ -505,20 +494,6 @@ impl Storage {
             },
             &sealed,
         )?)
-    }
-
-    fn summary_row(&self, summary: &PatientSummary) -> Result<JsValue, StorageError> {
-        let stored = summary
-            .to_stored()
-            .map_err(|e| StorageError::Failed(e.to_string()))?;
-        js::object(&[
-            ("id", JsValue::from_str(&summary.id)),
-            (
-                "bytes",
-                self.sealed(schema::SUMMARIES, &summary.id, &stored)?,
-            ),
-        ])
-        .map_err(js_err)
     }
 
     fn decode_summary(&self, row: &JsValue) -> Option<Stored> {

@@ -3,7 +3,7 @@
 
 use rexie::{Index, ObjectStore, Rexie};
 
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Compacted document per patient: `{doc_id, bytes}`.
 pub const SNAPSHOTS: &str = "snapshots";
@@ -22,8 +22,25 @@ pub const QUARANTINE: &str = "quarantine";
 /// The only store that is NOT sealed: it is what unseals the others. Added in version 2.
 pub const LOCK: &str = "lock";
 
-/// Every store whose values pass through the seal (everything but `lock`).
+/// Which patients' summaries were written, in order: `{seq (auto), id}`, added in the transaction
+/// of every summary write; the caseload cache (in `meta`) records the last `seq` it reflects.
+/// Holds record keys only — no values, so nothing to seal (like `chunks`' `doc_id`). Added in v3.
+pub const CASELOAD_LOG: &str = "caseload_log";
+
+/// Every store whose values pass through the seal (everything but `lock` and `caseload_log`).
 pub const SEALED_STORES: [&str; 6] = [SNAPSHOTS, CHUNKS, SUMMARIES, SYNC_STATE, META, QUARANTINE];
+
+/// Every store: what erasing the device clears.
+pub const ALL_STORES: [&str; 8] = [
+    SNAPSHOTS,
+    CHUNKS,
+    SUMMARIES,
+    SYNC_STATE,
+    META,
+    QUARANTINE,
+    LOCK,
+    CASELOAD_LOG,
+];
 
 pub fn builder(name: &str) -> rexie::RexieBuilder {
     Rexie::builder(name)
@@ -44,4 +61,9 @@ pub fn builder(name: &str) -> rexie::RexieBuilder {
                 .auto_increment(true),
         )
         .add_object_store(ObjectStore::new(LOCK).key_path("key"))
+        .add_object_store(
+            ObjectStore::new(CASELOAD_LOG)
+                .key_path("seq")
+                .auto_increment(true),
+        )
 }

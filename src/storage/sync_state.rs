@@ -220,6 +220,7 @@ impl Storage {
                 schema::CHUNKS,
                 schema::SNAPSHOTS,
                 schema::SUMMARIES,
+                schema::CASELOAD_LOG,
                 schema::SYNC_STATE,
                 schema::QUARANTINE,
             ],
@@ -233,10 +234,7 @@ impl Storage {
         for row in &snapshot_rows {
             snapshots.put(row, None).await?;
         }
-        let summaries = tx.store(schema::SUMMARIES)?;
-        for row in &summary_rows {
-            summaries.put(row, None).await?;
-        }
+        self.put_summaries(&tx, &summary_rows).await?;
         let quarantine = tx.store(schema::QUARANTINE)?;
         for row in &aside_rows {
             quarantine.add(row, None).await?;
