@@ -64,6 +64,20 @@ fn ProblemBanner() -> impl IntoView {
 }
 
 /// Shown instead of the app when device storage cannot be opened at all.
+/// Shown while storage has not opened after a moment: almost always a newer version upgrading the
+/// database while another tab still runs the older one.
+#[component]
+pub fn StorageWaiting() -> impl IntoView {
+    view! {
+        <main id="main" class="startup-failure">
+            <h1>"Tend is finishing an update"</h1>
+            <p role="status">
+                "Close Tend in your other tabs and windows; it continues on its own once they are closed. Nothing is lost."
+            </p>
+        </main>
+    }
+}
+
 #[component]
 pub fn StartupFailure(reason: String) -> impl IntoView {
     view! {

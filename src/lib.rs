@@ -14,7 +14,12 @@ pub mod storage;
 pub mod sync;
 pub mod tabs;
 
+use std::{cell::RefCell, rc::Rc};
+
 use leptos::prelude::*;
+
+/// How long opening storage may take before the app explains that it is waiting.
+const STORAGE_WAIT_NOTICE_MS: u32 = 2_500;
 
 /// Opens device storage, then mounts the app. A storage failure is shown, never swallowed.
 pub fn start() {
@@ -26,9 +31,24 @@ pub fn start() {
         let _ = storage::device::request_persistence().await;
         // Keyed but without a key: nothing but the lock record is readable until the PIN is entered.
         // The gate mounts the app (with its session and sync engine) only while unlocked.
-        match storage::Storage::open_locked(storage::DEFAULT_DB_NAME).await {
+        // A newer build upgrading the database waits until tabs still running the older build
+        // close it; if that takes a while, say so instead of showing a blank page.
+        let waiting: Rc<RefCell<Option<Box<dyn std::any::Any>>>> = Rc::default();
+        let notice = {
+            let waiting = Rc::clone(&waiting);
+            gloo::timers::callback::Timeout::new(STORAGE_WAIT_NOTICE_MS, move || {
+                if let Some(body) = document().body() {
+                    let shown = leptos::mount::mount_to(body, app::StorageWaiting);
+                    *waiting.borrow_mut() = Some(Box::new(shown));
+                }
+            })
+        };
+        let opened = storage::Storage::open_locked(storage::DEFAULT_DB_NAME).await;
+        notice.cancel();
+        drop(waiting.borrow_mut().take());
+        match opened {
             Ok(storage) => {
-                let control = lock::LockControl::new(std::rc::Rc::new(storage));
+                let control = lock::LockControl::new(Rc::new(storage));
                 mount_to_body(move || view! { <lock::Gate control=control.clone() /> })
             }
             Err(e) => mount_to_body(move || view! { <app::StartupFailure reason=e.to_string() /> }),

@@ -243,3 +243,31 @@ test('Settings offers the browser\'s install prompt, and Add-to-Home-Screen step
   assert.deepEqual(await axeViolations(ipadPage, 'install steps'), []);
   await ipad.close();
 });
+
+test('a build that upgrades storage says it waits for the older tabs, then opens once they close', async () => {
+  const relay = await relayForTest();
+  const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
+  // An "older build" in another tab: holds the database open at an older version and, like the
+  // builds before this one, does not close it when a newer version asks.
+  const older = await context.newPage();
+  await older.goto(`${relay.url}/manifest.webmanifest`);
+  await older.evaluate(() => new Promise((resolve, reject) => {
+    const req = indexedDB.open('tend', 2);
+    req.onsuccess = () => { window.olderTabDb = req.result; resolve(); };
+    req.onerror = () => reject(req.error);
+  }));
+
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${relay.url}/caseload`);
+  const waiting = page.getByRole('heading', { name: 'Tend is finishing an update' });
+  await waiting.waitFor({ timeout: 30000 });
+  await page.getByRole('status').filter({ hasText: 'Close Tend in your other tabs and windows' }).waitFor();
+  assert.deepEqual(await axeViolations(page, 'storage-waiting'), []);
+
+  await older.evaluate(() => window.olderTabDb.close());
+  await support.setUpPin(page);
+  assert.equal(await waiting.count(), 0, 'the notice is gone once storage opened');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
