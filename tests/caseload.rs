@@ -3,34 +3,18 @@
 //! after another tab's writes, and when the cache is missing or damaged.
 #![cfg(target_arch = "wasm32")]
 
+#[path = "support/common.rs"]
+mod common;
+
+use common::{author, fresh, name, wait_ms};
 use leptos::prelude::*;
 use rexie::TransactionMode;
 use tend::storage::{schema, CacheRebuild, CacheState, Caseload, Storage, CASELOAD_CACHE_KEY};
-use tend_core::{record::PersonName, Author, PatientDoc, PatientId, PatientSummary};
+use tend_core::{PatientDoc, PatientId, PatientSummary};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn author() -> Author {
-    Author {
-        user_id: "u-test".into(),
-        user_name: "Test Nurse".into(),
-        device_id: "d-test".into(),
-    }
-}
-
-fn name(given: &str, family: &str) -> PersonName {
-    PersonName {
-        given: given.into(),
-        family: family.into(),
-    }
-}
-
-async fn fresh(db: &str) -> Storage {
-    Storage::delete(db).await.expect("delete old test database");
-    Storage::open(db).await.expect("open test database")
-}
 
 async fn add_patients(storage: &Storage, families: &[&str]) -> Vec<(PatientId, PatientDoc)> {
     let mut out = Vec::new();
@@ -265,18 +249,6 @@ async fn no_cache_while_a_summary_row_is_damaged() {
     assert_eq!(listed.unreadable, 1);
     assert_eq!(names(&listed), ["Byrne, Rosa"]);
     storage.close();
-}
-
-/// Lets the page's event loop run (the session's background work) before checking again.
-async fn wait_ms(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window()
-            .expect("window")
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-    });
-    wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .expect("timeout");
 }
 
 #[wasm_bindgen_test]

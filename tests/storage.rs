@@ -2,34 +2,17 @@
 //! edits survive compaction, and a corrupted record is set aside instead of stopping the app.
 #![cfg(target_arch = "wasm32")]
 
+#[path = "support/common.rs"]
+mod common;
+
+use common::{author, fresh, name};
 use rexie::{Rexie, TransactionMode};
 use tend::storage::{schema, Storage};
-use tend_core::{record::PersonName, Author, PatientDoc, PatientId};
+use tend_core::{PatientDoc, PatientId};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn author() -> Author {
-    Author {
-        user_id: "u-test".into(),
-        user_name: "Test Nurse".into(),
-        device_id: "d-test".into(),
-    }
-}
-
-fn name(given: &str, family: &str) -> PersonName {
-    PersonName {
-        given: given.into(),
-        family: family.into(),
-    }
-}
-
-/// A fresh, uniquely named database so tests never see each other's data.
-async fn fresh(db: &str) -> Storage {
-    Storage::delete(db).await.expect("delete old test database");
-    Storage::open(db).await.expect("open test database")
-}
 
 async fn rename_and_save(
     storage: &Storage,

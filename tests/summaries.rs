@@ -3,6 +3,10 @@
 //! without ever overwriting a newer summary.
 #![cfg(target_arch = "wasm32")]
 
+#[path = "support/common.rs"]
+mod common;
+
+use common::{author, wait_ms};
 use js_sys::Uint8Array;
 use leptos::prelude::*;
 use rexie::TransactionMode;
@@ -11,31 +15,11 @@ use tend::storage::{schema, CacheState, Storage};
 use tend_core::lock::Place;
 use tend_core::ops::Op;
 use tend_core::record::{Identifier, PersonName};
-use tend_core::{Author, PatientDoc, PatientId, PatientSummary};
+use tend_core::{PatientDoc, PatientId, PatientSummary};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// Lets the page's event loop run (the background refresh) before the condition is checked again.
-async fn wait_ms(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window()
-            .expect("window")
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-    });
-    wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .expect("timeout");
-}
-
-fn author() -> Author {
-    Author {
-        user_id: "u-test".into(),
-        user_name: "Test Nurse".into(),
-        device_id: "d-test".into(),
-    }
-}
 
 /// A stored patient with an MRN, whose summary is then overwritten in the first builds' JSON form
 /// without the identifiers (as an older build would have left it).

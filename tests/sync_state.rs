@@ -3,40 +3,23 @@
 //! chunks, summaries and cursor together; a chunk that does not decrypt is set aside, not applied.
 #![cfg(target_arch = "wasm32")]
 
+#[path = "support/common.rs"]
+mod common;
+
 use base64::Engine as _;
+use common::{author_on as author, fresh, name};
 use tend::storage::{sync_state::DocSync, Storage};
 use tend::sync::pull;
 use tend_core::{
     crypto::{self, WorkspaceKey},
-    record::PersonName,
     sync_wire::{ChunkKind, PullResponse, PulledChunk},
-    Author, PatientDoc, PatientId,
+    PatientDoc, PatientId,
 };
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const WS: &str = "0123456789abcdef0123456789abcdef";
-
-fn author(device: &str) -> Author {
-    Author {
-        user_id: format!("u-{device}"),
-        user_name: "Test Nurse".into(),
-        device_id: device.into(),
-    }
-}
-
-fn name(given: &str, family: &str) -> PersonName {
-    PersonName {
-        given: given.into(),
-        family: family.into(),
-    }
-}
-
-async fn fresh(db: &str) -> Storage {
-    Storage::delete(db).await.expect("delete old test database");
-    Storage::open(db).await.expect("open test database")
-}
 
 fn today() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date")
