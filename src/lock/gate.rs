@@ -7,6 +7,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use super::control::{LockControl, Screen, UnlockFailure};
 use super::idle::IdleWatch;
+use super::pin_form::{PinField, PinForm};
 use crate::app::{App, StartupFailure};
 use crate::session::Session;
 use crate::sync::SyncHandle;
@@ -51,50 +52,26 @@ fn FirstRun() -> impl IntoView {
     let control = expect_context::<LockControl>();
     let pin = RwSignal::new(String::new());
     let repeated = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
+    let form = PinForm::new();
+    // On success this screen is replaced by the app.
+    let submit = form.on_submit(move || {
         let control = control.clone();
-        spawn_local(async move {
-            let result = control
+        async move {
+            control
                 .set_pin(&pin.get_untracked(), &repeated.get_untracked())
-                .await;
-            // On success this screen is already gone (its signals disposed).
-            if let Err(e) = result {
-                error.try_set(Some(e));
-                busy.try_set(false);
-            }
-        });
-    };
+                .await
+        }
+    });
     view! {
         <main id="main" class="lock-screen">
             <form class="card form lock-card" on:submit=submit>
                 <h1>"Protect patient data on this device"</h1>
                 <p>"Choose a PIN or passphrase of at least 6 characters. Tend encrypts everything it stores on this device with a key that only this PIN unlocks, and locks itself when the device is left idle."</p>
                 <p class="hint">"There is no way to recover a forgotten PIN: after 10 wrong tries the data on this device is erased (changes already synced to your workspace are kept there)."</p>
-                <label class="field">
-                    <span>"New PIN"</span>
-                    <input type="password" autocomplete="new-password" required
-                        prop:value=pin on:input=move |ev| pin.set(event_target_value(&ev)) />
-                </label>
-                <label class="field">
-                    <span>"Repeat new PIN"</span>
-                    <input type="password" autocomplete="new-password" required
-                        prop:value=repeated on:input=move |ev| repeated.set(event_target_value(&ev)) />
-                </label>
-                <Show when=move || error.get().is_some()>
-                    <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
-                </Show>
-                <Show when=move || busy.get()>
-                    <p class="muted" role="status">"Setting up encryption…"</p>
-                </Show>
-                <button type="submit" class="button button-primary" disabled=move || busy.get()>"Set PIN"</button>
+                <PinField label="New PIN" value=pin autocomplete="new-password" />
+                <PinField label="Repeat new PIN" value=repeated autocomplete="new-password" />
+                {form.feedback("Setting up encryption…")}
+                <button type="submit" class="button button-primary" disabled=move || form.busy()>"Set PIN"</button>
             </form>
         </main>
     }
@@ -104,47 +81,30 @@ fn FirstRun() -> impl IntoView {
 fn Locked() -> impl IntoView {
     let control = expect_context::<LockControl>();
     let pin = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
+    let form = PinForm::new();
+    let submit = form.on_submit(move || {
         let control = control.clone();
-        spawn_local(async move {
-            let result = control.unlock(&pin.get_untracked()).await;
-            let message = match result {
-                Ok(()) | Err(UnlockFailure::Wiped) => return,
+        async move {
+            let message = match control.unlock(&pin.get_untracked()).await {
+                // Unlocked, or erased: either way this screen is replaced.
+                Ok(()) | Err(UnlockFailure::Wiped) => return Ok(()),
                 Err(UnlockFailure::WrongPin { remaining, warn }) => {
                     wrong_pin_message(remaining, warn)
                 }
                 Err(UnlockFailure::Other(e)) => e,
             };
             pin.try_set(String::new());
-            error.try_set(Some(message));
-            busy.try_set(false);
-        });
-    };
+            Err(message)
+        }
+    });
     view! {
         <main id="main" class="lock-screen">
             <form class="card form lock-card" on:submit=submit>
                 <h1>"Tend is locked"</h1>
                 <p>"Enter your PIN to open patient data on this device."</p>
-                <label class="field">
-                    <span>"PIN"</span>
-                    <input type="password" autocomplete="current-password" autofocus required
-                        prop:value=pin on:input=move |ev| pin.set(event_target_value(&ev)) />
-                </label>
-                <Show when=move || error.get().is_some()>
-                    <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
-                </Show>
-                <Show when=move || busy.get()>
-                    <p class="muted" role="status">"Unlocking…"</p>
-                </Show>
-                <button type="submit" class="button button-primary" disabled=move || busy.get()>"Unlock"</button>
+                <PinField label="PIN" value=pin autocomplete="current-password" autofocus=true />
+                {form.feedback("Unlocking…")}
+                <button type="submit" class="button button-primary" disabled=move || form.busy()>"Unlock"</button>
             </form>
         </main>
     }

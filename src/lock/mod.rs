@@ -5,7 +5,8 @@
 //! - `control.rs` — the state machine: set PIN, unlock, lock, change PIN, wipe after 10 failures;
 //! - `gate.rs` — the root component mounted by `start()`: first run / locked / the app;
 //! - `idle.rs` — auto-lock after inactivity;
-//! - `settings.rs` — Settings → "Device lock".
+//! - `settings.rs` — Settings → "Device lock";
+//! - `pin_form.rs` — what the PIN forms share (one attempt at a time, alert, status, field).
 //!
 //! The rules (PIN shape, attempt limit, idle decision) and the cryptography are in tend-core's
 //! `lock` module, tested natively and in the browser.
@@ -14,6 +15,7 @@ pub mod control;
 pub mod derive;
 pub mod gate;
 pub mod idle;
+mod pin_form;
 pub mod settings;
 
 pub use control::LockControl;

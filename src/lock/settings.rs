@@ -5,6 +5,7 @@ use leptos::{prelude::*, task::spawn_local};
 use tend_core::lock::AUTO_LOCK_MINUTES;
 
 use super::control::LockControl;
+use super::pin_form::{PinField, PinForm};
 
 #[component]
 pub fn LockSettings() -> impl IntoView {
@@ -62,63 +63,35 @@ fn ChangePin(control: LockControl) -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let repeated = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        done.set(String::new());
+    let form = PinForm::new();
+    let submit = form.on_submit(move || {
         let control = control.clone();
-        spawn_local(async move {
-            let result = control
+        done.set(String::new());
+        async move {
+            control
                 .change_pin(
                     &current.get_untracked(),
                     &new.get_untracked(),
                     &repeated.get_untracked(),
                 )
-                .await;
-            match result {
-                Ok(()) => {
-                    current.try_set(String::new());
-                    new.try_set(String::new());
-                    repeated.try_set(String::new());
-                    done.try_set("PIN changed. Use the new PIN from now on.".into());
-                }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
-            }
-            busy.try_set(false);
-        });
-    };
-    let field = |label: &'static str, value: RwSignal<String>, autocomplete: &'static str| {
-        view! {
-            <label class="field">
-                <span>{label}</span>
-                <input type="password" autocomplete=autocomplete required
-                    prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) />
-            </label>
+                .await?;
+            current.try_set(String::new());
+            new.try_set(String::new());
+            repeated.try_set(String::new());
+            done.try_set("PIN changed. Use the new PIN from now on.".into());
+            Ok(())
         }
-    };
+    });
     view! {
         <form class="form" on:submit=submit>
             <h3>"Change PIN"</h3>
-            {field("Current PIN", current, "current-password")}
-            {field("New PIN", new, "new-password")}
-            {field("Repeat new PIN", repeated, "new-password")}
-            <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
-            </Show>
-            <Show when=move || busy.get()>
-                <p class="muted" role="status">"Changing PIN…"</p>
-            </Show>
+            <PinField label="Current PIN" value=current autocomplete="current-password" />
+            <PinField label="New PIN" value=new autocomplete="new-password" />
+            <PinField label="Repeat new PIN" value=repeated autocomplete="new-password" />
+            {form.feedback("Changing PIN…")}
             <p class="form-message" role="status">{move || done.get()}</p>
-            <button type="submit" class="button" disabled=move || busy.get()>"Change PIN"</button>
+            <button type="submit" class="button" disabled=move || form.busy()>"Change PIN"</button>
         </form>
     }
 }
