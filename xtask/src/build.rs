@@ -1,7 +1,6 @@
 //! Building the app: `trunk build --release` with our tools, the PWA stamp (`pwa.rs`: service
 //! worker precache list + build version), then the size report.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -30,15 +29,19 @@ pub fn build_app(tools: &Tools) -> Result<PathBuf> {
     proc::run(&mut cmd)?;
     let version = pwa::stamp(&paths::dist(), "")?;
     println!("build version {version} (service worker precache list written)");
+    // Last: the copies must be of the final (stamped) files.
+    crate::compress::precompress(&paths::dist())?;
     report_sizes()?;
     Ok(paths::dist())
 }
 
-/// Prints the wasm size raw and gzip-compressed (what a phone actually downloads).
+/// Prints each app file's size raw, gzip and brotli (the copies the relay serves; what a phone
+/// actually downloads).
 fn report_sizes() -> Result<()> {
     let dist = paths::dist();
     let entries =
         std::fs::read_dir(&dist).map_err(|e| format!("cannot read {}: {e}", dist.display()))?;
+    let size = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     for entry in entries.flatten() {
         let path = entry.path();
         let is_asset = matches!(
@@ -48,18 +51,14 @@ fn report_sizes() -> Result<()> {
         if !is_asset {
             continue;
         }
-        let bytes =
-            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(&bytes).map_err(|e| e.to_string())?;
-        let gzipped = gz.finish().map_err(|e| e.to_string())?;
         println!(
-            "size: {:<40} {:>9} bytes raw, {:>9} bytes gzip",
+            "size: {:<40} {:>9} bytes raw, {:>9} gzip, {:>9} brotli",
             path.file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            bytes.len(),
-            gzipped.len()
+            size(&path),
+            size(&crate::compress::sibling(&path, "gz")),
+            size(&crate::compress::sibling(&path, "br")),
         );
     }
     Ok(())

@@ -5,6 +5,7 @@
 
 mod bench;
 mod build;
+mod compress;
 mod lighthouse;
 mod paths;
 mod proc;

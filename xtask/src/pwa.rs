@@ -76,18 +76,26 @@ pub fn next_build(dist: &Path) -> Result<PathBuf> {
     }
     copy_dir(dist, &next)?;
     stamp(&next, "next")?;
+    crate::compress::precompress(&next)?;
     // The relay revalidates with Last-Modified, which has 1-second resolution: a copy stamped
     // within the same second as the original would be answered "304 Not Modified", and the
     // browser would never see the new worker. Date the changed files 2 s after the originals.
+    // The precompressed copies are what the relay sends, so they are dated too.
     for name in ["sw.js", "index.html"] {
         let modified = std::fs::metadata(dist.join(name))
             .and_then(|m| m.modified())
             .map_err(|e| format!("cannot read the time of {name}: {e}"))?;
-        std::fs::File::options()
-            .write(true)
-            .open(next.join(name))
-            .and_then(|f| f.set_modified(modified + std::time::Duration::from_secs(2)))
-            .map_err(|e| format!("cannot date {name}: {e}"))?;
+        let file = next.join(name);
+        let copies = crate::compress::SUFFIXES
+            .iter()
+            .map(|suffix| crate::compress::sibling(&file, suffix));
+        for path in std::iter::once(file.clone()).chain(copies.filter(|p| p.exists())) {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(modified + std::time::Duration::from_secs(2)))
+                .map_err(|e| format!("cannot date {}: {e}", path.display()))?;
+        }
     }
     Ok(next)
 }
@@ -115,8 +123,10 @@ fn precached_files(dist: &Path) -> Result<Vec<String>> {
             let hidden = path
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if hidden {
-                continue; // Trunk's .trunk-lock and the like: not part of the app
+            if hidden || crate::compress::is_copy(&path) {
+                // Trunk's .trunk-lock and the like, and the precompressed copies of app files
+                // (the same URL as their file): not files of the app in their own right.
+                continue;
             }
             if path.is_dir() {
                 dirs.push(path);
