@@ -56,6 +56,12 @@ pub async fn apply(hsts: bool, request: Request, next: Next) -> Response {
     if hsts {
         set(headers, header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
+    // App files are sent brotli, gzip or plain depending on the request: caches must key on it.
+    // (A precompressed copy leaves ServeDir without this header; on-the-fly gzip adds it.)
+    let is_api = path == "/api" || path.starts_with("/api/");
+    if !is_api && !headers.contains_key(header::VARY) {
+        set(headers, header::VARY, "accept-encoding");
+    }
     response
 }
 

@@ -29,9 +29,16 @@ pub fn router(state: Arc<AppState>, static_dir: Option<&Path>) -> Router {
         .with_state(state);
     let app = match static_dir {
         Some(dir) => {
-            let spa = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
-            // gzip: the wasm is ~2.7 MB raw and ~1 MB gzipped, which is what a phone on a weak
-            // connection waits for on first launch and after each update.
+            // The wasm is ~2.8 MB raw: a phone on a weak connection waits for it on first launch
+            // and after each update. `cargo xtask build` writes brotli (quality 11) and gzip copies
+            // next to each file, sent as they are; anything without a copy is gzipped on the fly.
+            let index = ServeFile::new(dir.join("index.html"))
+                .precompressed_br()
+                .precompressed_gzip();
+            let spa = ServeDir::new(dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(index);
             app.fallback_service(Compression::new(spa).gzip(true))
         }
         None => app,

@@ -233,3 +233,62 @@ async fn app_files_are_sent_gzipped_to_browsers_that_accept_it() {
     let plain = get(&relay, &format!("/{WASM}")).await;
     assert_eq!(plain.header("content-encoding"), "<missing>");
 }
+
+#[tokio::test]
+async fn precompressed_copies_are_sent_as_they_are_with_the_files_headers() {
+    let dist = fake_dist();
+    // Stand-ins for the brotli and gzip copies `cargo xtask build` writes: the relay must send the
+    // copy's bytes untouched, labelled with its encoding and the original file's type.
+    let write = |name: &str, bytes: &[u8]| std::fs::write(dist.path().join(name), bytes).unwrap();
+    write(&format!("{WASM}.br"), b"brotli copy of the wasm");
+    write(&format!("{WASM}.gz"), b"gzip copy of the wasm");
+    write("index.html.br", b"brotli copy of index");
+    let b = Backend::sqlite();
+    let relay = b
+        .start_with(|c| c.static_dir = Some(dist.path().to_path_buf()))
+        .await;
+    let fetch = |path: String, accept: &'static str| {
+        let request = relay
+            .http
+            .get(relay.url(&path))
+            .header("accept-encoding", accept);
+        async move {
+            let resp = request.send().await.unwrap();
+            let headers = resp.headers().clone();
+            let header = move |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("<missing>")
+                    .to_string()
+            };
+            (resp.status().as_u16(), header, resp.bytes().await.unwrap())
+        }
+    };
+
+    let (status, header, body) = fetch(format!("/{WASM}"), "gzip, deflate, br").await;
+    assert_eq!(status, 200);
+    assert_eq!(header("content-encoding"), "br");
+    assert_eq!(&body[..], b"brotli copy of the wasm");
+    assert_eq!(header("content-type"), "application/wasm");
+    assert_eq!(header("cache-control"), IMMUTABLE);
+    assert_eq!(header("content-security-policy"), CSP);
+    assert!(header("vary").to_lowercase().contains("accept-encoding"));
+
+    let (_, header, body) = fetch(format!("/{WASM}"), "gzip").await;
+    assert_eq!(header("content-encoding"), "gzip");
+    assert_eq!(&body[..], b"gzip copy of the wasm");
+
+    // The single-page fallback (any app path) sends index.html's copy, still never cached.
+    let (status, header, body) = fetch("/patients/some-id".into(), "br").await;
+    assert_eq!(status, 200);
+    assert_eq!(header("content-encoding"), "br");
+    assert_eq!(&body[..], b"brotli copy of index");
+    assert!(header("content-type").starts_with("text/html"));
+    assert_eq!(header("cache-control"), NO_CACHE);
+
+    // A browser that accepts neither gets the file itself.
+    let (_, header, body) = fetch(format!("/{WASM}"), "identity").await;
+    assert_eq!(header("content-encoding"), "<missing>");
+    assert_eq!(&body[..], b"\0asm\x01\0\0\0");
+}
