@@ -66,11 +66,21 @@ function summarize(mode, lhr) {
   return { mode, url: lhr.finalDisplayedUrl, categories, failing, unscored, runtime_errors: lhr.runtimeError ? [lhr.runtimeError.message] : [] };
 }
 
+/** Tries of a navigation audit: Lighthouse's trace recording sometimes fails (e.g. NO_NAVSTART)
+ * and its own advice is to run it again; each try starts from cleared storage. */
+const NAVIGATION_TRIES = 3;
+
 async function audit(page, name, mode, url) {
   const t0 = Date.now();
-  const result = mode === 'navigation'
-    ? await navigation(page, url, { flags: flags(NAVIGATION_CATEGORIES) })
-    : await snapshot(page, { flags: flags(SNAPSHOT_CATEGORIES) });
+  let result;
+  for (let tries = 1; ; tries++) {
+    result = mode === 'navigation'
+      ? await navigation(page, url, { flags: flags(NAVIGATION_CATEGORIES) })
+      : await snapshot(page, { flags: flags(SNAPSHOT_CATEGORIES) });
+    const failed = result?.lhr?.runtimeError;
+    if (mode !== 'navigation' || !failed || tries >= NAVIGATION_TRIES) break;
+    log(`${name}: Lighthouse could not record the load (${failed.code}); trying again`);
+  }
   if (!result) throw new Error(`lighthouse returned nothing for ${name}`);
   if (REPORTS) {
     await mkdir(REPORTS, { recursive: true });
