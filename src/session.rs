@@ -352,7 +352,8 @@ impl Session {
             return;
         }
         upkeep.writes_since_rebuild.set(0);
-        // Weak: a session closed meanwhile (the app locked) leaves the work to the next one.
+        // Weak: storage nobody holds any more (a closed test or benchmark session) is not touched.
+        // If the app locked meanwhile, the rebuild fails with `Locked` and writes nothing.
         let storage = Rc::downgrade(&self.storage);
         let rebuild = async move {
             if let Some(storage) = storage.upgrade() {
