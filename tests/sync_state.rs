@@ -228,6 +228,7 @@ async fn joining_a_workspace_resets_bookkeeping_and_queues_every_patient() {
         docs: vec![],
         set_aside: vec![],
         next_cursor: 42,
+        stamps: vec![],
     };
     storage.apply_pulled_page(&page).await.expect("cursor");
     assert!(storage.outbox().await.expect("outbox").is_empty());
@@ -246,5 +247,88 @@ async fn joining_a_workspace_resets_bookkeeping_and_queues_every_patient() {
         .map(|(id, _)| id)
         .collect();
     assert_eq!(outbox, vec![id]);
+    storage.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_pull_page_prepared_before_a_local_save_is_not_written_and_merges_again() {
+    let db = "test-sync-pull-race";
+    let storage = fresh(db).await;
+    let key = WorkspaceKey::from_bytes([7; 32]);
+    let id = PatientId::random();
+    let mut local = PatientDoc::create(&id, name("Rosa", "Diaz"), &author("a"), 1).expect("create");
+    storage.create_patient(&mut local).await.expect("store");
+
+    // Another device records the preferred language...
+    let mut theirs = PatientDoc::load(&local.save()).expect("copy");
+    theirs
+        .apply(
+            tend_core::Op::SetProfileText {
+                field: tend_core::ProfileField::PreferredLanguage,
+                value: "Spanish".into(),
+            },
+            &author("b"),
+            5,
+        )
+        .expect("their edit");
+    let page = PullResponse {
+        chunks: vec![chunk(
+            &key,
+            1,
+            id.as_str(),
+            id.as_str(),
+            &theirs.save_incremental(),
+        )],
+        next_cursor: 1,
+        more: false,
+        head_seq: 1,
+    };
+    let stale = pull::prepare(&storage, &key, WS, "this-device", &page, today())
+        .await
+        .expect("prepare");
+
+    // ...while this device (another tab) renames the patient before the page is written.
+    local
+        .rename(name("Rosa", "Díaz-Ortiz"), &author("a"), 6)
+        .expect("rename");
+    let changes = local.save_incremental();
+    storage
+        .append_changes(&id, &changes, &local.summary().expect("summary"))
+        .await
+        .expect("local save");
+
+    // The page's summary predates the rename: writing it would show the old name.
+    match storage.apply_pulled_page(&stale.page).await {
+        Err(tend::storage::StorageError::ChangedMeanwhile(changed)) => {
+            assert_eq!(changed, id.to_string())
+        }
+        other => panic!("expected ChangedMeanwhile, got {:?}", other.map(|_| ())),
+    }
+    assert_eq!(
+        storage.sync_cursor().await.expect("cursor"),
+        0,
+        "nothing written"
+    );
+
+    let fresh_page = pull::prepare(&storage, &key, WS, "this-device", &page, today())
+        .await
+        .expect("prepare again");
+    storage
+        .apply_pulled_page(&fresh_page.page)
+        .await
+        .expect("apply");
+    let listed = storage.caseload().await.expect("caseload");
+    assert_eq!(listed.summaries.len(), 1);
+    assert_eq!(listed.summaries[0].display_name, "Díaz-Ortiz, Rosa");
+    let record = storage
+        .load_patient(&id)
+        .await
+        .expect("load")
+        .doc
+        .record()
+        .expect("record");
+    assert_eq!(record.name.family, "Díaz-Ortiz");
+    assert_eq!(record.profile.preferred_language, "Spanish", "both edits kept");
+    assert_eq!(storage.sync_cursor().await.expect("cursor"), 1);
     storage.close();
 }

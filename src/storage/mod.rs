@@ -43,6 +43,10 @@ pub enum StorageError {
     NotFound(String),
     #[error(transparent)]
     Document(#[from] DocError),
+    /// A write prepared from a document's stored state found it changed when it ran (another
+    /// tab saved it meanwhile); nothing was written, and preparing it again gives the right result.
+    #[error("patient {0} was saved meanwhile (another tab?); trying again")]
+    ChangedMeanwhile(String),
     /// The data key was dropped (the app locked): nothing is read or written until unlock.
     #[error("Tend is locked: unlock it to read or save patient data")]
     Locked,

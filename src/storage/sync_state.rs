@@ -71,9 +71,34 @@ pub struct PulledPage {
     pub docs: Vec<PulledDocWrite>,
     pub set_aside: Vec<SetAside>,
     pub next_cursor: u64,
+    /// What each written document's records were before the page was prepared against them.
+    pub stamps: Vec<(PatientId, DocStamp)>,
+}
+
+/// A document's stored state, cheap to compare: whether it has a snapshot, the keys of its chunks
+/// and its sealed sync row. Any save, compaction, pull or push record for the document changes it
+/// (sealing uses a fresh nonce, so even an identical sync row reads as rewritten).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocStamp {
+    has_snapshot: bool,
+    chunk_keys: Vec<f64>,
+    sync_row: Option<Vec<u8>>,
 }
 
 impl Storage {
+    /// Taken before a pull page is prepared against a document, and checked again inside the page's
+    /// write transaction: if another tab (or this one) saved the document meanwhile, the page was
+    /// prepared from an older state and is not written (`StorageError::ChangedMeanwhile`).
+    pub async fn doc_stamp(&self, id: &PatientId) -> Result<DocStamp, StorageError> {
+        let tx = self.db.transaction(
+            &[schema::SNAPSHOTS, schema::CHUNKS, schema::SYNC_STATE],
+            TransactionMode::ReadOnly,
+        )?;
+        let stamp = read_stamp(&tx, id).await?;
+        tx.done().await?;
+        Ok(stamp)
+    }
+
     /// The relay cursor (0 before the first pull).
     pub async fn sync_cursor(&self) -> Result<u64, StorageError> {
         Ok(self.read_sync_json(CURSOR_KEY).await?.unwrap_or(0))
@@ -226,6 +251,14 @@ impl Storage {
             ],
             TransactionMode::ReadWrite,
         )?;
+        // Optimistic concurrency: nothing is written unless every document is as it was when the
+        // page was prepared (no request has been made yet, so returning leaves the store untouched).
+        for (id, stamp) in &page.stamps {
+            if &read_stamp(&tx, id).await? != stamp {
+                tx.abort().await?;
+                return Err(StorageError::ChangedMeanwhile(id.to_string()));
+            }
+        }
         let chunks = tx.store(schema::CHUNKS)?;
         for row in &chunk_rows {
             chunks.add(row, None).await?;
@@ -311,6 +344,32 @@ impl Storage {
             .map(Some)
             .map_err(|e| StorageError::Corrupt(format!("sync state {key}: {e}")))
     }
+}
+
+/// Reads `id`'s stamp inside `tx` (scope: snapshots, chunks, sync_state).
+async fn read_stamp(tx: &rexie::Transaction, id: &PatientId) -> Result<DocStamp, StorageError> {
+    let has_snapshot = tx
+        .store(schema::SNAPSHOTS)?
+        .key_exists(JsValue::from_str(id.as_str()))
+        .await?;
+    let chunk_keys = tx
+        .store(schema::CHUNKS)?
+        .index(schema::CHUNKS_BY_DOC)?
+        .get_all_keys(Some(super::doc_range(id)?), None)
+        .await?
+        .iter()
+        .filter_map(JsValue::as_f64)
+        .collect();
+    let sync_row = tx
+        .store(schema::SYNC_STATE)?
+        .get(JsValue::from_str(&doc_key(id)))
+        .await?
+        .and_then(|row| js::get_bytes(&row, "bytes"));
+    Ok(DocStamp {
+        has_snapshot,
+        chunk_keys,
+        sync_row,
+    })
 }
 
 fn doc_key(id: &PatientId) -> String {

@@ -23,7 +23,7 @@ use send_wrapper::SendWrapper;
 use serde::{Deserialize, Serialize};
 use tend_core::{
     crypto::{self, JoinCode, WorkspaceKey, KEY_LEN},
-    sync_wire::{ChunkKind, JoinRequest, PushChunk, PushRequest, ServerMessage},
+    sync_wire::{ChunkKind, JoinRequest, PullResponse, PushChunk, PushRequest, ServerMessage},
     PatientId,
 };
 use wasm_bindgen::{closure::Closure, JsCast};
@@ -43,6 +43,9 @@ const PERIODIC_MS: u32 = 60_000;
 /// Keep a push request well under the relay's 16 MiB body limit (base64 adds a third).
 const PUSH_MAX_BYTES: usize = 4 * 1024 * 1024;
 const PUSH_MAX_CHUNKS: usize = 200;
+/// Merging a pull page again after a document changed under it: a few tries, then the sync round
+/// fails (and backs off) like any storage failure.
+const PULL_PAGE_TRIES: u32 = 3;
 /// Longest wait between retries.
 const BACKOFF_CAP_MS: f64 = 300_000.0;
 
@@ -607,16 +610,7 @@ impl Engine {
                 self.cursor.set(after);
                 return Ok(());
             }
-            let prepared = pull::prepare(
-                &self.storage,
-                key,
-                &ws.workspace_id,
-                &ws.device_id,
-                &page,
-                crate::clock::today(),
-            )
-            .await?;
-            self.storage.apply_pulled_page(&prepared.page).await?;
+            let prepared = self.prepare_and_apply(ws, key, &page).await?;
             self.cursor.set(page.next_cursor);
             for m in prepared.merged {
                 self.session.merge_remote(&m.id, &m.chunks, m.summary);
@@ -628,6 +622,35 @@ impl Engine {
             }
             if !page.more {
                 return Ok(());
+            }
+        }
+    }
+
+    /// Merges a pull page into the stored documents and writes it. If a document was saved while
+    /// the page was being merged (an edit here or in another tab), the write is refused untouched
+    /// and the page is merged again from what is stored now.
+    async fn prepare_and_apply(
+        &self,
+        ws: &Workspace,
+        key: &WorkspaceKey,
+        page: &PullResponse,
+    ) -> Result<pull::Prepared, SyncError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let prepared = pull::prepare(
+                &self.storage,
+                key,
+                &ws.workspace_id,
+                &ws.device_id,
+                page,
+                crate::clock::today(),
+            )
+            .await?;
+            match self.storage.apply_pulled_page(&prepared.page).await {
+                Ok(()) => return Ok(prepared),
+                Err(StorageError::ChangedMeanwhile(_)) if tries < PULL_PAGE_TRIES => continue,
+                Err(e) => return Err(e.into()),
             }
         }
     }

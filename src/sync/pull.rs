@@ -87,12 +87,15 @@ pub async fn prepare(
     }
 
     let mut docs = Vec::new();
+    let mut stamps = Vec::new();
     let mut merged = Vec::new();
     for doc_id in order {
         let Some(id) = PatientId::parse(&doc_id) else {
             continue;
         };
         let chunks = by_doc.remove(&doc_id).unwrap_or_default();
+        // Before reading the document: the page is written only if it is still this way then.
+        let stamp = storage.doc_stamp(&id).await?;
         let mut doc = match storage.load_patient(&id).await {
             Ok(loaded) => {
                 problems.extend(loaded.problems);
@@ -169,6 +172,7 @@ pub async fn prepare(
                 sync,
             }
         });
+        stamps.push((id.clone(), stamp));
         merged.push(Merged {
             id,
             chunks: applied,
@@ -180,6 +184,7 @@ pub async fn prepare(
             docs,
             set_aside,
             next_cursor: resp.next_cursor,
+            stamps,
         },
         merged,
         problems,
