@@ -16,6 +16,8 @@
 //!   committed; baseline: one committed `put` of a record of the same size. Target p95 ≤ 16 ms.
 #![cfg(target_arch = "wasm32")]
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/fake_patients.rs"]
 mod fake;
 
@@ -23,7 +25,7 @@ use leptos::prelude::*;
 use rexie::{Rexie, TransactionMode};
 use tend::app::App;
 use tend::session::Session;
-use tend::storage::{schema, CacheRebuild, CacheState, Seal, Storage, CASELOAD_CACHE_KEY};
+use tend::storage::{schema, CacheRebuild, CacheState, Seal, Storage};
 use tend_core::ops::Op;
 use tend_core::{PatientDoc, PatientId};
 use wasm_bindgen::{JsCast, JsValue};
@@ -158,18 +160,10 @@ async fn measure_caseload(runs: usize, drop_cache: bool) -> CaseloadRuns {
         assert_eq!(rows.len(), PATIENTS);
         out.raw_ms.push(end - t);
         out.get_all_ms.push(end - t_read);
-        if drop_cache {
-            let tx = db
-                .transaction(&[schema::META], TransactionMode::ReadWrite)
-                .expect("tx");
-            tx.store(schema::META)
-                .expect("store")
-                .delete(JsValue::from_str(CASELOAD_CACHE_KEY))
-                .await
-                .expect("delete cache");
-            assert!(tx.done().await.expect("done").is_committed());
-        }
         db.close();
+        if drop_cache {
+            common::remove_caseload_cache(DB).await;
+        }
 
         let host: web_sys::HtmlElement = document
             .create_element("div")

@@ -6,7 +6,7 @@
 #[path = "support/common.rs"]
 mod common;
 
-use common::{author, fresh, name, wait_ms};
+use common::{author, fresh, name, remove_caseload_cache as remove_cache, wait_ms};
 use leptos::prelude::*;
 use rexie::TransactionMode;
 use tend::storage::{schema, CacheRebuild, CacheState, Caseload, Storage, CASELOAD_CACHE_KEY};
@@ -54,20 +54,6 @@ async fn rows_only(db: &str) -> Vec<PatientSummary> {
     assert_eq!(list.cache, CacheState::Missing);
     storage.close();
     list.summaries
-}
-
-async fn remove_cache(db: &str) {
-    let raw = schema::builder(db).build().await.expect("raw open");
-    let tx = raw
-        .transaction(&[schema::META], TransactionMode::ReadWrite)
-        .expect("tx");
-    tx.store(schema::META)
-        .expect("store")
-        .delete(JsValue::from_str(CASELOAD_CACHE_KEY))
-        .await
-        .expect("delete cache");
-    assert!(tx.done().await.expect("done").is_committed());
-    raw.close();
 }
 
 async fn log_entries(db: &str) -> u32 {

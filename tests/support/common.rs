@@ -2,8 +2,10 @@
 //! uses every helper).
 #![allow(dead_code)]
 
-use tend::storage::Storage;
+use rexie::TransactionMode;
+use tend::storage::{schema, Storage, CASELOAD_CACHE_KEY};
 use tend_core::{record::PersonName, Author};
+use wasm_bindgen::JsValue;
 
 /// The author of test edits, on device `device`.
 pub fn author_on(device: &str) -> Author {
@@ -42,4 +44,19 @@ pub async fn wait_ms(ms: i32) {
     wasm_bindgen_futures::JsFuture::from(promise)
         .await
         .expect("timeout");
+}
+
+/// Removes the caseload cache behind the app's back (the next start reads every summary row).
+pub async fn remove_caseload_cache(db: &str) {
+    let raw = schema::builder(db).build().await.expect("raw open");
+    let tx = raw
+        .transaction(&[schema::META], TransactionMode::ReadWrite)
+        .expect("tx");
+    tx.store(schema::META)
+        .expect("store")
+        .delete(JsValue::from_str(CASELOAD_CACHE_KEY))
+        .await
+        .expect("delete cache");
+    assert!(tx.done().await.expect("done").is_committed());
+    raw.close();
 }
