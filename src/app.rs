@@ -64,15 +64,16 @@ fn ProblemBanner() -> impl IntoView {
 }
 
 /// Shown instead of the app when device storage cannot be opened at all.
-/// Shown while storage has not opened after a moment: almost always a newer version upgrading the
-/// database while another tab still runs the older one.
+/// Shown while storage has not opened after a moment: usually a newer version upgrading the
+/// database while another tab still runs the older one (a slow device can also be the reason, so
+/// it does not claim more than it knows).
 #[component]
 pub fn StorageWaiting() -> impl IntoView {
     view! {
         <main id="main" class="startup-failure">
-            <h1>"Tend is finishing an update"</h1>
+            <h1>"Opening Tend is taking longer than usual"</h1>
             <p role="status">
-                "Close Tend in your other tabs and windows; it continues on its own once they are closed. Nothing is lost."
+                "If Tend is open in another tab or window, close it there: an update to how Tend stores data waits for it. Tend continues on its own; nothing is lost."
             </p>
         </main>
     }

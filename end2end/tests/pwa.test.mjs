@@ -260,9 +260,9 @@ test('a build that upgrades storage says it waits for the older tabs, then opens
   const page = await context.newPage();
   const errors = watchErrors(page);
   await page.goto(`${relay.url}/caseload`);
-  const waiting = page.getByRole('heading', { name: 'Tend is finishing an update' });
+  const waiting = page.getByRole('heading', { name: 'Opening Tend is taking longer than usual' });
   await waiting.waitFor({ timeout: 30000 });
-  await page.getByRole('status').filter({ hasText: 'Close Tend in your other tabs and windows' }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'If Tend is open in another tab or window, close it there' }).waitFor();
   assert.deepEqual(await axeViolations(page, 'storage-waiting'), []);
 
   await older.evaluate(() => window.olderTabDb.close());
