@@ -328,7 +328,10 @@ async fn a_pull_page_prepared_before_a_local_save_is_not_written_and_merges_agai
         .record()
         .expect("record");
     assert_eq!(record.name.family, "Díaz-Ortiz");
-    assert_eq!(record.profile.preferred_language, "Spanish", "both edits kept");
+    assert_eq!(
+        record.profile.preferred_language, "Spanish",
+        "both edits kept"
+    );
     assert_eq!(storage.sync_cursor().await.expect("cursor"), 1);
     storage.close();
 }
