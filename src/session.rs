@@ -16,7 +16,8 @@ use crate::storage::{CacheState, Storage, StorageError, COMPACT_AFTER_CHUNKS};
 /// After this many summary writes the caseload cache is rebuilt, so start-up never has many
 /// logged rows to read one by one (storage/caseload.rs).
 const CACHE_REBUILD_AFTER_WRITES: u32 = 32;
-/// A rebuild at start waits this long, so it never competes with the first screen.
+/// A rebuild waits this long: at start so it never competes with the first screen, and after
+/// writes so a burst of them (a large sync) leads to one rebuild, not many.
 const CACHE_REBUILD_DELAY_MS: u32 = 2_000;
 
 /// Whether every edit made on this device is durable in IndexedDB.
@@ -340,7 +341,8 @@ impl Session {
             .writes_since_rebuild
             .set(upkeep.writes_since_rebuild.get() + 1);
         if upkeep.writes_since_rebuild.get() >= CACHE_REBUILD_AFTER_WRITES {
-            self.rebuild_caseload_cache(0);
+            // Delayed: during a large sync this caps rebuilds at one per delay, not one per 32 rows.
+            self.rebuild_caseload_cache(CACHE_REBUILD_DELAY_MS);
         }
     }
 
