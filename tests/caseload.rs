@@ -6,7 +6,9 @@
 #[path = "support/common.rs"]
 mod common;
 
-use common::{author, fresh, name, remove_caseload_cache as remove_cache, wait_ms};
+use common::{
+    author, fresh, name, remove_caseload_cache as remove_cache, rename_and_save, wait_ms,
+};
 use leptos::prelude::*;
 use rexie::TransactionMode;
 use tend::storage::{schema, CacheRebuild, CacheState, Caseload, Storage, CASELOAD_CACHE_KEY};
@@ -26,17 +28,6 @@ async fn add_patients(storage: &Storage, families: &[&str]) -> Vec<(PatientId, P
         out.push((id, doc));
     }
     out
-}
-
-async fn rename(storage: &Storage, id: &PatientId, doc: &mut PatientDoc, family: &str) {
-    doc.rename(name("Rosa", family), &author(), 10_000)
-        .expect("rename");
-    let changes = doc.save_incremental();
-    let summary = doc.summary().expect("summary");
-    storage
-        .append_changes(id, &changes, &summary)
-        .await
-        .expect("append changes");
 }
 
 fn names(list: &Caseload) -> Vec<String> {
@@ -102,8 +93,8 @@ async fn start_up_reads_the_cache_and_the_writes_logged_since() {
 
     // Edits after the cache: a rename (twice for one patient) and a new patient.
     let (id, doc) = &mut patients[0];
-    rename(&storage, id, doc, "Abbott").await;
-    rename(&storage, id, doc, "Zeller").await;
+    rename_and_save(&storage, id, doc, "Abbott", 10_000).await;
+    rename_and_save(&storage, id, doc, "Zeller", 10_001).await;
     add_patients(&storage, &["Mensah"]).await;
     let behind = storage.caseload().await.expect("caseload");
     assert_eq!(behind.cache, CacheState::Behind(3));
@@ -131,7 +122,7 @@ async fn a_rebuild_includes_what_another_tab_wrote() {
     // Tab B writes; tab A, which never saw that write, rebuilds: the rows decide, not A's memory.
     let mut from_b = add_patients(&tab_b, &["Byrne"]).await;
     let (id, doc) = &mut from_b[0];
-    rename(&tab_b, id, doc, "Byrne-Hale").await;
+    rename_and_save(&tab_b, id, doc, "Byrne-Hale", 10_000).await;
     assert_eq!(
         tab_a.rebuild_caseload_cache().await.expect("rebuild"),
         CacheRebuild::Written { covers: 3 }

@@ -5,7 +5,7 @@
 #[path = "support/common.rs"]
 mod common;
 
-use common::{author, fresh, name};
+use common::{author, fresh, name, rename_and_save};
 use rexie::{Rexie, TransactionMode};
 use tend::storage::{schema, Storage};
 use tend_core::{PatientDoc, PatientId};
@@ -13,23 +13,6 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-async fn rename_and_save(
-    storage: &Storage,
-    id: &PatientId,
-    doc: &mut PatientDoc,
-    family: &str,
-    at: i64,
-) {
-    doc.rename(name("Rosa", family), &author(), at)
-        .expect("rename");
-    let changes = doc.save_incremental();
-    let summary = doc.summary().expect("summary");
-    storage
-        .append_changes(id, &changes, &summary)
-        .await
-        .expect("append changes");
-}
 
 #[wasm_bindgen_test]
 async fn created_patient_is_listed_and_loads_after_reopening() {

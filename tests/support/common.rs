@@ -4,7 +4,7 @@
 
 use rexie::TransactionMode;
 use tend::storage::{schema, Storage, CASELOAD_CACHE_KEY};
-use tend_core::{record::PersonName, Author};
+use tend_core::{record::PersonName, Author, PatientDoc, PatientId};
 use wasm_bindgen::JsValue;
 
 /// The author of test edits, on device `device`.
@@ -59,4 +59,22 @@ pub async fn remove_caseload_cache(db: &str) {
         .expect("delete cache");
     assert!(tx.done().await.expect("done").is_committed());
     raw.close();
+}
+
+/// Renames the patient to "Rosa <family>" at time `at` and saves the change (chunk + summary).
+pub async fn rename_and_save(
+    storage: &Storage,
+    id: &PatientId,
+    doc: &mut PatientDoc,
+    family: &str,
+    at: i64,
+) {
+    doc.rename(name("Rosa", family), &author(), at)
+        .expect("rename");
+    let changes = doc.save_incremental();
+    let summary = doc.summary().expect("summary");
+    storage
+        .append_changes(id, &changes, &summary)
+        .await
+        .expect("append changes");
 }
