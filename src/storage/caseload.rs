@@ -99,25 +99,8 @@ impl Storage {
             &[schema::META, schema::SUMMARIES, schema::CASELOAD_LOG],
             TransactionMode::ReadOnly,
         )?;
-        let cache_row = tx
-            .store(schema::META)?
-            .get(JsValue::from_str(CASELOAD_CACHE_KEY))
-            .await?;
-        self.ensure_open()?;
-        if let Some(cache) = cache_row.and_then(|row| self.open_cache(&row)) {
-            let logged = logged_since(&tx, cache.covers).await?;
-            if logged.ids.len() <= MAX_LOGGED_READS {
-                let rows = read_rows(&tx, &logged.ids).await?;
-                tx.done().await?;
-                return Ok(self.apply_logged(cache, logged, rows));
-            }
-        }
-        let rows = tx.store(schema::SUMMARIES)?.get_all(None, None).await?;
-        let last_logged = last_log_seq(&tx).await?;
+        let list = self.read_list(&tx).await?;
         tx.done().await?;
-        let mut list = self.decode_rows(rows.iter());
-        list.cache = CacheState::Missing;
-        list.covers = last_logged;
         Ok(list)
     }
 
@@ -128,27 +111,11 @@ impl Storage {
             &[schema::META, schema::SUMMARIES, schema::CASELOAD_LOG],
             TransactionMode::ReadWrite,
         )?;
-        let meta = tx.store(schema::META)?;
-        let cache_row = meta.get(JsValue::from_str(CASELOAD_CACHE_KEY)).await?;
-        self.ensure_open()?;
-        let cached = cache_row.and_then(|row| self.open_cache(&row));
-        let mut list = match cached {
-            Some(cache) => {
-                let logged = logged_since(&tx, cache.covers).await?;
-                if logged.ids.is_empty() {
-                    commit(tx).await?;
-                    return Ok(CacheRebuild::UpToDate);
-                }
-                let rows = read_rows(&tx, &logged.ids).await?;
-                self.apply_logged(cache, logged, rows)
-            }
-            None => {
-                let rows = tx.store(schema::SUMMARIES)?.get_all(None, None).await?;
-                let mut list = self.decode_rows(rows.iter());
-                list.covers = last_log_seq(&tx).await?;
-                list
-            }
-        };
+        let mut list = self.read_list(&tx).await?;
+        if list.cache == CacheState::Fresh {
+            commit(tx).await?;
+            return Ok(CacheRebuild::UpToDate);
+        }
         if list.unreadable > 0 || !list.outdated.is_empty() {
             commit(tx).await?;
             return Ok(CacheRebuild::NotNow);
@@ -169,7 +136,7 @@ impl Storage {
             ),
         ])
         .map_err(js_err)?;
-        meta.put(&row, None).await?;
+        tx.store(schema::META)?.put(&row, None).await?;
         if covers > 0 {
             let upto = KeyRange::upper_bound(&JsValue::from_f64(covers as f64), Some(false))
                 .map_err(|e| StorageError::Failed(e.to_string()))?;
@@ -177,6 +144,28 @@ impl Storage {
         }
         commit(tx).await?;
         Ok(CacheRebuild::Written { covers })
+    }
+
+    /// The list as stored, read inside `tx` (scope: meta, summaries, caseload_log): the cache plus
+    /// the rows logged since it when there is a usable cache and not too much was logged,
+    /// otherwise every row (`CacheState::Missing`).
+    async fn read_list(&self, tx: &Transaction) -> Result<Caseload, StorageError> {
+        let cache_row = tx
+            .store(schema::META)?
+            .get(JsValue::from_str(CASELOAD_CACHE_KEY))
+            .await?;
+        self.ensure_open()?;
+        if let Some(cache) = cache_row.and_then(|row| self.open_cache(&row)) {
+            let logged = logged_since(tx, cache.covers).await?;
+            if logged.ids.len() <= MAX_LOGGED_READS {
+                let rows = read_rows(tx, &logged.ids).await?;
+                return Ok(self.apply_logged(cache, logged, rows));
+            }
+        }
+        let rows = tx.store(schema::SUMMARIES)?.get_all(None, None).await?;
+        let mut list = self.decode_rows(rows.iter());
+        list.covers = last_log_seq(tx).await?;
+        Ok(list)
     }
 
     /// The cache, if it opens and decodes; anything else means "read the rows".
