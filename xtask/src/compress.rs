@@ -28,7 +28,7 @@ pub const SUFFIXES: &[&str] = &["br", "gz"];
 /// removes copies whose file is gone. Returns the files compressed.
 pub fn precompress(dist: &Path) -> Result<Vec<PathBuf>> {
     let mut done = Vec::new();
-    for path in files_under(dist)? {
+    for path in crate::paths::files_under(dist)? {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         if SUFFIXES.contains(&ext) {
             let original = path.with_extension("");
@@ -87,25 +87,6 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bytes).map_err(|e| e.to_string())?;
     gz.finish().map_err(|e| e.to_string())
-}
-
-fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        let entries =
-            std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-        for entry in entries {
-            let path = entry.map_err(|e| e.to_string())?.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -1,7 +1,9 @@
 //! Where things live: the checkout, and the per-user tool cache OUTSIDE it (a fresh clone, as in CI,
 //! reuses tools already built on this machine instead of rebuilding trunk for 12 minutes).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::proc::Result;
 
 pub fn root() -> PathBuf {
     // xtask/ sits at the root of the workspace. `cargo run` sets CARGO_MANIFEST_DIR at run time;
@@ -36,4 +38,24 @@ pub fn target() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"))
+}
+
+/// Every file below `dir` (recursively), sorted.
+pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
 }

@@ -111,38 +111,26 @@ fn without_build_meta(index: &str) -> String {
     out
 }
 
-/// Every file under `dist` except the worker and hidden files, as sorted absolute URL paths ("/icons/x.png").
+/// Every file under `dist` except the worker, hidden files and precompressed copies, as sorted
+/// absolute URL paths ("/icons/x.png").
 fn precached_files(dist: &Path) -> Result<Vec<String>> {
     let mut files = Vec::new();
-    let mut dirs = vec![dist.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        let entries =
-            std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-        for entry in entries {
-            let path = entry.map_err(|e| e.to_string())?.path();
-            let hidden = path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if hidden || crate::compress::is_copy(&path) {
-                // Trunk's .trunk-lock and the like, and the precompressed copies of app files
-                // (the same URL as their file): not files of the app in their own right.
-                continue;
-            }
-            if path.is_dir() {
-                dirs.push(path);
-                continue;
-            }
-            let Ok(rel) = path.strip_prefix(dist) else {
-                continue;
-            };
-            let url = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/");
-            if !NOT_PRECACHED.contains(&url.as_str()) {
-                files.push(format!("/{url}"));
-            }
+    for path in crate::paths::files_under(dist)? {
+        let Ok(rel) = path.strip_prefix(dist) else {
+            continue;
+        };
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        // Trunk's .trunk-lock and the like, and the copies of app files (served at the file's own
+        // URL): not files of the app in their own right.
+        if parts.iter().any(|p| p.starts_with('.')) || crate::compress::is_copy(&path) {
+            continue;
+        }
+        let url = parts.join("/");
+        if !NOT_PRECACHED.contains(&url.as_str()) {
+            files.push(format!("/{url}"));
         }
     }
     files.sort();
