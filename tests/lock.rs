@@ -250,6 +250,16 @@ async fn webcrypto_pbkdf2_matches_rfc_7914_vectors() {
     );
 }
 
+/// Wrong PINs counted in the stored lock record.
+async fn failed_attempts(storage: &Storage) -> u32 {
+    storage
+        .lock_record()
+        .await
+        .expect("read")
+        .expect("record")
+        .failed_attempts
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -297,15 +307,7 @@ async fn set_pin_lock_unlock_and_change_pin() {
             warn: false
         })
     );
-    assert_eq!(
-        storage
-            .lock_record()
-            .await
-            .expect("read")
-            .expect("record")
-            .failed_attempts,
-        1
-    );
+    assert_eq!(failed_attempts(&storage).await, 1);
     assert!(is_locked(&control));
 
     control.unlock(PIN).await.expect("unlock");
@@ -315,15 +317,7 @@ async fn set_pin_lock_unlock_and_change_pin() {
         1,
         "the patient is back"
     );
-    assert_eq!(
-        storage
-            .lock_record()
-            .await
-            .expect("read")
-            .expect("record")
-            .failed_attempts,
-        0
-    );
+    assert_eq!(failed_attempts(&storage).await, 0);
     drop(session);
 
     let salt_before = storage

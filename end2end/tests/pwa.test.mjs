@@ -52,6 +52,17 @@ async function appReady(page) {
   await nav.waitFor();
 }
 
+/** A relay of its own and a fresh browser profile at tablet size, with the app open and ready. */
+async function freshApp() {
+  const relay = await relayForTest();
+  const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(relay.url);
+  await appReady(page);
+  return { relay, context, page, errors };
+}
+
 async function controlledByWorker(page) {
   await waitFor(
     () => page.evaluate(() => navigator.serviceWorker.controller !== null),
@@ -89,12 +100,7 @@ async function stampedVersion(dist) {
 }
 
 test('the worker controls the page after the first load, and a reload offline shows the caseload', async () => {
-  const relay = await relayForTest();
-  const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await page.goto(relay.url);
-  await appReady(page);
+  const { relay, context, page, errors } = await freshApp();
   await controlledByWorker(page);
 
   const manifest = page.locator('link[rel="manifest"]');
@@ -150,12 +156,7 @@ test('a new build is offered, the edit in progress is saved, and the page reload
   ]);
   assert.notEqual(currentVersion, nextVersion);
 
-  const relay = await relayForTest();
-  const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await page.goto(relay.url);
-  await appReady(page);
+  const { relay, context, page, errors } = await freshApp();
   await controlledByWorker(page);
   await openSettings(page);
   await page.getByText(currentVersion).waitFor();
@@ -206,12 +207,7 @@ test('a new build is offered, the edit in progress is saved, and the page reload
 });
 
 test('Settings offers the browser\'s install prompt, and Add-to-Home-Screen steps on an iPad', async () => {
-  const relay = await relayForTest();
-  const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await page.goto(relay.url);
-  await appReady(page);
+  const { relay, context, page, errors } = await freshApp();
   await openSettings(page);
   const section = page.getByRole('region', { name: 'App on this device' });
   await section.getByText('Version').waitFor();
