@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 
 use crate::proc::{self, Result};
-use crate::run::build_relay;
+use crate::run::{build_relay, Profile};
 use crate::setup::Tools;
 use crate::{build, paths};
 
@@ -73,7 +73,7 @@ pub struct Outcome {
 pub fn bench(tools: &Tools) -> Result<Outcome> {
     println!("\n== bench: lighthouse (Lighthouse 12.8.2, Debian Chromium, release build) ==");
     let dist = build::build_app(tools)?;
-    let relay = build_relay()?;
+    let relay = build_relay(Profile::Release)?;
     let scratch = std::env::temp_dir().join(format!("tend-lighthouse-{}", std::process::id()));
     let _cleanup = RemoveOnDrop(scratch.clone());
     let reference_dir = scratch.join("reference");

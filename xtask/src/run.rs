@@ -15,7 +15,8 @@ pub fn run(args: &[String]) -> Result<()> {
         .unwrap_or_else(|| DEFAULT_ADDR.to_string());
     let tools = setup::setup()?;
     let dist = build::build_app(&tools)?;
-    let relay = build_relay()?;
+    // The server people deploy: the release build, not the debug one the tests start.
+    let relay = build_relay(Profile::Release)?;
     let data = paths::root().join("data");
     println!(
         "\nTend is running at http://{addr}  (data in {}; Ctrl-C stops it)\n",
@@ -31,14 +32,28 @@ pub fn run(args: &[String]) -> Result<()> {
     exec(cmd)
 }
 
+/// Which cargo profile a relay binary is built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// What `cargo xtask run` serves and people deploy.
+    Release,
+    /// What the end-to-end tests start: shares the native test build, so CI compiles it once.
+    Debug,
+}
+
 /// Builds the relay binary (native, default toolchain) and returns its path.
-pub fn build_relay() -> Result<std::path::PathBuf> {
-    proc::run(
-        native_cargo()
-            .args(["build", "-p", "tend-relay"])
-            .current_dir(paths::root()),
-    )?;
-    Ok(paths::target().join("debug").join("tend-relay"))
+pub fn build_relay(profile: Profile) -> Result<std::path::PathBuf> {
+    let mut cmd = native_cargo();
+    cmd.args(["build", "-p", "tend-relay"]);
+    if profile == Profile::Release {
+        cmd.arg("--release");
+    }
+    proc::run(cmd.current_dir(paths::root()))?;
+    let dir = match profile {
+        Profile::Release => "release",
+        Profile::Debug => "debug",
+    };
+    Ok(paths::target().join(dir).join("tend-relay"))
 }
 
 /// The cargo that started xtask (rustup's, normally): native builds stay on the native toolchain.

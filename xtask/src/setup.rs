@@ -42,6 +42,9 @@ impl Tools {
 
 pub fn setup() -> Result<Tools> {
     let route = Route::detect_or_install()?;
+    // Before any offline step (trunk build --offline): the registry must hold every crate it needs.
+    println!("setup: fetching the crates the offline wasm32 build needs");
+    route.fetch_for_offline(&paths::root())?;
     let wasm_bindgen_version = wasm_bindgen_version()?;
     let wasm_bindgen_bin = cargo_install_tool(
         "wasm-bindgen-cli",

@@ -8,7 +8,7 @@
 use std::process::Command;
 
 use crate::proc::{self, Result};
-use crate::run::{build_relay, native_cargo};
+use crate::run::{build_relay, native_cargo, Profile};
 use crate::setup::Tools;
 use crate::wasm::TARGET;
 use crate::{build, paths, setup};
@@ -77,7 +77,7 @@ fn end_to_end(tools: &Tools) -> Result<()> {
     let dist = build::build_app(tools)?;
     // The update test switches the relay to this copy, stamped as a newer version.
     let next_dist = build::pwa::next_build(&dist)?;
-    let relay = build_relay()?;
+    let relay = build_relay(Profile::Debug)?;
     proc::run(
         Command::new("npm")
             .args(["test", "--silent"])
