@@ -251,6 +251,8 @@ async fn bench_storage() {
         let mut doc = storage.load_patient(id).await.expect("load").doc;
         let op = Op::ChangeMedication {
             id: "m0".into(),
+            name: None,
+            indication: None,
             dose: Some(format!("{} mg", 10 + i)),
             route: None,
             frequency: None,
@@ -305,6 +307,8 @@ async fn bench_storage() {
         let t = perf_now();
         let op = Op::ChangeMedication {
             id: "m0".into(),
+            name: None,
+            indication: None,
             dose: Some(format!("{} mg", 5 * (i + 1))),
             route: None,
             frequency: None,

@@ -247,6 +247,8 @@ pub fn op(rng: &mut Rng, k: usize) -> Op {
         _ => match k % 4 {
             0 => Op::ChangeMedication {
                 id: format!("m{}", rng.below(3)),
+                name: None,
+                indication: None,
                 dose: Some(format!("{} mg", 5 * (1 + rng.below(100)))),
                 route: None,
                 frequency: None,

@@ -74,6 +74,8 @@ fn main() {
         k += 1;
         let op = Op::ChangeMedication {
             id: "m1".into(),
+            name: None,
+            indication: None,
             dose: Some(format!("{k} mg")),
             route: None,
             frequency: None,

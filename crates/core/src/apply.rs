@@ -214,17 +214,24 @@ impl PatientDoc {
             }
             Op::ChangeMedication {
                 id,
+                name,
                 dose,
                 route,
                 frequency,
                 prescriber,
+                indication,
             } => {
                 resolve(&self.doc, &item_path(ItemList::Medications, &id))?;
+                if let Some(n) = &name {
+                    check_text("medication name", n)?;
+                }
                 for (prop, value) in [
+                    ("name", name),
                     ("dose", dose),
                     ("route", route),
                     ("frequency", frequency),
                     ("prescriber", prescriber),
+                    ("indication", indication),
                 ] {
                     if let Some(v) = value {
                         self.set_item(ItemList::Medications, &id, prop, v)?;
@@ -232,8 +239,17 @@ impl PatientDoc {
                 }
                 Ok(())
             }
-            Op::SetMedicationStatus { id, status } => {
-                self.set_item(ItemList::Medications, &id, "status", status)
+            Op::SetMedicationStatus {
+                id,
+                status,
+                since,
+                reason,
+            } => {
+                check_opt_date(&since)?;
+                resolve(&self.doc, &item_path(ItemList::Medications, &id))?;
+                self.set_item(ItemList::Medications, &id, "status", status)?;
+                self.set_item(ItemList::Medications, &id, "status_since", since)?;
+                self.set_item(ItemList::Medications, &id, "status_reason", reason)
             }
             Op::MarkMedicationReconciled { id, date } => {
                 check_date(&date)?;

@@ -206,14 +206,24 @@ pub enum Op {
     /// Changes only the fields given, so a concurrent edit of another field is kept.
     ChangeMedication {
         id: String,
+        #[serde(default)]
+        name: Option<String>,
         dose: Option<String>,
         route: Option<String>,
         frequency: Option<String>,
         prescriber: Option<String>,
+        #[serde(default)]
+        indication: Option<String>,
     },
+    /// Stop, hold, complete or resume, with the day it took effect and why (both kept with the
+    /// medication; each change of them is in its history).
     SetMedicationStatus {
         id: String,
         status: MedicationStatus,
+        #[serde(default)]
+        since: Option<IsoDate>,
+        #[serde(default)]
+        reason: String,
     },
     MarkMedicationReconciled {
         id: String,

@@ -116,6 +116,8 @@ fn realise(doc: &PatientDoc, g: &Gen, replica: usize, seq: usize) -> Op {
         },
         Gen::Dose(i, d) => Op::ChangeMedication {
             id: format!("m{i}"),
+            name: None,
+            indication: None,
             dose: Some(doses[*d as usize].into()),
             route: None,
             frequency: None,
@@ -123,6 +125,8 @@ fn realise(doc: &PatientDoc, g: &Gen, replica: usize, seq: usize) -> Op {
         },
         Gen::MedStatus(i, b) => Op::SetMedicationStatus {
             id: format!("m{i}"),
+            since: None,
+            reason: String::new(),
             status: if *b {
                 MedicationStatus::Active
             } else {

@@ -65,6 +65,8 @@ fn v1_patient_with_a_year_of_activity_still_opens() {
         &mut doc,
         Op::SetMedicationStatus {
             id: "m0".into(),
+            since: None,
+            reason: String::new(),
             status: MedicationStatus::OnHold,
         },
         1,

@@ -31,6 +31,8 @@ fn exchange(a: &mut PatientDoc, b: &mut PatientDoc) {
 fn dose_change(dose: &str) -> Op {
     Op::ChangeMedication {
         id: "m1".into(),
+        name: None,
+        indication: None,
         dose: Some(dose.into()),
         route: None,
         frequency: None,
@@ -57,6 +59,8 @@ fn concurrent_dose_edits_are_reported_and_resolved() {
         &mut b,
         Op::SetMedicationStatus {
             id: "m1".into(),
+            since: None,
+            reason: String::new(),
             status: MedicationStatus::Active,
         },
         2,
@@ -361,6 +365,8 @@ fn history_lists_who_changed_a_field_and_when() {
         &mut a,
         Op::SetMedicationStatus {
             id: "m1".into(),
+            since: None,
+            reason: String::new(),
             status: MedicationStatus::OnHold,
         },
         1,

@@ -147,6 +147,8 @@ fn remaining_ops_each_change_their_field() {
         },
         Op::SetMedicationStatus {
             id: "m1".into(),
+            since: None,
+            reason: String::new(),
             status: MedicationStatus::OnHold,
         },
         Op::SetBehavioralHealth {
@@ -322,10 +324,33 @@ fn rejected_ops_leave_the_document_untouched() {
         },
         Op::ChangeMedication {
             id: "nope".into(),
+            name: None,
+            indication: None,
             dose: Some("1".into()),
             route: None,
             frequency: None,
             prescriber: None,
+        },
+        Op::ChangeMedication {
+            id: "m1".into(),
+            name: Some("  ".into()),
+            indication: None,
+            dose: Some("2 mg".into()),
+            route: None,
+            frequency: None,
+            prescriber: None,
+        },
+        Op::SetMedicationStatus {
+            id: "m1".into(),
+            status: MedicationStatus::Stopped,
+            since: Some(IsoDate("2026-13-01".into())),
+            reason: "bad date".into(),
+        },
+        Op::SetMedicationStatus {
+            id: "nope".into(),
+            status: MedicationStatus::Stopped,
+            since: None,
+            reason: String::new(),
         },
         Op::SetDateOfBirth {
             date: Some(IsoDate("1948-02-30".into())),
@@ -543,6 +568,8 @@ fn damaged_stored_summaries_are_errors_not_panics() {
 fn ops_are_serde_data() {
     let op = Op::ChangeMedication {
         id: "m1".into(),
+        name: None,
+        indication: None,
         dose: Some("5 mg".into()),
         route: None,
         frequency: None,
@@ -551,4 +578,109 @@ fn ops_are_serde_data() {
     let json = serde_json::to_string(&op).unwrap();
     assert!(json.contains(r#""op":"change_medication""#), "{json}");
     assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), op);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn a_medication_is_corrected_field_by_field_then_stopped_and_resumed_with_when_and_why() {
+    let mut doc = new_patient();
+    apply(
+        &mut doc,
+        Op::AddMedication {
+            medication: med("m1", "Metforman", "500 mg"),
+        },
+        1,
+        T0,
+    );
+    apply(
+        &mut doc,
+        Op::ChangeMedication {
+            id: "m1".into(),
+            name: Some("Metformin".into()),
+            dose: Some("1000 mg".into()),
+            route: None,
+            frequency: Some("twice daily".into()),
+            prescriber: Some("Dr Okafor".into()),
+            indication: Some("Type 2 diabetes".into()),
+        },
+        2,
+        T0 + 1,
+    );
+    let m = doc.record().unwrap().medical.medications[0].clone();
+    assert_eq!(
+        (
+            m.name.as_str(),
+            m.dose.as_str(),
+            m.route.as_str(),
+            m.frequency.as_str(),
+            m.prescriber.as_str(),
+            m.indication.as_str()
+        ),
+        (
+            "Metformin",
+            "1000 mg",
+            "oral",
+            "twice daily",
+            "Dr Okafor",
+            "Type 2 diabetes"
+        ),
+        "given fields change, the route (not given) stays"
+    );
+    assert_eq!(
+        (m.status_since.clone(), m.status_reason.as_str()),
+        (None, "")
+    );
+
+    apply(
+        &mut doc,
+        Op::SetMedicationStatus {
+            id: "m1".into(),
+            status: MedicationStatus::Stopped,
+            since: Some(d("2026-03-02")),
+            reason: "GI upset".into(),
+        },
+        2,
+        T0 + 2,
+    );
+    let m = doc.record().unwrap().medical.medications[0].clone();
+    assert_eq!(m.status, MedicationStatus::Stopped);
+    assert_eq!(m.status_since, Some(d("2026-03-02")));
+    assert_eq!(m.status_reason, "GI upset");
+    assert!(
+        m.is_active(),
+        "stopped is a clinical status, not a retirement"
+    );
+
+    apply(
+        &mut doc,
+        Op::SetMedicationStatus {
+            id: "m1".into(),
+            status: MedicationStatus::Active,
+            since: Some(d("2026-04-01")),
+            reason: "restarted at lower dose".into(),
+        },
+        1,
+        T0 + 3,
+    );
+    let status_history: Vec<Option<String>> = doc
+        .history("medical/medications/m1/status")
+        .unwrap()
+        .into_iter()
+        .map(|c| c.value)
+        .collect();
+    assert_eq!(
+        status_history,
+        vec![
+            Some("active".to_string()),
+            Some("stopped".to_string()),
+            Some("active".to_string())
+        ]
+    );
+    let m = doc.record().unwrap().medical.medications[0].clone();
+    assert_eq!(m.status_reason, "restarted at lower dose");
+    // The serde view and autosurgeon agree on the new fields.
+    let am = automerge::AutoCommit::load(&doc.save()).unwrap();
+    assert_eq!(
+        autosurgeon::hydrate::<_, PatientRecord>(&am).unwrap(),
+        doc.record().unwrap()
+    );
 }

@@ -57,6 +57,14 @@ pub struct Medication {
     pub last_reconciled: Option<IsoDate>,
     pub recorded: Stamp,
     pub retired: Option<Retirement>,
+    /// When the current status began (e.g. the day it was stopped); absent before it changed.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub status_since: Option<IsoDate>,
+    /// Why the status changed ("stopped by cardiology: low blood pressure").
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub status_reason: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]

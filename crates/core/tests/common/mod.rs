@@ -569,6 +569,8 @@ pub fn year_of_activity(doc: &mut PatientDoc) -> usize {
                 doc,
                 Op::ChangeMedication {
                     id: "m0".into(),
+                    name: None,
+                    indication: None,
                     dose: Some(format!("{} mg", 500 + month * 250)),
                     route: None,
                     frequency: Some("twice daily".into()),
