@@ -126,6 +126,34 @@ impl PatientDoc {
         }
     }
 
+    /// Applies several typed operations as ONE change (one form saving several fields): all of
+    /// them or, if any is rejected, none. The change's op name lists them joined by '+'.
+    pub fn apply_all(
+        &mut self,
+        ops: Vec<Op>,
+        author: &Author,
+        now_ms: i64,
+    ) -> Result<(), DocError> {
+        if ops.len() == 1 {
+            if let Some(op) = ops.into_iter().next() {
+                return self.apply(op, author, now_ms);
+            }
+            return Ok(());
+        }
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let name = ops.iter().map(Op::name).collect::<Vec<_>>().join("+");
+        for op in ops {
+            if let Err(e) = self.write(op, author, now_ms) {
+                self.doc.rollback();
+                return Err(e);
+            }
+        }
+        self.commit(&name, author, now_ms);
+        Ok(())
+    }
+
     pub(crate) fn commit(&mut self, op: &str, author: &Author, now_ms: i64) {
         let meta = ChangeMeta::new(op, author);
         self.doc.commit_with(

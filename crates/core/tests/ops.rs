@@ -684,3 +684,62 @@ fn a_medication_is_corrected_field_by_field_then_stopped_and_resumed_with_when_a
         doc.record().unwrap()
     );
 }
+
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn apply_all_is_one_change_holding_every_op_or_none_of_them() {
+    let mut doc = new_patient();
+    apply(
+        &mut doc,
+        Op::AddMedication {
+            medication: med("m1", "metformin", "500 mg"),
+        },
+        1,
+        T0,
+    );
+    let before = doc.heads();
+    let good = Op::Rename {
+        name: name("Rosa M.", "Diaz"),
+    };
+    let bad = Op::SetMedicationStatus {
+        id: "missing".into(),
+        status: MedicationStatus::Stopped,
+        since: None,
+        reason: String::new(),
+    };
+    let err = doc
+        .apply_all(vec![good.clone(), bad], &author(1), T0 + 1)
+        .expect_err("one rejected op rejects the batch");
+    assert!(
+        matches!(err, DocError::NotFound(_) | DocError::Invalid(_)),
+        "{err}"
+    );
+    assert_eq!(doc.heads(), before, "nothing of the batch was kept");
+    assert_eq!(doc.record().unwrap().name.given, "Rosa");
+
+    doc.apply_all(
+        vec![
+            good,
+            Op::SetProfileText {
+                field: ProfileField::Pronouns,
+                value: "she/her".into(),
+            },
+        ],
+        &author(2),
+        T0 + 2,
+    )
+    .expect("batch applies");
+    let r = doc.record().unwrap();
+    assert_eq!(
+        (r.name.given.as_str(), r.profile.pronouns.as_str()),
+        ("Rosa M.", "she/her")
+    );
+    let history = doc.history("profile/pronouns").unwrap();
+    let last = history.last().expect("pronouns history");
+    assert_eq!(last.by.op, "rename+set_profile_text");
+    assert_eq!(last.by.user_id, "u2");
+    assert_eq!(
+        doc.history("name/given").unwrap().last().unwrap().hash,
+        last.hash,
+        "one change"
+    );
+}

@@ -161,6 +161,10 @@ string_enum!(
     RetireReason { EnteredInError = "entered_in_error", NoLongerApplicable = "no_longer_applicable", Duplicate = "duplicate", Superseded = "superseded" } default NoLongerApplicable
 );
 string_enum!(
+    /// What a person does on the team (who-I-am on a device; the team roster later).
+    PersonRole { CareManager = "care_manager", Nurse = "nurse", SocialWorker = "social_worker", CommunityHealthWorker = "community_health_worker", Supervisor = "supervisor" } default CareManager
+);
+string_enum!(
     NarrativeSection { Physical = "physical", Emotional = "emotional", Social = "social", Preferences = "preferences", Priorities = "priorities" } default Physical
 );
 
