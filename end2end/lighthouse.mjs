@@ -120,6 +120,9 @@ async function setPinIfAsked(page) {
   await fillByLabel(page, 'New PIN', PIN);
   await fillByLabel(page, 'Repeat new PIN', PIN);
   await page.locator(byAria('button', 'Set PIN')).click();
+  await heading(page, 'Who is using this device?', 60000);
+  await fillByLabel(page, 'Your name', 'Ana López');
+  await page.locator(byAria('button', 'Continue')).click();
   await heading(page, 'Today', 60000);
   return true;
 }

@@ -209,7 +209,7 @@ pub async fn apply_update(session: &Session) -> Result<(), String> {
     if session.save_state.get_untracked() == SaveState::Saving {
         return Err("a save is still in progress".into());
     }
-    session.save_pending().await?;
+    session.save_pending().await.map_err(|e| e.to_string())?;
     let waiting: Option<ServiceWorker> = INNER
         .with(|i| i.borrow().registration.clone())
         .and_then(|r| r.waiting());

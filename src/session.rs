@@ -8,7 +8,11 @@ use std::{
 
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use tend_core::{record::PersonName, Author, DocError, PatientDoc, PatientId, PatientSummary};
+use tend_core::{
+    author::{person_name, PersonNameError},
+    record::{PersonName, PersonRole},
+    Author, DocError, PatientDoc, PatientId, PatientSummary,
+};
 
 use crate::clock::now_ms;
 use crate::storage::{CacheState, Storage, StorageError, COMPACT_AFTER_CHUNKS};
@@ -33,6 +37,34 @@ pub enum SaveState {
     Failed(String),
 }
 
+/// Why an edit did not become durable. The two cases mean different things to the user:
+/// core refused the change (nothing changed; say "not allowed" and why), or the change is in
+/// the open document but storage could not keep it (it stays in memory and is retried with
+/// the next save; say "not saved").
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("Not allowed: {0}")]
+    Rejected(DocError),
+    #[error("Not saved: {0}")]
+    NotSaved(StorageError),
+}
+
+/// Who is using this device ("who I am"): every change they make carries their name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    pub role: PersonRole,
+}
+
+/// Why "who I am" was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error(transparent)]
+    Name(#[from] PersonNameError),
+    #[error("Not saved: {0}")]
+    NotSaved(#[from] StorageError),
+}
+
 /// A patient's document held in memory while their chart is open.
 pub struct OpenDoc {
     pub id: PatientId,
@@ -46,7 +78,9 @@ pub type OpenDocHandle = Rc<RefCell<OpenDoc>>;
 #[derive(Clone)]
 pub struct Session {
     storage: SendWrapper<Rc<Storage>>,
-    author: Author,
+    author: SendWrapper<Rc<RefCell<Author>>>,
+    /// `None` until the person using this device has said who they are (asked after the PIN).
+    pub identity: RwSignal<Option<Identity>>,
     pub caseload: RwSignal<Vec<PatientSummary>>,
     pub save_state: RwSignal<SaveState>,
     /// Problems found while reading stored data, shown to the user until dismissed.
@@ -84,10 +118,25 @@ impl Session {
                 id
             }
         };
-        let user_name = storage
-            .meta("user_name")
-            .await?
-            .unwrap_or_else(|| "Care manager".into());
+        // A person id of its own (not the device's), so one person's devices can be joined later.
+        let user_id = match storage.meta("user_id").await? {
+            Some(id) => id,
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                storage.set_meta("user_id", &id).await?;
+                id
+            }
+        };
+        let identity = match (
+            storage.meta("user_name").await?,
+            storage.meta("user_role").await?,
+        ) {
+            (Some(name), Some(role)) => Some(Identity {
+                name,
+                role: PersonRole::parse(&role),
+            }),
+            _ => None,
+        };
         let caseload = storage.caseload().await?;
         let mut problems = Vec::new();
         if caseload.unreadable > 0 {
@@ -98,11 +147,15 @@ impl Session {
         }
         let session = Session {
             storage: SendWrapper::new(storage),
-            author: Author {
-                user_id: device_id.clone(),
-                user_name,
+            author: SendWrapper::new(Rc::new(RefCell::new(Author {
+                user_id,
+                user_name: identity
+                    .as_ref()
+                    .map(|i| i.name.clone())
+                    .unwrap_or_default(),
                 device_id,
-            },
+            }))),
+            identity: RwSignal::new(identity),
             caseload: RwSignal::new(caseload.summaries),
             save_state: RwSignal::new(SaveState::Idle),
             problems: RwSignal::new(problems),
@@ -164,15 +217,29 @@ impl Session {
         Rc::clone(&self.storage)
     }
 
-    pub fn author(&self) -> &Author {
-        &self.author
+    /// Who signs this device's changes now.
+    pub fn author(&self) -> Author {
+        self.author.borrow().clone()
+    }
+
+    /// Records who is using this device (first run, or Settings). The name is checked and tidied
+    /// by core; changes made after this carry it.
+    pub async fn set_identity(&self, name: &str, role: PersonRole) -> Result<Identity, IdentityError> {
+        let name = person_name(name)?;
+        // Role first: the name's presence is what marks "who I am" as answered.
+        self.storage.set_meta("user_role", role.as_str()).await?;
+        self.storage.set_meta("user_name", &name).await?;
+        let identity = Identity { name, role };
+        self.author.borrow_mut().user_name = identity.name.clone();
+        self.identity.set(Some(identity.clone()));
+        Ok(identity)
     }
 
     /// Creates a patient and stores them; the caseload shows them only once they are saved.
-    pub async fn add_patient(&self, name: PersonName) -> Result<PatientSummary, String> {
+    pub async fn add_patient(&self, name: PersonName) -> Result<PatientSummary, EditError> {
         let id = PatientId::random();
-        let mut doc =
-            PatientDoc::create(&id, name, &self.author, now_ms()).map_err(|e| e.to_string())?;
+        let mut doc = PatientDoc::create(&id, name, &self.author(), now_ms())
+            .map_err(EditError::Rejected)?;
         self.save_state.set(SaveState::Saving);
         match self.storage.create_patient(&mut doc).await {
             Ok(summary) => {
@@ -182,9 +249,8 @@ impl Session {
                 Ok(summary)
             }
             Err(e) => {
-                let msg = e.to_string();
-                self.save_state.set(SaveState::Failed(msg.clone()));
-                Err(msg)
+                self.save_state.set(SaveState::Failed(e.to_string()));
+                Err(EditError::NotSaved(e))
             }
         }
     }
@@ -232,18 +298,21 @@ impl Session {
         &self,
         open: &OpenDocHandle,
         op: impl FnOnce(&mut PatientDoc, &Author, i64) -> Result<(), DocError>,
-    ) -> Result<(), String> {
+    ) -> Result<(), EditError> {
+        let author = self.author();
         let (id, batch, summary) = {
             let mut o = open.borrow_mut();
-            op(&mut o.doc, &self.author, now_ms()).map_err(|e| e.to_string())?;
-            let fresh = o.doc.save_incremental();
-            let mut batch = std::mem::take(&mut o.pending);
-            batch.extend(fresh);
+            op(&mut o.doc, &author, now_ms()).map_err(EditError::Rejected)?;
             // Dated summary: risk tier, priority, reasons and overdue flag for the device's today.
+            // Taken before the incremental save, so if it fails the change stays in the document
+            // and goes out with the next save instead of being dropped.
             let summary = o
                 .doc
                 .summary_on(crate::clock::today())
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| EditError::NotSaved(StorageError::Document(e)))?;
+            let fresh = o.doc.save_incremental();
+            let mut batch = std::mem::take(&mut o.pending);
+            batch.extend(fresh);
             (o.id.clone(), batch, summary)
         };
         if batch.is_empty() {
@@ -264,9 +333,8 @@ impl Session {
                 let newer = std::mem::take(&mut o.pending);
                 o.pending = batch;
                 o.pending.extend(newer);
-                let msg = e.to_string();
-                self.save_state.set(SaveState::Failed(msg.clone()));
-                Err(msg)
+                self.save_state.set(SaveState::Failed(e.to_string()));
+                Err(EditError::NotSaved(e))
             }
         }
     }
@@ -292,7 +360,7 @@ impl Session {
 
     /// Retries the pending (not yet durable) changes of every open document. `Err` if any could
     /// not be saved: the changes stay in memory, and callers must not go on as if they were saved.
-    pub async fn save_pending(&self) -> Result<(), String> {
+    pub async fn save_pending(&self) -> Result<(), EditError> {
         let open: Vec<OpenDocHandle> = self
             .open_docs
             .borrow()

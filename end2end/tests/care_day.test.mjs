@@ -145,8 +145,9 @@ for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', V
     await inspect(page, size, 'contacts', problems);
 
     await openSection(page, 'Conditions & medications');
-    await page.getByLabel('Allergic to').fill('Penicillin');
     await page.getByRole('button', { name: 'Add allergy' }).click();
+    await page.getByLabel('Allergic to').fill('Penicillin');
+    await page.getByRole('button', { name: 'Save allergy' }).click();
     await page.getByRole('list', { name: 'Flags and programs' }).getByText('Allergies: Penicillin').waitFor();
     await settled(page);
     await inspect(page, size, 'medical', problems);

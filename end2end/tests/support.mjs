@@ -52,12 +52,27 @@ export async function localToday(page) {
 // a reopened (cold-launched, reloaded after idle) app may be locked and needs `unlock`.
 export const TEST_PIN = '482915';
 
-/** Fills the first-run screen ("Protect patient data on this device") and waits for the app. */
-export async function setUpPin(page, pin = TEST_PIN) {
+/** The person a test device belongs to unless the test names another ("who I am"). */
+export const TEST_PERSON = { name: 'Ana López', role: 'Nurse' };
+
+/**
+ * Fills the first-run screens — "Protect patient data on this device", then "Who is using this
+ * device?" — and waits for the app.
+ */
+export async function setUpPin(page, pin = TEST_PIN, person = TEST_PERSON) {
   await page.getByRole('heading', { name: 'Protect patient data on this device' }).waitFor();
   await page.getByLabel('New PIN', { exact: true }).fill(pin);
   await page.getByLabel('Repeat new PIN', { exact: true }).fill(pin);
   await page.getByRole('button', { name: 'Set PIN' }).click();
+  await sayWhoIAm(page, person);
+}
+
+/** Answers "Who is using this device?" and waits for the app. */
+export async function sayWhoIAm(page, person = TEST_PERSON) {
+  await page.getByRole('heading', { name: 'Who is using this device?' }).waitFor({ timeout: 30000 });
+  await page.getByLabel('Your name').fill(person.name);
+  await page.getByLabel('Your role').selectOption({ label: person.role });
+  await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('button', { name: 'Lock', exact: true }).waitFor({ timeout: 30000 });
 }
 

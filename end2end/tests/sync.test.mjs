@@ -142,8 +142,9 @@ test('two devices edit offline, reconnect and converge; a late joiner gets every
 
   // Same patient: different fields, the same list, the same note. And different patients.
   await openChart(a.page, 'Diaz, Rosa', 'Conditions & medications');
-  await a.page.getByLabel('Allergic to').fill('Penicillin');
   await a.page.getByRole('button', { name: 'Add allergy' }).click();
+  await a.page.getByLabel('Allergic to').fill('Penicillin');
+  await a.page.getByRole('button', { name: 'Save allergy' }).click();
   await a.page.getByRole('list', { name: 'Flags and programs' }).getByText('Allergies: Penicillin').waitFor();
   await openChart(b.page, 'Diaz, Rosa', 'Contacts & care team');
   await b.page.getByLabel("Caregiver's name").fill('Luis Diaz');

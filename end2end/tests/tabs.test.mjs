@@ -33,10 +33,11 @@ test('two tabs editing one patient keep both edits', async () => {
   // Tab 1 records an allergy while tab 2, with its own copy of the document, adds a caregiver.
   await openSection(first, 'Conditions & medications');
   await openSection(second, 'Contacts & care team');
+  await first.getByRole('button', { name: 'Add allergy' }).click();
   await first.getByLabel('Allergic to').fill('Penicillin');
   await second.getByLabel("Caregiver's name").fill('Luis Moreno');
   await second.getByLabel('Relationship').fill('Son');
-  await first.getByRole('button', { name: 'Add allergy' }).click();
+  await first.getByRole('button', { name: 'Save allergy' }).click();
   await second.getByRole('button', { name: 'Add caregiver' }).click();
   await first.getByRole('list', { name: 'Flags and programs' }).getByText('Allergies: Penicillin').waitFor();
   await second.getByRole('list', { name: 'Caregivers' }).getByText(/Luis Moreno \(Son\)/).waitFor();

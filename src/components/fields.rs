@@ -10,6 +10,7 @@ pub fn TextField(
     value: RwSignal<String>,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] autofocus: bool,
 ) -> impl IntoView {
     view! {
         <label class="field">
@@ -17,6 +18,7 @@ pub fn TextField(
             {hint.map(|h| view! { <span class="hint">{h}</span> })}
             <input
                 type=kind
+                autofocus=autofocus
                 autocomplete="off"
                 prop:value=value
                 on:input=move |ev| value.set(event_target_value(&ev))

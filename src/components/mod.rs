@@ -1,6 +1,7 @@
 //! Reusable pieces of UI.
 
 pub mod fields;
+pub mod form;
 pub mod narrative;
 pub mod status;
 pub mod update_banner;

@@ -9,6 +9,7 @@ use super::control::{LockControl, Screen, UnlockFailure};
 use super::idle::IdleWatch;
 use super::pin_form::{PinField, PinForm};
 use crate::app::{App, StartupFailure};
+use crate::pages::identity::WhoAmI;
 use crate::session::Session;
 use crate::sync::SyncHandle;
 
@@ -44,7 +45,17 @@ fn Unlocked(session: Session) -> impl IntoView {
     provide_context(sync);
     let idle = send_wrapper::SendWrapper::new(IdleWatch::start(control.clone()));
     on_cleanup(move || drop(idle));
-    view! { <App session=session /> }
+    // Nothing can be changed before the person says who they are: every change carries them.
+    let identity = session.identity;
+    let asking = session.clone();
+    view! {
+        <Show
+            when=move || identity.with(Option::is_some)
+            fallback=move || view! { <WhoAmI session=asking.clone() /> }
+        >
+            <App session=session.clone() />
+        </Show>
+    }
 }
 
 #[component]

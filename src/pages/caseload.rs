@@ -165,7 +165,7 @@ fn AddPatientForm() -> impl IntoView {
                     family.set(String::new());
                     error.set(None);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
             busy.set(false);
         });

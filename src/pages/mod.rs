@@ -3,6 +3,7 @@
 pub mod caseload;
 pub mod chart;
 pub mod format;
+pub mod identity;
 pub mod install;
 pub mod not_found;
 pub mod settings;

@@ -1,4 +1,4 @@
-//! Settings: who is signed in on this device, and how safe the device's copy of the data is.
+//! Settings: who uses this device (name and role), and how safe the device's copy of the data is.
 
 use leptos::{prelude::*, task::spawn_local};
 
@@ -11,7 +11,7 @@ use super::sync_setup::SyncSetup;
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let session = expect_context::<Session>();
-    let author = session.author().clone();
+    let author = session.author();
     let usage = RwSignal::new(None::<device::Usage>);
     let persisted = RwSignal::new(None::<bool>);
     let refresh = move || {
@@ -38,10 +38,10 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <section class="page" aria-labelledby="settings-title">
             <h1 id="settings-title">"Settings"</h1>
+            <super::identity::IdentitySettings />
             <section class="card" aria-labelledby="device-title">
                 <h2 id="device-title">"This device"</h2>
                 <dl class="facts">
-                    <dt>"Signed in as"</dt><dd>{author.user_name}</dd>
                     <dt>"Device id"</dt><dd><code>{author.device_id}</code></dd>
                     <dt>"Storage"</dt><dd>{usage_text}</dd>
                     <dt>"Protected from clean-up"</dt>

@@ -9,6 +9,7 @@ mod contacts;
 mod follow_ups;
 mod medical;
 mod overview;
+mod retire;
 mod visits;
 
 use std::future::Future;
@@ -28,7 +29,7 @@ use tend_core::{
 
 use crate::clock::today;
 use crate::components::fields::humanize;
-use crate::session::{OpenDocHandle, Session};
+use crate::session::{EditError, OpenDocHandle, Session};
 
 /// The open chart: the in-memory document and the record last read from it.
 #[derive(Clone)]
@@ -42,18 +43,24 @@ pub struct Chart {
 
 impl Chart {
     pub fn author_name(&self) -> String {
-        self.session.author().user_name.clone()
+        self.session.author().user_name
     }
 
     /// Applies `op` and saves it; the record is re-read either way (a failed save keeps the change
     /// in memory and retries it with the next edit).
-    pub fn apply(&self, op: Op) -> impl Future<Output = Result<(), String>> + 'static {
+    pub fn apply(&self, op: Op) -> impl Future<Output = Result<(), EditError>> + 'static {
+        self.save(vec![op])
+    }
+
+    /// Applies `ops` as one change (all or none; see `PatientDoc::apply_all`) and saves it. The
+    /// outcome is also shown at the top of the chart; forms show it next to themselves too.
+    pub fn save(&self, ops: Vec<Op>) -> impl Future<Output = Result<(), EditError>> + 'static {
         let this = self.clone();
         async move {
             let result = this
                 .session
                 .edit(&this.open, move |doc, author, now| {
-                    doc.apply(op, author, now)
+                    doc.apply_all(ops, author, now)
                 })
                 .await;
             let fresh = this.open.borrow().doc.record();
@@ -65,7 +72,7 @@ impl Chart {
             }
             match &result {
                 Ok(()) => this.error.set(None),
-                Err(e) => this.error.set(Some(format!("Not saved: {e}"))),
+                Err(e) => this.error.set(Some(e.to_string())),
             }
             result
         }

@@ -1,0 +1,172 @@
+// A chart a care manager can keep true (issue 13): who I am on first run; conditions, medications and
+// allergies read first with their add forms on demand; a typo corrected, a dose changed, a medication
+// stopped with a reason, a condition resolved, an allergy updated and another removed as entered in
+// error — all still so after a reload, the removed one under "Show removed" with who, when and why.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
+import { inspect, localToday, setUpPin } from './support.mjs';
+
+let relay;
+let browser;
+withRelayAndBrowser((r, b) => { relay = r; browser = b; });
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** "2026-03-02" → "2 Mar 2026", the chart's date form, computed here independently of the app. */
+const shown = (iso) => {
+  const [y, m, d] = iso.split('-').map(Number);
+  return `${d} ${MONTHS[m - 1]} ${y}`;
+};
+
+async function openMedical(page) {
+  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Conditions & medications' }).click();
+  await page.getByRole('heading', { level: 2, name: 'Medications' }).waitFor();
+}
+
+/**
+ * Opens an on-demand form, fills its labelled fields, submits, and waits until the form has
+ * closed and (when `savedText` is given) its saved note shows. An action that moves its entry
+ * (stop, resolve, remove) takes the note with it: the caller then checks the entry instead.
+ */
+async function useForm(page, scope, openName, fields, submit, savedText) {
+  await scope.getByRole('button', { name: openName, exact: true }).click();
+  const form = page.getByRole('form');
+  for (const [label, value] of fields) {
+    const field = form.getByLabel(label);
+    if (await field.evaluate((el) => el.tagName === 'SELECT')) await field.selectOption({ label: value });
+    else await field.fill(value);
+  }
+  await form.getByRole('button', { name: submit, exact: true }).click();
+  await form.waitFor({ state: 'detached' });
+  if (savedText) await page.getByRole('status').filter({ hasText: savedText }).first().waitFor();
+}
+
+const meds = (page) => page.getByRole('list', { name: 'Current medications' });
+const stopped = (page) => page.getByRole('list', { name: 'Stopped medications' });
+const conditions = (page) => page.getByRole('list', { name: 'Conditions' });
+const allergies = (page) => page.getByRole('list', { name: 'Allergies' });
+
+test('who I am, then correct, stop, resolve, update and remove chart entries; all kept after a reload', async () => {
+  const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const problems = [];
+  await page.goto(`${relay.url}/caseload`);
+
+  // First run: the PIN, then who is using the device (an empty name is refused with a reason).
+  await page.getByRole('heading', { name: 'Protect patient data on this device' }).waitFor();
+  await page.getByLabel('New PIN', { exact: true }).fill('482915');
+  await page.getByLabel('Repeat new PIN', { exact: true }).fill('482915');
+  await page.getByRole('button', { name: 'Set PIN' }).click();
+  await page.getByRole('heading', { name: 'Who is using this device?' }).waitFor({ timeout: 30000 });
+  await inspect(page, 'tablet', 'who-am-i', problems);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Enter your name' }).waitFor();
+  const me = 'Bea Okafor';
+  await page.getByLabel('Your name').fill(`  ${me} `);
+  await page.getByLabel('Your role').selectOption({ label: 'Social worker' });
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('button', { name: 'Lock', exact: true }).waitFor({ timeout: 30000 });
+
+  await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
+  await page.getByLabel('Given name').fill('Rosa');
+  await page.getByLabel('Family name').fill('Diaz');
+  await page.getByRole('button', { name: 'Add patient' }).click();
+  await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: /Diaz, Rosa/ }).click();
+  await page.getByRole('heading', { level: 1, name: 'Diaz, Rosa' }).waitFor();
+  await openMedical(page);
+
+  // Content first: no form is open until asked for.
+  assert.equal(await page.getByRole('form').count(), 0, 'no form open before one is asked for');
+  assert.equal(await page.getByLabel('Allergic to').count(), 0, 'the allergy form is on demand');
+
+  // Add, then correct a typo and the dose.
+  const addMed = (name, dose, often) => useForm(page, page, 'Add medication',
+    [['Medication', name], ['Dose', dose], ['How often', often]], 'Save medication', 'Medication added.');
+  await addMed('Metforman', '500 mg', 'twice daily');
+  await addMed('Lisinopril', '10 mg', 'daily');
+  await meds(page).getByText('Metforman 500 mg twice daily').waitFor();
+  await inspect(page, 'tablet', 'medical-list', problems);
+  await meds(page).getByRole('button', { name: 'Edit Metforman' }).click();
+  assert.equal(await page.getByRole('form').getByLabel('Medication', { exact: true }).inputValue(), 'Metforman', 'the edit form starts from the record');
+  assert.equal(await page.evaluate(() => document.activeElement?.closest('form') !== null), true, 'focus moved into the form');
+  await inspect(page, 'tablet', 'medical-edit-form', problems);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await useForm(page, meds(page), 'Edit Metforman',
+    [['Medication', 'Metformin'], ['Dose', '1000 mg'], ['What it is for', 'Type 2 diabetes']], 'Save changes', 'Medication updated.');
+  await meds(page).getByText('Metformin 1000 mg twice daily').waitFor();
+  await meds(page).getByText(/For Type 2 diabetes/).waitFor();
+
+  // Stop with a date and a reason (a reason is required).
+  const today = await localToday(page);
+  await meds(page).getByRole('button', { name: 'Stop Lisinopril' }).click();
+  await page.getByRole('form').getByRole('button', { name: 'Stop medication' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Say why it was stopped' }).waitFor();
+  await page.getByRole('form').getByLabel('Reason').fill('Low blood pressure');
+  await page.getByRole('form').getByRole('button', { name: 'Stop medication' }).click();
+  await stopped(page).getByText(`Stopped since ${shown(today)}: Low blood pressure`).waitFor();
+  assert.equal(await meds(page).getByText('Lisinopril').count(), 0, 'no longer among current medications');
+
+  // Resolve a condition.
+  await useForm(page, page, 'Add condition', [['Condition', 'Hypertension']], 'Save condition', 'Condition added.');
+  await useForm(page, conditions(page), 'Resolve Hypertension', [], 'Mark resolved', null);
+  await conditions(page).getByText(/^Resolved/).waitFor();
+
+  // Update one allergy; remove another as entered in error.
+  const addAllergy = (substance) => useForm(page, page, 'Add allergy', [['Allergic to', substance]], 'Save allergy', 'Allergy added.');
+  await addAllergy('Penicillin');
+  await addAllergy('Latex');
+  const badges = page.getByRole('list', { name: 'Flags and programs' });
+  await badges.getByText('Allergies: Penicillin, Latex').waitFor();
+  await useForm(page, allergies(page), 'Update Penicillin', [['Reaction', 'Hives'], ['Severity', 'Severe']], 'Save changes', 'Allergy updated.');
+  await allergies(page).getByText('Penicillin: Hives').waitFor();
+  await allergies(page).getByText('Severe · Active').waitFor();
+  await useForm(page, allergies(page), 'Remove Latex', [['Why', 'Entered in error'], ['Note', 'Recorded for the wrong patient']],
+    'Remove from chart', null);
+  await badges.getByText('Allergies: Penicillin', { exact: true }).waitFor();
+  assert.equal(await allergies(page).getByText('Latex').count(), 0, 'removed from the working list');
+  await page.getByRole('status').filter({ hasText: 'All changes saved on this device' }).first().waitFor();
+
+  // A reload (and the lock) later, everything is as corrected; the removed allergy is kept with who/when/why.
+  await page.reload();
+  await passLock(page);
+  await openMedical(page);
+  await meds(page).getByText('Metformin 1000 mg twice daily').waitFor();
+  await stopped(page).getByText(`Stopped since ${shown(today)}: Low blood pressure`).waitFor();
+  await conditions(page).getByText(/^Resolved/).waitFor();
+  await allergies(page).getByText('Penicillin: Hives').waitFor();
+  assert.equal(await allergies(page).getByText('Latex').count(), 0);
+  await page.getByRole('button', { name: 'Show removed allergies (1)' }).click();
+  const removed = page.getByRole('list', { name: 'Removed allergies' });
+  await removed.getByText('Latex').waitFor();
+  await removed.getByText(new RegExp(`^Entered in error — removed by ${me} on ${shown(today)} \\d\\d:\\d\\d: Recorded for the wrong patient$`)).waitFor();
+  await inspect(page, 'tablet', 'medical-removed', problems);
+
+  // On a phone the same screen passes the same checks.
+  await page.setViewportSize(VIEWPORTS.phone);
+  await meds(page).getByRole('button', { name: 'Edit Metformin' }).click();
+  await inspect(page, 'phone', 'medical-edit-form', problems);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+
+  // Settings → You: a new name signs later changes.
+  await page.setViewportSize(VIEWPORTS.tablet);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  const you = page.getByRole('region', { name: 'You' });
+  assert.equal(await you.getByLabel('Your name').inputValue(), me);
+  await you.getByLabel('Your name').fill('Bea M. Okafor');
+  await you.getByRole('button', { name: 'Save name and role' }).click();
+  await you.getByRole('status').filter({ hasText: 'signed Bea M. Okafor' }).waitFor();
+  await inspect(page, 'tablet', 'settings-you', problems);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Caseload' }).click();
+  await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: /Diaz, Rosa/ }).click();
+  await page.getByRole('heading', { level: 1, name: 'Diaz, Rosa' }).waitFor();
+  await openMedical(page);
+  await useForm(page, stopped(page), 'Remove Lisinopril', [['Why', 'Duplicate']], 'Remove from chart', null);
+  await page.getByRole('button', { name: 'Show removed medications (1)' }).click();
+  await page.getByRole('list', { name: 'Removed medications' }).getByText(/^Duplicate — removed by Bea M\. Okafor on /).waitFor();
+
+  assert.deepEqual(problems, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

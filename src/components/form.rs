@@ -1,0 +1,209 @@
+//! The chart's one form pattern: content first, forms on demand.
+//!
+//! [`FormToggle`] is a button ("Add medication", "Edit", "Stop") that opens a form in place.
+//! Opening moves focus into the form's first field; submitting first runs the caller's typed
+//! validation (`build`: the ops to send, or a message naming what to fix — nothing is sent), then
+//! saves through a Leptos local action, one save at a time. While it runs the form says so; a
+//! refusal says "Not allowed: …" or "Not saved: …" (from [`EditError`]); success closes the form,
+//! gives focus back to the button that opened it and says what was saved. Cancel closes it
+//! without saving. Every later screen builds its forms on this instead of its own submit handler.
+
+use std::{future::Future, rc::Rc};
+
+use leptos::{ev::SubmitEvent, html, prelude::*};
+use tend_core::Op;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::JsCast;
+
+use crate::session::EditError;
+
+/// What one submit asks for: the ops to save (several ops are one change, all or none), or a
+/// message for the user when the fields do not make a valid change yet.
+pub type Built = Result<Vec<Op>, String>;
+
+/// A form's shared state: open or closed, the last message, and the save in flight.
+#[derive(Clone, Copy)]
+struct FormState {
+    open: RwSignal<bool>,
+    /// `(text, is_error)` of the last outcome.
+    message: RwSignal<Option<(String, bool)>>,
+}
+
+#[component]
+pub fn FormToggle<B, S, Fut>(
+    /// Visible text of the opening button, e.g. "Edit".
+    #[prop(into)]
+    open_label: String,
+    /// Accessible name of the opening button when its text alone is ambiguous in a list
+    /// ("Edit Metformin"); must contain the visible text.
+    #[prop(into, optional)]
+    open_name: Option<String>,
+    /// Heading of the open form, e.g. "Edit Metformin".
+    #[prop(into)]
+    title: String,
+    /// Text of the submit button, e.g. "Save changes".
+    #[prop(into)]
+    submit_label: String,
+    /// What a successful save says afterwards, e.g. "Medication updated."
+    #[prop(into)]
+    saved_text: String,
+    /// Runs when the form opens: reset the fields to the record's current values here.
+    #[prop(optional, into)]
+    on_open: Option<Callback<()>>,
+    /// Typed validation: the ops to save, or what to fix.
+    changes: B,
+    /// Saves the ops (the chart's `save`).
+    save: S,
+    /// Marks the opening button as the quiet kind (per-item actions) instead of a primary one.
+    #[prop(optional)]
+    quiet: bool,
+    /// The fields.
+    children: ChildrenFn,
+) -> impl IntoView
+where
+    B: Fn() -> Built + 'static,
+    S: Fn(Vec<Op>) -> Fut + 'static,
+    Fut: Future<Output = Result<(), EditError>> + 'static,
+{
+    let state = FormState {
+        open: RwSignal::new(false),
+        message: RwSignal::new(None),
+    };
+    let opener = NodeRef::<html::Button>::new();
+    let form_ref = NodeRef::<html::Form>::new();
+    let saved_text = StoredValue::new(saved_text);
+    // The form's handlers live inside `Show` (which wants Send + Sync); the app is one thread.
+    let changes = SendWrapper::new(Rc::new(changes));
+
+    let action = Action::new_local(move |ops: &Vec<Op>| {
+        let fut = save(ops.clone());
+        async move {
+            let result = fut.await;
+            match &result {
+                Ok(()) => {
+                    state.open.try_set(false);
+                    state
+                        .message
+                        .try_set(Some((saved_text.get_value(), false)));
+                    if let Some(button) = opener.get_untracked() {
+                        let _ = button.focus();
+                    }
+                }
+                Err(e) => {
+                    state.message.try_set(Some((e.to_string(), true)));
+                }
+            }
+            result.map_err(|e| e.to_string())
+        }
+    });
+    let busy = action.pending();
+
+    let open_form = move |_| {
+        if let Some(cb) = on_open {
+            cb.run(());
+        }
+        state.message.set(None);
+        state.open.set(true);
+    };
+    // Focus the first field once the form is in the page.
+    Effect::new(move |_| {
+        if let Some(form) = form_ref.get() {
+            focus_first_field(&form);
+        }
+    });
+    let cancel = move |_| {
+        state.open.set(false);
+        state.message.set(None);
+        if let Some(button) = opener.get_untracked() {
+            let _ = button.focus();
+        }
+    };
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        match (changes)() {
+            Err(problem) => state.message.set(Some((problem, true))),
+            Ok(ops) if ops.is_empty() => {
+                // Nothing changed: close as if saved, without writing a change.
+                state.open.set(false);
+                state
+                    .message
+                    .set(Some(("Nothing was changed.".into(), false)));
+                if let Some(button) = opener.get_untracked() {
+                    let _ = button.focus();
+                }
+            }
+            Ok(ops) => {
+                state.message.set(None);
+                action.dispatch(ops);
+            }
+        }
+    };
+
+    let button_class = if quiet { "button button-quiet" } else { "button" };
+    let title = StoredValue::new(title);
+    let submit_label = StoredValue::new(submit_label);
+    let message = move || {
+        state.message.get().map(|(text, is_error)| {
+            if is_error {
+                view! { <p class="error" role="alert">{text}</p> }.into_any()
+            } else {
+                view! { <p class="saved-note" role="status">{text}</p> }.into_any()
+            }
+        })
+    };
+    view! {
+        <div class="form-toggle">
+            <Show when=move || !state.open.get()>
+                <button
+                    type="button"
+                    class=button_class
+                    node_ref=opener
+                    aria-label=open_name.clone()
+                    aria-expanded="false"
+                    on:click=open_form
+                >
+                    {open_label.clone()}
+                </button>
+            </Show>
+            <Show when=move || state.open.get()>
+                <form class="form form-open" node_ref=form_ref on:submit=submit.clone() aria-label=move || title.get_value()>
+                    <h3 class="form-title">{move || title.get_value()}</h3>
+                    {children()}
+                    <div class="form-actions">
+                        <button type="submit" class="button button-primary" disabled=move || busy.get()>
+                            {move || if busy.get() { "Saving…".to_string() } else { submit_label.get_value() }}
+                        </button>
+                        <button type="button" class="button" on:click=cancel>"Cancel"</button>
+                    </div>
+                </form>
+            </Show>
+            {message}
+        </div>
+    }
+}
+
+fn focus_first_field(form: &web_sys::HtmlFormElement) {
+    let first = form
+        .query_selector("input, select, textarea")
+        .ok()
+        .flatten()
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(el) = first {
+        let _ = el.focus();
+    }
+}
+
+/// The text of a field, trimmed.
+pub fn trimmed(value: RwSignal<String>) -> String {
+    value.get_untracked().trim().to_string()
+}
+
+/// `Some(new)` when the trimmed field differs from `current` (a field the user changed), else
+/// `None` — so an edit form sends only what changed and a concurrent edit of another field stays.
+pub fn changed(value: RwSignal<String>, current: &str) -> Option<String> {
+    let new = trimmed(value);
+    (new != current.trim()).then_some(new)
+}

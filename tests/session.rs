@@ -1,0 +1,159 @@
+//! The session in real IndexedDB (headless Chromium): "who I am" is stored and signs later changes;
+//! an edit core refuses is `EditError::Rejected` and changes nothing; an edit storage cannot keep
+//! is `EditError::NotSaved` and stays in memory.
+#![cfg(target_arch = "wasm32")]
+
+#[path = "support/common.rs"]
+mod common;
+
+use std::rc::Rc;
+
+use common::{fresh, name};
+use leptos::prelude::*;
+use tend::lock::control::{LockControl, Screen};
+use tend::session::{EditError, IdentityError, SaveState, Session};
+use tend::storage::{Storage, StorageError};
+use tend_core::{
+    author::PersonNameError,
+    record::{Medication, PersonRole},
+    DocError, Op,
+};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn init_executor() {
+    leptos::mount::mount_to_body(|| ());
+}
+
+fn add_med(id: &str, name: &str) -> Op {
+    Op::AddMedication {
+        medication: Medication {
+            id: id.into(),
+            name: name.into(),
+            dose: "10 mg".into(),
+            ..Default::default()
+        },
+    }
+}
+
+#[wasm_bindgen_test]
+async fn who_i_am_is_asked_once_stored_and_signs_later_changes() {
+    init_executor();
+    let db = "test-session-identity";
+    drop(fresh(db).await);
+    let session = Session::open(db).await.expect("open");
+    assert_eq!(session.identity.get_untracked(), None, "a new device asks");
+
+    let refused = session.set_identity("   ", PersonRole::Nurse).await;
+    assert!(matches!(
+        refused,
+        Err(IdentityError::Name(PersonNameError::Missing))
+    ));
+    assert_eq!(session.identity.get_untracked(), None, "nothing stored");
+
+    let me = session
+        .set_identity("  Ana   López ", PersonRole::SocialWorker)
+        .await
+        .expect("identity saved");
+    assert_eq!(me.name, "Ana López");
+
+    let summary = session.add_patient(name("Rosa", "Diaz")).await.expect("add");
+    let id = tend_core::PatientId::parse(&summary.id).expect("id");
+    let open = session.open_patient(&id).await.expect("open patient");
+    session
+        .edit(&open, |doc, author, now| doc.apply(add_med("m1", "Metformin"), author, now))
+        .await
+        .expect("edit saved");
+    drop(open);
+    drop(session);
+
+    // Another start on the same device: not asked again, and history names the person.
+    let again = Session::open(db).await.expect("reopen");
+    let identity = again.identity.get_untracked().expect("remembered");
+    assert_eq!(
+        (identity.name.as_str(), identity.role),
+        ("Ana López", PersonRole::SocialWorker)
+    );
+    let open = again.open_patient(&id).await.expect("open patient");
+    let history = open
+        .borrow_mut()
+        .doc
+        .history("medical/medications/m1/name")
+        .expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].by.user_name, "Ana López");
+    assert_eq!(history[0].by.user_id, again.author().user_id);
+    assert_ne!(
+        history[0].by.user_id, history[0].by.device_id,
+        "a person id of its own, not the device's"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_edit_is_rejected_and_changes_nothing() {
+    init_executor();
+    let db = "test-session-rejected";
+    drop(fresh(db).await);
+    let session = Session::open(db).await.expect("open");
+    let summary = session.add_patient(name("Rosa", "Diaz")).await.expect("add");
+    let id = tend_core::PatientId::parse(&summary.id).expect("id");
+    let open = session.open_patient(&id).await.expect("open patient");
+    let before = open.borrow_mut().doc.heads();
+
+    let result = session
+        .edit(&open, |doc, author, now| doc.apply(add_med("m1", "  "), author, now))
+        .await;
+    let err = match result {
+        Err(e @ EditError::Rejected(DocError::Invalid(_))) => e,
+        other => panic!("expected Rejected(Invalid), got {other:?}"),
+    };
+    assert!(
+        err.to_string().starts_with("Not allowed:"),
+        "the user is told it was not allowed: {err}"
+    );
+    assert_eq!(open.borrow_mut().doc.heads(), before, "nothing changed");
+    assert_ne!(
+        session.save_state.get_untracked(),
+        SaveState::Saving,
+        "no save was started"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_edit_storage_cannot_keep_is_not_saved_and_stays_in_memory() {
+    init_executor();
+    let db = "test-session-not-saved";
+    Storage::delete(db).await.expect("delete");
+    let storage = Rc::new(Storage::open_locked(db).await.expect("open"));
+    let control = LockControl::new(Rc::clone(&storage));
+    control.start().await;
+    control.set_pin("482915", "482915").await.expect("set PIN");
+    let Screen::Unlocked(session) = control.screen().get_untracked() else {
+        panic!("expected the app to be unlocked");
+    };
+    let summary = session.add_patient(name("Rosa", "Diaz")).await.expect("add");
+    let id = tend_core::PatientId::parse(&summary.id).expect("id");
+    let open = session.open_patient(&id).await.expect("open patient");
+
+    // The data key goes away (as when the device locks): storage can write nothing.
+    storage.seal().forget();
+    let result = session
+        .edit(&open, |doc, author, now| doc.apply(add_med("m1", "Metformin"), author, now))
+        .await;
+    let err = match result {
+        Err(e @ EditError::NotSaved(StorageError::Locked)) => e,
+        other => panic!("expected NotSaved(Locked), got {other:?}"),
+    };
+    assert!(err.to_string().starts_with("Not saved:"), "{err}");
+    assert!(matches!(
+        session.save_state.get_untracked(),
+        SaveState::Failed(_)
+    ));
+    let record = open.borrow().doc.record().expect("record");
+    assert_eq!(
+        record.medical.medications.len(),
+        1,
+        "the change is kept in memory for the next save"
+    );
+}
