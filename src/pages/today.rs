@@ -36,6 +36,7 @@ pub fn flag_label(flag: &str) -> String {
         "overdue" => "Overdue".into(),
         "dnr" | "dnr_dni" => "DNR".into(),
         "comfort_care" => "Comfort care".into(),
+        tend_core::conflicts::NEEDS_REVIEW_FLAG => "Changes to review".into(),
         other => crate::components::fields::humanize(other),
     }
 }
@@ -145,10 +146,38 @@ pub fn TodayPage() -> impl IntoView {
         })
     });
 
+    // Patients whose charts hold values changed on two devices at once (summary flag).
+    let to_review = Memo::new(move |_| {
+        caseload.with(|all| {
+            all.iter()
+                .filter(|s| s.flags.iter().any(|f| f == tend_core::conflicts::NEEDS_REVIEW_FLAG))
+                .map(|s| (s.id.clone(), s.display_name.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
+
     view! {
         <section class="page" aria-labelledby="today-title">
             <h1 id="today-title">"Today"</h1>
             <p class="muted">{heading_date}</p>
+            <Show when=move || !to_review.with(Vec::is_empty)>
+                <section class="card card-warn" aria-labelledby="review-title">
+                    <h2 id="review-title">{move || match to_review.with(Vec::len) {
+                        1 => "1 patient has changes to review".to_string(),
+                        n => format!("{n} patients have changes to review"),
+                    }}</h2>
+                    <p class="muted">"The same field was changed on two devices at once. Open the chart and choose the right value."</p>
+                    <ul class="patient-list" aria-label="Changes to review">
+                        <For each=move || to_review.get() key=|(id, _)| id.clone() let:row>
+                            <li>
+                                <A href=format!("/patients/{}?section=review", row.0)>
+                                    <span class="patient-name">{row.1.clone()}</span>
+                                </A>
+                            </li>
+                        </For>
+                    </ul>
+                </section>
+            </Show>
             <section class="card" aria-labelledby="agenda-title">
                 <h2 id="agenda-title">"Due today"</h2>
                 <Show

@@ -55,11 +55,27 @@ pub fn is_reviewed_field(path: &[&str]) -> bool {
     })
 }
 
+/// A reviewed field present in the document: (path, label, object, property).
+type Field = (String, String, ObjId, &'static str);
+
+/// The summary flag of a patient with clashes to review (see [`PatientDoc::conflict_count`]).
+pub const NEEDS_REVIEW_FLAG: &str = "needs_review";
+
 impl PatientDoc {
-    /// Every reviewed field that currently holds concurrent values.
-    pub fn conflicts(&mut self) -> Result<Vec<Conflict>, DocError> {
-        // (path, label, object, prop) of every reviewed field present in the document.
-        let mut fields: Vec<(String, String, ObjId, &'static str)> = Vec::new();
+    /// How many reviewed fields hold concurrent values (cheap: no change history is read), so
+    /// every saved summary can carry [`NEEDS_REVIEW_FLAG`].
+    pub fn conflict_count(&self) -> Result<usize, DocError> {
+        let mut n = 0;
+        for (_, _, obj, prop) in self.reviewed_fields()? {
+            if self.doc.get_all(&obj, prop)?.len() > 1 {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    fn reviewed_fields(&self) -> Result<Vec<Field>, DocError> {
+        let mut fields: Vec<Field> = Vec::new();
         for (list, props) in REVIEWED {
             match list {
                 None => {
@@ -100,6 +116,12 @@ impl PatientDoc {
                 }
             }
         }
+        Ok(fields)
+    }
+
+    /// Every reviewed field that currently holds concurrent values.
+    pub fn conflicts(&mut self) -> Result<Vec<Conflict>, DocError> {
+        let fields = self.reviewed_fields()?;
         let mut index: Option<ChangeIndex> = None;
         let mut out = Vec::new();
         for (path, label, obj, prop) in fields {

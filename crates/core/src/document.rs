@@ -92,12 +92,23 @@ impl PatientDoc {
     }
 
     pub fn summary(&self) -> Result<PatientSummary, DocError> {
-        Ok(PatientSummary::of(&self.record()?))
+        self.with_review_flag(PatientSummary::of(&self.record()?))
     }
 
     /// The summary as of `today` (adds age and overdue flags).
     pub fn summary_on(&self, today: chrono::NaiveDate) -> Result<PatientSummary, DocError> {
-        Ok(PatientSummary::of_on(&self.record()?, Some(today)))
+        self.with_review_flag(PatientSummary::of_on(&self.record()?, Some(today)))
+    }
+
+    /// Clashes live in the document, not the record: flag them so Today can count them from
+    /// summaries alone.
+    fn with_review_flag(&self, mut summary: PatientSummary) -> Result<PatientSummary, DocError> {
+        if self.conflict_count()? > 0 {
+            summary
+                .flags
+                .push(crate::conflicts::NEEDS_REVIEW_FLAG.to_string());
+        }
+        Ok(summary)
     }
 
     /// Typed operation: correct the patient's name.

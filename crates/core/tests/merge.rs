@@ -71,6 +71,14 @@ fn concurrent_dose_edits_are_reported_and_resolved() {
 
     let conflicts = a.conflicts().unwrap();
     assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(a.conflict_count().unwrap(), 1);
+    let flagged = |doc: &tend_core::PatientDoc| {
+        doc.summary()
+            .unwrap()
+            .flags
+            .contains(&tend_core::conflicts::NEEDS_REVIEW_FLAG.to_string())
+    };
+    assert!(flagged(&a) && flagged(&b), "both summaries say there is something to review");
     let c = &conflicts[0];
     assert_eq!(c.path, "medical/medications/m1/dose");
     assert_eq!(c.label, "metformin: dose");
@@ -127,7 +135,22 @@ fn concurrent_dose_edits_are_reported_and_resolved() {
     assert!(b.conflicts().unwrap().is_empty());
     exchange(&mut a, &mut b);
     assert!(a.conflicts().unwrap().is_empty());
+    assert_eq!(a.conflict_count().unwrap(), 0);
+    assert!(!flagged(&a), "resolved: the flag is gone");
     assert_eq!(a.record().unwrap().medical.medications[0].dose, "850 mg");
+    // History keeps all three values with who set them.
+    let dose_history: Vec<(Option<String>, String)> = a
+        .history("medical/medications/m1/dose")
+        .unwrap()
+        .into_iter()
+        .map(|ch| (ch.value, ch.by.user_id))
+        .collect();
+    for expected in [("1000 mg", "u1"), ("850 mg", "u2"), ("850 mg", "u3")] {
+        assert!(
+            dose_history.contains(&(Some(expected.0.to_string()), expected.1.to_string())),
+            "{expected:?} in {dose_history:?}"
+        );
+    }
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]

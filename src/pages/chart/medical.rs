@@ -13,7 +13,31 @@ use tend_core::{
     ItemList as List, Op,
 };
 
+use super::history::HistoryToggle;
 use super::{retire::RemoveForm, retire::RemovedItems, show_date, today_iso, Chart};
+
+const CONDITION_FIELDS: &[(&str, &str)] = &[
+    ("text", "Condition"),
+    ("code", "Code"),
+    ("status", "Status"),
+    ("chronic", "Chronic"),
+];
+const MEDICATION_FIELDS: &[(&str, &str)] = &[
+    ("name", "Medication"),
+    ("dose", "Dose"),
+    ("route", "Route"),
+    ("frequency", "How often"),
+    ("prescriber", "Prescriber"),
+    ("indication", "For"),
+    ("status", "Status"),
+    ("status_reason", "Status reason"),
+];
+const ALLERGY_FIELDS: &[(&str, &str)] = &[
+    ("substance", "Allergic to"),
+    ("reaction", "Reaction"),
+    ("severity", "Severity"),
+    ("status", "Status"),
+];
 use crate::components::fields::{enum_options, humanize, CheckField, SelectField, TextField};
 use crate::components::form::{changed, trimmed, FormToggle};
 
@@ -174,6 +198,7 @@ fn ConditionRow(chart: Chart, id: String) -> impl IntoView {
                     }
                 </Show>
                 <RemoveForm chart=chart.clone() list=List::Conditions id=id.clone() name=Signal::derive(name) />
+                <HistoryToggle chart=chart.clone() base=format!("medical/conditions/{id}") fields=CONDITION_FIELDS name=Signal::derive(name) />
             </div>
         </li>
     }
@@ -345,6 +370,7 @@ fn MedicationRow(chart: Chart, id: String) -> impl IntoView {
                     <StopMedication chart=stop_chart.clone() id=stop_id.clone() name=name />
                 </Show>
                 <RemoveForm chart=chart.clone() list=List::Medications id=id.clone() name=name />
+                <HistoryToggle chart=chart.clone() base=format!("medical/medications/{id}") fields=MEDICATION_FIELDS name=name />
             </div>
         </li>
     }
@@ -608,6 +634,7 @@ fn AllergyRow(chart: Chart, id: String) -> impl IntoView {
             <div class="entry-actions">
                 <UpdateAllergy chart=chart.clone() item=item />
                 <RemoveForm chart=chart.clone() list=List::Allergies id=id.clone() name=name />
+                <HistoryToggle chart=chart.clone() base=format!("medical/allergies/{id}") fields=ALLERGY_FIELDS name=name />
             </div>
         </li>
     }

@@ -7,9 +7,11 @@ mod assessment;
 mod care_plan;
 mod contacts;
 mod follow_ups;
+mod history;
 mod medical;
 mod overview;
 mod retire;
+mod review;
 mod visits;
 
 use std::future::Future;
@@ -24,7 +26,7 @@ use tend_core::{
     assess,
     record::{IsoDate, ListItem},
     rules::Flag,
-    Op, PatientId, PatientRecord,
+    Conflict, DocError, FieldChange, Op, PatientId, PatientRecord,
 };
 
 use crate::clock::today;
@@ -76,6 +78,16 @@ impl Chart {
             }
             result
         }
+    }
+
+    /// Every reviewed field that holds values written concurrently on different devices.
+    pub fn conflicts(&self) -> Result<Vec<Conflict>, DocError> {
+        self.open.borrow_mut().doc.conflicts()
+    }
+
+    /// Every change of the field at `path`, oldest first, with who/when/device.
+    pub fn history(&self, path: &str) -> Result<Vec<FieldChange>, DocError> {
+        self.open.borrow_mut().doc.history(path)
     }
 
     /// Fire-and-forget [`Chart::apply`]; `on_ok` runs after the change is durable.
@@ -217,11 +229,13 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
             "plan" => view! { <care_plan::CarePlanSection chart=chart /> }.into_any(),
             "visits" => view! { <visits::VisitsSection chart=chart /> }.into_any(),
             "follow-ups" => view! { <follow_ups::FollowUpsSection chart=chart /> }.into_any(),
+            "review" => view! { <review::ReviewSection chart=chart /> }.into_any(),
             _ => view! { <overview::OverviewSection chart=chart /> }.into_any(),
         }
     };
     view! {
         <ChartHeader record=chart.record />
+        <review::ReviewNotice chart=chart.clone() patient_id=patient_id />
         <nav class="chart-nav" aria-label="Chart sections"><ul>{nav}</ul></nav>
         <Show when=move || error.get().is_some()>
             <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
