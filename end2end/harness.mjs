@@ -111,27 +111,28 @@ export const VIEWPORTS = {
 };
 
 /** A page whose console errors and uncaught exceptions fail the test that reads them. */
-export async function openApp(context, url) {
+export async function openApp(context, url, person) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.goto(url);
-  await passLock(page);
+  await passLock(page, person);
   await page.getByRole('heading', { name: 'Caseload' }).waitFor();
   return { page, errors };
 }
 
 /**
- * The device lock after a navigation: sets the test PIN on a fresh profile (first-run screen) or
+ * The device lock after a navigation: sets the test PIN on a fresh profile (first-run screen, then
+ * "who is using this device?" answered as `person`, by default support.mjs's TEST_PERSON) or
  * unlocks (a reload, a new tab or a cold launch starts locked: the key lives only in memory).
  */
-export async function passLock(page) {
+export async function passLock(page, person) {
   const firstRun = page.getByRole('heading', { name: 'Protect patient data on this device' });
   const locked = page.getByRole('heading', { name: 'Tend is locked' });
   const unlocked = page.getByRole('button', { name: 'Lock', exact: true });
   await firstRun.or(locked).or(unlocked).first().waitFor({ timeout: 30000 });
-  if (await firstRun.isVisible()) await setUpPin(page);
+  if (await firstRun.isVisible()) await setUpPin(page, undefined, person);
   else if (await locked.isVisible()) await unlock(page);
 }
 

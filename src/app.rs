@@ -6,6 +6,7 @@ use leptos_router::{
     path,
 };
 
+use crate::components::lock_button::LockButton;
 use crate::components::status::StatusBar;
 use crate::components::update_banner::UpdateBanner;
 use crate::pages::{
@@ -28,7 +29,7 @@ pub fn App(session: Session) -> impl IntoView {
                     <A href="/settings">"Settings"</A>
                 </nav>
                 <StatusBar />
-                <crate::lock::LockButton />
+                <LockButton />
             </header>
             <ProblemBanner />
             <UpdateBanner />

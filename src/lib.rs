@@ -6,6 +6,7 @@
 pub mod app;
 pub mod clock;
 pub mod components;
+pub mod gate;
 pub mod lock;
 pub mod pages;
 pub mod pwa;
@@ -49,7 +50,7 @@ pub fn start() {
         match opened {
             Ok(storage) => {
                 let control = lock::LockControl::new(Rc::new(storage));
-                mount_to_body(move || view! { <lock::Gate control=control.clone() /> })
+                mount_to_body(move || view! { <gate::Gate control=control.clone() /> })
             }
             Err(e) => mount_to_body(move || view! { <app::StartupFailure reason=e.to_string() /> }),
         }

@@ -224,7 +224,11 @@ impl Session {
 
     /// Records who is using this device (first run, or Settings). The name is checked and tidied
     /// by core; changes made after this carry it.
-    pub async fn set_identity(&self, name: &str, role: PersonRole) -> Result<Identity, IdentityError> {
+    pub async fn set_identity(
+        &self,
+        name: &str,
+        role: PersonRole,
+    ) -> Result<Identity, IdentityError> {
         let name = person_name(name)?;
         // Role first: the name's presence is what marks "who I am" as answered.
         self.storage.set_meta("user_role", role.as_str()).await?;
@@ -238,8 +242,8 @@ impl Session {
     /// Creates a patient and stores them; the caseload shows them only once they are saved.
     pub async fn add_patient(&self, name: PersonName) -> Result<PatientSummary, EditError> {
         let id = PatientId::random();
-        let mut doc = PatientDoc::create(&id, name, &self.author(), now_ms())
-            .map_err(EditError::Rejected)?;
+        let mut doc =
+            PatientDoc::create(&id, name, &self.author(), now_ms()).map_err(EditError::Rejected)?;
         self.save_state.set(SaveState::Saving);
         match self.storage.create_patient(&mut doc).await {
             Ok(summary) => {

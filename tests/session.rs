@@ -58,11 +58,16 @@ async fn who_i_am_is_asked_once_stored_and_signs_later_changes() {
         .expect("identity saved");
     assert_eq!(me.name, "Ana López");
 
-    let summary = session.add_patient(name("Rosa", "Diaz")).await.expect("add");
+    let summary = session
+        .add_patient(name("Rosa", "Diaz"))
+        .await
+        .expect("add");
     let id = tend_core::PatientId::parse(&summary.id).expect("id");
     let open = session.open_patient(&id).await.expect("open patient");
     session
-        .edit(&open, |doc, author, now| doc.apply(add_med("m1", "Metformin"), author, now))
+        .edit(&open, |doc, author, now| {
+            doc.apply(add_med("m1", "Metformin"), author, now)
+        })
         .await
         .expect("edit saved");
     drop(open);
@@ -96,13 +101,18 @@ async fn a_refused_edit_is_rejected_and_changes_nothing() {
     let db = "test-session-rejected";
     drop(fresh(db).await);
     let session = Session::open(db).await.expect("open");
-    let summary = session.add_patient(name("Rosa", "Diaz")).await.expect("add");
+    let summary = session
+        .add_patient(name("Rosa", "Diaz"))
+        .await
+        .expect("add");
     let id = tend_core::PatientId::parse(&summary.id).expect("id");
     let open = session.open_patient(&id).await.expect("open patient");
     let before = open.borrow_mut().doc.heads();
 
     let result = session
-        .edit(&open, |doc, author, now| doc.apply(add_med("m1", "  "), author, now))
+        .edit(&open, |doc, author, now| {
+            doc.apply(add_med("m1", "  "), author, now)
+        })
         .await;
     let err = match result {
         Err(e @ EditError::Rejected(DocError::Invalid(_))) => e,
@@ -132,14 +142,19 @@ async fn an_edit_storage_cannot_keep_is_not_saved_and_stays_in_memory() {
     let Screen::Unlocked(session) = control.screen().get_untracked() else {
         panic!("expected the app to be unlocked");
     };
-    let summary = session.add_patient(name("Rosa", "Diaz")).await.expect("add");
+    let summary = session
+        .add_patient(name("Rosa", "Diaz"))
+        .await
+        .expect("add");
     let id = tend_core::PatientId::parse(&summary.id).expect("id");
     let open = session.open_patient(&id).await.expect("open patient");
 
     // The data key goes away (as when the device locks): storage can write nothing.
     storage.seal().forget();
     let result = session
-        .edit(&open, |doc, author, now| doc.apply(add_med("m1", "Metformin"), author, now))
+        .edit(&open, |doc, author, now| {
+            doc.apply(add_med("m1", "Metformin"), author, now)
+        })
         .await;
     let err = match result {
         Err(e @ EditError::NotSaved(StorageError::Locked)) => e,

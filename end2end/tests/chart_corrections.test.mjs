@@ -128,9 +128,22 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
   assert.equal(await allergies(page).getByText('Latex').count(), 0, 'removed from the working list');
   await page.getByRole('status').filter({ hasText: 'All changes saved on this device' }).first().waitFor();
 
+  // Demographics: a misspelt name corrected, pronouns, interpreter and code status set — one form.
+  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Overview' }).click();
+  await useForm(page, page, 'Edit demographics',
+    [['Family name', 'Díaz'], ['Pronouns', 'she/her'], ['Preferred language', 'Spanish'], ['Code status', 'DNR']],
+    'Save demographics', 'Demographics saved.');
+  await page.getByRole('heading', { level: 1, name: 'Díaz, Rosa' }).waitFor();
+  await inspect(page, 'tablet', 'overview-demographics', problems);
+
   // A reload (and the lock) later, everything is as corrected; the removed allergy is kept with who/when/why.
   await page.reload();
   await passLock(page);
+  await page.getByRole('heading', { level: 1, name: 'Díaz, Rosa' }).waitFor();
+  const demographics = page.getByRole('region', { name: 'Demographics' });
+  for (const [fact, value] of [['Pronouns', 'she/her'], ['Code status', 'DNR'], ['Name', 'Díaz, Rosa']]) {
+    assert.equal(await demographics.locator(`dt:text-is("${fact}") + dd`).innerText(), value, fact);
+  }
   await openMedical(page);
   await meds(page).getByText('Metformin 1000 mg twice daily').waitFor();
   await stopped(page).getByText(`Stopped since ${shown(today)}: Low blood pressure`).waitFor();
@@ -159,8 +172,8 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
   await you.getByRole('status').filter({ hasText: 'signed Bea M. Okafor' }).waitFor();
   await inspect(page, 'tablet', 'settings-you', problems);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Caseload' }).click();
-  await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: /Diaz, Rosa/ }).click();
-  await page.getByRole('heading', { level: 1, name: 'Diaz, Rosa' }).waitFor();
+  await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: /Díaz, Rosa/ }).click();
+  await page.getByRole('heading', { level: 1, name: 'Díaz, Rosa' }).waitFor();
   await openMedical(page);
   await useForm(page, stopped(page), 'Remove Lisinopril', [['Why', 'Duplicate']], 'Remove from chart', null);
   await page.getByRole('button', { name: 'Show removed medications (1)' }).click();

@@ -60,6 +60,8 @@ export const TEST_PERSON = { name: 'Ana López', role: 'Nurse' };
  * device?" — and waits for the app.
  */
 export async function setUpPin(page, pin = TEST_PIN, person = TEST_PERSON) {
+  pin = pin ?? TEST_PIN;
+  person = person ?? TEST_PERSON;
   await page.getByRole('heading', { name: 'Protect patient data on this device' }).waitFor();
   await page.getByLabel('New PIN', { exact: true }).fill(pin);
   await page.getByLabel('Repeat new PIN', { exact: true }).fill(pin);

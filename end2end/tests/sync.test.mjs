@@ -13,6 +13,10 @@ let relay;
 let browser;
 withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 
+// The browser logs the requests cut off by going offline and by a relay restart (refused while it
+// is down, reset or empty if it stopped mid-request); sync retries them. Anything else fails.
+const EXPECTED_NETWORK_ERRORS = /ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket/;
+
 const syncStatus = (page) => page.getByTestId('sync-status');
 const upToDate = (page, timeout = 30000) =>
   syncStatus(page).filter({ hasText: /Synced: up to date/ }).waitFor({ timeout });
@@ -20,9 +24,9 @@ const saved = (page) =>
   page.getByRole('status').filter({ hasText: /All changes saved on this device at/ }).waitFor();
 
 /** A device: a browser context with its own IndexedDB, tracking the app's WebSockets. */
-async function device(name) {
+async function device(name, person) {
   const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
-  const { page, errors } = await openApp(context, `${relay.url}/caseload`);
+  const { page, errors } = await openApp(context, `${relay.url}/caseload`, person);
   const sockets = [];
   page.on('websocket', (ws) => sockets.push(ws));
   return { name, context, page, errors, sockets };
@@ -66,6 +70,25 @@ async function joinWith(page, code) {
   assert.equal(response.status(), 201, 'the relay accepts the join');
   await page.getByText('Joined. This device is receiving').waitFor();
   return response.json();
+}
+
+/** The devices go offline; the app closes its notification socket when the browser says so. */
+async function goOffline(...devices) {
+  for (const d of devices) {
+    await d.context.setOffline(true);
+    await syncStatus(d.page).filter({ hasText: /^Offline/ }).waitFor();
+    await waitFor(async () => d.sockets.every((ws) => ws.isClosed()), `${d.name}'s WebSocket to close`);
+  }
+}
+
+/** A starts a workspace; B joins it with A's code and is up to date. */
+async function pair(a, b) {
+  await goSettings(a.page);
+  await a.page.getByRole('button', { name: 'Start a workspace' }).click();
+  await upToDate(a.page);
+  const code = await invite(a.page);
+  await joinWith(b.page, code);
+  await upToDate(b.page);
 }
 
 async function openChart(page, name, section) {
@@ -134,11 +157,7 @@ test('two devices edit offline, reconnect and converge; a late joiner gets every
   await waitFor(async () => (await patientNames(b.page)).includes('Diaz, Rosa'), 'B to receive Rosa');
 
   // Both go offline; the app closes its notification socket when the browser says so.
-  for (const d of [a, b]) {
-    await d.context.setOffline(true);
-    await syncStatus(d.page).filter({ hasText: /^Offline/ }).waitFor();
-    await waitFor(async () => d.sockets.every((ws) => ws.isClosed()), `${d.name}'s WebSocket to close`);
-  }
+  await goOffline(a, b);
 
   // Same patient: different fields, the same list, the same note. And different patients.
   await openChart(a.page, 'Diaz, Rosa', 'Conditions & medications');
@@ -217,10 +236,7 @@ test('two devices edit offline, reconnect and converge; a late joiner gets every
   }
 
   for (const d of [a, b, c]) {
-    // The browser logs the requests cut off by going offline and by the relay restart (refused while
-    // it is down, reset or empty if it stopped mid-request); sync retries them. Anything else fails.
-    const expected = /ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket/;
-    assert.deepEqual(d.errors.filter((e) => !expected.test(e)), [], `${d.name} console errors`);
+    assert.deepEqual(d.errors.filter((e) => !EXPECTED_NETWORK_ERRORS.test(e)), [], `${d.name} console errors`);
     await d.context.close();
   }
 });
@@ -256,3 +272,78 @@ test('relay down: the status says so and when it retries, then sync finishes by 
   for (const d of [a, b]) await d.context.close();
 });
 
+
+test('both devices change the same dose offline: both show it for review, one resolves it, both converge, history keeps every value', async () => {
+  const ana = { name: 'Ana López', role: 'Nurse' };
+  const ben = { name: 'Ben Ortiz', role: 'Care manager' };
+  const a = await device('A', ana);
+  const b = await device('B', ben);
+  await addPatient(a.page, 'Walter', 'Okafor');
+  await openChart(a.page, 'Okafor, Walter', 'Conditions & medications');
+  await a.page.getByRole('button', { name: 'Add medication' }).click();
+  await a.page.getByLabel('Medication', { exact: true }).fill('Warfarin');
+  await a.page.getByLabel('Dose', { exact: true }).fill('5 mg');
+  await a.page.getByRole('button', { name: 'Save medication' }).click();
+  await a.page.getByRole('list', { name: 'Current medications' }).getByText('Warfarin 5 mg').waitFor();
+  await saved(a.page);
+  await pair(a, b);
+  await waitFor(async () => (await patientNames(b.page)).includes('Okafor, Walter'), 'B to receive Walter');
+
+  // Apart, each changes the dose to something else.
+  await goOffline(a, b);
+  const changeDose = async (d, dose) => {
+    await openChart(d.page, 'Okafor, Walter', 'Conditions & medications');
+    const meds = d.page.getByRole('list', { name: 'Current medications' });
+    await meds.getByRole('button', { name: 'Edit Warfarin' }).click();
+    await d.page.getByRole('form').getByLabel('Dose', { exact: true }).fill(dose);
+    await d.page.getByRole('form').getByRole('button', { name: 'Save changes' }).click();
+    await meds.getByText(`Warfarin ${dose}`).waitFor();
+    await saved(d.page);
+  };
+  await changeDose(a, '2.5 mg');
+  await changeDose(b, '7.5 mg');
+
+  // Together again: neither value is silently picked; both devices ask for review.
+  await a.context.setOffline(false);
+  await b.context.setOffline(false);
+  for (const d of [a, b]) {
+    await d.page.getByRole('link', { name: '1 change needs review' }).waitFor({ timeout: 60000 });
+  }
+  await b.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Today' }).click();
+  await b.page.getByRole('heading', { level: 2, name: '1 patient has changes to review' }).waitFor();
+  await b.page.getByRole('list', { name: 'Changes to review' }).getByRole('link', { name: /Okafor, Walter/ }).click();
+  const values = b.page.getByRole('list', { name: 'Values of Warfarin: dose' });
+  await values.getByText(ana.name).waitFor();
+  await values.getByText(ben.name).waitFor();
+  const shownValues = (await values.locator('.clash-value > .entry-main').allInnerTexts())
+    .map((t) => t.replace(' (shown now)', '').trim()).sort();
+  assert.deepEqual(shownValues, ['2.5 mg', '7.5 mg']);
+
+  // A keeps B's value; both converge with nothing left to review.
+  await a.page.getByRole('link', { name: '1 change needs review' }).click();
+  await a.page.getByRole('heading', { level: 2, name: 'Changes to review' }).waitFor();
+  await a.page.getByRole('button', { name: 'Keep 7.5 mg for Warfarin: dose' }).click();
+  await a.page.getByRole('form').getByRole('button', { name: 'Confirm' }).click();
+  await a.page.getByText('Nothing to review').waitFor();
+  await b.page.getByText('Nothing to review').waitFor({ timeout: 60000 });
+  for (const d of [a, b]) {
+    await openChart(d.page, 'Okafor, Walter', 'Conditions & medications');
+    const meds = d.page.getByRole('list', { name: 'Current medications' });
+    await meds.getByText('Warfarin 7.5 mg').waitFor();
+    assert.equal(await d.page.getByRole('link', { name: /needs? review/ }).count(), 0, `${d.name}: nothing to review`);
+    await meds.getByRole('button', { name: 'History of Warfarin' }).click();
+    const history = d.page.getByRole('list', { name: 'History of Warfarin' });
+    for (const line of [`Dose: 5 mg — set by ${ana.name}`, `Dose: 2.5 mg — set by ${ana.name}`,
+      `Dose: 7.5 mg — set by ${ben.name}`, `Dose: 7.5 mg — set by ${ana.name}`]) {
+      await history.getByText(line).first().waitFor();
+    }
+  }
+  await b.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Today' }).click();
+  await b.page.getByRole('heading', { level: 1, name: 'Today' }).waitFor();
+  assert.equal(await b.page.getByRole('list', { name: 'Changes to review' }).count(), 0);
+
+  for (const d of [a, b]) {
+    assert.deepEqual(d.errors.filter((e) => !EXPECTED_NETWORK_ERRORS.test(e)), [], `${d.name} console errors`);
+    await d.context.close();
+  }
+});

@@ -11,8 +11,8 @@
 use std::{future::Future, rc::Rc};
 
 use leptos::{ev::SubmitEvent, html, prelude::*};
-use tend_core::Op;
 use send_wrapper::SendWrapper;
+use tend_core::Op;
 use wasm_bindgen::JsCast;
 
 use crate::session::EditError;
@@ -82,9 +82,7 @@ where
             match &result {
                 Ok(()) => {
                     state.open.try_set(false);
-                    state
-                        .message
-                        .try_set(Some((saved_text.get_value(), false)));
+                    state.message.try_set(Some((saved_text.get_value(), false)));
                     if let Some(button) = opener.get_untracked() {
                         let _ = button.focus();
                     }
@@ -142,7 +140,11 @@ where
         }
     };
 
-    let button_class = if quiet { "button button-quiet" } else { "button" };
+    let button_class = if quiet {
+        "button button-quiet"
+    } else {
+        "button"
+    };
     let title = StoredValue::new(title);
     let submit_label = StoredValue::new(submit_label);
     let message = move || {

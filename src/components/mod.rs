@@ -2,6 +2,7 @@
 
 pub mod fields;
 pub mod form;
+pub mod lock_button;
 pub mod narrative;
 pub mod status;
 pub mod update_banner;

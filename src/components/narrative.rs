@@ -1,43 +1,17 @@
-//! A narrative (Automerge text) editor: a labelled textarea whose changes are sent as splices
-//! (`Op::EditNarrative`). Typing only updates local state; the splice from the last-sent text to
-//! the current one is flushed after a short pause, on blur, and when the editor goes away
-//! (navigation), so typing never waits for storage and no text is lost.
+//! A narrative (Automerge text) editor: a labelled textarea whose changes are handed to its owner
+//! as splices (`TextEdit`). Typing only updates local state; the splice from the last-sent text to
+//! the current one is flushed after a short pause, on blur, when the page is hidden and when the
+//! editor goes away (navigation), so typing never waits for storage and no text is lost.
 
 use std::{cell::RefCell, rc::Rc};
 
 use gloo::{events::EventListener, timers::callback::Timeout};
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 use send_wrapper::SendWrapper;
-use tend_core::{record::TextEdit, NarrativeTarget, Op};
-
-use crate::pages::chart::Chart;
+use tend_core::record::TextEdit;
 
 /// Pause after the last keystroke before the edit is sent.
 const DEBOUNCE_MS: u32 = 600;
-
-/// The single splice turning `old` into `new` (common prefix and suffix kept), in Unicode scalar
-/// values as core expects. `None` when they are equal.
-pub fn splice(old: &str, new: &str) -> Option<TextEdit> {
-    if old == new {
-        return None;
-    }
-    let a: Vec<char> = old.chars().collect();
-    let b: Vec<char> = new.chars().collect();
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let max_suffix = a.len().min(b.len()) - prefix;
-    let suffix = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take(max_suffix)
-        .take_while(|(x, y)| x == y)
-        .count();
-    Some(TextEdit {
-        pos: prefix,
-        delete: a.len() - prefix - suffix,
-        insert: b[prefix..b.len() - suffix].iter().collect(),
-    })
-}
 
 struct EditorState {
     /// The text the document holds (as far as this editor has sent).
@@ -49,11 +23,12 @@ struct EditorState {
 
 #[component]
 pub fn NarrativeEditor(
-    chart: Chart,
     label: String,
-    target: NarrativeTarget,
     /// The document's text when the editor opens.
     initial: String,
+    /// Receives each splice from the last-sent text to the current one (e.g. to send it as
+    /// `Op::EditNarrative`); also called while the editor unmounts.
+    on_edit: impl Fn(TextEdit) + 'static,
     #[prop(default = 5)] rows: u32,
 ) -> impl IntoView {
     let state = SendWrapper::new(Rc::new(RefCell::new(EditorState {
@@ -64,25 +39,18 @@ pub fn NarrativeEditor(
 
     let flush = {
         let state = state.clone();
-        let chart = chart.clone();
         SendWrapper::new(Rc::new(move || {
             let edit = {
                 let mut s = state.borrow_mut();
                 s.timer = None;
-                let edit = splice(&s.sent, &s.current);
+                let edit = TextEdit::between(&s.sent, &s.current);
                 if edit.is_some() {
                     s.sent = s.current.clone();
                 }
                 edit
             };
             if let Some(edit) = edit {
-                let fut = chart.apply(Op::EditNarrative {
-                    target: target.clone(),
-                    edit,
-                });
-                spawn_local(async move {
-                    let _ = fut.await;
-                });
+                on_edit(edit);
             }
         }) as Rc<dyn Fn()>)
     };

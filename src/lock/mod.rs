@@ -1,9 +1,9 @@
 //! The device lock (issue 7). A random data key seals every stored value (storage/seal.rs); it is
-//! wrapped by a key derived from the PIN and lives only in memory while unlocked.
+//! wrapped by a key derived from the PIN and lives only in memory while unlocked. Its screens are
+//! mounted by the root gate (`crate::gate`); the app bar's button is `components::lock_button`.
 //!
 //! - `derive.rs` — PIN → key-encryption key (WebCrypto PBKDF2-HMAC-SHA256);
 //! - `control.rs` — the state machine: set PIN, unlock, lock, change PIN, wipe after 10 failures;
-//! - `gate.rs` — the root component mounted by `start()`: first run / locked / the app;
 //! - `idle.rs` — auto-lock after inactivity;
 //! - `settings.rs` — Settings → "Device lock";
 //! - `pin_form.rs` — what the PIN forms share (one attempt at a time, alert, status, field).
@@ -13,10 +13,8 @@
 
 pub mod control;
 pub mod derive;
-pub mod gate;
 pub mod idle;
-mod pin_form;
+pub(crate) mod pin_form;
 pub mod settings;
 
 pub use control::LockControl;
-pub use gate::{Gate, LockButton};

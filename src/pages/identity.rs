@@ -39,7 +39,10 @@ fn IdentityForm(
             match session.set_identity(&name.get_untracked(), role).await {
                 Ok(identity) => {
                     name.try_set(identity.name.clone());
-                    message.try_set(Some((format!("Saved: changes you make are signed {}.", identity.name), false)));
+                    message.try_set(Some((
+                        format!("Saved: changes you make are signed {}.", identity.name),
+                        false,
+                    )));
                     if let Some(cb) = on_saved {
                         cb.run(());
                     }

@@ -150,7 +150,11 @@ pub fn TodayPage() -> impl IntoView {
     let to_review = Memo::new(move |_| {
         caseload.with(|all| {
             all.iter()
-                .filter(|s| s.flags.iter().any(|f| f == tend_core::conflicts::NEEDS_REVIEW_FLAG))
+                .filter(|s| {
+                    s.flags
+                        .iter()
+                        .any(|f| f == tend_core::conflicts::NEEDS_REVIEW_FLAG)
+                })
                 .map(|s| (s.id.clone(), s.display_name.clone()))
                 .collect::<Vec<_>>()
         })

@@ -78,7 +78,10 @@ fn concurrent_dose_edits_are_reported_and_resolved() {
             .flags
             .contains(&tend_core::conflicts::NEEDS_REVIEW_FLAG.to_string())
     };
-    assert!(flagged(&a) && flagged(&b), "both summaries say there is something to review");
+    assert!(
+        flagged(&a) && flagged(&b),
+        "both summaries say there is something to review"
+    );
     let c = &conflicts[0];
     assert_eq!(c.path, "medical/medications/m1/dose");
     assert_eq!(c.label, "metformin: dose");

@@ -3,7 +3,7 @@
 //! tables (`rules::instruments`), scored live with `rules::score`, saved with
 //! `Op::RecordInstrument`, with each instrument's past totals as a small trend.
 
-use leptos::{ev::SubmitEvent, prelude::*};
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tend_core::{
     ids::new_item_id,
     record::{
@@ -36,14 +36,18 @@ pub fn AssessmentSection(chart: Chart) -> impl IntoView {
                 NarrativeSection::Emotional => r.assessments.emotional.0.clone(),
                 _ => r.assessments.social.0.clone(),
             });
-            view! {
-                <NarrativeEditor
-                    chart=chart.clone()
-                    label=label.to_string()
-                    target=NarrativeTarget::Section { section }
-                    initial=initial
-                />
-            }
+            let chart = chart.clone();
+            // A failed save is shown at the top of the chart.
+            let on_edit = move |edit| {
+                let target = NarrativeTarget::Section {
+                    section: section.clone(),
+                };
+                let fut = chart.apply(Op::EditNarrative { target, edit });
+                spawn_local(async move {
+                    let _ = fut.await;
+                });
+            };
+            view! { <NarrativeEditor label=label.to_string() initial=initial on_edit=on_edit /> }
         })
         .collect_view();
     view! {

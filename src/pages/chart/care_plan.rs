@@ -2,12 +2,12 @@
 //! status); preferences and priorities (narratives), barriers, revisions with a reason, and the
 //! patient's agreement. Lists are keyed by item id, so saving one item never resets another form.
 
-use leptos::{ev::SubmitEvent, prelude::*};
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tend_core::{
     ids::new_item_id,
     record::{
         ActionStatus, Agreement, Barrier, CareAction, ConsentMethod, Goal, GoalStatus, IsoDate,
-        ListItem, NarrativeSection, Need, PlanRevision, ProgressEntry, Responsible,
+        ListItem, NarrativeSection, Need, PlanRevision, ProgressEntry, Responsible, TextEdit,
     },
     NarrativeTarget, Op,
 };
@@ -49,16 +49,31 @@ pub fn CarePlanSection(chart: Chart) -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="prefs-title">
             <h2 id="prefs-title">"What matters to the patient"</h2>
-            <NarrativeEditor chart=chart.clone() label="Preferences".to_string()
-                target=NarrativeTarget::Section { section: NarrativeSection::Preferences } initial=prefs rows=3 />
-            <NarrativeEditor chart=chart.clone() label="Priorities".to_string()
-                target=NarrativeTarget::Section { section: NarrativeSection::Priorities } initial=priorities rows=3 />
+            <NarrativeEditor label="Preferences".to_string() initial=prefs rows=3
+                on_edit=send_section(&chart, NarrativeSection::Preferences) />
+            <NarrativeEditor label="Priorities".to_string() initial=priorities rows=3
+                on_edit=send_section(&chart, NarrativeSection::Priorities) />
         </section>
         <div class="grid-2">
             <Barriers chart=chart.clone() />
             <Revisions chart=chart.clone() />
             <Agreements chart=chart.clone() />
         </div>
+    }
+}
+
+/// Sends a narrative section's edits as `Op::EditNarrative`; a failed save is shown at the top of
+/// the chart.
+fn send_section(chart: &Chart, section: NarrativeSection) -> impl Fn(TextEdit) + 'static {
+    let chart = chart.clone();
+    move |edit| {
+        let target = NarrativeTarget::Section {
+            section: section.clone(),
+        };
+        let fut = chart.apply(Op::EditNarrative { target, edit });
+        spawn_local(async move {
+            let _ = fut.await;
+        });
     }
 }
 

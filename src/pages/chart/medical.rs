@@ -149,7 +149,12 @@ fn ConditionRow(chart: Chart, id: String) -> impl IntoView {
         })
     };
     let is_closed = move || {
-        item.with(|c| matches!(c.status, ConditionStatus::Resolved | ConditionStatus::Inactive))
+        item.with(|c| {
+            matches!(
+                c.status,
+                ConditionStatus::Resolved | ConditionStatus::Inactive
+            )
+        })
     };
     let name = move || item.with(|c| c.text.clone());
     let (resolve_chart, reactivate_chart) = (chart.clone(), chart.clone());
@@ -223,7 +228,11 @@ fn AddCondition(chart: Chart) -> impl IntoView {
         Ok(vec![Op::AddCondition {
             condition: Condition {
                 id: new_item_id(),
-                code_system: if c.is_empty() { String::new() } else { "icd10cm".into() },
+                code_system: if c.is_empty() {
+                    String::new()
+                } else {
+                    "icd10cm".into()
+                },
                 code: c,
                 text: t,
                 chronic: chronic.get_untracked(),
@@ -251,12 +260,17 @@ fn AddCondition(chart: Chart) -> impl IntoView {
 // ---------------------------------------------------------------- medications
 
 fn medication_line(m: &Medication) -> String {
-    [m.name.as_str(), m.dose.as_str(), m.route.as_str(), m.frequency.as_str()]
-        .iter()
-        .filter(|s| !s.trim().is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ")
+    [
+        m.name.as_str(),
+        m.dose.as_str(),
+        m.route.as_str(),
+        m.frequency.as_str(),
+    ]
+    .iter()
+    .filter(|s| !s.trim().is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// "Stopped since 2 Mar 2026: GI upset" / "Active".
@@ -272,7 +286,10 @@ fn medication_status(m: &Medication) -> String {
 }
 
 fn is_current(m: &Medication) -> bool {
-    matches!(m.status, MedicationStatus::Active | MedicationStatus::OnHold)
+    matches!(
+        m.status,
+        MedicationStatus::Active | MedicationStatus::OnHold
+    )
 }
 
 #[component]
@@ -407,7 +424,18 @@ fn EditMedication(chart: Chart, item: Memo<Medication>) -> impl IntoView {
             prescriber: changed(prescriber, &m.prescriber),
             indication: changed(indication, &m.indication),
         };
-        let nothing = matches!(&op, Op::ChangeMedication { name: None, dose: None, route: None, frequency: None, prescriber: None, indication: None, .. });
+        let nothing = matches!(
+            &op,
+            Op::ChangeMedication {
+                name: None,
+                dose: None,
+                route: None,
+                frequency: None,
+                prescriber: None,
+                indication: None,
+                ..
+            }
+        );
         Ok(if nothing { Vec::new() } else { vec![op] })
     };
     let label = move || item.with(|m| m.name.clone());

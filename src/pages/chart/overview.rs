@@ -1,18 +1,22 @@
 //! Overview: key facts, why the patient is at their risk tier, what is due next, and the
 //! demographics a care manager sets first (date of birth, language, identifiers, programs).
 
-use leptos::{ev::SubmitEvent, prelude::*};
+use leptos::prelude::*;
 use tend_core::{
     assess,
     ids::new_item_id,
-    record::{Identifier, IsoDate, ListItem, ProgramEnrollment, ProgramKind, ProgramStatus},
+    record::{
+        Address, CodeStatus, Identifier, IsoDate, ListItem, PersonName, ProgramEnrollment,
+        ProgramKind, ProgramStatus,
+    },
     summary::PatientSummary,
     Op, ProfileField,
 };
 
 use super::{program_label, show_date, today_iso, Chart};
 use crate::clock::today;
-use crate::components::fields::{SelectField, TextField};
+use crate::components::fields::{humanize, CheckField, SelectField, TextField};
+use crate::components::form::{changed, trimmed, FormToggle};
 
 #[component]
 pub fn OverviewSection(chart: Chart) -> impl IntoView {
@@ -107,87 +111,246 @@ pub fn OverviewSection(chart: Chart) -> impl IntoView {
             }}
         </section>
         <div class="grid-2">
-            <DemographicsForm chart=chart.clone() />
-            <IdentifierForm chart=chart.clone() />
-            <ProgramForm chart=chart.clone() />
+            <Demographics chart=chart.clone() />
+            <section class="card" aria-labelledby="ids-title">
+                <h3 id="ids-title">"Identifiers and programs"</h3>
+                <AddIdentifier chart=chart.clone() />
+                <EnrollProgram chart=chart.clone() />
+            </section>
         </div>
     }
 }
 
+/// Every demographic fact, and "Edit demographics" on demand (only changed fields are written,
+/// all in one change).
 #[component]
-fn DemographicsForm(chart: Chart) -> impl IntoView {
-    let (dob, language) = chart.record.with_untracked(|r| {
-        (
-            r.profile
-                .date_of_birth
-                .as_ref()
-                .map(|d| d.0.clone())
-                .unwrap_or_default(),
-            r.profile.preferred_language.clone(),
-        )
-    });
-    let dob = RwSignal::new(dob);
-    let language = RwSignal::new(language);
-    let msg = RwSignal::new(None::<String>);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let raw = dob.get_untracked();
-        let date = if raw.trim().is_empty() {
-            None
+fn Demographics(chart: Chart) -> impl IntoView {
+    let record = chart.record;
+    let or_none = |s: &str| {
+        if s.trim().is_empty() {
+            "Not recorded".to_string()
         } else {
-            match IsoDate::parse(&raw) {
-                Some(d) => Some(d),
-                None => {
-                    msg.set(Some("Enter the date of birth as a full date.".into()));
-                    return;
-                }
-            }
-        };
-        msg.set(None);
-        chart.run(Op::SetDateOfBirth { date }, || {});
-        chart.run(
-            Op::SetProfileText {
-                field: ProfileField::PreferredLanguage,
-                value: language.get_untracked().trim().to_string(),
-            },
-            move || msg.set(Some("Saved.".into())),
-        );
+            s.trim().to_string()
+        }
+    };
+    let facts = move || {
+        record.with(|r| {
+            let p = &r.profile;
+            let a = &p.address;
+            let address = [&a.line1, &a.line2, &a.city, &a.region, &a.postal_code]
+                .iter()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| s.trim().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            vec![
+                ("Name", r.name.display()),
+                ("Sex", or_none(&humanize(&p.sex))),
+                ("Gender identity", or_none(&p.gender_identity)),
+                ("Pronouns", or_none(&p.pronouns)),
+                (
+                    "Interpreter",
+                    if p.interpreter_needed {
+                        "Needed".into()
+                    } else {
+                        "Not needed".into()
+                    },
+                ),
+                ("Email", or_none(&p.email)),
+                ("Address", or_none(&address)),
+                ("Code status", code_status_label(&p.code_status)),
+            ]
+        })
     };
     view! {
-        <form class="card form" on:submit=submit aria-labelledby="demo-title">
+        <section class="card" aria-labelledby="demo-title">
             <h3 id="demo-title">"Demographics"</h3>
-            <TextField label="Date of birth" value=dob kind="date" />
-            <TextField label="Preferred language" value=language />
-            <button type="submit" class="button button-primary">"Save demographics"</button>
-            <FormMessage msg=msg />
-        </form>
+            <dl class="facts">
+                {move || facts().into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+            </dl>
+            <EditDemographics chart=chart.clone() />
+        </section>
+    }
+}
+
+fn code_status_label(status: &CodeStatus) -> String {
+    match status {
+        CodeStatus::Unknown => "Not recorded".into(),
+        CodeStatus::FullCode => "Full code".into(),
+        CodeStatus::Dnr => "DNR".into(),
+        CodeStatus::DnrDni => "DNR/DNI".into(),
+        CodeStatus::ComfortCare => "Comfort care".into(),
+        other => humanize(other.as_str()),
     }
 }
 
 #[component]
-fn IdentifierForm(chart: Chart) -> impl IntoView {
+fn EditDemographics(chart: Chart) -> impl IntoView {
+    let record = chart.record;
+    let given = RwSignal::new(String::new());
+    let family = RwSignal::new(String::new());
+    let dob = RwSignal::new(String::new());
+    let sex = RwSignal::new(String::new());
+    let gender = RwSignal::new(String::new());
+    let pronouns = RwSignal::new(String::new());
+    let language = RwSignal::new(String::new());
+    let interpreter = RwSignal::new(false);
+    let email = RwSignal::new(String::new());
+    let line1 = RwSignal::new(String::new());
+    let line2 = RwSignal::new(String::new());
+    let city = RwSignal::new(String::new());
+    let region = RwSignal::new(String::new());
+    let postal = RwSignal::new(String::new());
+    let code_status = RwSignal::new(String::new());
+    let reset = move |_| {
+        record.with_untracked(|r| {
+            let p = &r.profile;
+            given.set(r.name.given.clone());
+            family.set(r.name.family.clone());
+            dob.set(
+                p.date_of_birth
+                    .as_ref()
+                    .map(|d| d.0.clone())
+                    .unwrap_or_default(),
+            );
+            sex.set(p.sex.clone());
+            gender.set(p.gender_identity.clone());
+            pronouns.set(p.pronouns.clone());
+            language.set(p.preferred_language.clone());
+            interpreter.set(p.interpreter_needed);
+            email.set(p.email.clone());
+            line1.set(p.address.line1.clone());
+            line2.set(p.address.line2.clone());
+            city.set(p.address.city.clone());
+            region.set(p.address.region.clone());
+            postal.set(p.address.postal_code.clone());
+            code_status.set(p.code_status.as_str().to_string());
+        })
+    };
+    let build = move || {
+        let r = record.get_untracked();
+        let p = &r.profile;
+        let mut ops = Vec::new();
+        let name = PersonName {
+            given: trimmed(given),
+            family: trimmed(family),
+        };
+        if name.given.is_empty() && name.family.is_empty() {
+            return Err("Enter the patient's name.".to_string());
+        }
+        if name.given != r.name.given.trim() || name.family != r.name.family.trim() {
+            ops.push(Op::Rename { name });
+        }
+        let raw_dob = trimmed(dob);
+        let date = if raw_dob.is_empty() {
+            None
+        } else {
+            Some(IsoDate::parse(&raw_dob).ok_or("Enter the date of birth as a full date.")?)
+        };
+        if date != p.date_of_birth {
+            ops.push(Op::SetDateOfBirth { date });
+        }
+        for (field, value, current) in [
+            (ProfileField::Sex, sex, &p.sex),
+            (ProfileField::GenderIdentity, gender, &p.gender_identity),
+            (ProfileField::Pronouns, pronouns, &p.pronouns),
+            (
+                ProfileField::PreferredLanguage,
+                language,
+                &p.preferred_language,
+            ),
+            (ProfileField::Email, email, &p.email),
+        ] {
+            if let Some(value) = changed(value, current) {
+                ops.push(Op::SetProfileText { field, value });
+            }
+        }
+        if interpreter.get_untracked() != p.interpreter_needed {
+            ops.push(Op::SetInterpreterNeeded {
+                needed: interpreter.get_untracked(),
+            });
+        }
+        let address = Address {
+            line1: trimmed(line1),
+            line2: trimmed(line2),
+            city: trimmed(city),
+            region: trimmed(region),
+            postal_code: trimmed(postal),
+            country: p.address.country.clone(),
+        };
+        if address != p.address {
+            ops.push(Op::SetAddress { address });
+        }
+        let status = CodeStatus::parse(&code_status.get_untracked());
+        if status != p.code_status {
+            ops.push(Op::SetCodeStatus { status });
+        }
+        Ok(ops)
+    };
+    let statuses: Vec<(String, String)> = CodeStatus::ALL
+        .iter()
+        .map(|c| (c.as_str().to_string(), code_status_label(c)))
+        .collect();
+    let sexes = vec![
+        (String::new(), "Not recorded".to_string()),
+        ("female".to_string(), "Female".to_string()),
+        ("male".to_string(), "Male".to_string()),
+        ("unknown".to_string(), "Unknown".to_string()),
+    ];
+    view! {
+        <FormToggle
+            open_label="Edit demographics"
+            title="Edit demographics"
+            submit_label="Save demographics"
+            saved_text="Demographics saved."
+            on_open=Callback::new(reset)
+            changes=build
+            save=move |ops| chart.save(ops)
+        >
+            <div class="field-row">
+                <TextField label="Given name" value=given />
+                <TextField label="Family name" value=family />
+            </div>
+            <TextField label="Date of birth" value=dob kind="date" />
+            <SelectField label="Sex assigned at birth" value=sex options=sexes.clone() />
+            <TextField label="Gender identity" value=gender />
+            <TextField label="Pronouns" value=pronouns />
+            <TextField label="Preferred language" value=language />
+            <CheckField label="Needs an interpreter" value=interpreter />
+            <TextField label="Email" value=email kind="email" />
+            <TextField label="Address line 1" value=line1 />
+            <TextField label="Address line 2" value=line2 />
+            <div class="field-row">
+                <TextField label="City" value=city />
+                <TextField label="State" value=region />
+                <TextField label="ZIP code" value=postal />
+            </div>
+            <SelectField label="Code status" value=code_status options=statuses.clone() />
+        </FormToggle>
+    }
+}
+
+#[component]
+fn AddIdentifier(chart: Chart) -> impl IntoView {
     let system = RwSignal::new("mrn".to_string());
     let value = RwSignal::new(String::new());
-    let msg = RwSignal::new(None::<String>);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let v = value.get_untracked().trim().to_string();
+    let reset = move |_| {
+        system.set("mrn".to_string());
+        value.set(String::new());
+    };
+    let build = move || {
+        let v = trimmed(value);
         if v.is_empty() {
-            msg.set(Some("Enter the identifier.".into()));
-            return;
+            return Err("Enter the identifier.".to_string());
         }
-        msg.set(None);
-        chart.run(
-            Op::AddIdentifier {
-                identifier: Identifier {
-                    id: new_item_id(),
-                    system: system.get_untracked(),
-                    value: v,
-                    ..Default::default()
-                },
+        Ok(vec![Op::AddIdentifier {
+            identifier: Identifier {
+                id: new_item_id(),
+                system: system.get_untracked(),
+                value: v,
+                ..Default::default()
             },
-            move || value.set(String::new()),
-        );
+        }])
     };
     let systems = vec![
         ("mrn".to_string(), "Medical record number".to_string()),
@@ -195,53 +358,60 @@ fn IdentifierForm(chart: Chart) -> impl IntoView {
         ("plan_member_id".to_string(), "Plan member id".to_string()),
     ];
     view! {
-        <form class="card form" on:submit=submit aria-labelledby="ident-title">
-            <h3 id="ident-title">"Add an identifier"</h3>
-            <SelectField label="Kind of identifier" value=system options=systems />
+        <FormToggle
+            open_label="Add identifier"
+            title="Add an identifier"
+            submit_label="Save identifier"
+            saved_text="Identifier added."
+            on_open=Callback::new(reset)
+            changes=build
+            save=move |ops| chart.save(ops)
+        >
+            <SelectField label="Kind of identifier" value=system options=systems.clone() />
             <TextField label="Identifier" value=value />
-            <button type="submit" class="button">"Add identifier"</button>
-            <FormMessage msg=msg />
-        </form>
+        </FormToggle>
     }
 }
 
 #[component]
-fn ProgramForm(chart: Chart) -> impl IntoView {
+fn EnrollProgram(chart: Chart) -> impl IntoView {
     let program = RwSignal::new("ccm".to_string());
-    let start = RwSignal::new(today_iso().0);
-    let msg = RwSignal::new(None::<String>);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    let start = RwSignal::new(String::new());
+    let reset = move |_| {
+        program.set("ccm".to_string());
+        start.set(today_iso().0);
+    };
+    let build = move || {
         let Some(date) = IsoDate::parse(&start.get_untracked()) else {
-            msg.set(Some("Enter the start date.".into()));
-            return;
+            return Err("Enter the start date.".to_string());
         };
-        msg.set(None);
-        chart.run(
-            Op::EnrollProgram {
-                enrollment: ProgramEnrollment {
-                    id: new_item_id(),
-                    program: ProgramKind::parse(&program.get_untracked()),
-                    status: ProgramStatus::Active,
-                    start_date: Some(date),
-                    ..Default::default()
-                },
+        Ok(vec![Op::EnrollProgram {
+            enrollment: ProgramEnrollment {
+                id: new_item_id(),
+                program: ProgramKind::parse(&program.get_untracked()),
+                status: ProgramStatus::Active,
+                start_date: Some(date),
+                ..Default::default()
             },
-            move || msg.set(Some("Enrolled.".into())),
-        );
+        }])
     };
     let options = ProgramKind::ALL
         .iter()
         .map(|p| (p.as_str().to_string(), program_label(p.as_str())))
         .collect::<Vec<_>>();
     view! {
-        <form class="card form" on:submit=submit aria-labelledby="program-title">
-            <h3 id="program-title">"Enroll in a program"</h3>
-            <SelectField label="Program" value=program options=options />
+        <FormToggle
+            open_label="Enroll in a program"
+            title="Enroll in a program"
+            submit_label="Enroll"
+            saved_text="Enrolled."
+            on_open=Callback::new(reset)
+            changes=build
+            save=move |ops| chart.save(ops)
+        >
+            <SelectField label="Program" value=program options=options.clone() />
             <TextField label="Start date" value=start kind="date" />
-            <button type="submit" class="button">"Enroll"</button>
-            <FormMessage msg=msg />
-        </form>
+        </FormToggle>
     }
 }
 

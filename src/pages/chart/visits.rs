@@ -1,7 +1,7 @@
 //! Visits and calls: start an encounter, write its narrative note (Automerge text, saved as you
 //! type), review symptoms, and schedule the next follow-up before leaving.
 
-use leptos::{ev::SubmitEvent, prelude::*};
+use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tend_core::{
     ids::new_item_id,
     record::{Encounter, EncounterKind, FollowUp, FollowUpKind, FollowUpStatus, IsoDate, ListItem},
@@ -135,10 +135,20 @@ fn EncounterCard(chart: Chart, id: String) -> impl IntoView {
         <article class="card encounter" aria-labelledby=heading_id.clone()>
             <h2 id=heading_id.clone()>{title.clone()}</h2>
             <NarrativeEditor
-                chart=chart.clone()
                 label="Notes".to_string()
-                target=NarrativeTarget::EncounterNote { id: id.clone() }
                 initial=e.note.0.clone()
+                on_edit={
+                    let chart = chart.clone();
+                    let id = id.clone();
+                    move |edit| {
+                        let target = NarrativeTarget::EncounterNote { id: id.clone() };
+                        // A failed save is shown at the top of the chart.
+                        let fut = chart.apply(Op::EditNarrative { target, edit });
+                        spawn_local(async move {
+                            let _ = fut.await;
+                        });
+                    }
+                }
                 rows=8
             />
             <SymptomReview chart=chart.clone() kind=follow_kind.clone() subject=title />

@@ -64,3 +64,91 @@ pub struct TextEdit {
     pub delete: usize,
     pub insert: String,
 }
+
+impl TextEdit {
+    /// The single splice turning `old` into `new` (common prefix and suffix kept), in Unicode
+    /// scalar values. `None` when they are equal.
+    pub fn between(old: &str, new: &str) -> Option<TextEdit> {
+        if old == new {
+            return None;
+        }
+        let a: Vec<char> = old.chars().collect();
+        let b: Vec<char> = new.chars().collect();
+        let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+        let max_suffix = a.len().min(b.len()) - prefix;
+        let suffix = a
+            .iter()
+            .rev()
+            .zip(b.iter().rev())
+            .take(max_suffix)
+            .take_while(|(x, y)| x == y)
+            .count();
+        Some(TextEdit {
+            pos: prefix,
+            delete: a.len() - prefix - suffix,
+            insert: b[prefix..b.len() - suffix].iter().collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `edit` applied to `text` (positions in chars); `None` if it reaches past the end.
+    fn apply(text: &str, edit: &TextEdit) -> Option<String> {
+        let chars: Vec<char> = text.chars().collect();
+        let end = edit.pos.checked_add(edit.delete)?;
+        let mut out: String = chars.get(..edit.pos)?.iter().collect();
+        out.push_str(&edit.insert);
+        out.extend(chars.get(end..)?);
+        Some(out)
+    }
+
+    fn edit(pos: usize, delete: usize, insert: &str) -> Option<TextEdit> {
+        Some(TextEdit {
+            pos,
+            delete,
+            insert: insert.into(),
+        })
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn between_keeps_prefix_and_suffix_in_chars() {
+        assert_eq!(TextEdit::between("", ""), None);
+        assert_eq!(TextEdit::between("same", "same"), None);
+        assert_eq!(TextEdit::between("", "new"), edit(0, 0, "new"));
+        assert_eq!(TextEdit::between("gone", ""), edit(0, 4, ""));
+        assert_eq!(TextEdit::between("abc", "abXc"), edit(2, 0, "X"));
+        assert_eq!(TextEdit::between("abc", "xyz"), edit(0, 3, "xyz"));
+        // Repeated characters: the prefix wins, the suffix never overlaps it.
+        assert_eq!(TextEdit::between("aaa", "aa"), edit(2, 1, ""));
+        assert_eq!(TextEdit::between("aa", "aaa"), edit(2, 0, "a"));
+        // Positions count chars, not bytes: "é" is 2 bytes, "👍" 4 bytes, one char each.
+        assert_eq!(
+            TextEdit::between("café 👍 ok", "café 👎 ok"),
+            edit(5, 1, "👎")
+        );
+        assert_eq!(TextEdit::between("naïve", "naïve!"), edit(5, 0, "!"));
+    }
+
+    /// Text from a small alphabet (so prefixes and suffixes often overlap) or any printable text.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof!["[aé👍 \n]{0,12}", "\\PC{0,40}"]
+    }
+
+    proptest! {
+        #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+        fn between_turns_old_into_new(old in text(), new in text()) {
+            prop_assert_eq!(TextEdit::between(&old, &old), None);
+            match TextEdit::between(&old, &new) {
+                None => prop_assert_eq!(&old, &new),
+                Some(e) => {
+                    prop_assert!(e.delete > 0 || !e.insert.is_empty(), "empty edit {:?}", e);
+                    prop_assert_eq!(apply(&old, &e), Some(new));
+                }
+            }
+        }
+    }
+}

@@ -1,14 +1,14 @@
-//! The root gate: what is mounted instead of the app until the device is unlocked. First run (choose
-//! a PIN), locked (enter it), unlocked (the app, with the sync engine and idle tracking), or a
-//! startup failure. Unlocking remounts the app on the same URL, so the router puts the user back
-//! where they were.
+//! The root gate, mounted by `start()` above the app: what is shown instead of the app until the
+//! device is unlocked. First run (choose a PIN), locked (enter it), unlocked (who I am, then the
+//! app, with the sync engine and idle tracking), or a startup failure. Unlocking remounts the app
+//! on the same URL, so the router puts the user back where they were.
 
 use leptos::{prelude::*, task::spawn_local};
 
-use super::control::{LockControl, Screen, UnlockFailure};
-use super::idle::IdleWatch;
-use super::pin_form::{PinField, PinForm};
 use crate::app::{App, StartupFailure};
+use crate::lock::control::{LockControl, Screen, UnlockFailure};
+use crate::lock::idle::IdleWatch;
+use crate::lock::pin_form::{PinField, PinForm};
 use crate::pages::identity::WhoAmI;
 use crate::session::Session;
 use crate::sync::SyncHandle;
@@ -131,20 +131,4 @@ pub fn wrong_pin_message(remaining: u32, warn: bool) -> String {
         format!("{remaining} attempts remain")
     };
     format!("Wrong PIN. {attempts} before this device's Tend data is erased (changes not yet synced would be lost).")
-}
-
-/// The app bar's "Lock" button (absent when the app runs without the gate, as in benchmarks).
-#[component]
-pub fn LockButton() -> impl IntoView {
-    let control = use_context::<LockControl>();
-    control.map(|control| {
-        let lock = move |_| {
-            let control = control.clone();
-            spawn_local(async move {
-                // A refusal (unsaved change) is shown in the problem banner by `lock_now`.
-                let _ = control.lock_now().await;
-            });
-        };
-        view! { <button type="button" class="button lock-button" on:click=lock>"Lock"</button> }
-    })
 }
