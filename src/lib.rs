@@ -6,6 +6,7 @@
 pub mod app;
 pub mod clock;
 pub mod components;
+pub mod format;
 pub mod gate;
 pub mod lock;
 pub mod pages;

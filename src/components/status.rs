@@ -14,7 +14,7 @@ pub fn StatusBar() -> impl IntoView {
         SaveState::Saving => "Saving…".to_string(),
         SaveState::Saved { at_ms } => format!(
             "All changes saved on this device at {}",
-            crate::pages::format::time_of_day(at_ms)
+            crate::format::time_of_day(at_ms)
         ),
         SaveState::Failed(reason) => format!("Not saved: {reason}"),
     };

@@ -117,7 +117,7 @@ pub fn CaseloadPage() -> impl IntoView {
                                     {[
                                         summary.age.map(|a| format!("{a} years")),
                                         (!summary.programs.is_empty()).then(|| summary.programs.iter().map(|p| program_label(p)).collect::<Vec<_>>().join(", ")),
-                                        summary.next_due.as_ref().map(|d| format!("Next due {}", crate::pages::chart::show_date(&d.date))),
+                                        summary.next_due.as_ref().map(|d| format!("Next due {}", crate::format::day(&d.date))),
                                         (!summary.flags.is_empty()).then(|| summary.flags.iter().map(|f| flag_label(f)).collect::<Vec<_>>().join(", ")),
                                     ].into_iter().flatten().collect::<Vec<_>>().join(" · ")}
                                 </span>

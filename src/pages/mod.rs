@@ -2,7 +2,6 @@
 
 pub mod caseload;
 pub mod chart;
-pub mod format;
 pub mod identity;
 pub mod install;
 pub mod not_found;

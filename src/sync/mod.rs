@@ -88,7 +88,7 @@ impl SyncStatus {
             SyncStatus::Syncing => "Syncing…".into(),
             SyncStatus::UpToDate { at_ms } => format!(
                 "Synced: up to date (at {})",
-                crate::pages::format::time_of_day(*at_ms)
+                crate::format::time_of_day(*at_ms)
             ),
             SyncStatus::Waiting { count } => format!("{} waiting to sync", changes(*count)),
             SyncStatus::Error {

@@ -14,9 +14,10 @@ use tend_core::{
     NarrativeTarget, Op,
 };
 
-use super::{medical::ItemList, overview::FormMessage, show_date, today_iso, Chart};
+use super::{medical::ItemList, overview::FormMessage, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
 use crate::components::narrative::NarrativeEditor;
+use crate::format;
 
 #[component]
 pub fn AssessmentSection(chart: Chart) -> impl IntoView {
@@ -133,7 +134,7 @@ fn History(chart: Chart) -> impl IntoView {
                         let max = inst.max_total().max(1);
                         let text = points
                             .iter()
-                            .map(|(d, t, _)| format!("{t} on {}", show_date(d)))
+                            .map(|(d, t, _)| format!("{t} on {}", format::day(d)))
                             .collect::<Vec<_>>()
                             .join(", ");
                         let (last_date, last_total, last_band) = points.last().cloned().unwrap_or_default();
@@ -153,7 +154,7 @@ fn History(chart: Chart) -> impl IntoView {
                             <li class="history-row">
                                 <span class="history-name">{short_name(inst)}</span>
                                 <span class="history-latest">
-                                    {format!("Latest {last_total} of {} ({}) on {}", inst.max_total(), last_band, show_date(&last_date))}
+                                    {format!("Latest {last_total} of {} ({}) on {}", inst.max_total(), last_band, format::day(&last_date))}
                                 </span>
                                 <svg class="sparkline" viewBox="0 0 100 30" role="img" aria-label=label>
                                     <polyline points=coords.clone() />
@@ -481,7 +482,7 @@ fn SocialNeeds(chart: Chart) -> impl IntoView {
                         s.push_str(&format!(": {}", n.detail));
                     }
                     if let Some(d) = &n.identified_on {
-                        s.push_str(&format!(" (since {})", show_date(d.as_str())));
+                        s.push_str(&format!(" (since {})", format::day(d.as_str())));
                     }
                     s
                 })

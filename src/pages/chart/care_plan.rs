@@ -12,9 +12,10 @@ use tend_core::{
     NarrativeTarget, Op,
 };
 
-use super::{medical::ItemList, overview::FormMessage, show_date, today_iso, Chart};
+use super::{medical::ItemList, overview::FormMessage, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
 use crate::components::narrative::NarrativeEditor;
+use crate::format;
 
 #[component]
 pub fn CarePlanSection(chart: Chart) -> impl IntoView {
@@ -135,7 +136,7 @@ fn GoalCard(chart: Chart, goal_id: String) -> impl IntoView {
                         s.push_str(&format!("Measure: {} · target {}", g.measure, g.target));
                     }
                     if let Some(d) = &g.due {
-                        s.push_str(&format!(" · due {}", show_date(d.as_str())));
+                        s.push_str(&format!(" · due {}", format::day(d.as_str())));
                     }
                     s
                 })
@@ -151,7 +152,7 @@ fn GoalCard(chart: Chart, goal_id: String) -> impl IntoView {
                         .iter()
                         .filter(|p| p.is_active())
                         .map(|p| {
-                            let mut s = format!("{}: {}", show_date(p.date.as_str()), p.value);
+                            let mut s = format!("{}: {}", format::day(p.date.as_str()), p.value);
                             if !p.note.is_empty() {
                                 s.push_str(&format!(" — {}", p.note));
                             }
@@ -240,7 +241,7 @@ fn ActionRow(chart: Chart, action_id: String) -> impl IntoView {
         humanize(a.responsible.as_str()),
         a.due
             .as_ref()
-            .map(|d| format!(" · due {}", show_date(d.as_str())))
+            .map(|d| format!(" · due {}", format::day(d.as_str())))
             .unwrap_or_default()
     );
     view! {
@@ -508,7 +509,7 @@ fn Revisions(chart: Chart) -> impl IntoView {
                 .iter()
                 .filter(|v| v.is_active())
                 .map(|v| {
-                    let mut s = format!("{}: {}", show_date(v.date.as_str()), v.reason);
+                    let mut s = format!("{}: {}", format::day(v.date.as_str()), v.reason);
                     if !v.summary.is_empty() {
                         s.push_str(&format!(" — {}", v.summary));
                     }
@@ -571,7 +572,7 @@ fn Agreements(chart: Chart) -> impl IntoView {
                 .map(|a| {
                     format!(
                         "{}: {} ({}{})",
-                        show_date(a.date.as_str()),
+                        format::day(a.date.as_str()),
                         if a.agreed {
                             "Patient agreed to the plan"
                         } else {

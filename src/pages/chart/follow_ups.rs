@@ -9,8 +9,9 @@ use tend_core::{
     Op,
 };
 
-use super::{medical::ItemList, overview::FormMessage, show_date, today_iso, Chart};
+use super::{medical::ItemList, overview::FormMessage, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
+use crate::format;
 
 #[component]
 pub fn FollowUpsSection(chart: Chart) -> impl IntoView {
@@ -39,7 +40,7 @@ pub fn FollowUpsSection(chart: Chart) -> impl IntoView {
                     let mut s = format!(
                         "{} {} — {}",
                         humanize(f.kind.as_str()),
-                        show_date(f.due.as_str()),
+                        format::day(f.due.as_str()),
                         humanize(f.status.as_str())
                     );
                     if !f.outcome.is_empty() {
@@ -87,7 +88,7 @@ fn FollowUpRow(chart: Chart, id: String) -> impl IntoView {
             r.follow_ups
                 .iter()
                 .find(|f| f.id == fid)
-                .map(|f| show_date(f.due.as_str()))
+                .map(|f| format::day(f.due.as_str()))
                 .unwrap_or_default()
         })
     };
@@ -175,7 +176,7 @@ pub fn ScheduleForm(chart: Chart, default_kind: FollowUpKind) -> impl IntoView {
             return;
         };
         msg.set(None);
-        let when = show_date(d.as_str());
+        let when = format::day(d.as_str());
         chart.run(
             Op::ScheduleFollowUp {
                 follow_up: FollowUp {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use tend_core::ChangeAuthor;
 
 use super::Chart;
-use crate::pages::format;
+use crate::format;
 
 /// "Ana López · 29 Nov 2026 14:02 · device 1a2b3c4d", optionally led by the value.
 pub fn change_line(by: &ChangeAuthor, value: Option<&str>) -> String {

@@ -14,7 +14,8 @@ use tend_core::{
 };
 
 use super::history::HistoryToggle;
-use super::{retire::RemoveForm, retire::RemovedItems, show_date, today_iso, Chart};
+use super::{retire::RemoveForm, retire::RemovedItems, today_iso, Chart};
+use crate::format;
 
 const CONDITION_FIELDS: &[(&str, &str)] = &[
     ("text", "Condition"),
@@ -277,7 +278,7 @@ fn medication_line(m: &Medication) -> String {
 fn medication_status(m: &Medication) -> String {
     let mut s = humanize(m.status.as_str());
     if let Some(since) = &m.status_since {
-        s.push_str(&format!(" since {}", show_date(since.as_str())));
+        s.push_str(&format!(" since {}", format::day(since.as_str())));
     }
     if !m.status_reason.trim().is_empty() {
         s.push_str(&format!(": {}", m.status_reason.trim()));

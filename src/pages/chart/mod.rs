@@ -106,14 +106,6 @@ pub fn today_iso() -> IsoDate {
     IsoDate::new(today())
 }
 
-/// A "YYYY-MM-DD" date in the device's locale-neutral long form ("25 Nov 2026").
-pub fn show_date(date: &str) -> String {
-    IsoDate(date.to_string())
-        .date()
-        .map(|d| d.format("%-d %b %Y").to_string())
-        .unwrap_or_else(|| date.to_string())
-}
-
 #[derive(Clone)]
 enum Load {
     Loading,

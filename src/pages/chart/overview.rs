@@ -13,10 +13,11 @@ use tend_core::{
     Op, ProfileField,
 };
 
-use super::{program_label, show_date, today_iso, Chart};
+use super::{program_label, today_iso, Chart};
 use crate::clock::today;
 use crate::components::fields::{humanize, CheckField, SelectField, TextField};
 use crate::components::form::{changed, trimmed, FormToggle};
+use crate::format;
 
 #[component]
 pub fn OverviewSection(chart: Chart) -> impl IntoView {
@@ -29,7 +30,7 @@ pub fn OverviewSection(chart: Chart) -> impl IntoView {
                 .map(|d| {
                     format!(
                         "{} — {}",
-                        show_date(&d.date),
+                        format::day(&d.date),
                         if d.label.is_empty() {
                             super::super::today::due_kind(&d.kind).to_string()
                         } else {
@@ -45,7 +46,7 @@ pub fn OverviewSection(chart: Chart) -> impl IntoView {
             r.profile
                 .date_of_birth
                 .as_ref()
-                .map(|d| show_date(d.as_str()))
+                .map(|d| format::day(d.as_str()))
                 .unwrap_or_else(|| "Not recorded".into())
         })
     };
@@ -80,7 +81,7 @@ pub fn OverviewSection(chart: Chart) -> impl IntoView {
                         p.status.as_str().replace('_', " "),
                         p.start_date
                             .as_ref()
-                            .map(|d| format!(", since {}", show_date(d.as_str())))
+                            .map(|d| format!(", since {}", format::day(d.as_str())))
                             .unwrap_or_default()
                     )
                 })

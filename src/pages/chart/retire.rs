@@ -11,7 +11,7 @@ use tend_core::{
 use super::Chart;
 use crate::components::fields::{SelectField, TextField};
 use crate::components::form::{trimmed, FormToggle};
-use crate::pages::format;
+use crate::format;
 
 /// What a reason is called on screen.
 pub fn reason_label(reason: &RetireReason) -> String {

@@ -8,9 +8,10 @@ use tend_core::{
     NarrativeTarget, Op,
 };
 
-use super::{follow_ups::ScheduleForm, overview::FormMessage, show_date, today_iso, Chart};
+use super::{follow_ups::ScheduleForm, overview::FormMessage, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, CheckField, SelectField, TextField};
 use crate::components::narrative::NarrativeEditor;
+use crate::format;
 
 const SYMPTOMS: &[&str] = &[
     "Pain",
@@ -94,7 +95,7 @@ fn EncounterCard(chart: Chart, id: String) -> impl IntoView {
     let title = format!(
         "{} — {}{}",
         humanize(e.kind.as_str()),
-        show_date(e.date.as_str()),
+        format::day(e.date.as_str()),
         if e.subject.is_empty() {
             String::new()
         } else {
@@ -116,7 +117,7 @@ fn EncounterCard(chart: Chart, id: String) -> impl IntoView {
                     format!(
                         "Next follow-up: {} {}{}",
                         humanize(f.kind.as_str()),
-                        show_date(f.due.as_str()),
+                        format::day(f.due.as_str()),
                         if f.reason.is_empty() {
                             String::new()
                         } else {

@@ -1,4 +1,4 @@
-//! Dates and times in the device's locale and time zone.
+//! Every date and time the app shows: the one place that decides their form (device time zone).
 
 use chrono::{DateTime, Local, TimeZone};
 
@@ -13,4 +13,13 @@ pub fn date(at_ms: i64) -> String {
     let t: Option<DateTime<Local>> = Local.timestamp_millis_opt(at_ms).single();
     t.map(|t| t.format("%-d %b %Y").to_string())
         .unwrap_or_default()
+}
+
+/// A stored "YYYY-MM-DD" day as the chart shows it ("25 Nov 2026"); an odd stored value is shown
+/// as it is rather than hidden.
+pub fn day(iso: &str) -> String {
+    tend_core::record::IsoDate(iso.to_string())
+        .date()
+        .map(|d| d.format("%-d %b %Y").to_string())
+        .unwrap_or_else(|| iso.to_string())
 }
