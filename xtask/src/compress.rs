@@ -71,9 +71,15 @@ pub fn is_copy(path: &Path) -> bool {
         .is_some_and(|e| SUFFIXES.contains(&e))
 }
 
+/// A development build (`TEND_DEV_BUILD=1`, never CI's or a release) trades size for time: its
+/// unoptimised wasm is many megabytes, and quality 11 would take minutes on it.
+fn dev_build() -> bool {
+    std::env::var("TEND_DEV_BUILD").as_deref() == Ok("1")
+}
+
 fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
     let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
+        quality: if dev_build() { 4 } else { 11 },
         lgwin: 22,
         ..Default::default()
     };
@@ -84,7 +90,12 @@ fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
 }
 
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let level = if dev_build() {
+        flate2::Compression::fast()
+    } else {
+        flate2::Compression::best()
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), level);
     gz.write_all(bytes).map_err(|e| e.to_string())?;
     gz.finish().map_err(|e| e.to_string())
 }
