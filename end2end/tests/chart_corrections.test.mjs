@@ -30,7 +30,7 @@ async function openMedical(page) {
  */
 async function useForm(page, scope, openName, fields, submit, savedText) {
   await scope.getByRole('button', { name: openName, exact: true }).click();
-  const form = page.getByRole('form');
+  const form = page.getByRole('form').filter({ has: page.getByRole('button', { name: submit, exact: true }) });
   for (const [label, value] of fields) {
     const field = form.getByLabel(label);
     if (await field.evaluate((el) => el.tagName === 'SELECT')) await field.selectOption({ label: value });
@@ -128,6 +128,17 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
   assert.equal(await allergies(page).getByText('Latex').count(), 0, 'removed from the working list');
   await page.getByRole('status').filter({ hasText: 'All changes saved on this device' }).first().waitFor();
 
+  // A follow-up no longer needed is cancelled (kept under past follow-ups).
+  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Follow-ups' }).click();
+  await page.getByLabel('Follow-up date').fill(today);
+  await page.getByLabel('Reason for follow-up').fill('Check inhaler technique');
+  await page.getByRole('button', { name: 'Schedule follow-up' }).click();
+  const scheduled = page.getByRole('list', { name: 'Scheduled follow-ups' });
+  await scheduled.getByText(/Check inhaler technique/).waitFor();
+  await useForm(page, scheduled, 'Cancel follow-up: Check inhaler technique', [], 'Cancel it', null);
+  await page.getByRole('list', { name: 'Past follow-ups' }).getByText(`Call ${shown(today)}: Check inhaler technique — Cancelled`).waitFor();
+  assert.equal(await scheduled.getByText(/Check inhaler technique/).count(), 0, 'no longer scheduled');
+
   // Demographics: a misspelt name corrected, pronouns, interpreter and code status set — one form.
   await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Overview' }).click();
   await useForm(page, page, 'Edit demographics',
@@ -155,6 +166,10 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
   await removed.getByText('Latex').waitFor();
   await removed.getByText(new RegExp(`^Entered in error — removed by ${me} on ${shown(today)} \\d\\d:\\d\\d: Recorded for the wrong patient$`)).waitFor();
   await inspect(page, 'tablet', 'medical-removed', problems);
+
+  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Follow-ups' }).click();
+  await page.getByRole('list', { name: 'Past follow-ups' }).getByText(`Call ${shown(today)}: Check inhaler technique — Cancelled`).waitFor();
+  await openMedical(page);
 
   // On a phone the same screen passes the same checks.
   await page.setViewportSize(VIEWPORTS.phone);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openApp, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
+import { inspect } from './support.mjs';
 
 let relay;
 let browser;
@@ -318,6 +319,12 @@ test('both devices change the same dose offline: both show it for review, one re
   const shownValues = (await values.locator('.clash-value > .entry-main').allInnerTexts())
     .map((t) => t.replace(' (shown now)', '').trim()).sort();
   assert.deepEqual(shownValues, ['2.5 mg', '7.5 mg']);
+  const problems = [];
+  await inspect(b.page, 'tablet', 'review', problems);
+  await b.page.setViewportSize(VIEWPORTS.phone);
+  await inspect(b.page, 'phone', 'review', problems);
+  await b.page.setViewportSize(VIEWPORTS.tablet);
+  assert.deepEqual(problems, [], 'the review screen passes axe and target sizes');
 
   // A keeps B's value; both converge with nothing left to review.
   await a.page.getByRole('link', { name: '1 change needs review' }).click();

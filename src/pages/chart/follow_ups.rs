@@ -11,6 +11,7 @@ use tend_core::{
 
 use super::{medical::ItemList, overview::FormMessage, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
+use crate::components::form::{trimmed, FormToggle};
 use crate::format;
 
 #[component]
@@ -37,8 +38,13 @@ pub fn FollowUpsSection(chart: Chart) -> impl IntoView {
             list.sort_by(|a, b| b.due.cmp(&a.due));
             list.into_iter()
                 .map(|f| {
+                    let reason = if f.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", f.reason)
+                    };
                     let mut s = format!(
-                        "{} {} — {}",
+                        "{} {}{reason} — {}",
                         humanize(f.kind.as_str()),
                         format::day(f.due.as_str()),
                         humanize(f.status.as_str())
@@ -61,7 +67,7 @@ pub fn FollowUpsSection(chart: Chart) -> impl IntoView {
             <Show when=move || open_ids().is_empty()>
                 <p class="muted">"Nothing scheduled."</p>
             </Show>
-            <ul class="follow-ups" aria-label="Scheduled follow-ups">
+            <ul class="entries" aria-label="Scheduled follow-ups">
                 <For each=open_ids key=|id| id.clone() let:id>
                     <FollowUpRow chart=chart_rows.clone() id=id />
                 </For>
@@ -77,87 +83,133 @@ pub fn FollowUpsSection(chart: Chart) -> impl IntoView {
 
 #[component]
 fn FollowUpRow(chart: Chart, id: String) -> impl IntoView {
-    let f = chart
-        .record
-        .with_untracked(|r| r.follow_ups.iter().find(|f| f.id == id).cloned())
-        .unwrap_or_default();
     let record = chart.record;
     let fid = id.clone();
-    let due = move || {
+    let item = Memo::new(move |_| {
         record.with(|r| {
             r.follow_ups
                 .iter()
                 .find(|f| f.id == fid)
-                .map(|f| format::day(f.due.as_str()))
+                .cloned()
                 .unwrap_or_default()
         })
+    });
+    let title = move || {
+        item.with(|f| {
+            let kind = humanize(f.kind.as_str());
+            if f.reason.is_empty() {
+                kind
+            } else {
+                format!("{kind}: {}", f.reason)
+            }
+        })
     };
-    let title = format!(
-        "{}{}",
-        humanize(f.kind.as_str()),
-        if f.reason.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", f.reason)
-        }
-    );
-    let new_due = RwSignal::new(f.due.0.clone());
+    let due = move || item.with(|f| format!("Due {}", format::day(f.due.as_str())));
+    let name = move || {
+        item.with(|f| {
+            if f.reason.is_empty() {
+                humanize(f.kind.as_str())
+            } else {
+                f.reason.clone()
+            }
+        })
+    };
+
     let outcome = RwSignal::new(String::new());
     let symptoms = RwSignal::new(String::new());
-    let msg = RwSignal::new(None::<String>);
-    let (c1, c2, c3) = (chart.clone(), chart.clone(), chart.clone());
-    let (i1, i2, i3) = (id.clone(), id.clone(), id.clone());
-    let reschedule = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let Some(d) = IsoDate::parse(&new_due.get_untracked()) else {
-            msg.set(Some("Enter the new date as a full date.".into()));
-            return;
+    let done_on = RwSignal::new(String::new());
+    let new_due = RwSignal::new(String::new());
+    let (c1, c2, c3, c4) = (chart.clone(), chart.clone(), chart.clone(), chart.clone());
+    let (i1, i2, i3, i4) = (id.clone(), id.clone(), id.clone(), id.clone());
+    let complete = move || {
+        let Some(date) = IsoDate::parse(&done_on.get_untracked()) else {
+            return Err("Enter the date it was done.".to_string());
         };
-        c1.run(
-            Op::RescheduleFollowUp {
-                id: i1.clone(),
-                due: d,
-            },
-            move || msg.set(Some("Rescheduled.".into())),
-        );
+        let outcome = trimmed(outcome);
+        if outcome.is_empty() {
+            return Err("Say what happened (the outcome).".to_string());
+        }
+        Ok(vec![Op::CompleteFollowUp {
+            id: i1.clone(),
+            completed_on: date,
+            outcome,
+            symptom_review: trimmed(symptoms),
+        }])
     };
-    let complete = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        c2.run(
-            Op::CompleteFollowUp {
-                id: i2.clone(),
-                completed_on: today_iso(),
-                outcome: outcome.get_untracked().trim().to_string(),
-                symptom_review: symptoms.get_untracked().trim().to_string(),
-            },
-            || {},
-        );
-    };
-    let missed = move |_| {
-        c3.run(
-            Op::SetFollowUpStatus {
-                id: i3.clone(),
-                status: FollowUpStatus::Missed,
-            },
-            || {},
-        );
+    let reschedule = move || {
+        let Some(d) = IsoDate::parse(&new_due.get_untracked()) else {
+            return Err("Enter the new date as a full date.".to_string());
+        };
+        if Some(&d) == item.with_untracked(|f| Some(f.due.clone())).as_ref() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Op::RescheduleFollowUp {
+            id: i2.clone(),
+            due: d,
+        }])
     };
     view! {
-        <li class="follow-up">
-            <p><strong>{title}</strong> " — due " {due}</p>
-            <div class="grid-2">
-                <form class="form" on:submit=reschedule>
-                    <TextField label="New date" value=new_due kind="date" />
-                    <button type="submit" class="button">"Reschedule"</button>
-                </form>
-                <form class="form" on:submit=complete>
+        <li class="entry follow-up">
+            <p class="entry-main">{title}</p>
+            <p class="entry-meta">{due}</p>
+            <div class="entry-actions">
+                <FormToggle
+                    open_label="Mark done"
+                    open_name=format!("Mark done: {}", name())
+                    title=format!("Done: {}", name())
+                    submit_label="Save outcome"
+                    saved_text="Follow-up done."
+                    quiet=true
+                    on_open=Callback::new(move |_| {
+                        outcome.set(String::new());
+                        symptoms.set(String::new());
+                        done_on.set(today_iso().0);
+                    })
+                    changes=complete
+                    save=move |ops| c1.save(ops)
+                >
+                    <TextField label="Done on" value=done_on kind="date" />
                     <TextField label="Outcome" value=outcome />
                     <TextField label="Symptom review" value=symptoms />
-                    <button type="submit" class="button button-primary">"Mark done"</button>
-                </form>
+                </FormToggle>
+                <FormToggle
+                    open_label="Reschedule"
+                    open_name=format!("Reschedule: {}", name())
+                    title=format!("Reschedule: {}", name())
+                    submit_label="Save new date"
+                    saved_text="Rescheduled."
+                    quiet=true
+                    on_open=Callback::new(move |_| new_due.set(item.with_untracked(|f| f.due.0.clone())))
+                    changes=reschedule
+                    save=move |ops| c2.save(ops)
+                >
+                    <TextField label="New date" value=new_due kind="date" />
+                </FormToggle>
+                <FormToggle
+                    open_label="Mark missed"
+                    open_name=format!("Mark missed: {}", name())
+                    title=format!("Missed: {}", name())
+                    submit_label="Mark missed"
+                    saved_text="Marked missed."
+                    quiet=true
+                    changes=move || Ok(vec![Op::SetFollowUpStatus { id: i3.clone(), status: FollowUpStatus::Missed }])
+                    save=move |ops| c3.save(ops)
+                >
+                    <p>"It moves to the past follow-ups; schedule another if it is still needed."</p>
+                </FormToggle>
+                <FormToggle
+                    open_label="Cancel follow-up"
+                    open_name=format!("Cancel follow-up: {}", name())
+                    title=format!("Cancel follow-up: {}", name())
+                    submit_label="Cancel it"
+                    saved_text="Follow-up cancelled."
+                    quiet=true
+                    changes=move || Ok(vec![Op::SetFollowUpStatus { id: i4.clone(), status: FollowUpStatus::Cancelled }])
+                    save=move |ops| c4.save(ops)
+                >
+                    <p>"It is no longer needed. It stays in the record under past follow-ups."</p>
+                </FormToggle>
             </div>
-            <button type="button" class="button" on:click=missed>"Mark missed"</button>
-            <FormMessage msg=msg />
         </li>
     }
 }
