@@ -28,6 +28,36 @@ pub fn rescore(response: &InstrumentResponse) -> Option<InstrumentResult> {
     rules::score(instrument, &answers).ok()
 }
 
+/// Builds the response to store from the answers given on screen: each answer keyed by its item
+/// id, and the total scored here, by the rules — never by the page. Also returns the scored
+/// result (total, band, flags) to show. Answers that do not fit the instrument are an error.
+pub fn instrument_response(
+    instrument: Instrument,
+    answers: &[rules::Answer],
+    id: String,
+    date: IsoDate,
+    administered_by: String,
+) -> Result<(InstrumentResponse, InstrumentResult), rules::RuleError> {
+    let result = rules::score(instrument, answers)?;
+    let stored = rules::item_id_values(instrument, answers)
+        .into_iter()
+        .map(|(item, value)| Answer {
+            item: item.to_string(),
+            value,
+        })
+        .collect();
+    let response = InstrumentResponse {
+        id,
+        instrument: instrument.id().to_string(),
+        answers: stored,
+        total: Some(i64::from(result.total)),
+        date,
+        administered_by,
+        ..Default::default()
+    };
+    Ok((response, result))
+}
+
 /// Flags raised by the latest response of every instrument.
 pub fn instrument_flags(record: &PatientRecord) -> Vec<Flag> {
     let mut flags: Vec<Flag> = Instrument::ALL
@@ -124,4 +154,46 @@ pub fn flag_id(flag: Flag) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn a_response_is_built_and_totalled_by_core_and_rescores_the_same() {
+        // PHQ-9: items 1-8 "several days" (1), item 9 "more than half the days" (2).
+        let mut answers: Vec<rules::Answer> = (0..8).map(|_| rules::Answer::Choice(1)).collect();
+        answers.push(rules::Answer::Choice(2));
+        let expected_total = 8 + 2;
+        let (response, result) = instrument_response(
+            Instrument::Phq9,
+            &answers,
+            "r1".into(),
+            IsoDate("2026-11-29".into()),
+            "Ana López".into(),
+        )
+        .expect("valid answers");
+        assert_eq!(result.total, expected_total);
+        assert_eq!(response.total, Some(i64::from(expected_total)));
+        assert_eq!(response.instrument, "phq9");
+        assert_eq!(response.answers.len(), 9);
+        assert_eq!(response.administered_by, "Ana López");
+        assert!(result.flags.contains(&Flag::SafetyRisk), "item 9 positive");
+        assert_eq!(
+            rescore(&response),
+            Some(result),
+            "stored answers score the same"
+        );
+
+        let too_few = &answers[..5];
+        assert!(instrument_response(
+            Instrument::Phq9,
+            too_few,
+            "r2".into(),
+            IsoDate("2026-11-29".into()),
+            String::new()
+        )
+        .is_err());
+    }
 }

@@ -6,10 +6,7 @@
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tend_core::{
     ids::new_item_id,
-    record::{
-        self, FunctionalStatus, InstrumentResponse, ListItem, NarrativeSection, SdohDomain,
-        SocialNeed,
-    },
+    record::{FunctionalStatus, ListItem, NarrativeSection, SdohDomain, SocialNeed},
     rules::{self, instruments::Selection, Answer, Instrument},
     NarrativeTarget, Op,
 };
@@ -231,20 +228,20 @@ fn InstrumentForm(chart: Chart, instrument: Instrument) -> impl IntoView {
             )));
             return;
         };
-        let result = match rules::score(instrument, &list) {
+        let built = tend_core::assess::instrument_response(
+            instrument,
+            &list,
+            new_item_id(),
+            today_iso(),
+            chart.author_name(),
+        );
+        let (response, result) = match built {
             Ok(r) => r,
             Err(e) => {
                 msg.set(Some(format!("These answers cannot be scored: {e}")));
                 return;
             }
         };
-        let stored = rules::item_id_values(instrument, &list)
-            .into_iter()
-            .map(|(item, value)| record::Answer {
-                item: item.to_string(),
-                value,
-            })
-            .collect();
         let saved = format!(
             "Saved {}: {} of {} ({}).",
             short_name(instrument),
@@ -254,23 +251,10 @@ fn InstrumentForm(chart: Chart, instrument: Instrument) -> impl IntoView {
         );
         msg.set(None);
         let n = items.len();
-        chart.run(
-            Op::RecordInstrument {
-                response: InstrumentResponse {
-                    id: new_item_id(),
-                    instrument: instrument.id().to_string(),
-                    answers: stored,
-                    total: Some(i64::from(result.total)),
-                    date: today_iso(),
-                    administered_by: chart.author_name(),
-                    ..Default::default()
-                },
-            },
-            move || {
-                answers.set(vec![None; n]);
-                msg.set(Some(saved));
-            },
-        );
+        chart.run(Op::RecordInstrument { response }, move || {
+            answers.set(vec![None; n]);
+            msg.set(Some(saved));
+        });
     };
     let form_id = format!("form-{}", instrument.id());
     view! {
