@@ -4,99 +4,115 @@
 use leptos::{ev::SubmitEvent, prelude::*};
 use tend_core::{
     ids::new_item_id,
-    record::{Caregiver, ListItem, Phone, Provider},
-    Op,
+    record::{Caregiver, ListItem, Phone, Provider, Retirement},
+    ItemList as List, Op,
 };
 
-use super::{medical::ItemList, overview::FormMessage, Chart};
+use super::entries::{Entries, Line};
+use super::{overview::FormMessage, Chart};
 use crate::components::fields::{CheckField, SelectField, TextField};
+
+const PHONE_FIELDS: &[(&str, &str)] = &[("label", "Kind"), ("number", "Number")];
+const CAREGIVER_FIELDS: &[(&str, &str)] = &[
+    ("name", "Name"),
+    ("relationship", "Relationship"),
+    ("phone", "Phone"),
+    ("primary", "Primary caregiver"),
+    ("may_share_info", "May receive health information"),
+];
+const PROVIDER_FIELDS: &[(&str, &str)] = &[
+    ("name", "Name"),
+    ("role", "Role"),
+    ("organization", "Organisation"),
+    ("phone", "Phone"),
+];
+
+fn phone_line(p: &Phone) -> String {
+    format!(
+        "{}: {}",
+        if p.label.is_empty() {
+            "Phone"
+        } else {
+            &p.label
+        },
+        p.number
+    )
+}
+
+fn caregiver_line(c: &Caregiver) -> String {
+    let mut s = c.name.clone();
+    if !c.relationship.is_empty() {
+        s.push_str(&format!(" ({})", c.relationship));
+    }
+    if !c.phone.is_empty() {
+        s.push_str(&format!(" — {}", c.phone));
+    }
+    if c.primary {
+        s.push_str(" · primary caregiver");
+    }
+    if c.may_share_info {
+        s.push_str(" · may receive health information");
+    }
+    s
+}
+
+fn provider_line(p: &Provider) -> String {
+    [
+        p.name.as_str(),
+        p.role.as_str(),
+        p.organization.as_str(),
+        p.phone.as_str(),
+    ]
+    .iter()
+    .filter(|s| !s.is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join(" · ")
+}
+
+/// (active lines, removed lines) of one list, for [`Entries`].
+fn split<T: ListItem>(
+    items: &[T],
+    line: fn(&T) -> String,
+) -> (Vec<Line>, Vec<(String, Retirement)>) {
+    let active = items
+        .iter()
+        .filter(|i| i.is_active())
+        .map(|i| (i.id().to_string(), line(i)))
+        .collect();
+    let removed = items
+        .iter()
+        .filter_map(|i| i.retired().map(|r| (line(i), r.clone())))
+        .collect();
+    (active, removed)
+}
 
 #[component]
 pub fn ContactsSection(chart: Chart) -> impl IntoView {
     let record = chart.record;
-    let phones = move || {
-        record.with(|r| {
-            r.profile
-                .phones
-                .iter()
-                .filter(|p| p.is_active())
-                .map(|p| {
-                    format!(
-                        "{}: {}",
-                        if p.label.is_empty() {
-                            "Phone"
-                        } else {
-                            &p.label
-                        },
-                        p.number
-                    )
-                })
-                .collect::<Vec<_>>()
-        })
-    };
-    let caregivers = move || {
-        record.with(|r| {
-            r.support
-                .caregivers
-                .iter()
-                .filter(|c| c.is_active())
-                .map(|c| {
-                    let mut s = c.name.clone();
-                    if !c.relationship.is_empty() {
-                        s.push_str(&format!(" ({})", c.relationship));
-                    }
-                    if !c.phone.is_empty() {
-                        s.push_str(&format!(" — {}", c.phone));
-                    }
-                    if c.primary {
-                        s.push_str(" · primary caregiver");
-                    }
-                    if c.may_share_info {
-                        s.push_str(" · may receive health information");
-                    }
-                    s
-                })
-                .collect::<Vec<_>>()
-        })
-    };
-    let providers = move || {
-        record.with(|r| {
-            r.medical
-                .providers
-                .iter()
-                .filter(|p| p.is_active())
-                .map(|p| {
-                    [
-                        p.name.as_str(),
-                        p.role.as_str(),
-                        p.organization.as_str(),
-                        p.phone.as_str(),
-                    ]
-                    .iter()
-                    .filter(|s| !s.is_empty())
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(" · ")
-                })
-                .collect::<Vec<_>>()
-        })
-    };
+    let phones = Memo::new(move |_| record.with(|r| split(&r.profile.phones, phone_line)));
+    let caregivers =
+        Memo::new(move |_| record.with(|r| split(&r.support.caregivers, caregiver_line)));
+    let providers = Memo::new(move |_| record.with(|r| split(&r.medical.providers, provider_line)));
     view! {
         <div class="grid-2">
             <section class="card" aria-labelledby="phones-title">
                 <h2 id="phones-title">"Patient's phones"</h2>
-                <ItemList items=Signal::derive(phones) empty="No phone numbers recorded." label="Phones" />
+                <Entries chart=chart.clone() list=List::Phones label="Phones" empty="No phone numbers recorded." what="phones"
+                    items=Signal::derive(move || phones.get().0) removed=Signal::derive(move || phones.get().1) fields=PHONE_FIELDS />
                 <PhoneForm chart=chart.clone() />
             </section>
             <section class="card" aria-labelledby="caregivers-title">
                 <h2 id="caregivers-title">"Caregivers and family"</h2>
-                <ItemList items=Signal::derive(caregivers) empty="No caregiver recorded." label="Caregivers" />
+                <Entries chart=chart.clone() list=List::Caregivers label="Caregivers" empty="No caregiver recorded." what="caregivers"
+                    items=Signal::derive(move || caregivers.get().0) removed=Signal::derive(move || caregivers.get().1) fields=CAREGIVER_FIELDS />
                 <LivesAloneForm chart=chart.clone() />
                 <CaregiverForm chart=chart.clone() />
             </section>
             <section class="card" aria-labelledby="team-title">
                 <h2 id="team-title">"Care team"</h2>
-                <ItemList items=Signal::derive(providers) empty="No providers recorded." label="Care team" />
+                <Entries chart=chart.clone() list=List::Providers label="Care team" empty="No providers recorded." what="providers"
+                    items=Signal::derive(move || providers.get().0) removed=Signal::derive(move || providers.get().1) fields=PROVIDER_FIELDS />
                 <ProviderForm chart=chart.clone() />
             </section>
         </div>

@@ -6,6 +6,7 @@
 mod assessment;
 mod care_plan;
 mod contacts;
+mod entries;
 mod follow_ups;
 mod history;
 mod medical;

@@ -13,6 +13,7 @@ use tend_core::{
     Op, ProfileField,
 };
 
+use super::entries::Entries;
 use super::{program_label, today_iso, Chart};
 use crate::clock::today;
 use crate::components::fields::{humanize, CheckField, SelectField, TextField};
@@ -115,6 +116,10 @@ pub fn OverviewSection(chart: Chart) -> impl IntoView {
             <Demographics chart=chart.clone() />
             <section class="card" aria-labelledby="ids-title">
                 <h3 id="ids-title">"Identifiers and programs"</h3>
+                <Entries chart=chart.clone() list=tend_core::ItemList::Identifiers label="Identifiers" empty="No identifiers recorded." what="identifiers"
+                    items=Signal::derive(move || record.with(|r| r.profile.identifiers.iter().filter(|i| i.is_active()).map(|i| (i.id.clone(), identifier_line(i))).collect()))
+                    removed=Signal::derive(move || record.with(|r| r.profile.identifiers.iter().filter_map(|i| i.retired.clone().map(|ret| (identifier_line(i), ret))).collect()))
+                    fields=IDENTIFIER_FIELDS />
                 <AddIdentifier chart=chart.clone() />
                 <EnrollProgram chart=chart.clone() />
             </section>
@@ -172,6 +177,12 @@ fn Demographics(chart: Chart) -> impl IntoView {
             <EditDemographics chart=chart.clone() />
         </section>
     }
+}
+
+const IDENTIFIER_FIELDS: &[(&str, &str)] = &[("system", "Kind"), ("value", "Identifier")];
+
+fn identifier_line(i: &Identifier) -> String {
+    format!("{}: {}", i.system.to_uppercase(), i.value)
 }
 
 fn code_status_label(status: &CodeStatus) -> String {

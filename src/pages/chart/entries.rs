@@ -1,0 +1,61 @@
+//! A simple chart list on the form pattern: each entry's text with its "Remove" and "History",
+//! and the removed entries under "Show removed". Sections whose entries have no richer actions
+//! (phones, caregivers, providers, identifiers) use this instead of a list of their own.
+
+use leptos::prelude::*;
+use tend_core::{record::Retirement, ItemList};
+
+use super::history::HistoryToggle;
+use super::retire::{RemoveForm, RemovedItems};
+use super::Chart;
+
+/// One entry as listed: its id and its line of text.
+pub type Line = (String, String);
+
+#[component]
+pub fn Entries(
+    chart: Chart,
+    /// Which list of the record (for `Op::Retire` and the history paths).
+    list: ItemList,
+    /// Accessible name of the list, e.g. "Caregivers".
+    label: &'static str,
+    /// Shown when there is no active entry.
+    empty: &'static str,
+    /// What removed entries are called in "Show removed …".
+    what: &'static str,
+    /// The active entries.
+    items: Signal<Vec<Line>>,
+    /// The removed entries with their retirement.
+    removed: Signal<Vec<(String, Retirement)>>,
+    /// (document key, label) of the fields "History" lists.
+    fields: &'static [(&'static str, &'static str)],
+) -> impl IntoView {
+    let ids =
+        Memo::new(move |_| items.with(|l| l.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>()));
+    view! {
+        <Show when=move || ids.with(Vec::is_empty)>
+            <p class="muted">{empty}</p>
+        </Show>
+        <ul class="entries" aria-label=label>
+            <For each=move || ids.get() key=|id| id.clone() let:id>
+                {
+                    let row_id = id.clone();
+                    let text = Signal::derive(move || {
+                        items.with(|l| l.iter().find(|(i, _)| *i == row_id).map(|(_, t)| t.clone()).unwrap_or_default())
+                    });
+                    let base = format!("{}/{id}", list.path().join("/"));
+                    view! {
+                        <li class="entry">
+                            <p class="entry-main">{text}</p>
+                            <div class="entry-actions">
+                                <RemoveForm chart=chart.clone() list=list id=id.clone() name=text />
+                                <HistoryToggle chart=chart.clone() base=base fields=fields name=text />
+                            </div>
+                        </li>
+                    }
+                }
+            </For>
+        </ul>
+        <RemovedItems items=removed what=what />
+    }
+}
