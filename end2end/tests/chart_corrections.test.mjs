@@ -139,6 +139,19 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
   await page.getByRole('list', { name: 'Past follow-ups' }).getByText(`Call ${shown(today)}: Check inhaler technique — Cancelled`).waitFor();
   assert.equal(await scheduled.getByText(/Check inhaler technique/).count(), 0, 'no longer scheduled');
 
+  // A caregiver recorded on the wrong patient is removed, and listed as removed.
+  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Contacts & care team' }).click();
+  await page.getByLabel("Caregiver's name").fill('Luis Diaz');
+  await page.getByLabel('Relationship').fill('Son');
+  await page.getByRole('button', { name: 'Add caregiver' }).click();
+  const caregivers = page.getByRole('list', { name: 'Caregivers' });
+  await caregivers.getByText('Luis Diaz (Son)').waitFor();
+  await useForm(page, caregivers, 'Remove Luis Diaz (Son)', [['Why', 'Entered in error']], 'Remove from chart', null);
+  await page.getByText('No caregiver recorded.').waitFor();
+  await page.getByRole('button', { name: 'Show removed caregivers (1)' }).click();
+  await page.getByRole('list', { name: 'Removed caregivers' }).getByText(/^Entered in error — removed by Bea Okafor/).waitFor();
+  await inspect(page, 'tablet', 'contacts-removed', problems);
+
   // Demographics: a misspelt name corrected, pronouns, interpreter and code status set — one form.
   await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Overview' }).click();
   await useForm(page, page, 'Edit demographics',
