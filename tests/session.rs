@@ -11,12 +11,12 @@ use std::rc::Rc;
 use common::{fresh, name};
 use leptos::prelude::*;
 use tend::lock::control::{LockControl, Screen};
-use tend::session::{EditError, IdentityError, SaveState, Session};
+use tend::session::{EditError, IdentityError, OpenDocHandle, SaveState, Session};
 use tend::storage::{Storage, StorageError};
 use tend_core::{
     author::PersonNameError,
     record::{Medication, PersonRole},
-    DocError, Op,
+    DocError, Op, PatientId,
 };
 use wasm_bindgen_test::*;
 
@@ -37,12 +37,28 @@ fn add_med(id: &str, name: &str) -> Op {
     }
 }
 
+/// A new patient in `session`, opened.
+async fn add_and_open(session: &Session) -> (PatientId, OpenDocHandle) {
+    let summary = session
+        .add_patient(name("Rosa", "Diaz"))
+        .await
+        .expect("add");
+    let id = PatientId::parse(&summary.id).expect("id");
+    let open = session.open_patient(&id).await.expect("open patient");
+    (id, open)
+}
+
+/// A session over a fresh, unkeyed database.
+async fn fresh_session(db: &str) -> Session {
+    init_executor();
+    drop(fresh(db).await);
+    Session::open(db).await.expect("open")
+}
+
 #[wasm_bindgen_test]
 async fn who_i_am_is_asked_once_stored_and_signs_later_changes() {
-    init_executor();
     let db = "test-session-identity";
-    drop(fresh(db).await);
-    let session = Session::open(db).await.expect("open");
+    let session = fresh_session(db).await;
     assert_eq!(session.identity.get_untracked(), None, "a new device asks");
 
     let refused = session.set_identity("   ", PersonRole::Nurse).await;
@@ -58,12 +74,7 @@ async fn who_i_am_is_asked_once_stored_and_signs_later_changes() {
         .expect("identity saved");
     assert_eq!(me.name, "Ana López");
 
-    let summary = session
-        .add_patient(name("Rosa", "Diaz"))
-        .await
-        .expect("add");
-    let id = tend_core::PatientId::parse(&summary.id).expect("id");
-    let open = session.open_patient(&id).await.expect("open patient");
+    let (id, open) = add_and_open(&session).await;
     session
         .edit(&open, |doc, author, now| {
             doc.apply(add_med("m1", "Metformin"), author, now)
@@ -97,16 +108,9 @@ async fn who_i_am_is_asked_once_stored_and_signs_later_changes() {
 
 #[wasm_bindgen_test]
 async fn a_refused_edit_is_rejected_and_changes_nothing() {
-    init_executor();
     let db = "test-session-rejected";
-    drop(fresh(db).await);
-    let session = Session::open(db).await.expect("open");
-    let summary = session
-        .add_patient(name("Rosa", "Diaz"))
-        .await
-        .expect("add");
-    let id = tend_core::PatientId::parse(&summary.id).expect("id");
-    let open = session.open_patient(&id).await.expect("open patient");
+    let session = fresh_session(db).await;
+    let (_, open) = add_and_open(&session).await;
     let before = open.borrow_mut().doc.heads();
 
     let result = session
@@ -142,12 +146,7 @@ async fn an_edit_storage_cannot_keep_is_not_saved_and_stays_in_memory() {
     let Screen::Unlocked(session) = control.screen().get_untracked() else {
         panic!("expected the app to be unlocked");
     };
-    let summary = session
-        .add_patient(name("Rosa", "Diaz"))
-        .await
-        .expect("add");
-    let id = tend_core::PatientId::parse(&summary.id).expect("id");
-    let open = session.open_patient(&id).await.expect("open patient");
+    let (_, open) = add_and_open(&session).await;
 
     // The data key goes away (as when the device locks): storage can write nothing.
     storage.seal().forget();

@@ -209,3 +209,37 @@ pub fn changed(value: RwSignal<String>, current: &str) -> Option<String> {
     let new = trimmed(value);
     (new != current.trim()).then_some(new)
 }
+
+/// A change that needs no fields, only a confirmation (resolve, mark missed, cancel, keep this
+/// value): a quiet [`FormToggle`] whose form explains what will happen (`children`) and sends `ops`.
+#[component]
+pub fn ConfirmToggle<S, Fut>(
+    #[prop(into)] open_label: String,
+    #[prop(into)] open_name: String,
+    #[prop(into)] title: String,
+    #[prop(into)] submit_label: String,
+    #[prop(into)] saved_text: String,
+    /// What confirming sends.
+    ops: Vec<Op>,
+    save: S,
+    children: ChildrenFn,
+) -> impl IntoView
+where
+    S: Fn(Vec<Op>) -> Fut + 'static,
+    Fut: Future<Output = Result<(), EditError>> + 'static,
+{
+    view! {
+        <FormToggle
+            open_label=open_label
+            open_name=open_name
+            title=title
+            submit_label=submit_label
+            saved_text=saved_text
+            quiet=true
+            changes=move || Ok(ops.clone())
+            save=save
+        >
+            {children()}
+        </FormToggle>
+    }
+}

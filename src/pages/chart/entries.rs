@@ -3,7 +3,10 @@
 //! (phones, caregivers, providers, identifiers) use this instead of a list of their own.
 
 use leptos::prelude::*;
-use tend_core::{record::Retirement, ItemList};
+use tend_core::{
+    record::{ListItem, Retirement},
+    ItemList, PatientRecord,
+};
 
 use super::history::HistoryToggle;
 use super::retire::{RemoveForm, RemovedItems};
@@ -58,4 +61,70 @@ pub fn Entries(
         </ul>
         <RemovedItems items=removed what=what />
     }
+}
+
+/// The ids of one list's active (not removed) entries, for a `<For>` of rows.
+pub fn active_ids<T: ListItem + 'static>(
+    record: RwSignal<PatientRecord>,
+    pick: fn(&PatientRecord) -> &[T],
+) -> Memo<Vec<String>> {
+    Memo::new(move |_| {
+        record.with(|r| {
+            pick(r)
+                .iter()
+                .filter(|i| i.is_active())
+                .map(|i| i.id().to_string())
+                .collect()
+        })
+    })
+}
+
+/// One list's removed entries as (line, retirement), for "Show removed".
+pub fn removed_lines<T: ListItem + 'static>(
+    record: RwSignal<PatientRecord>,
+    pick: fn(&PatientRecord) -> &[T],
+    line: fn(&T) -> String,
+) -> Signal<Vec<(String, Retirement)>> {
+    Signal::derive(move || {
+        record.with(|r| {
+            pick(r)
+                .iter()
+                .filter_map(|i| i.retired().map(|ret| (line(i), ret.clone())))
+                .collect()
+        })
+    })
+}
+
+/// One list's active entries as (id, line), for [`Entries`].
+pub fn active_lines<T: ListItem + 'static>(
+    record: RwSignal<PatientRecord>,
+    pick: fn(&PatientRecord) -> &[T],
+    line: fn(&T) -> String,
+) -> Signal<Vec<Line>> {
+    Signal::derive(move || {
+        record.with(|r| {
+            pick(r)
+                .iter()
+                .filter(|i| i.is_active())
+                .map(|i| (i.id().to_string(), line(i)))
+                .collect()
+        })
+    })
+}
+
+/// The current state of one entry (by id) of a list; a default entry once it is gone.
+pub fn entry<T: ListItem + Clone + Default + PartialEq + Send + Sync + 'static>(
+    record: RwSignal<PatientRecord>,
+    pick: fn(&PatientRecord) -> &[T],
+    id: String,
+) -> Memo<T> {
+    Memo::new(move |_| {
+        record.with(|r| {
+            pick(r)
+                .iter()
+                .find(|i| i.id() == id)
+                .cloned()
+                .unwrap_or_default()
+        })
+    })
 }

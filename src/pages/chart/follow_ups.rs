@@ -9,9 +9,10 @@ use tend_core::{
     Op,
 };
 
+use super::entries::entry;
 use super::{medical::ItemList, overview::FormMessage, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
-use crate::components::form::{trimmed, FormToggle};
+use crate::components::form::{trimmed, ConfirmToggle, FormToggle};
 use crate::format;
 
 #[component]
@@ -84,16 +85,7 @@ pub fn FollowUpsSection(chart: Chart) -> impl IntoView {
 #[component]
 fn FollowUpRow(chart: Chart, id: String) -> impl IntoView {
     let record = chart.record;
-    let fid = id.clone();
-    let item = Memo::new(move |_| {
-        record.with(|r| {
-            r.follow_ups
-                .iter()
-                .find(|f| f.id == fid)
-                .cloned()
-                .unwrap_or_default()
-        })
-    });
+    let item = entry(record, |r| &r.follow_ups, id.clone());
     let title = move || {
         item.with(|f| {
             let kind = humanize(f.kind.as_str());
@@ -185,30 +177,28 @@ fn FollowUpRow(chart: Chart, id: String) -> impl IntoView {
                 >
                     <TextField label="New date" value=new_due kind="date" />
                 </FormToggle>
-                <FormToggle
+                <ConfirmToggle
                     open_label="Mark missed"
                     open_name=format!("Mark missed: {}", name())
                     title=format!("Missed: {}", name())
                     submit_label="Mark missed"
                     saved_text="Marked missed."
-                    quiet=true
-                    changes=move || Ok(vec![Op::SetFollowUpStatus { id: i3.clone(), status: FollowUpStatus::Missed }])
+                    ops=vec![Op::SetFollowUpStatus { id: i3, status: FollowUpStatus::Missed }]
                     save=move |ops| c3.save(ops)
                 >
                     <p>"It moves to the past follow-ups; schedule another if it is still needed."</p>
-                </FormToggle>
-                <FormToggle
+                </ConfirmToggle>
+                <ConfirmToggle
                     open_label="Cancel follow-up"
                     open_name=format!("Cancel follow-up: {}", name())
                     title=format!("Cancel follow-up: {}", name())
                     submit_label="Cancel it"
                     saved_text="Follow-up cancelled."
-                    quiet=true
-                    changes=move || Ok(vec![Op::SetFollowUpStatus { id: i4.clone(), status: FollowUpStatus::Cancelled }])
+                    ops=vec![Op::SetFollowUpStatus { id: i4, status: FollowUpStatus::Cancelled }]
                     save=move |ops| c4.save(ops)
                 >
                     <p>"It is no longer needed. It stays in the record under past follow-ups."</p>
-                </FormToggle>
+                </ConfirmToggle>
             </div>
         </li>
     }

@@ -13,6 +13,7 @@ use tend_core::{
     ItemList as List, Op,
 };
 
+use super::entries::{active_ids, entry, removed_lines};
 use super::history::HistoryToggle;
 use super::{retire::RemoveForm, retire::RemovedItems, today_iso, Chart};
 use crate::format;
@@ -40,7 +41,7 @@ const ALLERGY_FIELDS: &[(&str, &str)] = &[
     ("status", "Status"),
 ];
 use crate::components::fields::{enum_options, humanize, CheckField, SelectField, TextField};
-use crate::components::form::{changed, trimmed, FormToggle};
+use crate::components::form::{changed, trimmed, ConfirmToggle, FormToggle};
 
 #[component]
 pub fn MedicalSection(chart: Chart) -> impl IntoView {
@@ -88,25 +89,8 @@ fn condition_line(c: &Condition) -> String {
 #[component]
 fn Conditions(chart: Chart) -> impl IntoView {
     let record = chart.record;
-    let ids = Memo::new(move |_| {
-        record.with(|r| {
-            r.medical
-                .conditions
-                .iter()
-                .filter(|c| c.is_active())
-                .map(|c| c.id.clone())
-                .collect::<Vec<_>>()
-        })
-    });
-    let removed = Signal::derive(move || {
-        record.with(|r| {
-            r.medical
-                .conditions
-                .iter()
-                .filter_map(|c| c.retired.clone().map(|ret| (condition_line(c), ret)))
-                .collect::<Vec<_>>()
-        })
-    });
+    let ids = active_ids(record, |r| &r.medical.conditions);
+    let removed = removed_lines(record, |r| &r.medical.conditions, condition_line);
     let row_chart = chart.clone();
     view! {
         <section class="card" aria-labelledby="cond-title">
@@ -128,17 +112,7 @@ fn Conditions(chart: Chart) -> impl IntoView {
 #[component]
 fn ConditionRow(chart: Chart, id: String) -> impl IntoView {
     let record = chart.record;
-    let item_id = id.clone();
-    let item = Memo::new(move |_| {
-        record.with(|r| {
-            r.medical
-                .conditions
-                .iter()
-                .find(|c| c.id == item_id)
-                .cloned()
-                .unwrap_or_default()
-        })
-    });
+    let item = entry(record, |r| &r.medical.conditions, id.clone());
     let line = move || item.with(condition_line);
     let status = move || {
         item.with(|c| {
@@ -170,36 +144,34 @@ fn ConditionRow(chart: Chart, id: String) -> impl IntoView {
                     fallback=move || {
                         let (chart, id) = (resolve_chart.clone(), resolve_id.clone());
                         view! {
-                            <FormToggle
+                            <ConfirmToggle
                                 open_label="Resolve"
                                 open_name=format!("Resolve {}", name())
                                 title=format!("Mark {} resolved", name())
                                 submit_label="Mark resolved"
                                 saved_text="Condition marked resolved."
-                                quiet=true
-                                changes=move || Ok(vec![Op::SetConditionStatus { id: id.clone(), status: ConditionStatus::Resolved }])
+                                ops=vec![Op::SetConditionStatus { id, status: ConditionStatus::Resolved }]
                                 save=move |ops| chart.save(ops)
                             >
                                 <p>"It moves out of the active problem list; you can reactivate it later."</p>
-                            </FormToggle>
+                            </ConfirmToggle>
                         }
                     }
                 >
                     {
                         let (chart, id) = (reactivate_chart.clone(), reactivate_id.clone());
                         view! {
-                            <FormToggle
+                            <ConfirmToggle
                                 open_label="Reactivate"
                                 open_name=format!("Reactivate {}", name())
                                 title=format!("Reactivate {}", name())
                                 submit_label="Reactivate"
                                 saved_text="Condition active again."
-                                quiet=true
-                                changes=move || Ok(vec![Op::SetConditionStatus { id: id.clone(), status: ConditionStatus::Active }])
+                                ops=vec![Op::SetConditionStatus { id, status: ConditionStatus::Active }]
                                 save=move |ops| chart.save(ops)
                             >
                                 <p>"It returns to the active problem list."</p>
-                            </FormToggle>
+                            </ConfirmToggle>
                         }
                     }
                 </Show>
@@ -310,15 +282,7 @@ fn Medications(chart: Chart) -> impl IntoView {
         })
     };
     let (current, past) = (ids(true), ids(false));
-    let removed = Signal::derive(move || {
-        record.with(|r| {
-            r.medical
-                .medications
-                .iter()
-                .filter_map(|m| m.retired.clone().map(|ret| (medication_line(m), ret)))
-                .collect::<Vec<_>>()
-        })
-    });
+    let removed = removed_lines(record, |r| &r.medical.medications, medication_line);
     let (c1, c2) = (chart.clone(), chart.clone());
     view! {
         <section class="card" aria-labelledby="med-title">
@@ -348,17 +312,7 @@ fn Medications(chart: Chart) -> impl IntoView {
 #[component]
 fn MedicationRow(chart: Chart, id: String) -> impl IntoView {
     let record = chart.record;
-    let item_id = id.clone();
-    let item = Memo::new(move |_| {
-        record.with(|r| {
-            r.medical
-                .medications
-                .iter()
-                .find(|m| m.id == item_id)
-                .cloned()
-                .unwrap_or_default()
-        })
-    });
+    let item = entry(record, |r| &r.medical.medications, id.clone());
     let details = move || {
         item.with(|m| {
             let mut parts = vec![medication_status(m)];
@@ -595,25 +549,8 @@ fn allergy_line(a: &Allergy) -> String {
 #[component]
 fn Allergies(chart: Chart) -> impl IntoView {
     let record = chart.record;
-    let ids = Memo::new(move |_| {
-        record.with(|r| {
-            r.medical
-                .allergies
-                .iter()
-                .filter(|a| a.is_active())
-                .map(|a| a.id.clone())
-                .collect::<Vec<_>>()
-        })
-    });
-    let removed = Signal::derive(move || {
-        record.with(|r| {
-            r.medical
-                .allergies
-                .iter()
-                .filter_map(|a| a.retired.clone().map(|ret| (allergy_line(a), ret)))
-                .collect::<Vec<_>>()
-        })
-    });
+    let ids = active_ids(record, |r| &r.medical.allergies);
+    let removed = removed_lines(record, |r| &r.medical.allergies, allergy_line);
     let row_chart = chart.clone();
     view! {
         <section class="card" aria-labelledby="allergy-title">
@@ -635,17 +572,7 @@ fn Allergies(chart: Chart) -> impl IntoView {
 #[component]
 fn AllergyRow(chart: Chart, id: String) -> impl IntoView {
     let record = chart.record;
-    let item_id = id.clone();
-    let item = Memo::new(move |_| {
-        record.with(|r| {
-            r.medical
-                .allergies
-                .iter()
-                .find(|a| a.id == item_id)
-                .cloned()
-                .unwrap_or_default()
-        })
-    });
+    let item = entry(record, |r| &r.medical.allergies, id.clone());
     let meta = move || {
         item.with(|a| {
             format!(

@@ -13,7 +13,7 @@ use tend_core::{
     Op, ProfileField,
 };
 
-use super::entries::Entries;
+use super::entries::{active_lines, removed_lines, Entries};
 use super::{program_label, today_iso, Chart};
 use crate::clock::today;
 use crate::components::fields::{humanize, CheckField, SelectField, TextField};
@@ -117,8 +117,8 @@ pub fn OverviewSection(chart: Chart) -> impl IntoView {
             <section class="card" aria-labelledby="ids-title">
                 <h3 id="ids-title">"Identifiers and programs"</h3>
                 <Entries chart=chart.clone() list=tend_core::ItemList::Identifiers label="Identifiers" empty="No identifiers recorded." what="identifiers"
-                    items=Signal::derive(move || record.with(|r| r.profile.identifiers.iter().filter(|i| i.is_active()).map(|i| (i.id.clone(), identifier_line(i))).collect()))
-                    removed=Signal::derive(move || record.with(|r| r.profile.identifiers.iter().filter_map(|i| i.retired.clone().map(|ret| (identifier_line(i), ret))).collect()))
+                    items=active_lines(record, |r| &r.profile.identifiers, identifier_line)
+                    removed=removed_lines(record, |r| &r.profile.identifiers, identifier_line)
                     fields=IDENTIFIER_FIELDS />
                 <AddIdentifier chart=chart.clone() />
                 <EnrollProgram chart=chart.clone() />

@@ -11,7 +11,9 @@ use tend_core::{Conflict, ConflictValue, Op};
 use super::history::change_line;
 use super::Chart;
 use crate::components::fields::TextField;
-use crate::components::form::{trimmed, FormToggle};
+use crate::components::form::{trimmed, ConfirmToggle, FormToggle};
+
+const RESOLVED: &str = "Resolved on this device; other devices get it when they sync.";
 
 /// The open document's clashes, recomputed whenever the record is re-read (a save, a sync).
 fn clashes(chart: &Chart) -> Memo<Result<Vec<Conflict>, String>> {
@@ -94,18 +96,17 @@ fn ClashItem(chart: Chart, clash: Conflict) -> impl IntoView {
                 <li class="clash-value">
                     <p class="entry-main">{v.value.clone()} {(i == 0).then_some(" (shown now)")}</p>
                     <p class="entry-meta">{value_line(&v)}</p>
-                    <FormToggle
+                    <ConfirmToggle
                         open_label=format!("Keep {}", v.value)
                         open_name=format!("Keep {} for {}", v.value, label)
                         title=format!("Keep {} for {}", v.value, label)
                         submit_label="Confirm"
-                        saved_text="Resolved on this device; other devices get it when they sync."
-                        quiet=true
-                        changes=move || Ok(vec![Op::ResolveConflict { path: path.clone(), value: value.clone() }])
+                        saved_text=RESOLVED
+                        ops=vec![Op::ResolveConflict { path, value }]
                         save=move |ops| chart.save(ops)
                     >
                         <p>"The other value stays in this field's history."</p>
-                    </FormToggle>
+                    </ConfirmToggle>
                 </li>
             }
         })
@@ -119,7 +120,7 @@ fn ClashItem(chart: Chart, clash: Conflict) -> impl IntoView {
                 open_name=format!("Enter another value for {}", clash.label)
                 title=format!("Another value for {}", clash.label)
                 submit_label="Save value"
-                saved_text="Resolved on this device; other devices get it when they sync."
+                saved_text=RESOLVED
                 quiet=true
                 on_open=Callback::new(move |_| other.set(String::new()))
                 changes=move || {
