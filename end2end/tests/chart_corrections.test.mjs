@@ -158,6 +158,8 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
     [['Family name', 'Díaz'], ['Pronouns', 'she/her'], ['Preferred language', 'Spanish'], ['Code status', 'DNR']],
     'Save demographics', 'Demographics saved.');
   await page.getByRole('heading', { level: 1, name: 'Díaz, Rosa' }).waitFor();
+  await page.getByRole('button', { name: 'History of demographics' }).click();
+  await page.getByRole('list', { name: 'History of demographics' }).getByText(`Pronouns: she/her — set by ${me}`).waitFor();
   await inspect(page, 'tablet', 'overview-demographics', problems);
 
   // A reload (and the lock) later, everything is as corrected; the removed allergy is kept with who/when/why.

@@ -14,6 +14,7 @@ use tend_core::{
 };
 
 use super::entries::{active_lines, removed_lines, Entries};
+use super::history::HistoryToggle;
 use super::{program_label, today_iso, Chart};
 use crate::clock::today;
 use crate::components::fields::{humanize, CheckField, SelectField, TextField};
@@ -174,10 +175,26 @@ fn Demographics(chart: Chart) -> impl IntoView {
             <dl class="facts">
                 {move || facts().into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
             </dl>
-            <EditDemographics chart=chart.clone() />
+            <div class="entry-actions">
+                <EditDemographics chart=chart.clone() />
+                <HistoryToggle chart=chart.clone() base="profile".to_string() fields=PROFILE_FIELDS name=Signal::derive(|| "demographics".to_string()) />
+            </div>
         </section>
     }
 }
+
+const PROFILE_FIELDS: &[(&str, &str)] = &[
+    ("date_of_birth", "Date of birth"),
+    ("sex", "Sex"),
+    ("gender_identity", "Gender identity"),
+    ("pronouns", "Pronouns"),
+    ("preferred_language", "Preferred language"),
+    ("interpreter_needed", "Needs an interpreter"),
+    ("email", "Email"),
+    ("address/line1", "Address line 1"),
+    ("address/city", "City"),
+    ("code_status", "Code status"),
+];
 
 const IDENTIFIER_FIELDS: &[(&str, &str)] = &[("system", "Kind"), ("value", "Identifier")];
 
