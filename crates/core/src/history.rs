@@ -80,11 +80,6 @@ impl ChangeIndex {
             .find(|(a, start, max, ..)| a == actor && *start <= *counter && *counter <= *max)
             .map(|e| &e.5)
     }
-
-    fn wrote(&self, index: usize, op: &ObjId) -> bool {
-        let (a, start, max, ..) = &self.entries[index];
-        matches!(op, ObjId::Id(c, actor, _) if actor == a && start <= c && c <= max)
-    }
 }
 
 impl PatientDoc {
@@ -103,14 +98,25 @@ impl PatientDoc {
         };
         let index = ChangeIndex::build(self);
         let mut out = Vec::new();
-        for (i, entry) in index.entries.iter().enumerate() {
+        for entry in index.entries.iter() {
             let (_, _, _, hash, deps, by) = entry;
             let at = [*hash];
-            let written = self
-                .doc
-                .get_all_at(&obj, *prop, &at)?
-                .into_iter()
-                .find(|(_, id)| index.wrote(i, id));
+            // What this change did to the field: compare the values visible right after it with
+            // those visible right before it (at its dependencies). A new op is what it wrote; a
+            // write equal to the value already shown may leave no new op but still removes the
+            // other (concurrent) values, so a changed set counts too, with the value it left.
+            // Before the object existed nothing was visible.
+            let before = self.doc.get_all_at(&obj, *prop, deps).unwrap_or_default();
+            let after = self.doc.get_all_at(&obj, *prop, &at)?;
+            let same_set = after.len() == before.len()
+                && after
+                    .iter()
+                    .all(|(_, id)| before.iter().any(|(_, b)| b == id));
+            let written = after
+                .iter()
+                .find(|(_, id)| !before.iter().any(|(_, b)| b == id))
+                .or_else(|| if same_set { None } else { after.last() })
+                .cloned();
             let value = match (&written, &text) {
                 (Some((Value::Scalar(v), _)), _) => Some(Some(scalar_text(v))),
                 (Some((Value::Object(_), _)), None) => Some(None),

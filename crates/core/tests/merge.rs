@@ -467,3 +467,42 @@ fn history_lists_who_changed_a_field_and_when() {
         let _ = a.history(odd);
     }
 }
+
+/// Keeping the value the record already shows (the deterministic winner) writes no new visible
+/// value, only ends the clash: history must still list that decision and who made it.
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn keeping_the_shown_value_is_in_the_history() {
+    let (mut a, mut b) = pair(|a| {
+        apply(
+            a,
+            Op::AddMedication {
+                medication: med("m1", "metformin", "500 mg"),
+            },
+            1,
+            T0,
+        )
+    });
+    apply(&mut a, dose_change("1000 mg"), 1, T0 + 10);
+    apply(&mut b, dose_change("850 mg"), 2, T0 + 20);
+    exchange(&mut a, &mut b);
+    let shown = b.record().unwrap().medical.medications[0].dose.clone();
+    apply(
+        &mut b,
+        Op::ResolveConflict {
+            path: "medical/medications/m1/dose".into(),
+            value: shown.clone(),
+        },
+        3,
+        T0 + 40,
+    );
+    assert_eq!(b.conflict_count().unwrap(), 0);
+    let last = b
+        .history("medical/medications/m1/dose")
+        .unwrap()
+        .pop()
+        .expect("history");
+    assert_eq!(
+        (last.value, last.by.user_id.as_str(), last.by.op.as_str()),
+        (Some(shown), "u3", "resolve_conflict")
+    );
+}
