@@ -19,6 +19,13 @@ fn pair(setup: impl FnOnce(&mut PatientDoc)) -> (PatientDoc, PatientDoc) {
     (a, PatientDoc::load(&bytes).unwrap())
 }
 
+/// Two replicas of a patient on metformin (`m1`).
+fn pair_on_metformin() -> (PatientDoc, PatientDoc) {
+    let mut a = patient_on_metformin();
+    let bytes = a.save();
+    (a, PatientDoc::load(&bytes).unwrap())
+}
+
 fn exchange(a: &mut PatientDoc, b: &mut PatientDoc) {
     let from_a = a.save_incremental();
     let from_b = b.save_incremental();
@@ -42,16 +49,7 @@ fn dose_change(dose: &str) -> Op {
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn concurrent_dose_edits_are_reported_and_resolved() {
-    let (mut a, mut b) = pair(|a| {
-        apply(
-            a,
-            Op::AddMedication {
-                medication: med("m1", "metformin", "500 mg"),
-            },
-            1,
-            T0,
-        )
-    });
+    let (mut a, mut b) = pair_on_metformin();
     apply(&mut a, dose_change("1000 mg"), 1, T0 + 10);
     apply(&mut b, dose_change("850 mg"), 2, T0 + 20);
     // A concurrent edit of another field of the same medication is not a conflict.
@@ -376,16 +374,7 @@ fn two_people_editing_one_note_keep_both_words() {
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn history_lists_who_changed_a_field_and_when() {
-    let (mut a, mut b) = pair(|a| {
-        apply(
-            a,
-            Op::AddMedication {
-                medication: med("m1", "metformin", "500 mg"),
-            },
-            1,
-            T0,
-        )
-    });
+    let (mut a, mut b) = pair_on_metformin();
     apply(&mut a, dose_change("1000 mg"), 1, T0 + 10);
     apply(
         &mut a,
@@ -472,16 +461,7 @@ fn history_lists_who_changed_a_field_and_when() {
 /// value, only ends the clash: history must still list that decision and who made it.
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn keeping_the_shown_value_is_in_the_history() {
-    let (mut a, mut b) = pair(|a| {
-        apply(
-            a,
-            Op::AddMedication {
-                medication: med("m1", "metformin", "500 mg"),
-            },
-            1,
-            T0,
-        )
-    });
+    let (mut a, mut b) = pair_on_metformin();
     apply(&mut a, dose_change("1000 mg"), 1, T0 + 10);
     apply(&mut b, dose_change("850 mg"), 2, T0 + 20);
     exchange(&mut a, &mut b);

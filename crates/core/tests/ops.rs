@@ -298,15 +298,7 @@ fn remaining_ops_each_change_their_field() {
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn rejected_ops_leave_the_document_untouched() {
-    let mut doc = new_patient();
-    apply(
-        &mut doc,
-        Op::AddMedication {
-            medication: med("m1", "metformin", "500 mg"),
-        },
-        1,
-        T0,
-    );
+    let mut doc = patient_on_metformin();
     let before = doc.heads();
     let who = author(1);
     let bad = vec![
@@ -687,15 +679,7 @@ fn a_medication_is_corrected_field_by_field_then_stopped_and_resumed_with_when_a
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn apply_all_is_one_change_holding_every_op_or_none_of_them() {
-    let mut doc = new_patient();
-    apply(
-        &mut doc,
-        Op::AddMedication {
-            medication: med("m1", "metformin", "500 mg"),
-        },
-        1,
-        T0,
-    );
+    let mut doc = patient_on_metformin();
     let before = doc.heads();
     let good = Op::Rename {
         name: name("Rosa M.", "Diaz"),

@@ -31,6 +31,20 @@ pub fn new_patient() -> PatientDoc {
     PatientDoc::create(&PatientId::random(), name("Rosa", "Diaz"), &author(1), T0).expect("create")
 }
 
+/// A new patient with one medication, `m1` metformin 500 mg (added by u1 at T0).
+pub fn patient_on_metformin() -> PatientDoc {
+    let mut doc = new_patient();
+    apply(
+        &mut doc,
+        Op::AddMedication {
+            medication: med("m1", "metformin", "500 mg"),
+        },
+        1,
+        T0,
+    );
+    doc
+}
+
 pub fn med(id: &str, name: &str, dose: &str) -> Medication {
     Medication {
         id: id.into(),
