@@ -43,6 +43,11 @@ fn check_text(what: &str, s: &str) -> Result<(), DocError> {
     Ok(())
 }
 
+/// A required text field an edit changes may not be emptied.
+fn check_changed_text(what: &str, s: &Option<String>) -> Result<(), DocError> {
+    s.as_deref().map_or(Ok(()), |s| check_text(what, s))
+}
+
 /// `list/<id>` as a path.
 fn item_path<'a>(list: ItemList, id: &'a str) -> Vec<&'a str> {
     let mut p: Vec<&str> = list.path().to_vec();
@@ -94,6 +99,33 @@ impl PatientDoc {
         self.set(&item_path(list, id), prop, value)
     }
 
+    /// The `Change…` ops: checks the item exists (so an edit of a missing item is an error even
+    /// when it changes nothing), then sets only the fields given.
+    fn change_texts<const N: usize>(
+        &mut self,
+        list: ItemList,
+        id: &str,
+        fields: [(&str, Option<String>); N],
+    ) -> Result<(), DocError> {
+        resolve(&self.doc, &item_path(list, id))?;
+        for (prop, value) in fields {
+            if let Some(v) = value {
+                self.set_item(list, id, prop, v)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn set_flag(
+        &mut self,
+        list: ItemList,
+        id: &str,
+        prop: &str,
+        value: Option<bool>,
+    ) -> Result<(), DocError> {
+        value.map_or(Ok(()), |v| self.set_item(list, id, prop, v))
+    }
+
     fn splice(&mut self, path: &[&str], edit: &TextEdit) -> Result<(), DocError> {
         let text = resolve(&self.doc, path)?;
         if !matches!(self.doc.object_type(&text), Ok(ObjType::Text)) {
@@ -137,10 +169,38 @@ impl PatientDoc {
                 check_text("phone number", &phone.number)?;
                 self.add(ItemList::Phones, phone, &stamp)
             }
+            Op::ChangePhone {
+                id,
+                label,
+                number,
+                primary,
+            } => {
+                check_changed_text("phone number", &number)?;
+                self.change_texts(
+                    ItemList::Phones,
+                    &id,
+                    [("label", label), ("number", number)],
+                )?;
+                self.set_flag(ItemList::Phones, &id, "primary", primary)
+            }
             Op::AddIdentifier { identifier } => {
                 check_text("identifier system", &identifier.system)?;
                 check_text("identifier value", &identifier.value)?;
                 self.add(ItemList::Identifiers, identifier, &stamp)
+            }
+            Op::ChangeIdentifier {
+                id,
+                system,
+                value,
+                issuer,
+            } => {
+                check_changed_text("identifier system", &system)?;
+                check_changed_text("identifier value", &value)?;
+                self.change_texts(
+                    ItemList::Identifiers,
+                    &id,
+                    [("system", system), ("value", value), ("issuer", issuer)],
+                )
             }
             Op::EnrollProgram { enrollment } => {
                 check_opt_date(&enrollment.start_date)?;
@@ -221,23 +281,19 @@ impl PatientDoc {
                 prescriber,
                 indication,
             } => {
-                resolve(&self.doc, &item_path(ItemList::Medications, &id))?;
-                if let Some(n) = &name {
-                    check_text("medication name", n)?;
-                }
-                for (prop, value) in [
-                    ("name", name),
-                    ("dose", dose),
-                    ("route", route),
-                    ("frequency", frequency),
-                    ("prescriber", prescriber),
-                    ("indication", indication),
-                ] {
-                    if let Some(v) = value {
-                        self.set_item(ItemList::Medications, &id, prop, v)?;
-                    }
-                }
-                Ok(())
+                check_changed_text("medication name", &name)?;
+                self.change_texts(
+                    ItemList::Medications,
+                    &id,
+                    [
+                        ("name", name),
+                        ("dose", dose),
+                        ("route", route),
+                        ("frequency", frequency),
+                        ("prescriber", prescriber),
+                        ("indication", indication),
+                    ],
+                )
             }
             Op::SetMedicationStatus {
                 id,
@@ -259,6 +315,25 @@ impl PatientDoc {
                 check_text("provider name", &provider.name)?;
                 self.add(ItemList::Providers, provider, &stamp)
             }
+            Op::ChangeProvider {
+                id,
+                name,
+                role,
+                organization,
+                phone,
+            } => {
+                check_changed_text("provider name", &name)?;
+                self.change_texts(
+                    ItemList::Providers,
+                    &id,
+                    [
+                        ("name", name),
+                        ("role", role),
+                        ("organization", organization),
+                        ("phone", phone),
+                    ],
+                )
+            }
             Op::AddHospitalization { hospitalization } => {
                 check_opt_date(&hospitalization.admitted_on)?;
                 check_opt_date(&hospitalization.discharged_on)?;
@@ -272,6 +347,27 @@ impl PatientDoc {
             Op::AddCaregiver { caregiver } => {
                 check_text("caregiver name", &caregiver.name)?;
                 self.add(ItemList::Caregivers, caregiver, &stamp)
+            }
+            Op::ChangeCaregiver {
+                id,
+                name,
+                relationship,
+                phone,
+                primary,
+                may_share_info,
+            } => {
+                check_changed_text("caregiver name", &name)?;
+                self.change_texts(
+                    ItemList::Caregivers,
+                    &id,
+                    [
+                        ("name", name),
+                        ("relationship", relationship),
+                        ("phone", phone),
+                    ],
+                )?;
+                self.set_flag(ItemList::Caregivers, &id, "primary", primary)?;
+                self.set_flag(ItemList::Caregivers, &id, "may_share_info", may_share_info)
             }
             Op::SetBehavioralHealth { behavioral } => self.set(&[], "behavioral", behavioral),
             Op::AddSocialNeed { need } => {
@@ -320,6 +416,18 @@ impl PatientDoc {
                 check_text("need", &need.description)?;
                 self.add(ItemList::Needs, need, &stamp)
             }
+            Op::ChangeNeed {
+                id,
+                description,
+                domain,
+            } => {
+                check_changed_text("need", &description)?;
+                self.change_texts(
+                    ItemList::Needs,
+                    &id,
+                    [("description", description), ("domain", domain)],
+                )
+            }
             Op::SetNeedStatus { id, status } => {
                 self.set_item(ItemList::Needs, &id, "status", status)
             }
@@ -330,6 +438,28 @@ impl PatientDoc {
                     return Err(invalid("record progress with RecordProgress"));
                 }
                 self.add(ItemList::Goals, goal, &stamp)
+            }
+            Op::ChangeGoal {
+                id,
+                description,
+                measure,
+                target,
+                due,
+            } => {
+                check_changed_text("goal", &description)?;
+                check_opt_date(&due)?;
+                self.change_texts(
+                    ItemList::Goals,
+                    &id,
+                    [
+                        ("description", description),
+                        ("measure", measure),
+                        ("target", target),
+                    ],
+                )?;
+                due.map_or(Ok(()), |d| {
+                    self.set_item(ItemList::Goals, &id, "due", Some(d))
+                })
             }
             Op::SetGoalStatus { id, status } => {
                 self.set_item(ItemList::Goals, &id, "status", status)
@@ -346,6 +476,22 @@ impl PatientDoc {
                 check_text("action", &action.description)?;
                 check_opt_date(&action.due)?;
                 self.add(ItemList::Actions, action, &stamp)
+            }
+            Op::ChangeAction {
+                id,
+                description,
+                responsible,
+                due,
+            } => {
+                check_changed_text("action", &description)?;
+                check_opt_date(&due)?;
+                self.change_texts(ItemList::Actions, &id, [("description", description)])?;
+                if let Some(r) = responsible {
+                    self.set_item(ItemList::Actions, &id, "responsible", r)?;
+                }
+                due.map_or(Ok(()), |d| {
+                    self.set_item(ItemList::Actions, &id, "due", Some(d))
+                })
             }
             Op::SetActionStatus { id, status } => {
                 self.set_item(ItemList::Actions, &id, "status", status)
@@ -447,6 +593,13 @@ impl PatientDoc {
                 check_date(&encounter.date)?;
                 self.add(ItemList::Encounters, encounter, &stamp)
             }
+            Op::ChangeEncounter { id, subject, date } => {
+                check_opt_date(&date)?;
+                self.change_texts(ItemList::Encounters, &id, [("subject", subject)])?;
+                date.map_or(Ok(()), |d| {
+                    self.set_item(ItemList::Encounters, &id, "date", d)
+                })
+            }
             Op::RecordTransition { transition } => {
                 check_text("facility", &transition.facility)?;
                 check_opt_date(&transition.admitted_on)?;
@@ -502,13 +655,18 @@ impl PatientDoc {
                 let Some((prop, parent)) = segs.split_last() else {
                     return Err(invalid("empty path"));
                 };
-                if !is_reviewed_field(&segs) {
-                    return Err(invalid(format!("{path} is not a reviewed field")));
-                }
                 let obj = resolve(&self.doc, parent)?;
                 match self.doc.get(&obj, *prop)? {
                     Some((Value::Scalar(s), _)) if matches!(s.as_ref(), ScalarValue::Str(_)) => {}
                     _ => return Err(DocError::NotFound(path.clone())),
+                }
+                // Any text field holding concurrent values can be settled (the quiet marker);
+                // otherwise only a reviewed field — this is not a way to write arbitrary paths.
+                let clashing = self.doc.get_all(&obj, *prop)?.len() > 1;
+                if !clashing && !is_reviewed_field(&segs) {
+                    return Err(invalid(format!(
+                        "{path} is not a reviewed field and holds one value"
+                    )));
                 }
                 // One put supersedes every concurrent value: the conflict is gone everywhere
                 // once this change syncs.

@@ -5,7 +5,7 @@
 use automerge::{ObjId, ReadDoc, Value};
 use serde::{Deserialize, Serialize};
 
-use crate::access::{item_id, resolve, scalar_text};
+use crate::access::{item_id, resolve, scalar_text, split_path};
 use crate::document::PatientDoc;
 use crate::error::DocError;
 use crate::history::{ChangeAuthor, ChangeIndex};
@@ -125,41 +125,74 @@ impl PatientDoc {
         let mut index: Option<ChangeIndex> = None;
         let mut out = Vec::new();
         for (path, label, obj, prop) in fields {
-            // Automerge lists the winner last; reviewers see the shown value first.
-            let values: Vec<(String, ObjId)> = self
-                .doc
-                .get_all(&obj, prop)?
-                .into_iter()
-                .rev()
-                .map(|(v, id)| {
-                    let text = match v {
-                        Value::Scalar(s) => scalar_text(&s),
-                        Value::Object(_) => "(object)".into(),
-                    };
-                    (text, id)
-                })
-                .collect();
-            if values.len() < 2 {
-                continue;
+            let values = self.values_by(&obj, prop, &mut index)?;
+            if values.len() > 1 {
+                out.push(Conflict {
+                    path,
+                    label,
+                    values,
+                });
             }
-            let index = match &mut index {
-                Some(i) => i,
-                None => index.insert(ChangeIndex::build(self)),
-            };
-            let values = values
-                .into_iter()
-                .map(|(value, id)| ConflictValue {
-                    by: index.author_of(&id).cloned(),
-                    value,
-                })
-                .collect();
-            out.push(Conflict {
-                path,
-                label,
-                values,
-            });
         }
         Ok(out)
+    }
+
+    /// The values a single-value field outside review (a preferred language, a goal's text…)
+    /// holds after devices set it while apart, the one shown first — or nothing when it holds
+    /// one. The chart marks such a field quietly ("also set to Spanish by Ana") until someone
+    /// confirms a value with `Op::ResolveConflict`. A path that does not exist holds nothing.
+    pub fn concurrent_values(&mut self, path: &str) -> Result<Vec<ConflictValue>, DocError> {
+        let segs = split_path(path);
+        let Some((prop, parent)) = segs.split_last() else {
+            return Ok(Vec::new());
+        };
+        let Ok(obj) = resolve(&self.doc, parent) else {
+            return Ok(Vec::new());
+        };
+        if self.doc.get_all(&obj, *prop)?.len() < 2 {
+            return Ok(Vec::new());
+        }
+        self.values_by(&obj, prop, &mut None)
+    }
+
+    /// Every current value of `obj.prop` with who set it, the shown one first (Automerge lists
+    /// the winner last). The change index is built only once a field has several values.
+    fn values_by(
+        &mut self,
+        obj: &ObjId,
+        prop: &str,
+        index: &mut Option<ChangeIndex>,
+    ) -> Result<Vec<ConflictValue>, DocError> {
+        let values: Vec<(String, ObjId)> = self
+            .doc
+            .get_all(obj, prop)?
+            .into_iter()
+            .rev()
+            .map(|(v, id)| {
+                let text = match v {
+                    Value::Scalar(s) => scalar_text(&s),
+                    Value::Object(_) => "(object)".into(),
+                };
+                (text, id)
+            })
+            .collect();
+        if values.len() < 2 {
+            return Ok(values
+                .into_iter()
+                .map(|(value, _)| ConflictValue { value, by: None })
+                .collect());
+        }
+        let index = match index {
+            Some(i) => i,
+            None => index.insert(ChangeIndex::build(self)),
+        };
+        Ok(values
+            .into_iter()
+            .map(|(value, id)| ConflictValue {
+                by: index.author_of(&id).cloned(),
+                value,
+            })
+            .collect())
     }
 
     fn item_label(&self, item: &ObjId) -> Result<String, DocError> {

@@ -167,8 +167,22 @@ pub enum Op {
     AddPhone {
         phone: Phone,
     },
+    /// Changes only the fields given (as every `Change…` op), so a concurrent edit of another
+    /// field is kept.
+    ChangePhone {
+        id: String,
+        label: Option<String>,
+        number: Option<String>,
+        primary: Option<bool>,
+    },
     AddIdentifier {
         identifier: Identifier,
+    },
+    ChangeIdentifier {
+        id: String,
+        system: Option<String>,
+        value: Option<String>,
+        issuer: Option<String>,
     },
     EnrollProgram {
         enrollment: ProgramEnrollment,
@@ -232,6 +246,13 @@ pub enum Op {
     AddProvider {
         provider: Provider,
     },
+    ChangeProvider {
+        id: String,
+        name: Option<String>,
+        role: Option<String>,
+        organization: Option<String>,
+        phone: Option<String>,
+    },
     AddHospitalization {
         hospitalization: Hospitalization,
     },
@@ -244,6 +265,14 @@ pub enum Op {
     },
     AddCaregiver {
         caregiver: Caregiver,
+    },
+    ChangeCaregiver {
+        id: String,
+        name: Option<String>,
+        relationship: Option<String>,
+        phone: Option<String>,
+        primary: Option<bool>,
+        may_share_info: Option<bool>,
     },
     SetBehavioralHealth {
         behavioral: BehavioralHealth,
@@ -267,12 +296,25 @@ pub enum Op {
     AddNeed {
         need: Need,
     },
+    ChangeNeed {
+        id: String,
+        description: Option<String>,
+        domain: Option<String>,
+    },
     SetNeedStatus {
         id: String,
         status: NeedStatus,
     },
     AddGoal {
         goal: Goal,
+    },
+    /// `due` sets a new due date (a goal's due date is moved, not removed).
+    ChangeGoal {
+        id: String,
+        description: Option<String>,
+        measure: Option<String>,
+        target: Option<String>,
+        due: Option<IsoDate>,
     },
     SetGoalStatus {
         id: String,
@@ -284,6 +326,12 @@ pub enum Op {
     },
     AddAction {
         action: CareAction,
+    },
+    ChangeAction {
+        id: String,
+        description: Option<String>,
+        responsible: Option<Responsible>,
+        due: Option<IsoDate>,
     },
     SetActionStatus {
         id: String,
@@ -343,6 +391,11 @@ pub enum Op {
     StartEncounter {
         encounter: Encounter,
     },
+    ChangeEncounter {
+        id: String,
+        subject: Option<String>,
+        date: Option<IsoDate>,
+    },
     RecordTransition {
         transition: Transition,
     },
@@ -380,7 +433,9 @@ impl Op {
             Op::SetAddress { .. } => "set_address",
             Op::SetCodeStatus { .. } => "set_code_status",
             Op::AddPhone { .. } => "add_phone",
+            Op::ChangePhone { .. } => "change_phone",
             Op::AddIdentifier { .. } => "add_identifier",
+            Op::ChangeIdentifier { .. } => "change_identifier",
             Op::EnrollProgram { .. } => "enroll_program",
             Op::RecordConsent { .. } => "record_consent",
             Op::SetProgramStatus { .. } => "set_program_status",
@@ -393,21 +448,26 @@ impl Op {
             Op::SetMedicationStatus { .. } => "set_medication_status",
             Op::MarkMedicationReconciled { .. } => "mark_medication_reconciled",
             Op::AddProvider { .. } => "add_provider",
+            Op::ChangeProvider { .. } => "change_provider",
             Op::AddHospitalization { .. } => "add_hospitalization",
             Op::SetFunctionalStatus { .. } => "set_functional_status",
             Op::SetLivesAlone { .. } => "set_lives_alone",
             Op::AddCaregiver { .. } => "add_caregiver",
+            Op::ChangeCaregiver { .. } => "change_caregiver",
             Op::SetBehavioralHealth { .. } => "set_behavioral_health",
             Op::AddSocialNeed { .. } => "add_social_need",
             Op::SetSocialNeedStatus { .. } => "set_social_need_status",
             Op::RecordInstrument { .. } => "record_instrument",
             Op::EditNarrative { .. } => "edit_narrative",
             Op::AddNeed { .. } => "add_need",
+            Op::ChangeNeed { .. } => "change_need",
             Op::SetNeedStatus { .. } => "set_need_status",
             Op::AddGoal { .. } => "add_goal",
+            Op::ChangeGoal { .. } => "change_goal",
             Op::SetGoalStatus { .. } => "set_goal_status",
             Op::RecordProgress { .. } => "record_progress",
             Op::AddAction { .. } => "add_action",
+            Op::ChangeAction { .. } => "change_action",
             Op::SetActionStatus { .. } => "set_action_status",
             Op::AddBarrier { .. } => "add_barrier",
             Op::RevisePlan { .. } => "revise_plan",
@@ -423,6 +483,7 @@ impl Op {
             Op::CompleteFollowUp { .. } => "complete_follow_up",
             Op::SetFollowUpStatus { .. } => "set_follow_up_status",
             Op::StartEncounter { .. } => "start_encounter",
+            Op::ChangeEncounter { .. } => "change_encounter",
             Op::RecordTransition { .. } => "record_transition",
             Op::UpdateTransition { .. } => "update_transition",
             Op::LogMinutes { .. } => "log_minutes",

@@ -49,6 +49,8 @@ enum Gen {
     LivesAlone(Option<bool>),
     Retire(u8, u8),
     ResolveDose(u8, u8),
+    EditGoal(u8, u8, u8),
+    SettleLanguage(u8),
 }
 
 fn gen() -> impl Strategy<Value = Gen> {
@@ -73,6 +75,8 @@ fn gen() -> impl Strategy<Value = Gen> {
         proptest::option::of(any::<bool>()).prop_map(Gen::LivesAlone),
         (0..2u8, 0..4u8).prop_map(|(l, i)| Gen::Retire(l, i)),
         (0..4u8, 0..6u8).prop_map(|(i, d)| Gen::ResolveDose(i, d)),
+        (0..3u8, 0..4u8, 0..28u8).prop_map(|(i, t, d)| Gen::EditGoal(i, t, d)),
+        (0..3u8).prop_map(Gen::SettleLanguage),
     ]
 }
 
@@ -257,6 +261,19 @@ fn realise(doc: &PatientDoc, g: &Gen, replica: usize, seq: usize) -> Op {
         Gen::ResolveDose(i, d) => Op::ResolveConflict {
             path: format!("medical/medications/m{i}/dose"),
             value: doses[*d as usize].into(),
+        },
+        // Text or due date of a goal, field by field (a concurrent edit of the other stays).
+        Gen::EditGoal(i, t, d) => Op::ChangeGoal {
+            id: format!("g{i}"),
+            description: (*t % 2 == 0).then(|| format!("goal {t}")),
+            measure: None,
+            target: (*t > 1).then(|| format!("< {t}")),
+            due: (*t % 2 == 1).then(|| date(*d)),
+        },
+        // Settles a concurrently set language (refused when it holds one value).
+        Gen::SettleLanguage(l) => Op::ResolveConflict {
+            path: "profile/preferred_language".into(),
+            value: ["English", "Spanish", "Tagalog"][*l as usize].into(),
         },
     }
 }

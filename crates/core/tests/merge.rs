@@ -9,31 +9,6 @@ mod common;
 use common::*;
 use tend_core::ops::{NarrativeTarget, Op};
 use tend_core::record::*;
-use tend_core::PatientDoc;
-
-/// Two replicas of one patient (distinct Automerge actors), after `setup` on the first.
-fn pair(setup: impl FnOnce(&mut PatientDoc)) -> (PatientDoc, PatientDoc) {
-    let mut a = new_patient();
-    setup(&mut a);
-    let bytes = a.save();
-    (a, PatientDoc::load(&bytes).unwrap())
-}
-
-/// Two replicas of a patient on metformin (`m1`).
-fn pair_on_metformin() -> (PatientDoc, PatientDoc) {
-    let mut a = patient_on_metformin();
-    let bytes = a.save();
-    (a, PatientDoc::load(&bytes).unwrap())
-}
-
-fn exchange(a: &mut PatientDoc, b: &mut PatientDoc) {
-    let from_a = a.save_incremental();
-    let from_b = b.save_incremental();
-    a.apply_changes(&from_b).unwrap();
-    b.apply_changes(&from_a).unwrap();
-    assert_eq!(a.heads(), b.heads());
-    assert_eq!(a.record().unwrap(), b.record().unwrap());
-}
 
 fn dose_change(dose: &str) -> Op {
     Op::ChangeMedication {

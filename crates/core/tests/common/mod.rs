@@ -45,6 +45,38 @@ pub fn patient_on_metformin() -> PatientDoc {
     doc
 }
 
+/// Two replicas of one patient (distinct Automerge actors), after `setup` on the first.
+pub fn pair(setup: impl FnOnce(&mut PatientDoc)) -> (PatientDoc, PatientDoc) {
+    let mut a = new_patient();
+    setup(&mut a);
+    let bytes = a.save();
+    (a, PatientDoc::load(&bytes).expect("load"))
+}
+
+/// Two replicas of a patient on metformin (`m1`).
+pub fn pair_on_metformin() -> (PatientDoc, PatientDoc) {
+    pair(|a| {
+        apply(
+            a,
+            Op::AddMedication {
+                medication: med("m1", "metformin", "500 mg"),
+            },
+            1,
+            T0,
+        )
+    })
+}
+
+/// Each replica receives the other's changes; they must then be identical.
+pub fn exchange(a: &mut PatientDoc, b: &mut PatientDoc) {
+    let from_a = a.save_incremental();
+    let from_b = b.save_incremental();
+    a.apply_changes(&from_b).expect("apply b");
+    b.apply_changes(&from_a).expect("apply a");
+    assert_eq!(a.heads(), b.heads());
+    assert_eq!(a.record().expect("record a"), b.record().expect("record b"));
+}
+
 pub fn med(id: &str, name: &str, dose: &str) -> Medication {
     Medication {
         id: id.into(),
