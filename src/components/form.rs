@@ -12,7 +12,7 @@ use std::{future::Future, rc::Rc};
 
 use leptos::{ev::SubmitEvent, html, prelude::*};
 use send_wrapper::SendWrapper;
-use tend_core::Op;
+use tend_core::{record::IsoDate, Op};
 use wasm_bindgen::JsCast;
 
 use crate::session::EditError;
@@ -36,11 +36,12 @@ pub fn FormToggle<B, S, Fut>(
     open_label: String,
     /// Accessible name of the opening button when its text alone is ambiguous in a list
     /// ("Edit Metformin"); must contain the visible text.
+    /// (Signals, so the names follow the entry when it is renamed.)
     #[prop(into, optional)]
-    open_name: Option<String>,
+    open_name: Option<Signal<String>>,
     /// Heading of the open form, e.g. "Edit Metformin".
     #[prop(into)]
-    title: String,
+    title: Signal<String>,
     /// Text of the submit button, e.g. "Save changes".
     #[prop(into)]
     submit_label: String,
@@ -145,7 +146,6 @@ where
     } else {
         "button"
     };
-    let title = StoredValue::new(title);
     let submit_label = StoredValue::new(submit_label);
     let message = move || {
         state.message.get().map(|(text, is_error)| {
@@ -163,7 +163,7 @@ where
                     type="button"
                     class=button_class
                     node_ref=opener
-                    aria-label=open_name.clone()
+                    aria-label=move || open_name.map(|n| n.get())
                     aria-expanded="false"
                     on:click=open_form
                 >
@@ -171,8 +171,8 @@ where
                 </button>
             </Show>
             <Show when=move || state.open.get()>
-                <form class="form form-open" node_ref=form_ref on:submit=submit.clone() aria-label=move || title.get_value()>
-                    <h3 class="form-title">{move || title.get_value()}</h3>
+                <form class="form form-open" node_ref=form_ref on:submit=submit.clone() aria-label=move || title.get()>
+                    <h3 class="form-title">{move || title.get()}</h3>
                     {children()}
                     <div class="form-actions">
                         <button type="submit" class="button button-primary" disabled=move || busy.get()>
@@ -210,13 +210,45 @@ pub fn changed(value: RwSignal<String>, current: &str) -> Option<String> {
     (new != current.trim()).then_some(new)
 }
 
+/// What an edit form saves: its `Change…` op, or nothing when no field differs from the record
+/// (the form then closes saying so, and no change is written).
+pub fn edit_of(op: Op) -> Built {
+    Ok(if op.changes_nothing() {
+        Vec::new()
+    } else {
+        vec![op]
+    })
+}
+
+/// A date field that may be left empty: `Ok(None)` when empty, else the date or what to fix.
+pub fn optional_date(value: RwSignal<String>, what: &str) -> Result<Option<IsoDate>, String> {
+    let raw = trimmed(value);
+    if raw.is_empty() {
+        Ok(None)
+    } else {
+        IsoDate::parse(&raw)
+            .map(Some)
+            .ok_or_else(|| format!("Enter the {what} as a full date."))
+    }
+}
+
+/// A date an edit form changes: `Some(new)` when the field holds a date other than `current`,
+/// `None` when unchanged or left empty (dates are moved, not removed), or what to fix.
+pub fn changed_date(
+    value: RwSignal<String>,
+    current: Option<&IsoDate>,
+    what: &str,
+) -> Result<Option<IsoDate>, String> {
+    Ok(optional_date(value, what)?.filter(|new| Some(new) != current))
+}
+
 /// A change that needs no fields, only a confirmation (resolve, mark missed, cancel, keep this
 /// value): a quiet [`FormToggle`] whose form explains what will happen (`children`) and sends `ops`.
 #[component]
 pub fn ConfirmToggle<S, Fut>(
     #[prop(into)] open_label: String,
-    #[prop(into)] open_name: String,
-    #[prop(into)] title: String,
+    #[prop(into)] open_name: Signal<String>,
+    #[prop(into)] title: Signal<String>,
     #[prop(into)] submit_label: String,
     #[prop(into)] saved_text: String,
     /// What confirming sends.

@@ -656,10 +656,21 @@ impl PatientDoc {
                     return Err(invalid("empty path"));
                 };
                 let obj = resolve(&self.doc, parent)?;
-                match self.doc.get(&obj, *prop)? {
-                    Some((Value::Scalar(s), _)) if matches!(s.as_ref(), ScalarValue::Str(_)) => {}
+                // The value keeps the field's kind: text, or a yes/no flag written "true"/"false".
+                let value = match self.doc.get(&obj, *prop)? {
+                    Some((Value::Scalar(s), _)) => match s.as_ref() {
+                        ScalarValue::Str(_) => ScalarValue::Str(value.as_str().into()),
+                        ScalarValue::Boolean(_) => match value.as_str() {
+                            "true" => ScalarValue::Boolean(true),
+                            "false" => ScalarValue::Boolean(false),
+                            _ => {
+                                return Err(invalid(format!("{path} is yes or no, not {value:?}")))
+                            }
+                        },
+                        _ => return Err(DocError::NotFound(path.clone())),
+                    },
                     _ => return Err(DocError::NotFound(path.clone())),
-                }
+                };
                 // Any text field holding concurrent values can be settled (the quiet marker);
                 // otherwise only a reviewed field — this is not a way to write arbitrary paths.
                 let clashing = self.doc.get_all(&obj, *prop)?.len() > 1;

@@ -2,7 +2,7 @@
 //! condition status) are kept by Automerge as conflicts; this module surfaces them for review
 //! instead of letting the deterministic winner pass silently.
 
-use automerge::{ObjId, ReadDoc, Value};
+use automerge::{ObjId, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{item_id, resolve, scalar_text, split_path};
@@ -140,7 +140,8 @@ impl PatientDoc {
     /// The values a single-value field outside review (a preferred language, a goal's text…)
     /// holds after devices set it while apart, the one shown first — or nothing when it holds
     /// one. The chart marks such a field quietly ("also set to Spanish by Ana") until someone
-    /// confirms a value with `Op::ResolveConflict`. A path that does not exist holds nothing.
+    /// confirms a value with `Op::ResolveConflict`. Text and yes/no fields only ("true"/"false");
+    /// a path that does not exist holds nothing.
     pub fn concurrent_values(&mut self, path: &str) -> Result<Vec<ConflictValue>, DocError> {
         let segs = split_path(path);
         let Some((prop, parent)) = segs.split_last() else {
@@ -149,7 +150,12 @@ impl PatientDoc {
         let Ok(obj) = resolve(&self.doc, parent) else {
             return Ok(Vec::new());
         };
-        if self.doc.get_all(&obj, *prop)?.len() < 2 {
+        let all = self.doc.get_all(&obj, *prop)?;
+        // Only text and yes/no fields: the kinds `Op::ResolveConflict` can write back.
+        let settleable = all.iter().all(|(v, _)| {
+            matches!(v, Value::Scalar(s) if matches!(s.as_ref(), ScalarValue::Str(_) | ScalarValue::Boolean(_)))
+        });
+        if all.len() < 2 || !settleable {
             return Ok(Vec::new());
         }
         self.values_by(&obj, prop, &mut None)

@@ -423,6 +423,89 @@ pub enum Op {
 }
 
 impl Op {
+    /// A `Change…` or update op that names no field: applying it would write nothing, so an edit
+    /// form that produced it has nothing to save.
+    pub fn changes_nothing(&self) -> bool {
+        match self {
+            Op::ChangeMedication {
+                name,
+                dose,
+                route,
+                frequency,
+                prescriber,
+                indication,
+                ..
+            } => [name, dose, route, frequency, prescriber, indication]
+                .iter()
+                .all(|f| f.is_none()),
+            Op::UpdateAllergy {
+                reaction,
+                severity,
+                status,
+                ..
+            } => reaction.is_none() && severity.is_none() && status.is_none(),
+            Op::ChangePhone {
+                label,
+                number,
+                primary,
+                ..
+            } => label.is_none() && number.is_none() && primary.is_none(),
+            Op::ChangeIdentifier {
+                system,
+                value,
+                issuer,
+                ..
+            } => system.is_none() && value.is_none() && issuer.is_none(),
+            Op::ChangeProvider {
+                name,
+                role,
+                organization,
+                phone,
+                ..
+            } => [name, role, organization, phone]
+                .iter()
+                .all(|f| f.is_none()),
+            Op::ChangeCaregiver {
+                name,
+                relationship,
+                phone,
+                primary,
+                may_share_info,
+                ..
+            } => {
+                [name, relationship, phone].iter().all(|f| f.is_none())
+                    && primary.is_none()
+                    && may_share_info.is_none()
+            }
+            Op::ChangeNeed {
+                description,
+                domain,
+                ..
+            } => description.is_none() && domain.is_none(),
+            Op::ChangeGoal {
+                description,
+                measure,
+                target,
+                due,
+                ..
+            } => [description, measure, target].iter().all(|f| f.is_none()) && due.is_none(),
+            Op::ChangeAction {
+                description,
+                responsible,
+                due,
+                ..
+            } => description.is_none() && responsible.is_none() && due.is_none(),
+            Op::ChangeEncounter { subject, date, .. } => subject.is_none() && date.is_none(),
+            Op::UpdateTransition {
+                discharged_on,
+                disposition,
+                status,
+                ..
+            } => discharged_on.is_none() && disposition.is_none() && status.is_none(),
+            _ => false,
+        }
+    }
+
     /// The name recorded in each change's metadata (and shown in history).
     pub fn name(&self) -> &'static str {
         match self {

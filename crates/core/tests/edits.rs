@@ -155,6 +155,7 @@ fn every_change_op_sets_only_the_fields_it_names() {
         },
     ];
     for op in ops {
+        assert!(!op.changes_nothing(), "{op:?}");
         apply(&mut doc, op, 2, T0 + 1000);
     }
     let r = doc.record().unwrap();
@@ -305,6 +306,10 @@ fn a_change_op_that_would_break_its_entry_is_refused_and_changes_nothing() {
             domain: None,
         },
     ];
+    assert!(
+        bad[0].changes_nothing(),
+        "an edit naming no field writes nothing"
+    );
     for op in bad {
         let name = op.name();
         let err = doc.apply(op, &author(2), T0 + 5).expect_err(name);
@@ -472,4 +477,58 @@ fn only_a_reviewed_or_clashing_field_can_be_settled() {
             T0 + 2,
         );
     }
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn a_yes_no_field_set_both_ways_on_two_devices_is_settled_as_yes_or_no() {
+    let (mut a, mut b) = pair(|doc| *doc = charted());
+    let share = |on: bool| Op::ChangeCaregiver {
+        id: "x1".into(),
+        name: None,
+        relationship: None,
+        phone: None,
+        primary: None,
+        may_share_info: Some(on),
+    };
+    apply(&mut a, share(true), 1, T0 + 10);
+    // On B it is ticked, then unticked again: its last write says "no".
+    apply(&mut b, share(true), 2, T0 + 20);
+    apply(&mut b, share(false), 2, T0 + 21);
+    exchange(&mut a, &mut b);
+    let path = "support/caregivers/x1/may_share_info";
+    let mut values: Vec<String> = a
+        .concurrent_values(path)
+        .unwrap()
+        .into_iter()
+        .map(|v| v.value)
+        .collect();
+    values.sort();
+    assert_eq!(values, vec!["false", "true"]);
+
+    let before = a.heads();
+    let err = a
+        .apply(
+            Op::ResolveConflict {
+                path: path.into(),
+                value: "maybe".into(),
+            },
+            &author(1),
+            T0 + 30,
+        )
+        .expect_err("not yes or no");
+    assert!(matches!(err, DocError::Invalid(_)), "{err:?}");
+    assert_eq!(a.heads(), before);
+
+    apply(
+        &mut a,
+        Op::ResolveConflict {
+            path: path.into(),
+            value: "false".into(),
+        },
+        1,
+        T0 + 40,
+    );
+    exchange(&mut a, &mut b);
+    assert!(b.concurrent_values(path).unwrap().is_empty());
+    assert!(!b.record().unwrap().support.caregivers[0].may_share_info);
 }

@@ -8,9 +8,10 @@ use tend_core::{
     ItemList as List, Op,
 };
 
-use super::entries::{Entries, Line};
+use super::entries::{entry, Entries, Line};
 use super::{overview::FormMessage, Chart};
 use crate::components::fields::{CheckField, SelectField, TextField};
+use crate::components::form::{changed, edit_of, trimmed, FormToggle};
 
 const PHONE_FIELDS: &[(&str, &str)] = &[("label", "Kind"), ("number", "Number")];
 const CAREGIVER_FIELDS: &[(&str, &str)] = &[
@@ -99,58 +100,311 @@ pub fn ContactsSection(chart: Chart) -> impl IntoView {
             <section class="card" aria-labelledby="phones-title">
                 <h2 id="phones-title">"Patient's phones"</h2>
                 <Entries chart=chart.clone() list=List::Phones label="Phones" empty="No phone numbers recorded." what="phones"
-                    items=Signal::derive(move || phones.get().0) removed=Signal::derive(move || phones.get().1) fields=PHONE_FIELDS />
-                <PhoneForm chart=chart.clone() />
+                    items=Signal::derive(move || phones.get().0) removed=Signal::derive(move || phones.get().1) fields=PHONE_FIELDS
+                    edit=|chart, id| view! { <EditPhone chart=chart id=id /> }.into_any() />
+                <AddPhone chart=chart.clone() />
             </section>
             <section class="card" aria-labelledby="caregivers-title">
                 <h2 id="caregivers-title">"Caregivers and family"</h2>
                 <Entries chart=chart.clone() list=List::Caregivers label="Caregivers" empty="No caregiver recorded." what="caregivers"
-                    items=Signal::derive(move || caregivers.get().0) removed=Signal::derive(move || caregivers.get().1) fields=CAREGIVER_FIELDS />
+                    items=Signal::derive(move || caregivers.get().0) removed=Signal::derive(move || caregivers.get().1) fields=CAREGIVER_FIELDS
+                    edit=|chart, id| view! { <EditCaregiver chart=chart id=id /> }.into_any() />
+                <AddCaregiver chart=chart.clone() />
                 <LivesAloneForm chart=chart.clone() />
-                <CaregiverForm chart=chart.clone() />
             </section>
             <section class="card" aria-labelledby="team-title">
                 <h2 id="team-title">"Care team"</h2>
                 <Entries chart=chart.clone() list=List::Providers label="Care team" empty="No providers recorded." what="providers"
-                    items=Signal::derive(move || providers.get().0) removed=Signal::derive(move || providers.get().1) fields=PROVIDER_FIELDS />
-                <ProviderForm chart=chart.clone() />
+                    items=Signal::derive(move || providers.get().0) removed=Signal::derive(move || providers.get().1) fields=PROVIDER_FIELDS
+                    edit=|chart, id| view! { <EditProvider chart=chart id=id /> }.into_any() />
+                <AddProvider chart=chart.clone() />
             </section>
         </div>
     }
 }
 
-#[component]
-fn PhoneForm(chart: Chart) -> impl IntoView {
-    let label = RwSignal::new("Mobile".to_string());
-    let number = RwSignal::new(String::new());
-    let msg = RwSignal::new(None::<String>);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let n = number.get_untracked().trim().to_string();
-        if n.is_empty() {
-            msg.set(Some("Enter the phone number.".into()));
-            return;
+/// The fields of a phone, for adding and editing.
+#[derive(Clone, Copy)]
+struct PhoneFields {
+    label: RwSignal<String>,
+    number: RwSignal<String>,
+}
+
+impl PhoneFields {
+    fn new() -> Self {
+        Self {
+            label: RwSignal::new(String::new()),
+            number: RwSignal::new(String::new()),
         }
-        msg.set(None);
-        chart.run(
-            Op::AddPhone {
-                phone: Phone {
-                    id: new_item_id(),
-                    label: label.get_untracked().trim().to_string(),
-                    number: n,
-                    ..Default::default()
-                },
+    }
+
+    fn fill(&self, p: &Phone) {
+        self.label.set(p.label.clone());
+        self.number.set(p.number.clone());
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if trimmed(self.number).is_empty() {
+            return Err("Enter the phone number.".into());
+        }
+        Ok(())
+    }
+
+    fn view(self) -> impl IntoView {
+        view! {
+            <TextField label="Phone label" value=self.label hint="e.g. mobile, home, daughter's" />
+            <TextField label="Phone number" value=self.number kind="tel" />
+        }
+    }
+}
+
+#[component]
+fn AddPhone(chart: Chart) -> impl IntoView {
+    let f = PhoneFields::new();
+    let reset = move |_| {
+        f.fill(&Phone {
+            label: "Mobile".into(),
+            ..Default::default()
+        })
+    };
+    let build = move || {
+        f.check()?;
+        Ok(vec![Op::AddPhone {
+            phone: Phone {
+                id: new_item_id(),
+                label: trimmed(f.label),
+                number: trimmed(f.number),
+                ..Default::default()
             },
-            move || number.set(String::new()),
-        );
+        }])
     };
     view! {
-        <form class="form" on:submit=submit>
-            <TextField label="Phone label" value=label />
-            <TextField label="Phone number" value=number kind="tel" />
-            <button type="submit" class="button">"Add phone"</button>
-            <FormMessage msg=msg />
-        </form>
+        <FormToggle open_label="Add phone" title="Add a phone number" submit_label="Save phone"
+            saved_text="Phone added." on_open=Callback::new(reset) changes=build save=move |ops| chart.save(ops)>
+            {f.view()}
+        </FormToggle>
+    }
+}
+
+#[component]
+fn EditPhone(chart: Chart, id: String) -> impl IntoView {
+    let item = entry(chart.record, |r| &r.profile.phones, id);
+    let f = PhoneFields::new();
+    let build = move || {
+        f.check()?;
+        let p = item.get_untracked();
+        edit_of(Op::ChangePhone {
+            id: p.id.clone(),
+            label: changed(f.label, &p.label),
+            number: changed(f.number, &p.number),
+            primary: None,
+        })
+    };
+    let name = move || item.with(phone_line);
+    view! {
+        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit {}", name())) title=Signal::derive(move || format!("Edit {}", name()))
+            submit_label="Save changes" saved_text="Phone updated." quiet=true
+            on_open=Callback::new(move |_| f.fill(&item.get_untracked())) changes=build save=move |ops| chart.save(ops)>
+            {f.view()}
+        </FormToggle>
+    }
+}
+
+/// The fields of a caregiver, for adding and editing.
+#[derive(Clone, Copy)]
+struct CaregiverFields {
+    name: RwSignal<String>,
+    relationship: RwSignal<String>,
+    phone: RwSignal<String>,
+    primary: RwSignal<bool>,
+    share: RwSignal<bool>,
+}
+
+impl CaregiverFields {
+    fn new() -> Self {
+        Self {
+            name: RwSignal::new(String::new()),
+            relationship: RwSignal::new(String::new()),
+            phone: RwSignal::new(String::new()),
+            primary: RwSignal::new(false),
+            share: RwSignal::new(false),
+        }
+    }
+
+    fn fill(&self, c: &Caregiver) {
+        self.name.set(c.name.clone());
+        self.relationship.set(c.relationship.clone());
+        self.phone.set(c.phone.clone());
+        self.primary.set(c.primary);
+        self.share.set(c.may_share_info);
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if trimmed(self.name).is_empty() {
+            return Err("Enter the caregiver's name.".into());
+        }
+        Ok(())
+    }
+
+    fn view(self) -> impl IntoView {
+        view! {
+            <TextField label="Caregiver's name" value=self.name />
+            <TextField label="Relationship" value=self.relationship />
+            <TextField label="Caregiver's phone" value=self.phone kind="tel" />
+            <CheckField label="Primary caregiver" value=self.primary />
+            <CheckField label="Patient agrees to share health information" value=self.share />
+        }
+    }
+}
+
+/// `Some(new)` when a checkbox differs from the record.
+fn changed_flag(value: RwSignal<bool>, current: bool) -> Option<bool> {
+    let new = value.get_untracked();
+    (new != current).then_some(new)
+}
+
+#[component]
+fn AddCaregiver(chart: Chart) -> impl IntoView {
+    let f = CaregiverFields::new();
+    let build = move || {
+        f.check()?;
+        Ok(vec![Op::AddCaregiver {
+            caregiver: Caregiver {
+                id: new_item_id(),
+                name: trimmed(f.name),
+                relationship: trimmed(f.relationship),
+                phone: trimmed(f.phone),
+                primary: f.primary.get_untracked(),
+                may_share_info: f.share.get_untracked(),
+                ..Default::default()
+            },
+        }])
+    };
+    view! {
+        <FormToggle open_label="Add caregiver" title="Add a caregiver" submit_label="Save caregiver"
+            saved_text="Caregiver added." on_open=Callback::new(move |_| f.fill(&Caregiver::default()))
+            changes=build save=move |ops| chart.save(ops)>
+            {f.view()}
+        </FormToggle>
+    }
+}
+
+#[component]
+fn EditCaregiver(chart: Chart, id: String) -> impl IntoView {
+    let item = entry(chart.record, |r| &r.support.caregivers, id);
+    let f = CaregiverFields::new();
+    let build = move || {
+        f.check()?;
+        let c = item.get_untracked();
+        edit_of(Op::ChangeCaregiver {
+            id: c.id.clone(),
+            name: changed(f.name, &c.name),
+            relationship: changed(f.relationship, &c.relationship),
+            phone: changed(f.phone, &c.phone),
+            primary: changed_flag(f.primary, c.primary),
+            may_share_info: changed_flag(f.share, c.may_share_info),
+        })
+    };
+    let name = move || item.with(|c| c.name.clone());
+    view! {
+        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit {}", name())) title=Signal::derive(move || format!("Edit {}", name()))
+            submit_label="Save changes" saved_text="Caregiver updated." quiet=true
+            on_open=Callback::new(move |_| f.fill(&item.get_untracked())) changes=build save=move |ops| chart.save(ops)>
+            {f.view()}
+        </FormToggle>
+    }
+}
+
+/// The fields of a provider, for adding and editing.
+#[derive(Clone, Copy)]
+struct ProviderFields {
+    name: RwSignal<String>,
+    role: RwSignal<String>,
+    organization: RwSignal<String>,
+    phone: RwSignal<String>,
+}
+
+impl ProviderFields {
+    fn new() -> Self {
+        Self {
+            name: RwSignal::new(String::new()),
+            role: RwSignal::new(String::new()),
+            organization: RwSignal::new(String::new()),
+            phone: RwSignal::new(String::new()),
+        }
+    }
+
+    fn fill(&self, p: &Provider) {
+        self.name.set(p.name.clone());
+        self.role.set(p.role.clone());
+        self.organization.set(p.organization.clone());
+        self.phone.set(p.phone.clone());
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if trimmed(self.name).is_empty() {
+            return Err("Enter the provider's name.".into());
+        }
+        Ok(())
+    }
+
+    fn view(self) -> impl IntoView {
+        view! {
+            <TextField label="Provider's name" value=self.name />
+            <TextField label="Role (e.g. primary care)" value=self.role />
+            <TextField label="Organization" value=self.organization />
+            <TextField label="Provider's phone" value=self.phone kind="tel" />
+        }
+    }
+}
+
+#[component]
+fn AddProvider(chart: Chart) -> impl IntoView {
+    let f = ProviderFields::new();
+    let build = move || {
+        f.check()?;
+        Ok(vec![Op::AddProvider {
+            provider: Provider {
+                id: new_item_id(),
+                name: trimmed(f.name),
+                role: trimmed(f.role),
+                organization: trimmed(f.organization),
+                phone: trimmed(f.phone),
+                ..Default::default()
+            },
+        }])
+    };
+    view! {
+        <FormToggle open_label="Add to care team" title="Add a provider to the care team" submit_label="Save provider"
+            saved_text="Provider added." on_open=Callback::new(move |_| f.fill(&Provider::default()))
+            changes=build save=move |ops| chart.save(ops)>
+            {f.view()}
+        </FormToggle>
+    }
+}
+
+#[component]
+fn EditProvider(chart: Chart, id: String) -> impl IntoView {
+    let item = entry(chart.record, |r| &r.medical.providers, id);
+    let f = ProviderFields::new();
+    let build = move || {
+        f.check()?;
+        let p = item.get_untracked();
+        edit_of(Op::ChangeProvider {
+            id: p.id.clone(),
+            name: changed(f.name, &p.name),
+            role: changed(f.role, &p.role),
+            organization: changed(f.organization, &p.organization),
+            phone: changed(f.phone, &p.phone),
+        })
+    };
+    let name = move || item.with(|p| p.name.clone());
+    view! {
+        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit {}", name())) title=Signal::derive(move || format!("Edit {}", name()))
+            submit_label="Save changes" saved_text="Provider updated." quiet=true
+            on_open=Callback::new(move |_| f.fill(&item.get_untracked())) changes=build save=move |ops| chart.save(ops)>
+            {f.view()}
+        </FormToggle>
     }
 }
 
@@ -190,96 +444,3 @@ fn LivesAloneForm(chart: Chart) -> impl IntoView {
     }
 }
 
-#[component]
-fn CaregiverForm(chart: Chart) -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let relationship = RwSignal::new(String::new());
-    let phone = RwSignal::new(String::new());
-    let primary = RwSignal::new(false);
-    let share = RwSignal::new(false);
-    let msg = RwSignal::new(None::<String>);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let n = name.get_untracked().trim().to_string();
-        if n.is_empty() {
-            msg.set(Some("Enter the caregiver's name.".into()));
-            return;
-        }
-        msg.set(None);
-        chart.run(
-            Op::AddCaregiver {
-                caregiver: Caregiver {
-                    id: new_item_id(),
-                    name: n,
-                    relationship: relationship.get_untracked().trim().to_string(),
-                    phone: phone.get_untracked().trim().to_string(),
-                    primary: primary.get_untracked(),
-                    may_share_info: share.get_untracked(),
-                    ..Default::default()
-                },
-            },
-            move || {
-                name.set(String::new());
-                relationship.set(String::new());
-                phone.set(String::new());
-            },
-        );
-    };
-    view! {
-        <form class="form" on:submit=submit>
-            <TextField label="Caregiver's name" value=name />
-            <TextField label="Relationship" value=relationship />
-            <TextField label="Caregiver's phone" value=phone kind="tel" />
-            <CheckField label="Primary caregiver" value=primary />
-            <CheckField label="Patient agrees to share health information" value=share />
-            <button type="submit" class="button">"Add caregiver"</button>
-            <FormMessage msg=msg />
-        </form>
-    }
-}
-
-#[component]
-fn ProviderForm(chart: Chart) -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let role = RwSignal::new(String::new());
-    let organization = RwSignal::new(String::new());
-    let phone = RwSignal::new(String::new());
-    let msg = RwSignal::new(None::<String>);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let n = name.get_untracked().trim().to_string();
-        if n.is_empty() {
-            msg.set(Some("Enter the provider's name.".into()));
-            return;
-        }
-        msg.set(None);
-        chart.run(
-            Op::AddProvider {
-                provider: Provider {
-                    id: new_item_id(),
-                    name: n,
-                    role: role.get_untracked().trim().to_string(),
-                    organization: organization.get_untracked().trim().to_string(),
-                    phone: phone.get_untracked().trim().to_string(),
-                    ..Default::default()
-                },
-            },
-            move || {
-                name.set(String::new());
-                role.set(String::new());
-                organization.set(String::new());
-                phone.set(String::new());
-            },
-        );
-    };
-    view! {
-        <form class="form" on:submit=submit>
-            <TextField label="Provider's name" value=name />
-            <TextField label="Role (e.g. primary care)" value=role />
-            <TextField label="Organization" value=organization />
-            <TextField label="Provider's phone" value=phone kind="tel" />
-            <button type="submit" class="button">"Add to care team"</button>
-            <FormMessage msg=msg />
-        </form>
-    }
-}

@@ -10,6 +10,7 @@ use tend_core::{
 
 use super::history::HistoryToggle;
 use super::retire::{RemoveForm, RemovedItems};
+use super::review::AlsoSet;
 use super::Chart;
 
 /// One entry as listed: its id and its line of text.
@@ -32,6 +33,9 @@ pub fn Entries(
     removed: Signal<Vec<(String, Retirement)>>,
     /// (document key, label) of the fields "History" lists.
     fields: &'static [(&'static str, &'static str)],
+    /// The entry's "Edit" form, given the chart and the entry's id.
+    #[prop(optional)]
+    edit: Option<fn(Chart, String) -> AnyView>,
 ) -> impl IntoView {
     let ids =
         Memo::new(move |_| items.with(|l| l.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>()));
@@ -51,9 +55,11 @@ pub fn Entries(
                         <li class="entry">
                             <p class="entry-main">{text}</p>
                             <div class="entry-actions">
+                                {edit.map(|edit| edit(chart.clone(), id.clone()))}
                                 <RemoveForm chart=chart.clone() list=list id=id.clone() name=text />
-                                <HistoryToggle chart=chart.clone() base=base fields=fields name=text />
+                                <HistoryToggle chart=chart.clone() base=base.clone() fields=fields name=text />
                             </div>
+                            <AlsoSet chart=chart.clone() base=base fields=fields />
                         </li>
                     }
                 }

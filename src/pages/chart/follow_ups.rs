@@ -10,10 +10,19 @@ use tend_core::{
 };
 
 use super::entries::entry;
+use super::history::HistoryToggle;
 use super::{medical::ItemList, overview::FormMessage, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
 use crate::components::form::{trimmed, ConfirmToggle, FormToggle};
 use crate::format;
+
+const FOLLOW_UP_FIELDS: &[(&str, &str)] = &[
+    ("due", "Due"),
+    ("reason", "Reason"),
+    ("status", "Status"),
+    ("completed_on", "Done on"),
+    ("outcome", "Outcome"),
+];
 
 #[component]
 pub fn FollowUpsSection(chart: Chart) -> impl IntoView {
@@ -111,7 +120,7 @@ fn FollowUpRow(chart: Chart, id: String) -> impl IntoView {
     let symptoms = RwSignal::new(String::new());
     let done_on = RwSignal::new(String::new());
     let new_due = RwSignal::new(String::new());
-    let (c1, c2, c3, c4) = (chart.clone(), chart.clone(), chart.clone(), chart.clone());
+    let (c1, c2, c3, c4, c5) = (chart.clone(), chart.clone(), chart.clone(), chart.clone(), chart.clone());
     let (i1, i2, i3, i4) = (id.clone(), id.clone(), id.clone(), id.clone());
     let complete = move || {
         let Some(date) = IsoDate::parse(&done_on.get_untracked()) else {
@@ -199,6 +208,7 @@ fn FollowUpRow(chart: Chart, id: String) -> impl IntoView {
                 >
                     <p>"It is no longer needed. It stays in the record under past follow-ups."</p>
                 </ConfirmToggle>
+                <HistoryToggle chart=c5 base=format!("follow_ups/{id}") fields=FOLLOW_UP_FIELDS name=Signal::derive(name) />
             </div>
         </li>
     }

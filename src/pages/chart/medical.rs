@@ -397,8 +397,8 @@ fn EditMedication(chart: Chart, item: Memo<Medication>) -> impl IntoView {
     view! {
         <FormToggle
             open_label="Edit"
-            open_name=format!("Edit {}", label())
-            title=format!("Edit {}", label())
+            open_name=Signal::derive(move || format!("Edit {}", label()))
+            title=Signal::derive(move || format!("Edit {}", label()))
             submit_label="Save changes"
             saved_text="Medication updated."
             quiet=true
@@ -442,8 +442,8 @@ fn StopMedication(chart: Chart, id: String, name: Signal<String>) -> impl IntoVi
     view! {
         <FormToggle
             open_label="Stop"
-            open_name=format!("Stop {}", name.get_untracked())
-            title=format!("Stop {}", name.get_untracked())
+            open_name=Signal::derive(move || format!("Stop {}", name.get()))
+            title=Signal::derive(move || format!("Stop {}", name.get()))
             submit_label="Stop medication"
             saved_text="Medication stopped."
             quiet=true
@@ -479,8 +479,8 @@ fn ResumeMedication(chart: Chart, id: String, name: Signal<String>) -> impl Into
     view! {
         <FormToggle
             open_label="Resume"
-            open_name=format!("Resume {}", name.get_untracked())
-            title=format!("Resume {}", name.get_untracked())
+            open_name=Signal::derive(move || format!("Resume {}", name.get()))
+            title=Signal::derive(move || format!("Resume {}", name.get()))
             submit_label="Resume medication"
             saved_text="Medication active again."
             quiet=true
@@ -629,8 +629,8 @@ fn UpdateAllergy(chart: Chart, item: Memo<Allergy>) -> impl IntoView {
     view! {
         <FormToggle
             open_label="Update"
-            open_name=format!("Update {}", label())
-            title=format!("Update {} allergy", label())
+            open_name=Signal::derive(move || format!("Update {}", label()))
+            title=Signal::derive(move || format!("Update {} allergy", label()))
             submit_label="Save changes"
             saved_text="Allergy updated."
             quiet=true

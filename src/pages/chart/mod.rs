@@ -27,7 +27,7 @@ use tend_core::{
     assess,
     record::{IsoDate, ListItem},
     rules::Flag,
-    Conflict, DocError, FieldChange, Op, PatientId, PatientRecord,
+    Conflict, ConflictValue, DocError, FieldChange, Op, PatientId, PatientRecord,
 };
 
 use crate::clock::today;
@@ -84,6 +84,12 @@ impl Chart {
     /// Every reviewed field that holds values written concurrently on different devices.
     pub fn conflicts(&self) -> Result<Vec<Conflict>, DocError> {
         self.open.borrow_mut().doc.conflicts()
+    }
+
+    /// The values a plain field holds after two devices set it while apart (see
+    /// `PatientDoc::concurrent_values`); empty when it holds one.
+    pub fn concurrent_values(&self, path: &str) -> Result<Vec<ConflictValue>, DocError> {
+        self.open.borrow_mut().doc.concurrent_values(path)
     }
 
     /// Every change of the field at `path`, oldest first, with who/when/device.

@@ -13,12 +13,13 @@ use tend_core::{
     Op, ProfileField,
 };
 
-use super::entries::{active_lines, removed_lines, Entries};
+use super::entries::{active_lines, entry, removed_lines, Entries};
 use super::history::HistoryToggle;
+use super::review::AlsoSet;
 use super::{program_label, today_iso, Chart};
 use crate::clock::today;
 use crate::components::fields::{humanize, CheckField, SelectField, TextField};
-use crate::components::form::{changed, trimmed, FormToggle};
+use crate::components::form::{changed, edit_of, trimmed, FormToggle};
 use crate::format;
 
 #[component]
@@ -120,7 +121,8 @@ pub fn OverviewSection(chart: Chart) -> impl IntoView {
                 <Entries chart=chart.clone() list=tend_core::ItemList::Identifiers label="Identifiers" empty="No identifiers recorded." what="identifiers"
                     items=active_lines(record, |r| &r.profile.identifiers, identifier_line)
                     removed=removed_lines(record, |r| &r.profile.identifiers, identifier_line)
-                    fields=IDENTIFIER_FIELDS />
+                    fields=IDENTIFIER_FIELDS
+                    edit=|chart, id| view! { <EditIdentifier chart=chart id=id /> }.into_any() />
                 <AddIdentifier chart=chart.clone() />
                 <EnrollProgram chart=chart.clone() />
             </section>
@@ -175,6 +177,7 @@ fn Demographics(chart: Chart) -> impl IntoView {
             <dl class="facts">
                 {move || facts().into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
             </dl>
+            <AlsoSet chart=chart.clone() base="" fields=PLAIN_FIELDS />
             <div class="entry-actions">
                 <EditDemographics chart=chart.clone() />
                 <HistoryToggle chart=chart.clone() base="profile".to_string() fields=PROFILE_FIELDS name=Signal::derive(|| "demographics".to_string()) />
@@ -196,7 +199,24 @@ const PROFILE_FIELDS: &[(&str, &str)] = &[
     ("code_status", "Code status"),
 ];
 
-const IDENTIFIER_FIELDS: &[(&str, &str)] = &[("system", "Kind"), ("value", "Identifier")];
+const IDENTIFIER_FIELDS: &[(&str, &str)] = &[
+    ("system", "Kind"),
+    ("value", "Identifier"),
+    ("issuer", "Issued by"),
+];
+
+/// Plain text fields of the name and profile that get a quiet marker when set on two devices.
+const PLAIN_FIELDS: &[(&str, &str)] = &[
+    ("name/given", "Given name"),
+    ("name/family", "Family name"),
+    ("profile/sex", "Sex"),
+    ("profile/gender_identity", "Gender identity"),
+    ("profile/pronouns", "Pronouns"),
+    ("profile/preferred_language", "Preferred language"),
+    ("profile/email", "Email"),
+    ("profile/address/line1", "Address"),
+    ("profile/address/city", "City"),
+];
 
 fn identifier_line(i: &Identifier) -> String {
     format!("{}: {}", i.system.to_uppercase(), i.value)
@@ -359,45 +379,113 @@ fn EditDemographics(chart: Chart) -> impl IntoView {
     }
 }
 
-#[component]
-fn AddIdentifier(chart: Chart) -> impl IntoView {
-    let system = RwSignal::new("mrn".to_string());
-    let value = RwSignal::new(String::new());
-    let reset = move |_| {
-        system.set("mrn".to_string());
-        value.set(String::new());
-    };
-    let build = move || {
-        let v = trimmed(value);
-        if v.is_empty() {
+/// The kinds of identifier offered (any other kind already recorded is kept as it is).
+fn identifier_systems() -> Vec<(String, String)> {
+    vec![
+        ("mrn".to_string(), "Medical record number".to_string()),
+        ("medicare_mbi".to_string(), "Medicare MBI".to_string()),
+        ("medicaid".to_string(), "Medicaid id".to_string()),
+        ("plan_member_id".to_string(), "Plan member id".to_string()),
+    ]
+}
+
+/// An identifier's fields, for adding and editing.
+#[derive(Clone, Copy)]
+struct IdentifierFields {
+    system: RwSignal<String>,
+    value: RwSignal<String>,
+    issuer: RwSignal<String>,
+}
+
+impl IdentifierFields {
+    fn new() -> Self {
+        Self {
+            system: RwSignal::new(String::new()),
+            value: RwSignal::new(String::new()),
+            issuer: RwSignal::new(String::new()),
+        }
+    }
+
+    fn fill(&self, i: &Identifier) {
+        self.system.set(if i.system.is_empty() {
+            "mrn".to_string()
+        } else {
+            i.system.clone()
+        });
+        self.value.set(i.value.clone());
+        self.issuer.set(i.issuer.clone());
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if trimmed(self.value).is_empty() {
             return Err("Enter the identifier.".to_string());
         }
+        Ok(())
+    }
+
+    fn view(self, current: Option<String>) -> impl IntoView {
+        let mut systems = identifier_systems();
+        if let Some(c) = current.filter(|c| !systems.iter().any(|(k, _)| k == c)) {
+            systems.push((c.clone(), c.to_uppercase()));
+        }
+        view! {
+            <SelectField label="Kind of identifier" value=self.system options=systems />
+            <TextField label="Identifier" value=self.value />
+            <TextField label="Issued by" value=self.issuer hint="e.g. the hospital or health plan" />
+        }
+    }
+}
+
+#[component]
+fn AddIdentifier(chart: Chart) -> impl IntoView {
+    let f = IdentifierFields::new();
+    let build = move || {
+        f.check()?;
         Ok(vec![Op::AddIdentifier {
             identifier: Identifier {
                 id: new_item_id(),
-                system: system.get_untracked(),
-                value: v,
+                system: f.system.get_untracked(),
+                value: trimmed(f.value),
+                issuer: trimmed(f.issuer),
                 ..Default::default()
             },
         }])
     };
-    let systems = vec![
-        ("mrn".to_string(), "Medical record number".to_string()),
-        ("medicare_mbi".to_string(), "Medicare MBI".to_string()),
-        ("plan_member_id".to_string(), "Plan member id".to_string()),
-    ];
     view! {
         <FormToggle
             open_label="Add identifier"
             title="Add an identifier"
             submit_label="Save identifier"
             saved_text="Identifier added."
-            on_open=Callback::new(reset)
+            on_open=Callback::new(move |_| f.fill(&Identifier::default()))
             changes=build
             save=move |ops| chart.save(ops)
         >
-            <SelectField label="Kind of identifier" value=system options=systems.clone() />
-            <TextField label="Identifier" value=value />
+            {f.view(None)}
+        </FormToggle>
+    }
+}
+
+#[component]
+fn EditIdentifier(chart: Chart, id: String) -> impl IntoView {
+    let item = entry(chart.record, |r| &r.profile.identifiers, id);
+    let f = IdentifierFields::new();
+    let build = move || {
+        f.check()?;
+        let i = item.get_untracked();
+        edit_of(Op::ChangeIdentifier {
+            id: i.id.clone(),
+            system: changed(f.system, &i.system),
+            value: changed(f.value, &i.value),
+            issuer: changed(f.issuer, &i.issuer),
+        })
+    };
+    let name = move || item.with(identifier_line);
+    view! {
+        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit {}", name())) title=Signal::derive(move || format!("Edit {}", name()))
+            submit_label="Save changes" saved_text="Identifier updated." quiet=true
+            on_open=Callback::new(move |_| f.fill(&item.get_untracked())) changes=build save=move |ops| chart.save(ops)>
+            {move || f.view(Some(item.with(|i| i.system.clone())))}
         </FormToggle>
     }
 }

@@ -57,8 +57,8 @@ pub fn RemoveForm(chart: Chart, list: ItemList, id: String, name: Signal<String>
     view! {
         <FormToggle
             open_label="Remove"
-            open_name=format!("Remove {}", name.get_untracked())
-            title=format!("Remove {}", name.get_untracked())
+            open_name=Signal::derive(move || format!("Remove {}", name.get()))
+            title=Signal::derive(move || format!("Remove {}", name.get()))
             submit_label="Remove from chart"
             saved_text="Removed. It stays in the record under “Show removed”."
             quiet=true

@@ -3,6 +3,10 @@
 //! values. The chart never silently picks one: its header says "N changes need review", and the
 //! review section shows every value with who set it, when and on which device; keeping one (or
 //! entering another) writes `Op::ResolveConflict`, which ends the clash on every device.
+//!
+//! A plain field (a preferred language, a goal's text) set on two devices while apart is not a
+//! clinical clash, but it is not silently lost either: [`AlsoSet`] marks it quietly ("also set to
+//! Spanish by Ana…") where the field is shown, until someone keeps one of the values.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -75,6 +79,84 @@ fn value_line(v: &ConflictValue) -> String {
     match &v.by {
         Some(by) => change_line(by, None),
         None => "set by an unknown device".to_string(),
+    }
+}
+
+/// A yes/no field's value as a person reads it; text as it is.
+fn readable(value: &str) -> String {
+    match value {
+        "true" => "Yes".into(),
+        "false" => "No".into(),
+        "" => "(empty)".into(),
+        v => v.into(),
+    }
+}
+
+/// The quiet marker of `fields` ((document key, label) pairs under `base`, "" for the root) that
+/// hold values set on two devices while apart: the other value, who set it and when, and one
+/// "Keep …" button per value. Renders nothing while every field holds one value.
+#[component]
+pub fn AlsoSet(
+    chart: Chart,
+    #[prop(into)] base: String,
+    fields: &'static [(&'static str, &'static str)],
+) -> impl IntoView {
+    let record = chart.record;
+    let reader = chart.clone();
+    let found = Memo::new(move |_| {
+        record.track();
+        fields
+            .iter()
+            .filter_map(|(key, label)| {
+                let path = if base.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{base}/{key}")
+                };
+                // A field that cannot be read has nothing to mark; the chart shows read errors.
+                let values = reader.concurrent_values(&path).ok()?;
+                (values.len() > 1).then_some((path, *label, values))
+            })
+            .collect::<Vec<_>>()
+    });
+    let keep = Action::new_local(move |op: &Op| chart.save(vec![op.clone()]));
+    move || {
+        found
+            .get()
+            .into_iter()
+            .map(|(path, label, values)| {
+                let shown = values.first().map(|v| readable(&v.value)).unwrap_or_default();
+                let others = values
+                    .iter()
+                    .skip(1)
+                    .map(|v| format!("Also set to “{}” by {}", readable(&v.value), value_line(v)))
+                    .collect::<Vec<_>>();
+                let buttons = values
+                    .iter()
+                    .map(|v| {
+                        let op = Op::ResolveConflict {
+                            path: path.clone(),
+                            value: v.value.clone(),
+                        };
+                        view! {
+                            <button type="button" class="button button-quiet"
+                                aria-label=format!("Keep {} as {}", readable(&v.value), label.to_lowercase())
+                                disabled=move || keep.pending().get()
+                                on:click=move |_| { keep.dispatch(op.clone()); }>
+                                {format!("Keep {}", readable(&v.value))}
+                            </button>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <div class="also-set" role="group" aria-label=format!("{label} was set on two devices")>
+                        <p>{format!("{label}: shows “{shown}”.")}</p>
+                        {others.into_iter().map(|o| view! { <p>{o}</p> }).collect_view()}
+                        <div class="entry-actions">{buttons}</div>
+                    </div>
+                }
+            })
+            .collect_view()
     }
 }
 

@@ -5,10 +5,14 @@ use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tend_core::{
     ids::new_item_id,
     record::{Encounter, EncounterKind, FollowUp, FollowUpKind, FollowUpStatus, IsoDate, ListItem},
-    NarrativeTarget, Op,
+    ItemList, NarrativeTarget, Op,
 };
 
+use super::entries::entry;
+use super::history::HistoryToggle;
+use super::retire::RemoveForm;
 use super::{follow_ups::ScheduleForm, overview::FormMessage, today_iso, Chart};
+use crate::components::form::{changed, edit_of, trimmed, FormToggle};
 use crate::components::fields::{enum_options, humanize, CheckField, SelectField, TextField};
 use crate::components::narrative::NarrativeEditor;
 use crate::format;
@@ -46,53 +50,98 @@ pub fn VisitsSection(chart: Chart) -> impl IntoView {
     }
 }
 
-#[component]
-fn StartForm(chart: Chart) -> impl IntoView {
-    let kind = RwSignal::new(EncounterKind::HomeVisit.as_str().to_string());
-    let subject = RwSignal::new(String::new());
-    let date = RwSignal::new(today_iso().0);
-    let msg = RwSignal::new(None::<String>);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let Some(d) = IsoDate::parse(&date.get_untracked()) else {
-            msg.set(Some("Enter the date of the visit or call.".into()));
-            return;
-        };
-        msg.set(None);
-        chart.run(
-            Op::StartEncounter {
-                encounter: Encounter {
-                    id: new_item_id(),
-                    kind: EncounterKind::parse(&kind.get_untracked()),
-                    date: d,
-                    subject: subject.get_untracked().trim().to_string(),
-                    ..Default::default()
-                },
-            },
-            move || subject.set(String::new()),
-        );
-    };
-    view! {
-        <form class="card form" on:submit=submit aria-labelledby="start-title">
-            <h2 id="start-title">"Start a visit or call"</h2>
-            <div class="field-row">
-                <SelectField label="Kind of contact" value=kind options=enum_options(EncounterKind::ALL, |k| k.as_str()) />
-                <TextField label="Subject" value=subject />
-                <TextField label="Date of contact" value=date kind="date" />
-            </div>
-            <button type="submit" class="button button-primary">"Start note"</button>
-            <FormMessage msg=msg />
-        </form>
+/// An encounter's kind, subject and date, for starting and correcting it.
+#[derive(Clone, Copy)]
+struct EncounterFields {
+    kind: RwSignal<String>,
+    subject: RwSignal<String>,
+    date: RwSignal<String>,
+}
+
+impl EncounterFields {
+    fn new() -> Self {
+        Self {
+            kind: RwSignal::new(String::new()),
+            subject: RwSignal::new(String::new()),
+            date: RwSignal::new(String::new()),
+        }
+    }
+
+    fn fill(&self, e: &Encounter) {
+        self.kind.set(e.kind.as_str().to_string());
+        self.subject.set(e.subject.clone());
+        self.date.set(e.date.0.clone());
+    }
+
+    fn date(&self) -> Result<IsoDate, String> {
+        IsoDate::parse(&self.date.get_untracked())
+            .ok_or_else(|| "Enter the date of the visit or call.".to_string())
     }
 }
 
 #[component]
-fn EncounterCard(chart: Chart, id: String) -> impl IntoView {
-    let e = chart
-        .record
-        .with_untracked(|r| r.encounters.iter().find(|e| e.id == id).cloned())
-        .unwrap_or_default();
-    let title = format!(
+fn StartForm(chart: Chart) -> impl IntoView {
+    let f = EncounterFields::new();
+    let reset = move |_| {
+        f.fill(&Encounter {
+            kind: EncounterKind::HomeVisit,
+            date: today_iso(),
+            ..Default::default()
+        })
+    };
+    let build = move || {
+        Ok(vec![Op::StartEncounter {
+            encounter: Encounter {
+                id: new_item_id(),
+                kind: EncounterKind::parse(&f.kind.get_untracked()),
+                date: f.date()?,
+                subject: trimmed(f.subject),
+                ..Default::default()
+            },
+        }])
+    };
+    view! {
+        <div class="card">
+            <h2>"Visits and calls"</h2>
+            <FormToggle open_label="Start a visit or call" title="Start a visit or call" submit_label="Start note"
+                saved_text="Note started: write it below." on_open=Callback::new(reset) changes=build save=move |ops| chart.save(ops)>
+                <div class="field-row">
+                    <SelectField label="Kind of contact" value=f.kind options=enum_options(EncounterKind::ALL, |k| k.as_str()) />
+                    <TextField label="Subject" value=f.subject />
+                    <TextField label="Date of contact" value=f.date kind="date" />
+                </div>
+            </FormToggle>
+        </div>
+    }
+}
+
+const ENCOUNTER_FIELDS: &[(&str, &str)] = &[("subject", "Subject"), ("date", "Date")];
+
+/// Corrects an encounter's subject or date (its kind stays; its note is edited in place).
+#[component]
+fn EditEncounter(chart: Chart, encounter: Memo<Encounter>, title: Signal<String>) -> impl IntoView {
+    let f = EncounterFields::new();
+    let build = move || {
+        let e = encounter.get_untracked();
+        let date = f.date()?;
+        edit_of(Op::ChangeEncounter {
+            id: e.id.clone(),
+            subject: changed(f.subject, &e.subject),
+            date: (date != e.date).then_some(date),
+        })
+    };
+    view! {
+        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit {}", title.get())) title=Signal::derive(move || format!("Edit {}", title.get()))
+            submit_label="Save changes" saved_text="Visit updated." quiet=true
+            on_open=Callback::new(move |_| f.fill(&encounter.get_untracked())) changes=build save=move |ops| chart.save(ops)>
+            <TextField label="Subject" value=f.subject />
+            <TextField label="Date of contact" value=f.date kind="date" />
+        </FormToggle>
+    }
+}
+
+fn encounter_title(e: &Encounter) -> String {
+    format!(
         "{} — {}{}",
         humanize(e.kind.as_str()),
         format::day(e.date.as_str()),
@@ -101,7 +150,14 @@ fn EncounterCard(chart: Chart, id: String) -> impl IntoView {
         } else {
             format!(": {}", e.subject)
         }
-    );
+    )
+}
+
+#[component]
+fn EncounterCard(chart: Chart, id: String) -> impl IntoView {
+    let encounter = entry(chart.record, |r| &r.encounters, id.clone());
+    let e = encounter.get_untracked();
+    let title = Signal::derive(move || encounter.with(encounter_title));
     let heading_id = format!("enc-{id}");
     let record = chart.record;
     let next = move || {
@@ -134,7 +190,12 @@ fn EncounterCard(chart: Chart, id: String) -> impl IntoView {
     };
     view! {
         <article class="card encounter" aria-labelledby=heading_id.clone()>
-            <h2 id=heading_id.clone()>{title.clone()}</h2>
+            <h2 id=heading_id.clone()>{title}</h2>
+            <div class="entry-actions">
+                <EditEncounter chart=chart.clone() encounter=encounter title=title />
+                <RemoveForm chart=chart.clone() list=ItemList::Encounters id=id.clone() name=title />
+                <HistoryToggle chart=chart.clone() base=format!("encounters/{id}") fields=ENCOUNTER_FIELDS name=title />
+            </div>
             <NarrativeEditor
                 label="Notes".to_string()
                 initial=e.note.0.clone()
@@ -152,7 +213,7 @@ fn EncounterCard(chart: Chart, id: String) -> impl IntoView {
                 }
                 rows=8
             />
-            <SymptomReview chart=chart.clone() kind=follow_kind.clone() subject=title />
+            <SymptomReview chart=chart.clone() kind=follow_kind.clone() subject=title.get_untracked() />
             <section class="before-leaving" aria-label="Before you leave">
                 <h3>"Before you leave"</h3>
                 {move || match next() {
