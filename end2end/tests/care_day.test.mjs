@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
-import { inspect, localToday } from './support.mjs';
+import { inspect, localToday, useForm } from './support.mjs';
 
 let relay;
 let browser;
@@ -74,8 +74,8 @@ for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', V
 
     // Care plan: one need, two goals, three actions, progress, revision and agreement.
     await openSection(page, 'Care plan');
-    await page.getByLabel('Need', { exact: true }).fill('Blood pressure control');
-    await page.getByRole('button', { name: 'Add need' }).click();
+    assert.equal(await page.getByRole('form').count(), 0, 'the care plan reads first: no form open');
+    await useForm(page, page, 'Add need', [['Need', 'Blood pressure control']], 'Save need', 'Need added.');
     const need = page.getByRole('region', { name: 'Need: Blood pressure control' });
     await need.waitFor();
     const goals = [
@@ -83,38 +83,28 @@ for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', V
       ['Take medicines every day', 'Doses missed per week', '0', ['Set up pill organiser']],
     ];
     for (const [goal, measure, target, actions] of goals) {
-      const addGoal = need.getByRole('form', { name: 'Add a goal' }).last();
-      await addGoal.getByLabel('Goal', { exact: true }).fill(goal);
-      await addGoal.getByLabel('Measure').fill(measure);
-      await addGoal.getByLabel('Target').fill(target);
-      await addGoal.getByLabel('Goal due date').fill(today);
-      await addGoal.getByRole('button', { name: 'Add goal' }).click();
+      await useForm(page, need, 'Add goal for Blood pressure control',
+        [['Goal', goal], ['Measure', measure], ['Target', target], ['Goal due date', today]], 'Save goal', 'Goal added.');
       const card = need.getByRole('article', { name: `Goal: ${goal}` });
       await card.waitFor();
       for (const action of actions) {
-        const form = card.getByRole('form', { name: 'Add an action' });
-        await form.getByLabel('Action', { exact: true }).fill(action);
-        await form.getByLabel('Who').selectOption('patient');
-        await form.getByRole('button', { name: 'Add action' }).click();
+        await useForm(page, card, `Add action for ${goal}`, [['Action', action], ['Who', 'Patient']], 'Save action', 'Action added.');
         await card.getByRole('list', { name: `Actions for ${goal}` }).getByText(action).waitFor();
       }
     }
     const bp = need.getByRole('article', { name: 'Goal: Lower blood pressure' });
-    await bp.getByLabel('Progress measured').fill('150/90');
-    await bp.getByRole('button', { name: 'Record progress' }).click();
+    await useForm(page, bp, 'Record progress on Lower blood pressure', [['Progress measured', '150/90']], 'Save progress', 'Progress recorded.');
     await bp.getByRole('list', { name: 'Progress' }).getByText(/150\/90/).waitFor();
-    await page.getByLabel('Reason for revision').fill('New BP readings after the visit');
-    await page.getByRole('button', { name: 'Revise plan' }).click();
+    await useForm(page, page, 'Revise plan', [['Reason for revision', 'New BP readings after the visit']], 'Save revision', 'Revision recorded.');
     await page.getByRole('list', { name: 'Revisions' }).getByText(/New BP readings/).waitFor();
-    await page.getByRole('button', { name: 'Record patient agreement' }).click();
+    await useForm(page, page, 'Record patient agreement', [], 'Save agreement', 'Agreement recorded.');
     await page.getByRole('list', { name: 'Agreements' }).getByText(/Patient agreed/).waitFor();
     await settled(page);
     await inspect(page, size, 'care-plan', problems);
 
     // Visit: start a note, write it, review symptoms, schedule the next follow-up for today.
     await openSection(page, 'Visits & calls');
-    await page.getByLabel('Subject').fill('Monthly home visit');
-    await page.getByRole('button', { name: 'Start note' }).click();
+    await useForm(page, page, 'Start a visit or call', [['Subject', 'Monthly home visit']], 'Start note', 'Note started');
     const visit = page.getByRole('article', { name: /Home visit — .*: Monthly home visit/ });
     await visit.waitFor();
     const notes = visit.getByLabel('Notes');
@@ -138,9 +128,7 @@ for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', V
     await inspect(page, size, 'follow-ups', problems);
 
     await openSection(page, 'Contacts & care team');
-    await page.getByLabel("Caregiver's name").fill('Luis Diaz');
-    await page.getByLabel('Relationship').fill('Son');
-    await page.getByRole('button', { name: 'Add caregiver' }).click();
+    await useForm(page, page, 'Add caregiver', [["Caregiver's name", 'Luis Diaz'], ['Relationship', 'Son']], 'Save caregiver', 'Caregiver added.');
     await page.getByRole('list', { name: 'Caregivers' }).getByText(/Luis Diaz \(Son\)/).waitFor();
     await inspect(page, size, 'contacts', problems);
 
@@ -168,7 +156,7 @@ for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', V
     await page.getByRole('alert').filter({ hasText: 'Safety flag' }).waitFor();
     await page.getByRole('article', { name: 'Goal: Take medicines every day' }).waitFor();
     assert.equal(await page.getByRole('article', { name: /^Goal: / }).count(), 2);
-    assert.equal(await page.locator('.action-row').count(), 3);
+    assert.equal(await page.getByRole('list', { name: /^Actions for / }).getByRole('listitem').count(), 3);
     await page.getByRole('list', { name: 'Progress' }).getByText(/150\/90/).waitFor();
     await page.getByRole('list', { name: 'Agreements' }).getByText(/Patient agreed/).waitFor();
     await openSection(page, 'Visits & calls');

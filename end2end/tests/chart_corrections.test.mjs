@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
-import { inspect, localToday, setUpPin } from './support.mjs';
+import { inspect, localToday, setUpPin, useForm } from './support.mjs';
 
 let relay;
 let browser;
@@ -21,24 +21,6 @@ const shown = (iso) => {
 async function openMedical(page) {
   await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Conditions & medications' }).click();
   await page.getByRole('heading', { level: 2, name: 'Medications' }).waitFor();
-}
-
-/**
- * Opens an on-demand form, fills its labelled fields, submits, and waits until the form has
- * closed and (when `savedText` is given) its saved note shows. An action that moves its entry
- * (stop, resolve, remove) takes the note with it: the caller then checks the entry instead.
- */
-async function useForm(page, scope, openName, fields, submit, savedText) {
-  await scope.getByRole('button', { name: openName, exact: true }).click();
-  const form = page.getByRole('form').filter({ has: page.getByRole('button', { name: submit, exact: true }) });
-  for (const [label, value] of fields) {
-    const field = form.getByLabel(label);
-    if (await field.evaluate((el) => el.tagName === 'SELECT')) await field.selectOption({ label: value });
-    else await field.fill(value);
-  }
-  await form.getByRole('button', { name: submit, exact: true }).click();
-  await form.waitFor({ state: 'detached' });
-  if (savedText) await page.getByRole('status').filter({ hasText: savedText }).first().waitFor();
 }
 
 const meds = (page) => page.getByRole('list', { name: 'Current medications' });
@@ -141,9 +123,7 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
 
   // A caregiver recorded on the wrong patient is removed, and listed as removed.
   await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Contacts & care team' }).click();
-  await page.getByLabel("Caregiver's name").fill('Luis Diaz');
-  await page.getByLabel('Relationship').fill('Son');
-  await page.getByRole('button', { name: 'Add caregiver' }).click();
+  await useForm(page, page, 'Add caregiver', [["Caregiver's name", 'Luis Diaz'], ['Relationship', 'Son']], 'Save caregiver', 'Caregiver added.');
   const caregivers = page.getByRole('list', { name: 'Caregivers' });
   await caregivers.getByText('Luis Diaz (Son)').waitFor();
   await useForm(page, caregivers, 'Remove Luis Diaz (Son)', [['Why', 'Entered in error']], 'Remove from chart', null);
@@ -208,6 +188,115 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
   await useForm(page, stopped(page), 'Remove Lisinopril', [['Why', 'Duplicate']], 'Remove from chart', null);
   await page.getByRole('button', { name: 'Show removed medications (1)' }).click();
   await page.getByRole('list', { name: 'Removed medications' }).getByText(/^Duplicate — removed by Bea M\. Okafor on /).waitFor();
+
+  assert.deepEqual(problems, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('care plan, contacts and visits read first; a need, goal, action, phone, provider, identifier and visit are corrected; all kept after a reload', async () => {
+  const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const problems = [];
+  const me = { name: 'Cam Reyes', role: 'Care manager' };
+  await page.goto(`${relay.url}/caseload`);
+  await setUpPin(page, undefined, me);
+  await page.getByLabel('Given name').fill('Ida');
+  await page.getByLabel('Family name').fill('Moss');
+  await page.getByRole('button', { name: 'Add patient' }).click();
+  await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: /Moss, Ida/ }).click();
+  await page.getByRole('heading', { level: 1, name: 'Moss, Ida' }).waitFor();
+  const section = (name) => page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name, exact: true }).click();
+  const today = await localToday(page);
+  // A date four weeks on, computed here from the date parts (not by the app).
+  const [y, m, d] = today.split('-').map(Number);
+  const later = new Date(Date.UTC(y, m - 1, d + 28)).toISOString().slice(0, 10);
+
+  // Care plan: nothing open until asked for; then a need, a goal and an action, each corrected.
+  await section('Care plan');
+  await page.getByRole('heading', { level: 2, name: 'Needs, goals and actions' }).waitFor();
+  assert.equal(await page.getByRole('form').count(), 0, 'the care plan reads first');
+  await useForm(page, page, 'Add need', [['Need', 'Falls at hom']], 'Save need', 'Need added.');
+  const need = page.getByRole('region', { name: 'Need: Falls at hom' });
+  await useForm(page, need, 'Add goal for Falls at hom', [['Goal', 'No falls'], ['Target', '0 a month']], 'Save goal', 'Goal added.');
+  const goal = need.getByRole('article', { name: 'Goal: No falls' });
+  await useForm(page, goal, 'Add action for No falls', [['Action', 'Remove rugs'], ['Who', 'Family']], 'Save action', 'Action added.');
+  await inspect(page, 'tablet', 'care-plan-read-first', problems);
+
+  await useForm(page, need, 'Edit need Falls at hom', [['Need', 'Falls at home'], ['Need status', 'In progress']], 'Save changes', 'Need updated.');
+  const fixedNeed = page.getByRole('region', { name: 'Need: Falls at home' });
+  await fixedNeed.getByText('Status: In progress').waitFor();
+  await fixedNeed.getByRole('button', { name: 'Edit goal No falls' }).click();
+  assert.equal(await page.getByRole('form').getByLabel('Target', { exact: false }).inputValue(), '0 a month', 'the edit form starts from the record');
+  await inspect(page, 'tablet', 'care-plan-edit-goal', problems);
+  await page.getByRole('form').getByLabel('Goal', { exact: true }).fill('No falls at home');
+  await page.getByRole('form').getByLabel('Goal due date').fill(later);
+  await page.getByRole('form').getByLabel('Goal status').selectOption({ label: 'Achieved' });
+  await page.getByRole('form').getByRole('button', { name: 'Save changes' }).click();
+  const fixedGoal = fixedNeed.getByRole('article', { name: 'Goal: No falls at home' });
+  await fixedGoal.getByText(`due ${shown(later)}`).waitFor();
+  await fixedGoal.getByText(/Status: Achieved/).waitFor();
+  const actions = fixedGoal.getByRole('list', { name: 'Actions for No falls at home' });
+  await useForm(page, actions, 'Edit action Remove rugs', [['Action', 'Remove loose rugs'], ['Action status', 'Done']], 'Save changes', 'Action updated.');
+  await actions.getByText('Remove loose rugs').waitFor();
+  await actions.getByText(/Family · Done/).waitFor();
+  await fixedGoal.getByRole('button', { name: 'History of goal No falls at home' }).click();
+  const goalHistory = fixedGoal.getByRole('list', { name: 'History of goal No falls at home' });
+  for (const line of [`Goal: No falls — set by ${me.name}`, `Goal: No falls at home — set by ${me.name}`, `Due: ${later} — set by ${me.name}`]) {
+    await goalHistory.getByText(line).first().waitFor();
+  }
+
+  // Contacts: phone and provider corrected.
+  await section('Contacts & care team');
+  assert.equal(await page.getByLabel('Phone number').count(), 0, 'the add forms are on demand');
+  await useForm(page, page, 'Add phone', [['Phone number', '555-0110']], 'Save phone', 'Phone added.');
+  const phones = page.getByRole('list', { name: 'Phones' });
+  await useForm(page, phones, 'Edit Mobile: 555-0110', [['Phone label', 'Home'], ['Phone number', '555-0111']], 'Save changes', 'Phone updated.');
+  await phones.getByText('Home: 555-0111').waitFor();
+  await useForm(page, page, 'Add to care team', [["Provider's name", 'Dr Patel'], ['Role', 'Primary care']], 'Save provider', 'Provider added.');
+  const team = page.getByRole('list', { name: 'Care team' });
+  await useForm(page, team, 'Edit Dr Patel', [["Provider's phone", '555-0120']], 'Save changes', 'Provider updated.');
+  await team.getByText('Dr Patel · Primary care · 555-0120').waitFor();
+  await inspect(page, 'tablet', 'contacts-edited', problems);
+
+  // Overview: an identifier typo corrected.
+  await section('Overview');
+  await useForm(page, page, 'Add identifier', [['Identifier', 'MRN-0O1']], 'Save identifier', 'Identifier added.');
+  const ids = page.getByRole('list', { name: 'Identifiers' });
+  await useForm(page, ids, 'Edit MRN: MRN-0O1', [['Identifier', 'MRN-001'], ['Issued by', 'County Hospital']], 'Save changes', 'Identifier updated.');
+  await ids.getByText('MRN: MRN-001').waitFor();
+
+  // Visits: started on demand; its subject and date corrected.
+  await section('Visits & calls');
+  assert.equal(await page.getByLabel('Subject').count(), 0, 'the start form is on demand');
+  await useForm(page, page, 'Start a visit or call', [['Subject', 'Fals review']], 'Start note', 'Note started');
+  const visit = page.getByRole('article', { name: `Home visit — ${shown(today)}: Fals review` });
+  await visit.waitFor();
+  await useForm(page, visit, `Edit Home visit — ${shown(today)}: Fals review`, [['Subject', 'Falls review'], ['Date of contact', later]], 'Save changes', 'Visit updated.');
+  await page.getByRole('article', { name: `Home visit — ${shown(later)}: Falls review` }).waitFor();
+  await inspect(page, 'tablet', 'visit-edited', problems);
+
+  // A reload later, everything is as corrected.
+  await page.reload();
+  await passLock(page, me);
+  await page.getByRole('heading', { level: 1, name: 'Moss, Ida' }).waitFor();
+  await section('Care plan');
+  await page.getByRole('region', { name: 'Need: Falls at home' }).getByRole('article', { name: 'Goal: No falls at home' }).getByText('Remove loose rugs').waitFor();
+  await section('Contacts & care team');
+  await page.getByRole('list', { name: 'Phones' }).getByText('Home: 555-0111').waitFor();
+  await section('Overview');
+  await page.getByRole('list', { name: 'Identifiers' }).getByText('MRN: MRN-001').waitFor();
+  await section('Visits & calls');
+  await page.getByRole('article', { name: `Home visit — ${shown(later)}: Falls review` }).waitFor();
+
+  // On a phone the care plan's edit form passes the same checks.
+  await page.setViewportSize(VIEWPORTS.phone);
+  await section('Care plan');
+  await page.getByRole('button', { name: 'Edit need Falls at home' }).click();
+  await inspect(page, 'phone', 'care-plan-edit-need', problems);
+  await page.getByRole('button', { name: 'Cancel' }).click();
 
   assert.deepEqual(problems, []);
   assert.deepEqual(errors, []);

@@ -35,6 +35,9 @@ export async function screenshot(page, size, screen) {
 
 /** Axe, target sizes and a screenshot of the current screen; problems are appended to `problems`. */
 export async function inspect(page, size, screen, problems) {
+  // Checked at rest at the top of the page: scrolled, the sticky header covers whatever passes
+  // under it, which axe would count against those targets.
+  await page.evaluate(() => window.scrollTo(0, 0));
   problems.push(...(await axeViolations(page, screen)));
   problems.push(...(await smallTargets(page, screen)));
   await screenshot(page, size, screen);
@@ -84,4 +87,25 @@ export async function unlock(page, pin = TEST_PIN) {
   await page.getByLabel('PIN', { exact: true }).fill(pin);
   await page.getByRole('button', { name: 'Unlock' }).click();
   await page.getByRole('button', { name: 'Lock', exact: true }).waitFor({ timeout: 30000 });
+}
+
+/**
+ * Opens an on-demand form, fills its labelled fields, submits, and waits until the form has
+ * closed and (when `savedText` is given) its saved note shows. An action that moves its entry
+ * (stop, resolve, remove) takes the note with it: the caller then checks the entry instead.
+ */
+export async function useForm(page, scope, openName, fields, submit, savedText) {
+  await scope.getByRole('button', { name: openName, exact: true }).click();
+  const form = page.getByRole('form').filter({ has: page.getByRole('button', { name: submit, exact: true }) });
+  for (const [label, value] of fields) {
+    // The exact label when there is one ("Goal", not "Goal due date"); else the label that
+    // starts a longer name (a field whose hint is part of its label).
+    const exact = form.getByLabel(label, { exact: true });
+    const field = (await exact.count()) === 1 ? exact : form.getByLabel(label);
+    if (await field.evaluate((el) => el.tagName === 'SELECT')) await field.selectOption({ label: value });
+    else await field.fill(value);
+  }
+  await form.getByRole('button', { name: submit, exact: true }).click();
+  await form.waitFor({ state: 'detached' });
+  if (savedText) await page.getByRole('status').filter({ hasText: savedText }).first().waitFor();
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openApp, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
-import { inspect } from './support.mjs';
+import { inspect, useForm } from './support.mjs';
 
 let relay;
 let browser;
@@ -167,15 +167,12 @@ test('two devices edit offline, reconnect and converge; a late joiner gets every
   await a.page.getByRole('button', { name: 'Save allergy' }).click();
   await a.page.getByRole('list', { name: 'Flags and programs' }).getByText('Allergies: Penicillin').waitFor();
   await openChart(b.page, 'Diaz, Rosa', 'Contacts & care team');
-  await b.page.getByLabel("Caregiver's name").fill('Luis Diaz');
-  await b.page.getByLabel('Relationship').fill('Son');
-  await b.page.getByRole('button', { name: 'Add caregiver' }).click();
+  await useForm(b.page, b.page, 'Add caregiver', [["Caregiver's name", 'Luis Diaz'], ['Relationship', 'Son']], 'Save caregiver', 'Caregiver added.');
   await b.page.getByRole('list', { name: 'Caregivers' }).getByText(/Luis Diaz \(Son\)/).waitFor();
 
   for (const [d, need] of [[a, 'Blood pressure control'], [b, 'Safe housing']]) {
     await openChart(d.page, 'Diaz, Rosa', 'Care plan');
-    await d.page.getByLabel('Need', { exact: true }).fill(need);
-    await d.page.getByRole('button', { name: 'Add need' }).click();
+    await useForm(d.page, d.page, 'Add need', [['Need', need]], 'Save need', 'Need added.');
     await d.page.getByRole('region', { name: `Need: ${need}` }).waitFor();
     await saved(d.page);
   }
@@ -217,8 +214,7 @@ test('two devices edit offline, reconnect and converge; a late joiner gets every
   // Online, an edit on A appears in the chart B has open, without reloading.
   await openChart(b.page, 'Diaz, Rosa', 'Care plan');
   await openChart(a.page, 'Diaz, Rosa', 'Care plan');
-  await a.page.getByLabel('Need', { exact: true }).fill('Fall prevention');
-  await a.page.getByRole('button', { name: 'Add need' }).click();
+  await useForm(a.page, a.page, 'Add need', [['Need', 'Fall prevention']], 'Save need', 'Need added.');
   await saved(a.page);
   await b.page.getByRole('region', { name: 'Need: Fall prevention' }).waitFor({ timeout: 30000 });
   await upToDate(a.page, 60000);
@@ -274,7 +270,7 @@ test('relay down: the status says so and when it retries, then sync finishes by 
 });
 
 
-test('both devices change the same dose offline: both show it for review, one resolves it, both converge, history keeps every value', async () => {
+test('both devices change the same dose offline: both show it for review, one resolves it, both converge, history keeps every value; a language set both ways is marked quietly until kept', async () => {
   const ana = { name: 'Ana López', role: 'Nurse' };
   const ben = { name: 'Ben Ortiz', role: 'Care manager' };
   const a = await device('A', ana);
@@ -303,6 +299,14 @@ test('both devices change the same dose offline: both show it for review, one re
   };
   await changeDose(a, '2.5 mg');
   await changeDose(b, '7.5 mg');
+  // And, not a clinical field, the preferred language: kept both ways, marked quietly, not for review.
+  const changeLanguage = async (d, language) => {
+    await openChart(d.page, 'Okafor, Walter', 'Overview');
+    await useForm(d.page, d.page, 'Edit demographics', [['Preferred language', language]], 'Save demographics', 'Demographics saved.');
+    await saved(d.page);
+  };
+  await changeLanguage(a, 'Spanish');
+  await changeLanguage(b, 'Portuguese');
 
   // Together again: neither value is silently picked; both devices ask for review.
   await a.context.setOffline(false);
@@ -348,6 +352,27 @@ test('both devices change the same dose offline: both show it for review, one re
   await b.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Today' }).click();
   await b.page.getByRole('heading', { level: 1, name: 'Today' }).waitFor();
   assert.equal(await b.page.getByRole('list', { name: 'Changes to review' }).count(), 0);
+
+  // The language set both ways: each device shows one value and quietly says who set the other.
+  const setBy = { Spanish: ana.name, Portuguese: ben.name };
+  for (const d of [a, b]) {
+    await openChart(d.page, 'Okafor, Walter', 'Overview');
+    const marker = d.page.getByRole('group', { name: 'Preferred language was set on two devices' });
+    await marker.waitFor({ timeout: 30000 });
+    const text = await marker.innerText();
+    const shownNow = text.match(/Preferred language: shows “(\w+)”/)?.[1];
+    assert.ok(shownNow in setBy, `${d.name}: ${text}`);
+    const other = shownNow === 'Spanish' ? 'Portuguese' : 'Spanish';
+    assert.match(text, new RegExp(`Also set to “${other}” by ${setBy[other]}`), `${d.name}: who set the other value`);
+  }
+  await inspect(a.page, 'tablet', 'also-set', problems);
+  assert.deepEqual(problems, [], 'the quiet marker passes axe and target sizes');
+  await b.page.getByRole('button', { name: 'Keep Portuguese as preferred language' }).click();
+  for (const d of [a, b]) {
+    await d.page.getByRole('group', { name: 'Preferred language was set on two devices' }).waitFor({ state: 'detached', timeout: 60000 });
+    const facts = d.page.getByRole('region', { name: 'Overview' });
+    assert.equal(await facts.locator('dt:text-is("Preferred language") + dd').innerText(), 'Portuguese', d.name);
+  }
 
   for (const d of [a, b]) {
     assert.deepEqual(d.errors.filter((e) => !EXPECTED_NETWORK_ERRORS.test(e)), [], `${d.name} console errors`);

@@ -35,10 +35,11 @@ test('two tabs editing one patient keep both edits', async () => {
   await openSection(second, 'Contacts & care team');
   await first.getByRole('button', { name: 'Add allergy' }).click();
   await first.getByLabel('Allergic to').fill('Penicillin');
+  await second.getByRole('button', { name: 'Add caregiver' }).click();
   await second.getByLabel("Caregiver's name").fill('Luis Moreno');
   await second.getByLabel('Relationship').fill('Son');
   await first.getByRole('button', { name: 'Save allergy' }).click();
-  await second.getByRole('button', { name: 'Add caregiver' }).click();
+  await second.getByRole('button', { name: 'Save caregiver' }).click();
   await first.getByRole('list', { name: 'Flags and programs' }).getByText('Allergies: Penicillin').waitFor();
   await second.getByRole('list', { name: 'Caregivers' }).getByText(/Luis Moreno \(Son\)/).waitFor();
 
