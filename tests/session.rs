@@ -171,3 +171,50 @@ async fn an_edit_storage_cannot_keep_is_not_saved_and_stays_in_memory() {
         "the change is kept in memory for the next save"
     );
 }
+
+/// The form pattern's typed validation: an edit form sends only the fields that differ from the
+/// record, nothing at all when none does, and a date it cannot read is a message, not an op.
+#[wasm_bindgen_test]
+fn edit_forms_send_only_what_changed_and_refuse_unreadable_dates() {
+    use tend::components::form::{changed, changed_date, edit_of, optional_date};
+    use tend_core::record::IsoDate;
+
+    let text = RwSignal::new("  Metformin ".to_string());
+    assert_eq!(changed(text, "Metformin"), None, "surrounding spaces are not a change");
+    text.set("Metformin XR".into());
+    assert_eq!(changed(text, "Metformin"), Some("Metformin XR".into()));
+
+    let day = |s: &str| IsoDate::parse(s).expect("date");
+    let due = RwSignal::new(String::new());
+    assert_eq!(optional_date(due, "due date"), Ok(None));
+    assert_eq!(changed_date(due, Some(&day("2026-03-01")), "due date"), Ok(None), "left empty: kept");
+    due.set("2026-03-01".into());
+    assert_eq!(changed_date(due, Some(&day("2026-03-01")), "due date"), Ok(None), "same date");
+    due.set("2026-04-15".into());
+    assert_eq!(
+        changed_date(due, Some(&day("2026-03-01")), "due date"),
+        Ok(Some(day("2026-04-15")))
+    );
+    due.set("next week".into());
+    assert_eq!(
+        optional_date(due, "due date"),
+        Err("Enter the due date as a full date.".to_string())
+    );
+
+    let nothing = Op::ChangeGoal {
+        id: "g1".into(),
+        description: None,
+        measure: None,
+        target: None,
+        due: None,
+    };
+    assert_eq!(edit_of(nothing), Ok(Vec::new()), "no field changed: nothing to save");
+    let target = Op::ChangeGoal {
+        id: "g1".into(),
+        description: None,
+        measure: None,
+        target: Some("< 130".into()),
+        due: None,
+    };
+    assert_eq!(edit_of(target.clone()), Ok(vec![target]));
+}

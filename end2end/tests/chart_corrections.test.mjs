@@ -297,6 +297,12 @@ test('care plan, contacts and visits read first; a need, goal, action, phone, pr
   await page.getByRole('button', { name: 'Edit need Falls at home' }).click();
   await inspect(page, 'phone', 'care-plan-edit-need', problems);
   await page.getByRole('button', { name: 'Cancel' }).click();
+  await section('Contacts & care team');
+  await page.getByRole('list', { name: 'Care team' }).getByRole('button', { name: 'Edit Dr Patel' }).click();
+  await inspect(page, 'phone', 'contacts-edit-provider', problems);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await section('Visits & calls');
+  await inspect(page, 'phone', 'visits-read-first', problems);
 
   assert.deepEqual(problems, []);
   assert.deepEqual(errors, []);
