@@ -66,6 +66,9 @@ fn browser(tools: &Tools) -> Result<()> {
     ])
     .current_dir(paths::root())
     .env("PATH", tools.path_env())
+    // Full debug info makes each wasm test binary ~300 MB (GBs of target/ per run, slow links);
+    // line tables keep file:line in panics at a fraction of the size.
+    .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
     .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
     .env("CHROMEDRIVER", &tools.chromedriver)
     .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
