@@ -180,16 +180,28 @@ fn edit_forms_send_only_what_changed_and_refuse_unreadable_dates() {
     use tend_core::record::IsoDate;
 
     let text = RwSignal::new("  Metformin ".to_string());
-    assert_eq!(changed(text, "Metformin"), None, "surrounding spaces are not a change");
+    assert_eq!(
+        changed(text, "Metformin"),
+        None,
+        "surrounding spaces are not a change"
+    );
     text.set("Metformin XR".into());
     assert_eq!(changed(text, "Metformin"), Some("Metformin XR".into()));
 
     let day = |s: &str| IsoDate::parse(s).expect("date");
     let due = RwSignal::new(String::new());
     assert_eq!(optional_date(due, "due date"), Ok(None));
-    assert_eq!(changed_date(due, Some(&day("2026-03-01")), "due date"), Ok(None), "left empty: kept");
+    assert_eq!(
+        changed_date(due, Some(&day("2026-03-01")), "due date"),
+        Ok(None),
+        "left empty: kept"
+    );
     due.set("2026-03-01".into());
-    assert_eq!(changed_date(due, Some(&day("2026-03-01")), "due date"), Ok(None), "same date");
+    assert_eq!(
+        changed_date(due, Some(&day("2026-03-01")), "due date"),
+        Ok(None),
+        "same date"
+    );
     due.set("2026-04-15".into());
     assert_eq!(
         changed_date(due, Some(&day("2026-03-01")), "due date"),
@@ -208,7 +220,11 @@ fn edit_forms_send_only_what_changed_and_refuse_unreadable_dates() {
         target: None,
         due: None,
     };
-    assert_eq!(edit_of(nothing), Ok(Vec::new()), "no field changed: nothing to save");
+    assert_eq!(
+        edit_of(nothing),
+        Ok(Vec::new()),
+        "no field changed: nothing to save"
+    );
     let target = Op::ChangeGoal {
         id: "g1".into(),
         description: None,

@@ -210,6 +210,35 @@ pub fn changed(value: RwSignal<String>, current: &str) -> Option<String> {
     (new != current.trim()).then_some(new)
 }
 
+/// The "Edit" of one entry: a quiet [`FormToggle`] whose button is named "Edit <what>" and whose
+/// heading follows the entry when it is renamed; it saves with "Save changes".
+#[component]
+pub fn EditToggle<B, S, Fut>(
+    /// What is edited, as the names end: "Metformin", "goal No falls".
+    what: Signal<String>,
+    /// What a successful save says, e.g. "Goal updated."
+    #[prop(into)]
+    saved_text: String,
+    /// Fills the fields from the record.
+    on_open: Callback<()>,
+    changes: B,
+    save: S,
+    children: ChildrenFn,
+) -> impl IntoView
+where
+    B: Fn() -> Built + 'static,
+    S: Fn(Vec<Op>) -> Fut + 'static,
+    Fut: Future<Output = Result<(), EditError>> + 'static,
+{
+    let name = Signal::derive(move || format!("Edit {}", what.get()));
+    view! {
+        <FormToggle open_label="Edit" open_name=name title=name submit_label="Save changes"
+            saved_text=saved_text quiet=true on_open=on_open changes=changes save=save>
+            {children()}
+        </FormToggle>
+    }
+}
+
 /// What an edit form saves: its `Change…` op, or nothing when no field differs from the record
 /// (the form then closes saying so, and no change is written).
 pub fn edit_of(op: Op) -> Built {

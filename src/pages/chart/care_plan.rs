@@ -21,7 +21,7 @@ use super::review::AlsoSet;
 use super::{medical::ItemList, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
 use crate::components::form::{
-    changed, changed_date, edit_of, optional_date, trimmed, Built, FormToggle,
+    changed, changed_date, edit_of, optional_date, trimmed, Built, EditToggle, FormToggle,
 };
 use crate::components::narrative::NarrativeEditor;
 use crate::format;
@@ -284,13 +284,12 @@ fn EditNeed(chart: Chart, need: Memo<Need>) -> impl IntoView {
     };
     let name = move || need.with(|n| n.description.clone());
     view! {
-        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit need {}", name())) title=Signal::derive(move || format!("Edit need: {}", name()))
-            submit_label="Save changes" saved_text="Need updated." quiet=true
+        <EditToggle what=Signal::derive(move || format!("need {}", name())) saved_text="Need updated."
             on_open=Callback::new(move |_| f.fill(&need.get_untracked())) changes=build save=move |ops| chart.save(ops)>
             <TextField label="Need" value=f.description />
             <TextField label="Area (e.g. medical, social)" value=f.domain />
             <SelectField label="Need status" value=f.status options=enum_options(NeedStatus::ALL, |s| s.as_str()) />
-        </FormToggle>
+        </EditToggle>
     }
 }
 
@@ -462,12 +461,11 @@ fn EditGoal(chart: Chart, goal: Memo<Goal>) -> impl IntoView {
     };
     let name = move || goal.with(|g| g.description.clone());
     view! {
-        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit goal {}", name())) title=Signal::derive(move || format!("Edit goal: {}", name()))
-            submit_label="Save changes" saved_text="Goal updated." quiet=true
+        <EditToggle what=Signal::derive(move || format!("goal {}", name())) saved_text="Goal updated."
             on_open=Callback::new(move |_| f.fill(&goal.get_untracked())) changes=build save=move |ops| chart.save(ops)>
             {f.view()}
             <SelectField label="Goal status" value=f.status options=enum_options(GoalStatus::ALL, |s| s.as_str()) />
-        </FormToggle>
+        </EditToggle>
     }
 }
 
@@ -587,12 +585,11 @@ fn EditAction(chart: Chart, action: Memo<CareAction>) -> impl IntoView {
     };
     let name = move || action.with(|a| a.description.clone());
     view! {
-        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit action {}", name())) title=Signal::derive(move || format!("Edit action: {}", name()))
-            submit_label="Save changes" saved_text="Action updated." quiet=true
+        <EditToggle what=Signal::derive(move || format!("action {}", name())) saved_text="Action updated."
             on_open=Callback::new(move |_| f.fill(&action.get_untracked())) changes=build save=move |ops| chart.save(ops)>
             {f.view()}
             <SelectField label="Action status" value=f.status options=enum_options(ActionStatus::ALL, |s| s.as_str()) />
-        </FormToggle>
+        </EditToggle>
     }
 }
 

@@ -11,7 +11,7 @@ use tend_core::{
 use super::entries::{entry, Entries, Line};
 use super::{overview::FormMessage, Chart};
 use crate::components::fields::{CheckField, SelectField, TextField};
-use crate::components::form::{changed, edit_of, trimmed, FormToggle};
+use crate::components::form::{changed, edit_of, trimmed, EditToggle, FormToggle};
 
 const PHONE_FIELDS: &[(&str, &str)] = &[("label", "Kind"), ("number", "Number")];
 const CAREGIVER_FIELDS: &[(&str, &str)] = &[
@@ -202,11 +202,10 @@ fn EditPhone(chart: Chart, id: String) -> impl IntoView {
     };
     let name = move || item.with(phone_line);
     view! {
-        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit {}", name())) title=Signal::derive(move || format!("Edit {}", name()))
-            submit_label="Save changes" saved_text="Phone updated." quiet=true
+        <EditToggle what=Signal::derive(name) saved_text="Phone updated."
             on_open=Callback::new(move |_| f.fill(&item.get_untracked())) changes=build save=move |ops| chart.save(ops)>
             {f.view()}
-        </FormToggle>
+        </EditToggle>
     }
 }
 
@@ -307,11 +306,10 @@ fn EditCaregiver(chart: Chart, id: String) -> impl IntoView {
     };
     let name = move || item.with(|c| c.name.clone());
     view! {
-        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit {}", name())) title=Signal::derive(move || format!("Edit {}", name()))
-            submit_label="Save changes" saved_text="Caregiver updated." quiet=true
+        <EditToggle what=Signal::derive(name) saved_text="Caregiver updated."
             on_open=Callback::new(move |_| f.fill(&item.get_untracked())) changes=build save=move |ops| chart.save(ops)>
             {f.view()}
-        </FormToggle>
+        </EditToggle>
     }
 }
 
@@ -400,11 +398,10 @@ fn EditProvider(chart: Chart, id: String) -> impl IntoView {
     };
     let name = move || item.with(|p| p.name.clone());
     view! {
-        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit {}", name())) title=Signal::derive(move || format!("Edit {}", name()))
-            submit_label="Save changes" saved_text="Provider updated." quiet=true
+        <EditToggle what=Signal::derive(name) saved_text="Provider updated."
             on_open=Callback::new(move |_| f.fill(&item.get_untracked())) changes=build save=move |ops| chart.save(ops)>
             {f.view()}
-        </FormToggle>
+        </EditToggle>
     }
 }
 
@@ -443,4 +440,3 @@ fn LivesAloneForm(chart: Chart) -> impl IntoView {
         </form>
     }
 }
-

@@ -120,7 +120,13 @@ fn FollowUpRow(chart: Chart, id: String) -> impl IntoView {
     let symptoms = RwSignal::new(String::new());
     let done_on = RwSignal::new(String::new());
     let new_due = RwSignal::new(String::new());
-    let (c1, c2, c3, c4, c5) = (chart.clone(), chart.clone(), chart.clone(), chart.clone(), chart.clone());
+    let (c1, c2, c3, c4, c5) = (
+        chart.clone(),
+        chart.clone(),
+        chart.clone(),
+        chart.clone(),
+        chart.clone(),
+    );
     let (i1, i2, i3, i4) = (id.clone(), id.clone(), id.clone(), id.clone());
     let complete = move || {
         let Some(date) = IsoDate::parse(&done_on.get_untracked()) else {

@@ -41,7 +41,7 @@ const ALLERGY_FIELDS: &[(&str, &str)] = &[
     ("status", "Status"),
 ];
 use crate::components::fields::{enum_options, humanize, CheckField, SelectField, TextField};
-use crate::components::form::{changed, trimmed, ConfirmToggle, FormToggle};
+use crate::components::form::{changed, edit_of, trimmed, ConfirmToggle, EditToggle, FormToggle};
 
 #[component]
 pub fn MedicalSection(chart: Chart) -> impl IntoView {
@@ -370,7 +370,7 @@ fn EditMedication(chart: Chart, item: Memo<Medication>) -> impl IntoView {
         if trimmed(name).is_empty() {
             return Err("Enter the medication name.".to_string());
         }
-        let op = Op::ChangeMedication {
+        edit_of(Op::ChangeMedication {
             id: m.id.clone(),
             name: changed(name, &m.name),
             dose: changed(dose, &m.dose),
@@ -378,41 +378,19 @@ fn EditMedication(chart: Chart, item: Memo<Medication>) -> impl IntoView {
             frequency: changed(frequency, &m.frequency),
             prescriber: changed(prescriber, &m.prescriber),
             indication: changed(indication, &m.indication),
-        };
-        let nothing = matches!(
-            &op,
-            Op::ChangeMedication {
-                name: None,
-                dose: None,
-                route: None,
-                frequency: None,
-                prescriber: None,
-                indication: None,
-                ..
-            }
-        );
-        Ok(if nothing { Vec::new() } else { vec![op] })
+        })
     };
     let label = move || item.with(|m| m.name.clone());
     view! {
-        <FormToggle
-            open_label="Edit"
-            open_name=Signal::derive(move || format!("Edit {}", label()))
-            title=Signal::derive(move || format!("Edit {}", label()))
-            submit_label="Save changes"
-            saved_text="Medication updated."
-            quiet=true
-            on_open=Callback::new(reset)
-            changes=build
-            save=move |ops| chart.save(ops)
-        >
+        <EditToggle what=Signal::derive(label) saved_text="Medication updated."
+            on_open=Callback::new(reset) changes=build save=move |ops| chart.save(ops)>
             <TextField label="Medication" value=name />
             <TextField label="Dose" value=dose />
             <TextField label="Route" value=route hint="e.g. by mouth, inhaled" />
             <TextField label="How often" value=frequency />
             <TextField label="Prescriber" value=prescriber />
             <TextField label="What it is for" value=indication />
-        </FormToggle>
+        </EditToggle>
     }
 }
 
@@ -614,15 +592,12 @@ fn UpdateAllergy(chart: Chart, item: Memo<Allergy>) -> impl IntoView {
         let reaction = changed(reaction, &a.reaction);
         let severity = (severity_now != a.severity).then_some(severity_now);
         let status = (status_now != a.status).then_some(status_now);
-        if reaction.is_none() && severity.is_none() && status.is_none() {
-            return Ok(Vec::new());
-        }
-        Ok(vec![Op::UpdateAllergy {
+        edit_of(Op::UpdateAllergy {
             id: a.id.clone(),
             reaction,
             severity,
             status,
-        }])
+        })
     };
     let label = move || item.with(|a| a.substance.clone());
     // The select shows the current value when the form opens (reset runs first).

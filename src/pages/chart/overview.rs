@@ -19,7 +19,7 @@ use super::review::AlsoSet;
 use super::{program_label, today_iso, Chart};
 use crate::clock::today;
 use crate::components::fields::{humanize, CheckField, SelectField, TextField};
-use crate::components::form::{changed, edit_of, trimmed, FormToggle};
+use crate::components::form::{changed, edit_of, trimmed, EditToggle, FormToggle};
 use crate::format;
 
 #[component]
@@ -482,11 +482,10 @@ fn EditIdentifier(chart: Chart, id: String) -> impl IntoView {
     };
     let name = move || item.with(identifier_line);
     view! {
-        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit {}", name())) title=Signal::derive(move || format!("Edit {}", name()))
-            submit_label="Save changes" saved_text="Identifier updated." quiet=true
+        <EditToggle what=Signal::derive(name) saved_text="Identifier updated."
             on_open=Callback::new(move |_| f.fill(&item.get_untracked())) changes=build save=move |ops| chart.save(ops)>
             {move || f.view(Some(item.with(|i| i.system.clone())))}
-        </FormToggle>
+        </EditToggle>
     }
 }
 

@@ -12,8 +12,8 @@ use super::entries::entry;
 use super::history::HistoryToggle;
 use super::retire::RemoveForm;
 use super::{follow_ups::ScheduleForm, overview::FormMessage, today_iso, Chart};
-use crate::components::form::{changed, edit_of, trimmed, FormToggle};
 use crate::components::fields::{enum_options, humanize, CheckField, SelectField, TextField};
+use crate::components::form::{changed, edit_of, trimmed, EditToggle, FormToggle};
 use crate::components::narrative::NarrativeEditor;
 use crate::format;
 
@@ -131,12 +131,11 @@ fn EditEncounter(chart: Chart, encounter: Memo<Encounter>, title: Signal<String>
         })
     };
     view! {
-        <FormToggle open_label="Edit" open_name=Signal::derive(move || format!("Edit {}", title.get())) title=Signal::derive(move || format!("Edit {}", title.get()))
-            submit_label="Save changes" saved_text="Visit updated." quiet=true
+        <EditToggle what=title saved_text="Visit updated."
             on_open=Callback::new(move |_| f.fill(&encounter.get_untracked())) changes=build save=move |ops| chart.save(ops)>
             <TextField label="Subject" value=f.subject />
             <TextField label="Date of contact" value=f.date kind="date" />
-        </FormToggle>
+        </EditToggle>
     }
 }
 
