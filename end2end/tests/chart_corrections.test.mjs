@@ -4,7 +4,7 @@
 // error — all still so after a reload, the removed one under "Show removed" with who, when and why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
+import { passLock, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
 import { inspect, localToday, setUpPin, useForm } from './support.mjs';
 
 let relay;
@@ -247,6 +247,17 @@ test('care plan, contacts and visits read first; a need, goal, action, phone, pr
   for (const line of [`Goal: No falls — set by ${me.name}`, `Goal: No falls at home — set by ${me.name}`, `Due: ${later} — set by ${me.name}`]) {
     await goalHistory.getByText(line).first().waitFor();
   }
+
+  // A barrier recorded twice: the copy is removed as a duplicate, kept under "Show removed".
+  for (let i = 0; i < 2; i++) {
+    await useForm(page, page, 'Add barrier', [['Barrier', 'Stairs to the bathroom']], 'Save barrier', 'Barrier added.');
+  }
+  const barriers = page.getByRole('list', { name: 'Barriers' });
+  await waitFor(async () => (await barriers.getByText('Stairs to the bathroom').count()) === 2, 'both barriers listed');
+  await useForm(page, barriers.getByRole('listitem').last(), 'Remove Stairs to the bathroom', [['Why', 'Duplicate']], 'Remove from chart', null);
+  await page.getByRole('button', { name: 'Show removed barriers (1)' }).click();
+  await page.getByRole('list', { name: 'Removed barriers' }).getByText(new RegExp(`^Duplicate — removed by ${me.name}`)).waitFor();
+  assert.equal(await barriers.getByText('Stairs to the bathroom').count(), 1);
 
   // Contacts: phone and provider corrected.
   await section('Contacts & care team');

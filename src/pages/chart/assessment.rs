@@ -6,12 +6,16 @@
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tend_core::{
     ids::new_item_id,
-    record::{FunctionalStatus, ListItem, NarrativeSection, SdohDomain, SocialNeed},
+    record::{
+        FunctionalStatus, InstrumentResponse, ListItem, NarrativeSection, SdohDomain, SocialNeed,
+    },
     rules::{self, instruments::Selection, Answer, Instrument},
-    NarrativeTarget, Op,
+    ItemList as List, NarrativeTarget, Op,
 };
 
-use super::{medical::ItemList, overview::FormMessage, today_iso, Chart};
+use super::entries::{active_lines, removed_lines, Entries};
+use super::{overview::FormMessage, today_iso, Chart};
+use crate::components::form::{trimmed, FormToggle};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
 use crate::components::narrative::NarrativeEditor;
 use crate::format;
@@ -66,6 +70,20 @@ pub fn AssessmentSection(chart: Chart) -> impl IntoView {
     }
 }
 
+/// "PHQ-9, 29 Nov 2026: 5" — one recorded instrument, as listed for removal and history.
+fn response_line(r: &InstrumentResponse) -> String {
+    let name = Instrument::from_id(&r.instrument)
+        .map(|i| i.name().to_string())
+        .unwrap_or_else(|| r.instrument.clone());
+    let total = tend_core::assess::rescore(r)
+        .map(|s| s.total.to_string())
+        .or_else(|| r.total.map(|t| t.to_string()))
+        .unwrap_or_default();
+    format!("{name}, {}: {total}", format::day(r.date.as_str()))
+}
+
+const RESPONSE_FIELDS: &[(&str, &str)] = &[("date", "Date"), ("total", "Total")];
+
 #[component]
 fn Instruments(chart: Chart) -> impl IntoView {
     let chosen = RwSignal::new(Instrument::Phq9.id().to_string());
@@ -74,8 +92,12 @@ fn Instruments(chart: Chart) -> impl IntoView {
         .map(|i| (i.id().to_string(), i.name().to_string()))
         .collect::<Vec<_>>();
     let chart2 = chart.clone();
+    let record = chart.record;
     view! {
         <History chart=chart.clone() />
+        <Entries chart=chart.clone() list=List::InstrumentResponses label="Recorded instruments" empty="" what="instruments"
+            items=active_lines(record, |r| &r.assessments.responses, response_line)
+            removed=removed_lines(record, |r| &r.assessments.responses, response_line) fields=RESPONSE_FIELDS />
         <SelectField label="Instrument to administer" value=chosen options=options />
         {move || {
             let instrument = Instrument::from_id(&chosen.get()).unwrap_or(Instrument::Phq9);
@@ -448,59 +470,58 @@ fn SupportSummary(chart: Chart) -> impl IntoView {
     }
 }
 
+fn social_need_line(n: &SocialNeed) -> String {
+    let mut s = format!(
+        "{} — {}",
+        humanize(n.domain.as_str()),
+        humanize(n.status.as_str())
+    );
+    if !n.detail.is_empty() {
+        s.push_str(&format!(": {}", n.detail));
+    }
+    if let Some(d) = &n.identified_on {
+        s.push_str(&format!(" (since {})", format::day(d.as_str())));
+    }
+    s
+}
+
+const SOCIAL_NEED_FIELDS: &[(&str, &str)] = &[
+    ("domain", "Need"),
+    ("detail", "Details"),
+    ("status", "Status"),
+];
+
 #[component]
 fn SocialNeeds(chart: Chart) -> impl IntoView {
     let record = chart.record;
-    let needs = move || {
-        record.with(|r| {
-            r.social_needs
-                .iter()
-                .filter(|n| n.is_active())
-                .map(|n| {
-                    let mut s = format!(
-                        "{} — {}",
-                        humanize(n.domain.as_str()),
-                        humanize(n.status.as_str())
-                    );
-                    if !n.detail.is_empty() {
-                        s.push_str(&format!(": {}", n.detail));
-                    }
-                    if let Some(d) = &n.identified_on {
-                        s.push_str(&format!(" (since {})", format::day(d.as_str())));
-                    }
-                    s
-                })
-                .collect::<Vec<_>>()
-        })
-    };
-    let domain = RwSignal::new(SdohDomain::FoodInsecurity.as_str().to_string());
+    let domain = RwSignal::new(String::new());
     let detail = RwSignal::new(String::new());
-    let msg = RwSignal::new(None::<String>);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        chart.run(
-            Op::AddSocialNeed {
-                need: SocialNeed {
-                    id: new_item_id(),
-                    domain: SdohDomain::parse(&domain.get_untracked()),
-                    detail: detail.get_untracked().trim().to_string(),
-                    identified_on: Some(today_iso()),
-                    ..Default::default()
-                },
+    let reset = move |_| {
+        domain.set(SdohDomain::FoodInsecurity.as_str().to_string());
+        detail.set(String::new());
+    };
+    let build = move || {
+        Ok(vec![Op::AddSocialNeed {
+            need: SocialNeed {
+                id: new_item_id(),
+                domain: SdohDomain::parse(&domain.get_untracked()),
+                detail: trimmed(detail),
+                identified_on: Some(today_iso()),
+                ..Default::default()
             },
-            move || detail.set(String::new()),
-        );
+        }])
     };
     view! {
         <section class="card" aria-labelledby="sdoh-title">
             <h2 id="sdoh-title">"Social determinants of health"</h2>
-            <ItemList items=Signal::derive(needs) empty="No social needs recorded." label="Social needs" />
-            <form class="form" on:submit=submit>
+            <Entries chart=chart.clone() list=List::SocialNeeds label="Social needs" empty="No social needs recorded." what="social needs"
+                items=active_lines(record, |r| &r.social_needs, social_need_line)
+                removed=removed_lines(record, |r| &r.social_needs, social_need_line) fields=SOCIAL_NEED_FIELDS />
+            <FormToggle open_label="Add social need" title="Add a social need" submit_label="Save social need"
+                saved_text="Social need added." on_open=Callback::new(reset) changes=build save=move |ops| chart.save(ops)>
                 <SelectField label="Need" value=domain options=enum_options(SdohDomain::ALL, |d| d.as_str()) />
                 <TextField label="Details" value=detail />
-                <button type="submit" class="button">"Add social need"</button>
-                <FormMessage msg=msg />
-            </form>
+            </FormToggle>
         </section>
     }
 }

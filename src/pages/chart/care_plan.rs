@@ -14,7 +14,7 @@ use tend_core::{
     ItemList as List, NarrativeTarget, Op,
 };
 
-use super::entries::entry;
+use super::entries::{active_lines, entry, removed_lines, Entries};
 use super::history::HistoryToggle;
 use super::retire::{RemoveForm, RemovedItems};
 use super::review::AlsoSet;
@@ -633,19 +633,43 @@ fn RecordProgress(chart: Chart, goal_id: String, goal: Signal<String>) -> impl I
     }
 }
 
+fn barrier_line(b: &Barrier) -> String {
+    b.description.clone()
+}
+
+fn revision_line(v: &PlanRevision) -> String {
+    let mut s = format!("{}: {}", format::day(v.date.as_str()), v.reason);
+    if !v.summary.is_empty() {
+        s.push_str(&format!(" — {}", v.summary));
+    }
+    s
+}
+
+fn agreement_line(a: &Agreement) -> String {
+    format!(
+        "{}: {} ({}{})",
+        format::day(a.date.as_str()),
+        if a.agreed {
+            "Patient agreed to the plan"
+        } else {
+            "Patient did not agree"
+        },
+        humanize(a.method.as_str()),
+        if a.agreed_by.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", a.agreed_by)
+        }
+    )
+}
+
+const BARRIER_FIELDS: &[(&str, &str)] = &[("description", "Barrier")];
+const REVISION_FIELDS: &[(&str, &str)] = &[("reason", "Reason"), ("summary", "What changed")];
+const AGREEMENT_FIELDS: &[(&str, &str)] = &[("agreed", "Agreed"), ("agreed_by", "Agreed by")];
+
 #[component]
 fn Barriers(chart: Chart) -> impl IntoView {
     let record = chart.record;
-    let items = move || {
-        record.with(|r| {
-            r.care_plan
-                .barriers
-                .iter()
-                .filter(|b| b.is_active())
-                .map(|b| b.description.clone())
-                .collect::<Vec<_>>()
-        })
-    };
     let description = RwSignal::new(String::new());
     let build = move || {
         let d = trimmed(description);
@@ -663,7 +687,9 @@ fn Barriers(chart: Chart) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="barriers-title">
             <h2 id="barriers-title">"Barriers"</h2>
-            <ItemList items=Signal::derive(items) empty="No barriers recorded." label="Barriers" />
+            <Entries chart=chart.clone() list=List::Barriers label="Barriers" empty="No barriers recorded." what="barriers"
+                items=active_lines(record, |r| &r.care_plan.barriers, barrier_line)
+                removed=removed_lines(record, |r| &r.care_plan.barriers, barrier_line) fields=BARRIER_FIELDS />
             <FormToggle open_label="Add barrier" title="Add a barrier" submit_label="Save barrier" saved_text="Barrier added."
                 on_open=Callback::new(move |_| description.set(String::new())) changes=build save=move |ops| chart.save(ops)>
                 <TextField label="Barrier" value=description />
@@ -675,22 +701,6 @@ fn Barriers(chart: Chart) -> impl IntoView {
 #[component]
 fn Revisions(chart: Chart) -> impl IntoView {
     let record = chart.record;
-    let items = move || {
-        record.with(|r| {
-            r.care_plan
-                .revisions
-                .iter()
-                .filter(|v| v.is_active())
-                .map(|v| {
-                    let mut s = format!("{}: {}", format::day(v.date.as_str()), v.reason);
-                    if !v.summary.is_empty() {
-                        s.push_str(&format!(" — {}", v.summary));
-                    }
-                    s
-                })
-                .collect::<Vec<_>>()
-        })
-    };
     let reason = RwSignal::new(String::new());
     let summary = RwSignal::new(String::new());
     let reset = move |_| {
@@ -715,7 +725,9 @@ fn Revisions(chart: Chart) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="revisions-title">
             <h2 id="revisions-title">"Plan revisions"</h2>
-            <ItemList items=Signal::derive(items) empty="The plan has not been revised." label="Revisions" />
+            <Entries chart=chart.clone() list=List::Revisions label="Revisions" empty="The plan has not been revised." what="revisions"
+                items=active_lines(record, |r| &r.care_plan.revisions, revision_line)
+                removed=removed_lines(record, |r| &r.care_plan.revisions, revision_line) fields=REVISION_FIELDS />
             <FormToggle open_label="Revise plan" title="Revise the plan" submit_label="Save revision" saved_text="Revision recorded."
                 on_open=Callback::new(reset) changes=build save=move |ops| chart.save(ops)>
                 <TextField label="Reason for revision" value=reason />
@@ -728,32 +740,6 @@ fn Revisions(chart: Chart) -> impl IntoView {
 #[component]
 fn Agreements(chart: Chart) -> impl IntoView {
     let record = chart.record;
-    let items = move || {
-        record.with(|r| {
-            r.care_plan
-                .agreements
-                .iter()
-                .filter(|a| a.is_active())
-                .map(|a| {
-                    format!(
-                        "{}: {} ({}{})",
-                        format::day(a.date.as_str()),
-                        if a.agreed {
-                            "Patient agreed to the plan"
-                        } else {
-                            "Patient did not agree"
-                        },
-                        humanize(a.method.as_str()),
-                        if a.agreed_by.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", {}", a.agreed_by)
-                        }
-                    )
-                })
-                .collect::<Vec<_>>()
-        })
-    };
     let method = RwSignal::new(String::new());
     let agreed_by = RwSignal::new(String::new());
     let agreed = RwSignal::new(String::new());
@@ -781,7 +767,9 @@ fn Agreements(chart: Chart) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="agreement-title">
             <h2 id="agreement-title">"Patient agreement"</h2>
-            <ItemList items=Signal::derive(items) empty="Agreement not recorded yet." label="Agreements" />
+            <Entries chart=chart.clone() list=List::Agreements label="Agreements" empty="Agreement not recorded yet." what="agreements"
+                items=active_lines(record, |r| &r.care_plan.agreements, agreement_line)
+                removed=removed_lines(record, |r| &r.care_plan.agreements, agreement_line) fields=AGREEMENT_FIELDS />
             <FormToggle open_label="Record patient agreement" title="Record the patient's agreement" submit_label="Save agreement"
                 saved_text="Agreement recorded." on_open=Callback::new(reset) changes=build save=move |ops| chart.save(ops)>
                 <SelectField label="Patient's answer" value=agreed options=answers.clone() />

@@ -23,7 +23,7 @@ pub fn Entries(
     list: ItemList,
     /// Accessible name of the list, e.g. "Caregivers".
     label: &'static str,
-    /// Shown when there is no active entry.
+    /// Shown when there is no active entry ("" to show nothing).
     empty: &'static str,
     /// What removed entries are called in "Show removed …".
     what: &'static str,
@@ -40,7 +40,7 @@ pub fn Entries(
     let ids =
         Memo::new(move |_| items.with(|l| l.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>()));
     view! {
-        <Show when=move || ids.with(Vec::is_empty)>
+        <Show when=move || !empty.is_empty() && ids.with(Vec::is_empty)>
             <p class="muted">{empty}</p>
         </Show>
         <ul class="entries" aria-label=label>

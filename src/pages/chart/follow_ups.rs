@@ -9,8 +9,9 @@ use tend_core::{
     Op,
 };
 
-use super::entries::entry;
+use super::entries::{entry, removed_lines};
 use super::history::HistoryToggle;
+use super::retire::{RemoveForm, RemovedItems};
 use super::{medical::ItemList, overview::FormMessage, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
 use crate::components::form::{trimmed, ConfirmToggle, FormToggle};
@@ -23,6 +24,28 @@ const FOLLOW_UP_FIELDS: &[(&str, &str)] = &[
     ("completed_on", "Done on"),
     ("outcome", "Outcome"),
 ];
+
+/// "Call 2 Mar 2026: Check inhaler technique — Done: …" (past and removed follow-ups).
+fn follow_up_line(f: &FollowUp) -> String {
+    let reason = if f.reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", f.reason)
+    };
+    let mut s = format!(
+        "{} {}{reason} — {}",
+        humanize(f.kind.as_str()),
+        format::day(f.due.as_str()),
+        humanize(f.status.as_str())
+    );
+    if !f.outcome.is_empty() {
+        s.push_str(&format!(": {}", f.outcome));
+    }
+    if !f.symptom_review.is_empty() {
+        s.push_str(&format!(". Symptoms: {}", f.symptom_review));
+    }
+    s
+}
 
 #[component]
 pub fn FollowUpsSection(chart: Chart) -> impl IntoView {
@@ -47,26 +70,7 @@ pub fn FollowUpsSection(chart: Chart) -> impl IntoView {
                 .collect();
             list.sort_by(|a, b| b.due.cmp(&a.due));
             list.into_iter()
-                .map(|f| {
-                    let reason = if f.reason.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", f.reason)
-                    };
-                    let mut s = format!(
-                        "{} {}{reason} — {}",
-                        humanize(f.kind.as_str()),
-                        format::day(f.due.as_str()),
-                        humanize(f.status.as_str())
-                    );
-                    if !f.outcome.is_empty() {
-                        s.push_str(&format!(": {}", f.outcome));
-                    }
-                    if !f.symptom_review.is_empty() {
-                        s.push_str(&format!(". Symptoms: {}", f.symptom_review));
-                    }
-                    s
-                })
+                .map(follow_up_line)
                 .collect::<Vec<_>>()
         })
     };
@@ -87,6 +91,7 @@ pub fn FollowUpsSection(chart: Chart) -> impl IntoView {
         <section class="card" aria-labelledby="past-fu-title">
             <h2 id="past-fu-title">"Completed, missed and cancelled"</h2>
             <ItemList items=Signal::derive(past) empty="None yet." label="Past follow-ups" />
+            <RemovedItems items=removed_lines(record, |r| &r.follow_ups, follow_up_line) what="follow-ups" />
         </section>
     }
 }
@@ -214,6 +219,7 @@ fn FollowUpRow(chart: Chart, id: String) -> impl IntoView {
                 >
                     <p>"It is no longer needed. It stays in the record under past follow-ups."</p>
                 </ConfirmToggle>
+                <RemoveForm chart=c5.clone() list=tend_core::ItemList::FollowUps id=id.clone() name=Signal::derive(name) />
                 <HistoryToggle chart=c5 base=format!("follow_ups/{id}") fields=FOLLOW_UP_FIELDS name=Signal::derive(name) />
             </div>
         </li>

@@ -77,17 +77,7 @@ pub fn OverviewSection(chart: Chart) -> impl IntoView {
             r.programs
                 .iter()
                 .filter(|p| p.is_active())
-                .map(|p| {
-                    format!(
-                        "{} ({}{})",
-                        program_label(p.program.as_str()),
-                        p.status.as_str().replace('_', " "),
-                        p.start_date
-                            .as_ref()
-                            .map(|d| format!(", since {}", format::day(d.as_str())))
-                            .unwrap_or_default()
-                    )
-                })
+                .map(program_line)
                 .collect::<Vec<_>>()
         })
     };
@@ -124,6 +114,10 @@ pub fn OverviewSection(chart: Chart) -> impl IntoView {
                     fields=IDENTIFIER_FIELDS
                     edit=|chart, id| view! { <EditIdentifier chart=chart id=id /> }.into_any() />
                 <AddIdentifier chart=chart.clone() />
+                <Entries chart=chart.clone() list=tend_core::ItemList::Programs label="Programs" empty="Not enrolled in a program." what="programs"
+                    items=active_lines(record, |r| &r.programs, program_line)
+                    removed=removed_lines(record, |r| &r.programs, program_line)
+                    fields=PROGRAM_FIELDS />
                 <EnrollProgram chart=chart.clone() />
             </section>
         </div>
@@ -217,6 +211,25 @@ const PLAIN_FIELDS: &[(&str, &str)] = &[
     ("profile/address/line1", "Address"),
     ("profile/address/city", "City"),
 ];
+
+const PROGRAM_FIELDS: &[(&str, &str)] = &[
+    ("status", "Status"),
+    ("start_date", "Start"),
+    ("end_date", "End"),
+    ("end_reason", "Why it ended"),
+];
+
+fn program_line(p: &ProgramEnrollment) -> String {
+    format!(
+        "{} ({}{})",
+        program_label(p.program.as_str()),
+        p.status.as_str().replace('_', " "),
+        p.start_date
+            .as_ref()
+            .map(|d| format!(", since {}", format::day(d.as_str())))
+            .unwrap_or_default()
+    )
+}
 
 fn identifier_line(i: &Identifier) -> String {
     format!("{}: {}", i.system.to_uppercase(), i.value)
