@@ -114,10 +114,10 @@ for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', V
     await visit.getByRole('checkbox', { name: 'Dizziness or falls' }).check();
     await visit.getByRole('button', { name: 'Save symptom review' }).click();
     await visit.getByText('Symptom review saved: Reported: Dizziness or falls.').waitFor();
-    await visit.getByLabel('Follow-up by').selectOption('visit');
-    await visit.getByLabel('Follow-up date').fill(today);
-    await visit.getByLabel('Reason for follow-up').fill('Recheck blood pressure');
-    await visit.getByRole('button', { name: 'Schedule follow-up' }).click();
+    await visit.getByText('No follow-up scheduled yet').waitFor();
+    await useForm(page, visit, 'Schedule follow-up',
+      [['Follow-up by', 'Visit'], ['Follow-up date', today], ['Reason for follow-up', 'Recheck blood pressure']],
+      'Save follow-up', 'Follow-up scheduled.');
     await visit.getByText(/Next follow-up: Visit .* — Recheck blood pressure/).waitFor();
     await settled(page);
     await inspect(page, size, 'visits', problems);

@@ -112,9 +112,8 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
 
   // A follow-up no longer needed is cancelled (kept under past follow-ups).
   await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Follow-ups' }).click();
-  await page.getByLabel('Follow-up date').fill(today);
-  await page.getByLabel('Reason for follow-up').fill('Check inhaler technique');
-  await page.getByRole('button', { name: 'Schedule follow-up' }).click();
+  await useForm(page, page, 'Schedule follow-up', [['Follow-up date', today], ['Reason for follow-up', 'Check inhaler technique']],
+    'Save follow-up', 'Follow-up scheduled.');
   const scheduled = page.getByRole('list', { name: 'Scheduled follow-ups' });
   await scheduled.getByText(/Check inhaler technique/).waitFor();
   await useForm(page, scheduled, 'Cancel follow-up: Check inhaler technique', [], 'Cancel it', null);

@@ -2,7 +2,7 @@
 //! missed) and what happened. Scheduled follow-ups feed the caseload summary's next due item,
 //! which is what Today shows.
 
-use leptos::{ev::SubmitEvent, prelude::*};
+use leptos::prelude::*;
 use tend_core::{
     ids::new_item_id,
     record::{FollowUp, FollowUpKind, FollowUpStatus, IsoDate, ListItem},
@@ -12,7 +12,7 @@ use tend_core::{
 use super::entries::{entry, removed_lines};
 use super::history::HistoryToggle;
 use super::retire::{RemoveForm, RemovedItems};
-use super::{medical::ItemList, overview::FormMessage, today_iso, Chart};
+use super::{medical::ItemList, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
 use crate::components::form::{trimmed, ConfirmToggle, FormToggle};
 use crate::format;
@@ -226,48 +226,40 @@ fn FollowUpRow(chart: Chart, id: String) -> impl IntoView {
     }
 }
 
-/// Schedule a follow-up (used in Follow-ups and at the end of every visit or call).
+/// Schedule a follow-up (used in Follow-ups and at the end of every visit or call), on demand.
 #[component]
 pub fn ScheduleForm(chart: Chart, default_kind: FollowUpKind) -> impl IntoView {
-    let kind = RwSignal::new(default_kind.as_str().to_string());
+    let kind = RwSignal::new(String::new());
     let due = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
-    let msg = RwSignal::new(None::<String>);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    let reset = move |_| {
+        kind.set(default_kind.as_str().to_string());
+        due.set(String::new());
+        reason.set(String::new());
+    };
+    let build = move || {
         let Some(d) = IsoDate::parse(&due.get_untracked()) else {
-            msg.set(Some("Choose the date of the follow-up.".into()));
-            return;
+            return Err("Choose the date of the follow-up.".to_string());
         };
-        msg.set(None);
-        let when = format::day(d.as_str());
-        chart.run(
-            Op::ScheduleFollowUp {
-                follow_up: FollowUp {
-                    id: new_item_id(),
-                    kind: FollowUpKind::parse(&kind.get_untracked()),
-                    due: d,
-                    reason: reason.get_untracked().trim().to_string(),
-                    status: FollowUpStatus::Scheduled,
-                    ..Default::default()
-                },
+        Ok(vec![Op::ScheduleFollowUp {
+            follow_up: FollowUp {
+                id: new_item_id(),
+                kind: FollowUpKind::parse(&kind.get_untracked()),
+                due: d,
+                reason: trimmed(reason),
+                status: FollowUpStatus::Scheduled,
+                ..Default::default()
             },
-            move || {
-                due.set(String::new());
-                reason.set(String::new());
-                msg.set(Some(format!("Follow-up scheduled for {when}.")));
-            },
-        );
+        }])
     };
     view! {
-        <form class="form schedule" on:submit=submit aria-label="Schedule a follow-up">
+        <FormToggle open_label="Schedule follow-up" title="Schedule a follow-up" submit_label="Save follow-up"
+            saved_text="Follow-up scheduled." on_open=Callback::new(reset) changes=build save=move |ops| chart.save(ops)>
             <div class="field-row">
                 <SelectField label="Follow-up by" value=kind options=enum_options(FollowUpKind::ALL, |k| k.as_str()) />
                 <TextField label="Follow-up date" value=due kind="date" />
                 <TextField label="Reason for follow-up" value=reason />
             </div>
-            <button type="submit" class="button button-primary">"Schedule follow-up"</button>
-            <FormMessage msg=msg />
-        </form>
+        </FormToggle>
     }
 }
