@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { passLock, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
-import { inspect, localToday, setUpPin, useForm } from './support.mjs';
+import { inspect, localToday, sayWhoIAm, useForm } from './support.mjs';
 
 let relay;
 let browser;
@@ -200,8 +200,16 @@ test('care plan, contacts and visits read first; a need, goal, action, phone, pr
   page.on('pageerror', (e) => errors.push(e.message));
   const problems = [];
   const me = { name: 'Cam Reyes', role: 'Care manager' };
+  // First run on a phone: the PIN, then who is using the device (checked at phone size).
+  await page.setViewportSize(VIEWPORTS.phone);
   await page.goto(`${relay.url}/caseload`);
-  await setUpPin(page, undefined, me);
+  await page.getByLabel('New PIN', { exact: true }).fill('482915');
+  await page.getByLabel('Repeat new PIN', { exact: true }).fill('482915');
+  await page.getByRole('button', { name: 'Set PIN' }).click();
+  await page.getByRole('heading', { name: 'Who is using this device?' }).waitFor({ timeout: 30000 });
+  await inspect(page, 'phone', 'who-am-i', problems);
+  await sayWhoIAm(page, me);
+  await page.setViewportSize(VIEWPORTS.tablet);
   await page.getByLabel('Given name').fill('Ida');
   await page.getByLabel('Family name').fill('Moss');
   await page.getByRole('button', { name: 'Add patient' }).click();
@@ -313,6 +321,10 @@ test('care plan, contacts and visits read first; a need, goal, action, phone, pr
   await page.getByRole('button', { name: 'Cancel' }).click();
   await section('Visits & calls');
   await inspect(page, 'phone', 'visits-read-first', problems);
+  await section('Overview');
+  await page.getByRole('button', { name: 'Edit demographics' }).click();
+  await inspect(page, 'phone', 'overview-demographics-form', problems);
+  await page.getByRole('button', { name: 'Cancel' }).click();
 
   assert.deepEqual(problems, []);
   assert.deepEqual(errors, []);
