@@ -259,7 +259,7 @@ test('care plan, contacts and visits read first; a need, goal, action, phone, pr
   for (let i = 0; i < 2; i++) {
     await useForm(page, page, 'Add barrier', [['Barrier', 'Stairs to the bathroom']], 'Save barrier', 'Barrier added.');
   }
-  const barriers = page.getByRole('list', { name: 'Barriers' });
+  const barriers = page.getByRole('list', { name: 'Barriers', exact: true });
   await waitFor(async () => (await barriers.getByText('Stairs to the bathroom').count()) === 2, 'both barriers listed');
   await useForm(page, barriers.getByRole('listitem').last(), 'Remove Stairs to the bathroom', [['Why', 'Duplicate']], 'Remove from chart', null);
   await page.getByRole('button', { name: 'Show removed barriers (1)' }).click();

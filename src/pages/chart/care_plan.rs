@@ -300,10 +300,11 @@ fn GoalCard(chart: Chart, goal_id: String) -> impl IntoView {
     let title = Signal::derive(move || goal.with(|g| g.description.clone()));
     let summary = move || {
         goal.with(|g| {
-            let measure = if g.measure.is_empty() && g.target.is_empty() {
-                String::new()
-            } else {
-                format!("Measure: {} · target {}", g.measure, g.target)
+            let measure = match (g.measure.is_empty(), g.target.is_empty()) {
+                (true, true) => String::new(),
+                (false, true) => format!("Measure: {}", g.measure),
+                (true, false) => format!("Target: {}", g.target),
+                (false, false) => format!("Measure: {} · target {}", g.measure, g.target),
             };
             joined(vec![
                 measure,
