@@ -11,6 +11,7 @@ use tend_core::{
 
 use super::entries::{entry, removed_lines};
 use super::history::HistoryToggle;
+use super::review::AlsoSet;
 use super::retire::{RemoveForm, RemovedItems};
 use super::{medical::ItemList, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
@@ -220,8 +221,9 @@ fn FollowUpRow(chart: Chart, id: String) -> impl IntoView {
                     <p>"It is no longer needed. It stays in the record under past follow-ups."</p>
                 </ConfirmToggle>
                 <RemoveForm chart=c5.clone() list=tend_core::ItemList::FollowUps id=id.clone() name=Signal::derive(name) />
-                <HistoryToggle chart=c5 base=format!("follow_ups/{id}") fields=FOLLOW_UP_FIELDS name=Signal::derive(name) />
+                <HistoryToggle chart=c5.clone() base=format!("follow_ups/{id}") fields=FOLLOW_UP_FIELDS name=Signal::derive(name) />
             </div>
+            <AlsoSet chart=c5 base=format!("follow_ups/{id}") fields=FOLLOW_UP_FIELDS />
         </li>
     }
 }

@@ -15,6 +15,7 @@ use tend_core::{
 
 use super::entries::{active_ids, entry, removed_lines};
 use super::history::HistoryToggle;
+use super::review::AlsoSet;
 use super::{retire::RemoveForm, retire::RemovedItems, today_iso, Chart};
 use crate::format;
 
@@ -24,6 +25,12 @@ const CONDITION_FIELDS: &[(&str, &str)] = &[
     ("status", "Status"),
     ("chronic", "Chronic"),
 ];
+/// Medication fields outside clinical review (a clash of these is marked quietly, not reviewed).
+const MEDICATION_PLAIN_FIELDS: &[(&str, &str)] = &[
+    ("prescriber", "Prescriber"),
+    ("indication", "What it is for"),
+];
+
 const MEDICATION_FIELDS: &[(&str, &str)] = &[
     ("name", "Medication"),
     ("dose", "Dose"),
@@ -344,6 +351,7 @@ fn MedicationRow(chart: Chart, id: String) -> impl IntoView {
                 <RemoveForm chart=chart.clone() list=List::Medications id=id.clone() name=name />
                 <HistoryToggle chart=chart.clone() base=format!("medical/medications/{id}") fields=MEDICATION_FIELDS name=name />
             </div>
+            <AlsoSet chart=chart.clone() base=format!("medical/medications/{id}") fields=MEDICATION_PLAIN_FIELDS />
         </li>
     }
 }

@@ -10,6 +10,7 @@ use tend_core::{
 
 use super::entries::entry;
 use super::history::HistoryToggle;
+use super::review::AlsoSet;
 use super::retire::RemoveForm;
 use super::{follow_ups::ScheduleForm, overview::FormMessage, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, CheckField, SelectField, TextField};
@@ -195,6 +196,7 @@ fn EncounterCard(chart: Chart, id: String) -> impl IntoView {
                 <RemoveForm chart=chart.clone() list=ItemList::Encounters id=id.clone() name=title />
                 <HistoryToggle chart=chart.clone() base=format!("encounters/{id}") fields=ENCOUNTER_FIELDS name=title />
             </div>
+            <AlsoSet chart=chart.clone() base=format!("encounters/{id}") fields=ENCOUNTER_FIELDS />
             <NarrativeEditor
                 label="Notes".to_string()
                 initial=e.note.0.clone()
