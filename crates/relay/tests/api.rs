@@ -24,6 +24,7 @@ both_stores!(
     restart_keeps_everything,
     revoked_device_websocket_is_closed,
     encrypted_chunks_round_trip_through_the_relay,
+    a_revoked_devices_join_secrets_are_void,
 );
 
 async fn health_and_api_errors_are_json(b: Backend) {
@@ -827,5 +828,62 @@ async fn revoked_device_websocket_is_closed(b: Backend) {
         (Some("error"), Some("unauthorized"))
     );
     assert!(next_json(&mut sock).await.is_none());
+    r.stop().await;
+}
+
+/// A stolen tablet mints a join secret before it is revoked: once revoked, that secret (and any
+/// other it minted) lets nobody in, while secrets from devices still trusted keep working.
+async fn a_revoked_devices_join_secrets_are_void(b: Backend) {
+    let r = b.start().await;
+    let a = r.create_workspace().await;
+    let invite = r.join_secret(&a, None).await;
+    let (status, v) = r.join(&a.workspace_id, &invite.join_secret).await;
+    assert_eq!(status, 201, "{v}");
+    let tablet: DeviceCredentials = serde_json::from_value(v).unwrap();
+    let minted = r.join_secret(&tablet, Some(7 * 24 * 3600)).await;
+    let spare = r.join_secret(&tablet, None).await;
+
+    let resp = r
+        .http
+        .delete(r.url(&format!(
+            "/api/v1/workspaces/{}/devices/{}",
+            a.workspace_id, tablet.device_id
+        )))
+        .bearer_auth(&a.device_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let devices_before = r
+        .http
+        .get(r.url(&format!("/api/v1/workspaces/{}/devices", a.workspace_id)))
+        .bearer_auth(&a.device_token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    for secret in [&minted.join_secret, &spare.join_secret] {
+        let (status, v) = r.join(&a.workspace_id, secret).await;
+        assert_eq!(status, 403, "{v}");
+        assert_eq!(v["error"], "join_rejected");
+    }
+    let devices_after = r
+        .http
+        .get(r.url(&format!("/api/v1/workspaces/{}/devices", a.workspace_id)))
+        .bearer_auth(&a.device_token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(devices_before, devices_after, "no device was added");
+
+    // A device still trusted can still invite.
+    let fresh = r.join_secret(&a, None).await;
+    assert_eq!(r.join(&a.workspace_id, &fresh.join_secret).await.0, 201);
     r.stop().await;
 }

@@ -239,8 +239,10 @@ impl super::Store for PgStore {
         // The row lock taken by UPDATE makes a concurrent second use wait, re-check, and fail.
         let used = tx
             .execute(
+                // A secret minted by a device since revoked is void (see the SQLite store).
                 "UPDATE join_secrets SET used_at = $1, used_by = $2
-                 WHERE secret_hash = $3 AND workspace_id = $4 AND used_at IS NULL AND expires_at > $1",
+                 WHERE secret_hash = $3 AND workspace_id = $4 AND used_at IS NULL AND expires_at > $1
+                   AND created_by IN (SELECT id FROM devices WHERE workspace_id = $4 AND revoked_at IS NULL)",
                 &[&now, &device_id, &&secret_hash[..], &workspace_id],
             )
             .await?;

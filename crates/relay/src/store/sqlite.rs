@@ -216,8 +216,11 @@ impl super::Store for SqliteStore {
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let used = tx.execute(
+                // A secret minted by a device since revoked is void: revoking a stolen tablet must
+                // not leave it a way back in.
                 "UPDATE join_secrets SET used_at = ?1, used_by = ?2
-                 WHERE secret_hash = ?3 AND workspace_id = ?4 AND used_at IS NULL AND expires_at > ?1",
+                 WHERE secret_hash = ?3 AND workspace_id = ?4 AND used_at IS NULL AND expires_at > ?1
+                   AND created_by IN (SELECT id FROM devices WHERE workspace_id = ?4 AND revoked_at IS NULL)",
                 params![now, dev, &secret_hash[..], ws],
             )?;
             if used != 1 {
