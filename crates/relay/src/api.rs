@@ -218,6 +218,25 @@ impl FromRequestParts<Arc<AppState>> for Auth {
     }
 }
 
+/// `Path`, answering a segment that cannot be read (say invalid UTF-8 once percent-decoded) with
+/// the API's JSON `400` instead of axum's plain-text rejection.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(t)| ApiPath(t))
+            .map_err(|e| ApiError::bad(format!("invalid path: {}", e.body_text())))
+    }
+}
+
 fn scoped(p: &Principal, ws: &str) -> Result<(), ApiError> {
     if p.workspace_id == ws {
         Ok(())
@@ -291,7 +310,7 @@ async fn create_workspace(
 async fn create_join_secret(
     State(st): St,
     Auth(p): Auth,
-    Path(ws): Path<String>,
+    ApiPath(ws): ApiPath<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<JoinSecretResponse>), ApiError> {
     scoped(&p, &ws)?;
@@ -362,7 +381,7 @@ async fn join(
 async fn list_devices(
     State(st): St,
     Auth(p): Auth,
-    Path(ws): Path<String>,
+    ApiPath(ws): ApiPath<String>,
 ) -> Result<Json<DeviceList>, ApiError> {
     scoped(&p, &ws)?;
     Ok(Json(DeviceList {
@@ -373,7 +392,7 @@ async fn list_devices(
 async fn revoke_device(
     State(st): St,
     Auth(p): Auth,
-    Path((ws, device)): Path<(String, String)>,
+    ApiPath((ws, device)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     scoped(&p, &ws)?;
     if st.store.revoke_device(&ws, &device, now()).await? {
@@ -454,7 +473,7 @@ pub fn decode_push(config: &Config, body: &[u8]) -> Result<Vec<NewChunk>, ApiErr
 async fn push(
     State(st): St,
     Auth(p): Auth,
-    Path(ws): Path<String>,
+    ApiPath(ws): ApiPath<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
     scoped(&p, &ws)?;
@@ -505,7 +524,7 @@ pub fn decode_pull_query(query: &str) -> Result<PullParams, ApiError> {
 async fn pull(
     State(st): St,
     Auth(p): Auth,
-    Path(ws): Path<String>,
+    ApiPath(ws): ApiPath<String>,
     q: Result<Query<PullParams>, QueryRejection>,
 ) -> Result<Json<PullResponse>, ApiError> {
     scoped(&p, &ws)?;
@@ -564,7 +583,7 @@ fn err_msg(e: &ApiError) -> Message {
 
 async fn notify(
     State(st): St,
-    Path(ws): Path<String>,
+    ApiPath(ws): ApiPath<String>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {

@@ -21,6 +21,7 @@ pub fn router(state: Arc<AppState>, static_dir: Option<&Path>) -> Router {
             "/v1",
             crate::api::routes().method_not_allowed_fallback(crate::api::api_method_not_allowed),
         )
+        .method_not_allowed_fallback(crate::api::api_method_not_allowed)
         .fallback(crate::api::api_not_found);
     let app = Router::new()
         .nest("/api", api)

@@ -52,6 +52,42 @@ async fn health_and_api_errors_are_json(b: Backend) {
     assert_eq!(resp.status(), 405);
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"], "method_not_allowed");
+    let resp = r.http.post(r.url("/api/health")).send().await.unwrap();
+    assert_eq!(resp.status(), 405);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["error"], "method_not_allowed");
+
+    // A path segment that is not UTF-8 once decoded is the API's JSON 400 on every route that
+    // takes one, for a device with a valid token as for anyone.
+    let d = r.create_workspace().await;
+    let ws = &d.workspace_id;
+    for (method, path) in [
+        ("GET", "/api/v1/workspaces/%FF/chunks".to_string()),
+        ("POST", "/api/v1/workspaces/%FF/chunks".to_string()),
+        ("GET", "/api/v1/workspaces/%FF/devices".to_string()),
+        ("POST", "/api/v1/workspaces/%FF/join-secrets".to_string()),
+        ("DELETE", format!("/api/v1/workspaces/{ws}/devices/%FF")),
+        ("GET", "/api/v1/workspaces/%FF/notify".to_string()),
+    ] {
+        let resp = r
+            .http
+            .request(method.parse().unwrap(), r.url(&path))
+            .bearer_auth(&d.device_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{method} {path}");
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{method} {path}"
+        );
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!(v["error"], "bad_request", "{method} {path}");
+        assert!(v["message"].as_str().unwrap().starts_with("invalid path"), "{v}");
+    }
     r.stop().await;
 }
 
