@@ -615,6 +615,14 @@ async fn notify(
         .on_upgrade(move |socket| run_socket(st, ws, pre, socket)))
 }
 
+/// Whether a receive failed because the message was over the limit (`max_message_size`).
+fn is_too_big(e: &axum::Error) -> bool {
+    matches!(
+        std::error::Error::source(e).and_then(|s| s.downcast_ref::<tungstenite::Error>()),
+        Some(tungstenite::Error::Capacity(_))
+    )
+}
+
 async fn close(mut socket: WebSocket, code: u16, reason: &'static str) {
     let _ = socket
         .send(Message::Close(Some(CloseFrame {
@@ -642,6 +650,9 @@ async fn run_socket(st: Arc<AppState>, ws: String, pre: Option<[u8; 32]>, mut so
                         return close(socket, 1008, "unauthorized").await;
                     }
                 },
+                Ok(Some(Err(e))) if is_too_big(&e) => {
+                    return close(socket, 1009, "message too big").await
+                }
                 _ => return close(socket, 1008, "unauthorized").await,
             };
             hash_secret(&token)
@@ -707,6 +718,9 @@ async fn run_socket(st: Arc<AppState>, ws: String, pre: Option<[u8; 32]>, mut so
             }
             m = socket.recv() => {
                 let reply = match m {
+                    Some(Err(e)) if is_too_big(&e) => {
+                        return close(socket, 1009, "message too big").await
+                    }
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
                     Some(Ok(Message::Text(t))) => match decode_client_message(&t) {
                         Ok(ClientMessage::Ping) => server_msg(&ServerMessage::Pong),

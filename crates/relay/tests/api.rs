@@ -25,6 +25,7 @@ both_stores!(
     revoked_device_websocket_is_closed,
     encrypted_chunks_round_trip_through_the_relay,
     a_revoked_devices_join_secrets_are_void,
+    an_over_limit_websocket_message_closes_with_1009,
 );
 
 async fn health_and_api_errors_are_json(b: Backend) {
@@ -921,5 +922,53 @@ async fn a_revoked_devices_join_secrets_are_void(b: Backend) {
     // A device still trusted can still invite.
     let fresh = r.join_secret(&a, None).await;
     assert_eq!(r.join(&a.workspace_id, &fresh.join_secret).await.0, 201);
+    r.stop().await;
+}
+
+/// The close code a socket ends with (none when it just drops).
+async fn close_code<S>(sock: &mut S) -> Option<u16>
+where
+    S: futures_util::Stream<Item = Result<WsMsg, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let deadline = tokio::time::sleep(Duration::from_secs(10));
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            _ = &mut deadline => return None,
+            m = sock.next() => match m {
+                Some(Ok(WsMsg::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            },
+        }
+    }
+}
+
+/// PROTOCOL.md: a message over the WebSocket limit closes the socket with 1009 — as the first
+/// message (before auth) and later.
+async fn an_over_limit_websocket_message_closes_with_1009(b: Backend) {
+    let r = b.start_with(|c| c.ws_max_message_bytes = 1024).await;
+    let d = r.create_workspace().await;
+    let big = "x".repeat(4096);
+
+    let (mut first, _) = tokio_tungstenite::connect_async(r.ws_url(&d.workspace_id))
+        .await
+        .unwrap();
+    first.send(WsMsg::text(big.clone())).await.unwrap();
+    assert_eq!(close_code(&mut first).await, Some(1009));
+
+    let (mut later, _) = tokio_tungstenite::connect_async(r.ws_url(&d.workspace_id))
+        .await
+        .unwrap();
+    later
+        .send(WsMsg::text(format!(
+            r#"{{"type":"auth","token":"{}"}}"#,
+            d.device_token
+        )))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut later).await.unwrap()["type"], "ready");
+    later.send(WsMsg::text(big)).await.unwrap();
+    assert_eq!(close_code(&mut later).await, Some(1009));
     r.stop().await;
 }
