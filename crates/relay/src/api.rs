@@ -144,7 +144,17 @@ fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result
             ApiError::new(r.status(), "bad_request", r.body_text())
         }
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
+    from_json_object(&bytes)
+}
+
+/// A request body, which must be a JSON object: serde would otherwise also read a struct from an
+/// array of its fields in order (`["ws", "secret"]`), which no client sends on purpose.
+fn from_json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(ApiError::bad("the body must be a JSON object"));
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -245,6 +255,31 @@ fn scoped(p: &Principal, ws: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Unicode format characters that change how text is shown without being seen: direction marks,
+/// embeddings, overrides and isolates, the zero-width space and word joiner, the BOM, invisible
+/// operators and fillers. Joiners (U+200C/U+200D), variation selectors and tag characters stay
+/// allowed: scripts such as Persian and emoji sequences (flags, "health worker") need them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{200E}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
 fn check_name(name: &Option<String>) -> Result<(), ApiError> {
     match name {
         Some(n) if n.len() > MAX_NAME_LEN => Err(ApiError::bad(format!(
@@ -253,6 +288,11 @@ fn check_name(name: &Option<String>) -> Result<(), ApiError> {
         Some(n) if n.chars().any(char::is_control) => {
             Err(ApiError::bad("device_name contains control characters"))
         }
+        // Direction overrides and invisible characters would let one device's name pose as
+        // another's in the device list ("Ana\u{202E}s tablet", "Ana\u{200B}").
+        Some(n) if n.chars().any(is_invisible_format) => Err(ApiError::bad(
+            "device_name contains direction or invisible formatting characters",
+        )),
         _ => Ok(()),
     }
 }
@@ -343,8 +383,9 @@ async fn join(
 ) -> Result<(StatusCode, Json<DeviceCredentials>), ApiError> {
     let req: JoinRequest = json_body(body)?;
     check_name(&req.device_name)?;
+    // Like every other failure of the secret itself: 403, indistinguishable (PROTOCOL.md).
     if req.workspace_id.len() > MAX_ID_LEN || req.join_secret.len() > MAX_ID_LEN {
-        return Err(ApiError::bad("workspace_id or join_secret too long"));
+        return Err(join_rejected());
     }
     let (dev, token) = (new_id()?, new_secret()?);
     match st
@@ -370,12 +411,16 @@ async fn join(
                 }),
             ))
         }
-        Err(_) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "join_rejected",
-            "the join secret is unknown, already used, expired, or for another workspace",
-        )),
+        Err(_) => Err(join_rejected()),
     }
+}
+
+fn join_rejected() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "join_rejected",
+        "the join secret is unknown, already used, expired, revoked, or for another workspace",
+    )
 }
 
 async fn list_devices(
@@ -412,8 +457,7 @@ async fn revoke_device(
 
 /// Validates and decodes a push request against the limits. Pure: fuzzed.
 pub fn decode_push(config: &Config, body: &[u8]) -> Result<Vec<NewChunk>, ApiError> {
-    let req: PushRequest = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad(format!("invalid JSON body: {e}")))?;
+    let req: PushRequest = from_json_object(body)?;
     if req.chunks.len() > config.max_push_chunks {
         return Err(ApiError::too_large(format!(
             "at most {} chunks per push",

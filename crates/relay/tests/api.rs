@@ -26,6 +26,7 @@ both_stores!(
     encrypted_chunks_round_trip_through_the_relay,
     a_revoked_devices_join_secrets_are_void,
     an_over_limit_websocket_message_closes_with_1009,
+    names_secrets_and_bodies_are_checked_as_documented,
 );
 
 async fn health_and_api_errors_are_json(b: Backend) {
@@ -970,5 +971,82 @@ async fn an_over_limit_websocket_message_closes_with_1009(b: Backend) {
     assert_eq!(next_json(&mut later).await.unwrap()["type"], "ready");
     later.send(WsMsg::text(big)).await.unwrap();
     assert_eq!(close_code(&mut later).await, Some(1009));
+    r.stop().await;
+}
+
+/// Device names cannot hide direction overrides or invisible characters (one device posing as
+/// another in the list); every failure of a join secret, an absurdly long one included, is the
+/// same 403; a body must be a JSON object, not an array of its fields. Nothing is stored.
+async fn names_secrets_and_bodies_are_checked_as_documented(b: Backend) {
+    let r = b.start().await;
+    let a = r.create_workspace().await;
+    let invite = r.join_secret(&a, None).await;
+    let devices = || async {
+        r.http
+            .get(r.url(&format!("/api/v1/workspaces/{}/devices", a.workspace_id)))
+            .bearer_auth(&a.device_token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = devices().await;
+    let join_as = |name: &str| {
+        let body = serde_json::json!({
+            "workspace_id": a.workspace_id,
+            "join_secret": invite.join_secret,
+            "device_name": name,
+        });
+        let req = r.http.post(r.url("/api/v1/join")).json(&body);
+        async move {
+            let resp = req.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    for name in ["Ana\u{202E}s tablet", "Ana\u{200B}", "\u{FEFF}Ana", "Ana\u{2066}x\u{2069}"] {
+        let (status, v) = join_as(name).await;
+        assert_eq!(status, 400, "{name:?}: {v}");
+        assert_eq!(v["error"], "bad_request");
+    }
+    // Names people really type still work (joiners in emoji and Persian are not "invisible").
+    let (status, v) = join_as("Ana\u{2019}s tablet \u{1F469}\u{200D}\u{2695}\u{FE0F}").await;
+    assert_eq!(status, 201, "{v}");
+
+    let long = "s".repeat(5000);
+    let (status, v) = r.join(&a.workspace_id, &long).await;
+    assert_eq!((status, v["error"].as_str()), (403, Some("join_rejected")), "{v}");
+
+    for (path, body) in [
+        ("/api/v1/join".to_string(), serde_json::json!([a.workspace_id, invite.join_secret])),
+        (
+            format!("/api/v1/workspaces/{}/chunks", a.workspace_id),
+            serde_json::json!([[{"client_chunk_id":"c","doc_id":"d","kind":"change","ciphertext":"AA=="}]]),
+        ),
+        (
+            format!("/api/v1/workspaces/{}/join-secrets", a.workspace_id),
+            serde_json::json!([3600]),
+        ),
+    ] {
+        let resp = r
+            .http
+            .post(r.url(&path))
+            .bearer_auth(&a.device_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let v: Value = resp.json().await.unwrap();
+        assert_eq!((status, v["error"].as_str()), (400, Some("bad_request")), "{path}: {v}");
+    }
+    let after = devices().await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&after).unwrap()["devices"].as_array().unwrap().len(),
+        serde_json::from_str::<Value>(&before).unwrap()["devices"].as_array().unwrap().len() + 1,
+        "only the plainly named device joined"
+    );
+    assert_eq!(r.pull(&a, 0, 10).await.chunks.len(), 0, "nothing was pushed");
     r.stop().await;
 }
