@@ -4,7 +4,12 @@
 use std::{path::Path, sync::Arc};
 
 use axum::{
-    extract::DefaultBodyLimit, extract::State, http::StatusCode, routing::get, Json, Router,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::Response,
+    routing::get,
+    Json, Router,
 };
 use tower_http::compression::Compression;
 use tower_http::services::{ServeDir, ServeFile};
@@ -45,9 +50,31 @@ pub fn router(state: Arc<AppState>, static_dir: Option<&Path>) -> Router {
         None => app,
     };
     // Outermost, so every response (API, app files, SPA fallback, errors) gets the headers.
-    app.layer(axum::middleware::from_fn(move |request, next| {
-        crate::headers::apply(hsts, request, next)
-    }))
+    app.layer(axum::middleware::from_fn(close_on_refused_body))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            crate::headers::apply(hsts, request, next)
+        }))
+}
+
+/// An error answered to a request that carries a body (a 401 on a push, say) may come before the
+/// body was read; the connection cannot be reused then, so say `Connection: close` instead of
+/// dropping it under a client that would send its next request on it.
+async fn close_on_refused_body(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let has_body = headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n > 0);
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if has_body && (status.is_client_error() || status.is_server_error()) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> (StatusCode, Json<serde_json::Value>) {

@@ -27,6 +27,7 @@ both_stores!(
     a_revoked_devices_join_secrets_are_void,
     an_over_limit_websocket_message_closes_with_1009,
     names_secrets_and_bodies_are_checked_as_documented,
+    a_refused_request_with_an_unread_body_says_connection_close,
 );
 
 async fn health_and_api_errors_are_json(b: Backend) {
@@ -1048,5 +1049,31 @@ async fn names_secrets_and_bodies_are_checked_as_documented(b: Backend) {
         "only the plainly named device joined"
     );
     assert_eq!(r.pull(&a, 0, 10).await.chunks.len(), 0, "nothing was pushed");
+    r.stop().await;
+}
+
+/// A push refused before its body arrives (no token: 401) says `Connection: close`, so a client
+/// does not send its next request on a connection the relay is about to drop.
+async fn a_refused_request_with_an_unread_body_says_connection_close(b: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let r = b.start().await;
+    let d = r.create_workspace().await;
+    let mut tcp = tokio::net::TcpStream::connect(r.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/workspaces/{}/chunks HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: 100000\r\nConnection: keep-alive\r\n\r\n",
+        d.workspace_id, r.addr
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    // Read the whole answer: the relay must end it and close (EOF), not leave us waiting.
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut answer))
+        .await
+        .expect("the relay closes the connection after its answer")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 401"), "{text}");
+    assert!(text.contains("\r\nconnection: close\r\n"), "{text}");
+    assert!(text.contains("\"error\":\"unauthorized\""), "{text}");
     r.stop().await;
 }
