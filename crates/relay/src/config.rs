@@ -50,6 +50,21 @@ pub struct Config {
     /// How often an open WebSocket re-checks that its device is not revoked, in seconds.
     #[arg(long, env = "TEND_WS_RECHECK_SECS", default_value_t = 60)]
     pub ws_recheck_secs: u64,
+    /// Seconds a client may take to send a request's headers; also how long an idle kept-alive
+    /// connection stays open. A connection that sends nothing, or half a request, is closed then.
+    #[arg(long, env = "TEND_HEADER_TIMEOUT_SECS", default_value_t = 15)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body once its headers are in.
+    #[arg(long, env = "TEND_BODY_TIMEOUT_SECS", default_value_t = 120)]
+    pub body_timeout_secs: u64,
+    /// Most open connections (WebSockets included); beyond it new connections are closed at once,
+    /// so the relay never runs out of file descriptors.
+    #[arg(long, env = "TEND_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Most open connections from one IP address, so one client cannot take them all. Behind a
+    /// reverse proxy every connection comes from the proxy: raise it to `--max-connections` there.
+    #[arg(long, env = "TEND_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
+    pub max_connections_per_ip: usize,
     /// Connections to PostgreSQL per relay instance.
     #[arg(long, env = "TEND_PG_POOL", default_value_t = 8)]
     pub pg_pool: usize,

@@ -5,10 +5,12 @@ pub mod api;
 pub mod config;
 pub mod fuzzing;
 pub mod headers;
+pub mod server;
 pub mod store;
 pub mod web;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use config::Config;
 use tokio::net::TcpListener;
@@ -48,19 +50,23 @@ pub async fn serve_on(
         config,
         shutdown: stop_rx,
     });
+    let limits = server::Limits::new(
+        state.config.max_connections,
+        state.config.max_connections_per_ip,
+    );
+    let header_timeout = Duration::from_secs(state.config.header_timeout_secs.max(1));
     let app = web::router(state, static_dir.as_deref());
     let addr = listener.local_addr()?;
     tracing::info!("Tend relay listening on http://{addr} (store: {backend})");
-    // On shutdown, tell WebSockets to close so in-flight HTTP requests can finish and we exit.
-    let shutdown = async move {
+    // On shutdown, tell WebSockets and connections to close so in-flight requests finish and we exit.
+    let server_stop = stop_tx.subscribe();
+    tokio::spawn(async move {
         shutdown.await;
         let _ = stop_tx.send(true);
-        // Keep the sender alive until the server is done (dropping it would also wake sockets).
+        // Keep the sender alive until the process ends (dropping it would also wake sockets).
         std::mem::forget(stop_tx);
-    };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    });
+    server::run(listener, app, limits, header_timeout, server_stop).await;
     tracing::info!("relay stopped cleanly");
     Ok(())
 }

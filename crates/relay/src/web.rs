@@ -13,6 +13,7 @@ use axum::{
 };
 use tower_http::compression::Compression;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use crate::api::AppState;
@@ -28,9 +29,12 @@ pub fn router(state: Arc<AppState>, static_dir: Option<&Path>) -> Router {
         )
         .method_not_allowed_fallback(crate::api::api_method_not_allowed)
         .fallback(crate::api::api_not_found);
+    let body_timeout = std::time::Duration::from_secs(state.config.body_timeout_secs.max(1));
     let app = Router::new()
         .nest("/api", api)
         .layer(DefaultBodyLimit::max(max_body))
+        // A body that stops arriving is an error, not a task held open for ever.
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     let app = match static_dir {

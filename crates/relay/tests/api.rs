@@ -28,6 +28,8 @@ both_stores!(
     an_over_limit_websocket_message_closes_with_1009,
     names_secrets_and_bodies_are_checked_as_documented,
     a_refused_request_with_an_unread_body_says_connection_close,
+    silent_and_slow_clients_are_cut_off_while_others_are_served,
+    one_client_flooding_connections_cannot_keep_others_out,
 );
 
 async fn health_and_api_errors_are_json(b: Backend) {
@@ -1075,5 +1077,114 @@ async fn a_refused_request_with_an_unread_body_says_connection_close(b: Backend)
     assert!(text.starts_with("http/1.1 401"), "{text}");
     assert!(text.contains("\r\nconnection: close\r\n"), "{text}");
     assert!(text.contains("\"error\":\"unauthorized\""), "{text}");
+    r.stop().await;
+}
+
+/// Reads until the peer closes (EOF or reset); true if that happens within `within`.
+async fn closed_within(tcp: &mut tokio::net::TcpStream, within: Duration) -> (bool, String) {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let r = tokio::time::timeout(within, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    (r.is_ok(), String::from_utf8_lossy(&got).into_owned())
+}
+
+/// A connection that sends nothing, half a request line, or headers and then only part of its
+/// body is closed after the configured time; meanwhile (and after) other clients are served.
+async fn silent_and_slow_clients_are_cut_off_while_others_are_served(b: Backend) {
+    use tokio::io::AsyncWriteExt;
+    let r = b
+        .start_with(|c| {
+            c.header_timeout_secs = 1;
+            c.body_timeout_secs = 1;
+        })
+        .await;
+    let d = r.create_workspace().await;
+    let mut silent = tokio::net::TcpStream::connect(r.addr).await.unwrap();
+    let mut half = tokio::net::TcpStream::connect(r.addr).await.unwrap();
+    half.write_all(b"GET /api/hea").await.unwrap();
+    let mut slow_body = tokio::net::TcpStream::connect(r.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/workspaces/{}/chunks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"chunks\":",
+        d.workspace_id, d.device_token
+    );
+    slow_body.write_all(head.as_bytes()).await.unwrap();
+
+    // Served while those hang.
+    let health = r.http.get(r.url("/api/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    // Each is cut off well within the test's patience (timeouts are 1 s; allow 10).
+    let (closed, _) = closed_within(&mut silent, Duration::from_secs(10)).await;
+    assert!(closed, "a silent connection is closed");
+    let (closed, _) = closed_within(&mut half, Duration::from_secs(10)).await;
+    assert!(closed, "half a request line is not waited on for ever");
+    let (closed, answer) = closed_within(&mut slow_body, Duration::from_secs(10)).await;
+    assert!(closed, "a body that stops arriving ends the request: {answer}");
+    assert!(answer.starts_with("HTTP/1.1 4"), "answered with an error: {answer}");
+    assert!(answer.contains("\"error\""), "the error is the API's JSON: {answer}");
+    // Nothing from the half-sent push was stored; the relay still serves.
+    assert_eq!(r.pull(&d, 0, 10).await.chunks.len(), 0);
+    assert_eq!(r.http.get(r.url("/api/health")).send().await.unwrap().status(), 200);
+    r.stop().await;
+}
+
+/// One client opening connection after connection (and sending nothing) gets no more than its
+/// share; a client from another address is served at once, and the flooder can connect again
+/// once its connections are gone.
+async fn one_client_flooding_connections_cannot_keep_others_out(b: Backend) {
+    let r = b
+        .start_with(|c| {
+            c.max_connections_per_ip = 8;
+            c.max_connections = 64;
+            c.header_timeout_secs = 600;
+        })
+        .await;
+    let mut flood = Vec::new();
+    for _ in 0..40 {
+        flood.push(tokio::net::TcpStream::connect(r.addr).await.unwrap());
+    }
+    // Beyond the per-IP cap the relay closes new connections at once.
+    let mut refused = 0;
+    for tcp in flood.iter_mut() {
+        if closed_within(tcp, Duration::from_millis(200)).await.0 {
+            refused += 1;
+        }
+    }
+    // (The harness's own kept-alive connection from this address may hold one of the 8 places.)
+    let held = 40 - refused;
+    assert!((7..=8).contains(&held), "at most the per-IP cap is held: {held}");
+
+    // Another client (another address) is served while the flood holds its connections.
+    let other = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let resp = other.get(r.url("/api/health")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+
+    // Once the flooder lets go, it is served again.
+    drop(flood);
+    let mut served = false;
+    for _ in 0..50 {
+        let fresh = reqwest::Client::new();
+        if let Ok(resp) = fresh.get(r.url("/api/health")).send().await {
+            served = resp.status() == 200;
+            if served {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served, "the flooding address is served again once its connections close");
     r.stop().await;
 }
