@@ -884,44 +884,15 @@ async fn a_revoked_devices_join_secrets_are_void(b: Backend) {
     let minted = r.join_secret(&tablet, Some(7 * 24 * 3600)).await;
     let spare = r.join_secret(&tablet, None).await;
 
-    let resp = r
-        .http
-        .delete(r.url(&format!(
-            "/api/v1/workspaces/{}/devices/{}",
-            a.workspace_id, tablet.device_id
-        )))
-        .bearer_auth(&a.device_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 204);
-    let devices_before = r
-        .http
-        .get(r.url(&format!("/api/v1/workspaces/{}/devices", a.workspace_id)))
-        .bearer_auth(&a.device_token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(r.revoke(&a, &a.workspace_id, &tablet.device_id).await, 204);
+    let devices_before = r.devices(&a).await;
 
     for secret in [&minted.join_secret, &spare.join_secret] {
         let (status, v) = r.join(&a.workspace_id, secret).await;
         assert_eq!(status, 403, "{v}");
         assert_eq!(v["error"], "join_rejected");
     }
-    let devices_after = r
-        .http
-        .get(r.url(&format!("/api/v1/workspaces/{}/devices", a.workspace_id)))
-        .bearer_auth(&a.device_token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(devices_before, devices_after, "no device was added");
+    assert_eq!(devices_before, r.devices(&a).await, "no device was added");
 
     // A device still trusted can still invite.
     let fresh = r.join_secret(&a, None).await;
@@ -984,18 +955,7 @@ async fn names_secrets_and_bodies_are_checked_as_documented(b: Backend) {
     let r = b.start().await;
     let a = r.create_workspace().await;
     let invite = r.join_secret(&a, None).await;
-    let devices = || async {
-        r.http
-            .get(r.url(&format!("/api/v1/workspaces/{}/devices", a.workspace_id)))
-            .bearer_auth(&a.device_token)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    let before = devices().await;
+    let before = r.devices(&a).await;
     let join_as = |name: &str| {
         let body = serde_json::json!({
             "workspace_id": a.workspace_id,
@@ -1044,10 +1004,10 @@ async fn names_secrets_and_bodies_are_checked_as_documented(b: Backend) {
         let v: Value = resp.json().await.unwrap();
         assert_eq!((status, v["error"].as_str()), (400, Some("bad_request")), "{path}: {v}");
     }
-    let after = devices().await;
+    let count = |v: &Value| v["devices"].as_array().map_or(0, Vec::len);
     assert_eq!(
-        serde_json::from_str::<Value>(&after).unwrap()["devices"].as_array().unwrap().len(),
-        serde_json::from_str::<Value>(&before).unwrap()["devices"].as_array().unwrap().len() + 1,
+        count(&r.devices(&a).await),
+        count(&before) + 1,
         "only the plainly named device joined"
     );
     assert_eq!(r.pull(&a, 0, 10).await.chunks.len(), 0, "nothing was pushed");

@@ -139,6 +139,31 @@ impl Relay {
         r.json().await.unwrap()
     }
 
+    /// `DELETE …/devices/{device}` as `by`; the status.
+    pub async fn revoke(&self, by: &DeviceCredentials, ws: &str, device: &str) -> u16 {
+        self.http
+            .delete(self.url(&format!("/api/v1/workspaces/{ws}/devices/{device}")))
+            .bearer_auth(&by.device_token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// The workspace's device list as `d` sees it (the raw JSON).
+    pub async fn devices(&self, d: &DeviceCredentials) -> Value {
+        self.http
+            .get(self.url(&format!("/api/v1/workspaces/{}/devices", d.workspace_id)))
+            .bearer_auth(&d.device_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn join(&self, ws: &str, secret: &str) -> (u16, Value) {
         let r = self
             .http
