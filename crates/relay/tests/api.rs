@@ -91,7 +91,10 @@ async fn health_and_api_errors_are_json(b: Backend) {
         );
         let v: Value = resp.json().await.unwrap();
         assert_eq!(v["error"], "bad_request", "{method} {path}");
-        assert!(v["message"].as_str().unwrap().starts_with("invalid path"), "{v}");
+        assert!(
+            v["message"].as_str().unwrap().starts_with("invalid path"),
+            "{v}"
+        );
     }
     r.stop().await;
 }
@@ -968,7 +971,12 @@ async fn names_secrets_and_bodies_are_checked_as_documented(b: Backend) {
             (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
         }
     };
-    for name in ["Ana\u{202E}s tablet", "Ana\u{200B}", "\u{FEFF}Ana", "Ana\u{2066}x\u{2069}"] {
+    for name in [
+        "Ana\u{202E}s tablet",
+        "Ana\u{200B}",
+        "\u{FEFF}Ana",
+        "Ana\u{2066}x\u{2069}",
+    ] {
         let (status, v) = join_as(name).await;
         assert_eq!(status, 400, "{name:?}: {v}");
         assert_eq!(v["error"], "bad_request");
@@ -979,10 +987,17 @@ async fn names_secrets_and_bodies_are_checked_as_documented(b: Backend) {
 
     let long = "s".repeat(5000);
     let (status, v) = r.join(&a.workspace_id, &long).await;
-    assert_eq!((status, v["error"].as_str()), (403, Some("join_rejected")), "{v}");
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (403, Some("join_rejected")),
+        "{v}"
+    );
 
     for (path, body) in [
-        ("/api/v1/join".to_string(), serde_json::json!([a.workspace_id, invite.join_secret])),
+        (
+            "/api/v1/join".to_string(),
+            serde_json::json!([a.workspace_id, invite.join_secret]),
+        ),
         (
             format!("/api/v1/workspaces/{}/chunks", a.workspace_id),
             serde_json::json!([[{"client_chunk_id":"c","doc_id":"d","kind":"change","ciphertext":"AA=="}]]),
@@ -1002,7 +1017,11 @@ async fn names_secrets_and_bodies_are_checked_as_documented(b: Backend) {
             .unwrap();
         let status = resp.status().as_u16();
         let v: Value = resp.json().await.unwrap();
-        assert_eq!((status, v["error"].as_str()), (400, Some("bad_request")), "{path}: {v}");
+        assert_eq!(
+            (status, v["error"].as_str()),
+            (400, Some("bad_request")),
+            "{path}: {v}"
+        );
     }
     let count = |v: &Value| v["devices"].as_array().map_or(0, Vec::len);
     assert_eq!(
@@ -1010,7 +1029,11 @@ async fn names_secrets_and_bodies_are_checked_as_documented(b: Backend) {
         count(&before) + 1,
         "only the plainly named device joined"
     );
-    assert_eq!(r.pull(&a, 0, 10).await.chunks.len(), 0, "nothing was pushed");
+    assert_eq!(
+        r.pull(&a, 0, 10).await.chunks.len(),
+        0,
+        "nothing was pushed"
+    );
     r.stop().await;
 }
 
@@ -1089,12 +1112,29 @@ async fn silent_and_slow_clients_are_cut_off_while_others_are_served(b: Backend)
     let (closed, _) = closed_within(&mut half, Duration::from_secs(10)).await;
     assert!(closed, "half a request line is not waited on for ever");
     let (closed, answer) = closed_within(&mut slow_body, Duration::from_secs(10)).await;
-    assert!(closed, "a body that stops arriving ends the request: {answer}");
-    assert!(answer.starts_with("HTTP/1.1 4"), "answered with an error: {answer}");
-    assert!(answer.contains("\"error\""), "the error is the API's JSON: {answer}");
+    assert!(
+        closed,
+        "a body that stops arriving ends the request: {answer}"
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 4"),
+        "answered with an error: {answer}"
+    );
+    assert!(
+        answer.contains("\"error\""),
+        "the error is the API's JSON: {answer}"
+    );
     // Nothing from the half-sent push was stored; the relay still serves.
     assert_eq!(r.pull(&d, 0, 10).await.chunks.len(), 0);
-    assert_eq!(r.http.get(r.url("/api/health")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        r.http
+            .get(r.url("/api/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     r.stop().await;
 }
 
@@ -1122,7 +1162,10 @@ async fn one_client_flooding_connections_cannot_keep_others_out(b: Backend) {
     }
     // (The harness's own kept-alive connection from this address may hold one of the 8 places.)
     let held = 40 - refused;
-    assert!((7..=8).contains(&held), "at most the per-IP cap is held: {held}");
+    assert!(
+        (7..=8).contains(&held),
+        "at most the per-IP cap is held: {held}"
+    );
 
     // Another client (another address) is served while the flood holds its connections.
     let other = reqwest::Client::builder()
@@ -1145,6 +1188,9 @@ async fn one_client_flooding_connections_cannot_keep_others_out(b: Backend) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(served, "the flooding address is served again once its connections close");
+    assert!(
+        served,
+        "the flooding address is served again once its connections close"
+    );
     r.stop().await;
 }

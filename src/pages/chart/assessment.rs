@@ -15,8 +15,8 @@ use tend_core::{
 
 use super::entries::{active_lines, removed_lines, Entries};
 use super::{overview::FormMessage, today_iso, Chart};
-use crate::components::form::{trimmed, FormToggle};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
+use crate::components::form::{trimmed, FormToggle};
 use crate::components::narrative::NarrativeEditor;
 use crate::format;
 

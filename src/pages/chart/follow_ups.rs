@@ -11,8 +11,8 @@ use tend_core::{
 
 use super::entries::{entry, removed_lines};
 use super::history::HistoryToggle;
-use super::review::AlsoSet;
 use super::retire::{RemoveForm, RemovedItems};
+use super::review::AlsoSet;
 use super::{medical::ItemList, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
 use crate::components::form::{trimmed, ConfirmToggle, FormToggle};
@@ -70,9 +70,7 @@ pub fn FollowUpsSection(chart: Chart) -> impl IntoView {
                 .filter(|f| f.is_active() && f.status != FollowUpStatus::Scheduled)
                 .collect();
             list.sort_by(|a, b| b.due.cmp(&a.due));
-            list.into_iter()
-                .map(follow_up_line)
-                .collect::<Vec<_>>()
+            list.into_iter().map(follow_up_line).collect::<Vec<_>>()
         })
     };
     let chart_rows = chart.clone();

@@ -10,8 +10,8 @@ use tend_core::{
 
 use super::entries::entry;
 use super::history::HistoryToggle;
-use super::review::AlsoSet;
 use super::retire::RemoveForm;
+use super::review::AlsoSet;
 use super::{follow_ups::ScheduleForm, overview::FormMessage, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, CheckField, SelectField, TextField};
 use crate::components::form::{changed, edit_of, trimmed, EditToggle, FormToggle};
