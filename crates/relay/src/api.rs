@@ -1,13 +1,15 @@
 //! The sync API under `/api/v1` (PROTOCOL.md). Every handler is scoped to the workspace of the
 //! device token it was called with; bodies are JSON and every error is `{"error", "message"}`.
 
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::{request::Parts, HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, Query, Request, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{body::Bytes, Json, Router};
@@ -22,15 +24,56 @@ use tend_core::sync_wire::{
 };
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::clock::DynClock;
 use crate::config::Config;
+use crate::rate::RateLimits;
 use crate::store::{DynStore, NewChunk, Notifier, Principal, StoreError};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub struct AppState {
     pub store: DynStore,
     pub notifier: Arc<Notifier>,
     pub config: Config,
+    pub clock: DynClock,
+    pub rate: RateLimits,
+    /// KiB of push bodies that may be held in memory at once (see [`BodyBudget`]).
+    pub body_budget: Arc<Semaphore>,
     /// Becomes true when the relay is shutting down (WebSockets close themselves).
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl AppState {
+    pub fn new(
+        store: DynStore,
+        notifier: Arc<Notifier>,
+        config: Config,
+        clock: DynClock,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
+        let mut state = AppState {
+            store,
+            notifier,
+            rate: RateLimits::new(&config, clock.clone()),
+            body_budget: Arc::new(Semaphore::new(0)),
+            config,
+            clock,
+            shutdown,
+        };
+        state.body_budget = Arc::new(Semaphore::new(state.body_budget_kib()));
+        state
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.unix_secs()
+    }
+
+    fn body_budget_kib(&self) -> usize {
+        self.config
+            .max_inflight_body_bytes
+            .max(self.config.max_body_bytes)
+            .div_ceil(1024)
+            .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize))
+    }
 }
 
 type St = State<Arc<AppState>>;
@@ -40,6 +83,9 @@ pub const MAX_ID_LEN: usize = 128;
 pub const MAX_NAME_LEN: usize = 200;
 /// Default join secret lifetime.
 pub const DEFAULT_JOIN_TTL: u64 = 24 * 3600;
+/// Largest body of the small JSON requests (create a workspace, join, mint a join secret): anyone
+/// can send those, so the relay reads no more of them than that.
+pub const SMALL_BODY_BYTES: usize = 16 * 1024;
 /// Default pull page size (chunks) when the request names none.
 pub const DEFAULT_PAGE_CHUNKS: u32 = 500;
 const WS_AUTH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -47,9 +93,18 @@ const WS_KEEPALIVE: Duration = Duration::from_secs(30);
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/workspaces", post(create_workspace))
-        .route("/join", post(join))
-        .route("/workspaces/{ws}/join-secrets", post(create_join_secret))
+        .route(
+            "/workspaces",
+            post(create_workspace).layer(DefaultBodyLimit::max(SMALL_BODY_BYTES)),
+        )
+        .route(
+            "/join",
+            post(join).layer(DefaultBodyLimit::max(SMALL_BODY_BYTES)),
+        )
+        .route(
+            "/workspaces/{ws}/join-secrets",
+            post(create_join_secret).layer(DefaultBodyLimit::max(SMALL_BODY_BYTES)),
+        )
         .route("/workspaces/{ws}/devices", get(list_devices))
         .route("/workspaces/{ws}/devices/{device}", delete(revoke_device))
         .route("/workspaces/{ws}/chunks", post(push).get(pull))
@@ -64,6 +119,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds after which the same request may succeed (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -72,7 +129,12 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
     }
     fn bad(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
@@ -94,14 +156,21 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let retry_after = self.retry_after;
+        let mut response = (
             self.status,
             Json(ErrorBody {
                 error: self.code.to_owned(),
                 message: self.message,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -112,6 +181,19 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such workspace")
             }
             StoreError::Rejected(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            StoreError::QuotaExceeded {
+                stored,
+                quota,
+                after,
+            } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "quota_exceeded",
+                format!(
+                    "this workspace keeps {stored} bytes on the relay, its quota is {quota}; \
+                     this push would make it {after}. Nothing was stored. Snapshots free the \
+                     changes they cover; the relay's operator can raise the quota"
+                ),
+            ),
             other => {
                 tracing::error!("store failure: {other}");
                 ApiError::new(
@@ -190,13 +272,6 @@ pub fn hash_secret(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn bearer(headers: &HeaderMap) -> Option<Result<&str, ApiError>> {
     let v = headers.get(axum::http::header::AUTHORIZATION)?;
     Some(
@@ -222,9 +297,97 @@ impl FromRequestParts<Arc<AppState>> for Auth {
         let token = bearer(&parts.headers)
             .unwrap_or_else(|| Err(ApiError::unauthorized("missing device token")))?;
         match state.store.authenticate(hash_secret(token)).await? {
-            Some(p) => Ok(Auth(p)),
+            Some(p) => {
+                state.rate.request_for(&p.workspace_id)?;
+                Ok(Auth(p))
+            }
             None => Err(ApiError::unauthorized("unknown or revoked device token")),
         }
+    }
+}
+
+/// The client's address: the connection's peer, or, with `--forwarded-for` (behind a reverse
+/// proxy), the last `X-Forwarded-For` entry — the one the proxy itself appended.
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<Arc<AppState>> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip())
+            .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+        if !state.config.forwarded_for {
+            return Ok(ClientIp(peer));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|last| last.trim().parse::<IpAddr>().ok());
+        Ok(ClientIp(forwarded.unwrap_or(peer)))
+    }
+}
+
+/// Counts every API request against its client's rate limit (middleware on `/api/v1`).
+pub async fn limit_client(
+    State(st): St,
+    ClientIp(ip): ClientIp,
+    request: Request,
+    next: Next,
+) -> Response {
+    match st.rate.request_from(ip) {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A share of the relay's budget for push bodies in memory, held until the request is answered:
+/// however many devices push at once, the bodies held (and what decoding them allocates) stay
+/// bounded. Taken after authentication, so only a workspace's devices can spend it; a push that
+/// finds the budget spent is answered `503 busy` with `Retry-After` before its body is read.
+pub struct BodyBudget(#[allow(dead_code)] OwnedSemaphorePermit);
+
+impl FromRequestParts<Arc<AppState>> for BodyBudget {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let max = state.config.max_body_bytes as u64;
+        // Without a length (chunked), count the most the body may be.
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(max)
+            .min(max);
+        let kib = declared
+            .div_ceil(1024)
+            .clamp(1, state.body_budget_kib() as u64) as u32;
+        state
+            .body_budget
+            .clone()
+            .try_acquire_many_owned(kib)
+            .map(BodyBudget)
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "the relay is receiving as much as it holds at once; retry shortly",
+                )
+                .retry_after(1)
+            })
     }
 }
 
@@ -316,9 +479,12 @@ fn check_id(what: &str, id: &str) -> Result<(), ApiError> {
 
 async fn create_workspace(
     State(st): St,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<DeviceCredentials>), ApiError> {
+    // Counted before the creation token is checked: guessing it is limited too.
+    st.rate.create_from(ip)?;
     if let Some(required) = &st.config.create_token {
         let given = bearer(&headers)
             .unwrap_or_else(|| Err(ApiError::unauthorized("creating a workspace needs a token")))?;
@@ -334,7 +500,7 @@ async fn create_workspace(
     check_name(&req.device_name)?;
     let (ws, dev, token) = (new_id()?, new_id()?, new_secret()?);
     st.store
-        .create_workspace(&ws, &dev, hash_secret(&token), req.device_name, now())
+        .create_workspace(&ws, &dev, hash_secret(&token), req.device_name, st.now())
         .await?;
     tracing::info!(workspace = %ws, device = %dev, "workspace created");
     Ok((
@@ -364,7 +530,7 @@ async fn create_join_secret(
         .unwrap_or(DEFAULT_JOIN_TTL)
         .clamp(1, st.config.join_secret_max_ttl.max(1));
     let secret = new_secret()?;
-    let expires_at = now().saturating_add(ttl as i64);
+    let expires_at = st.now().saturating_add(ttl as i64);
     st.store
         .create_join_secret(&ws, hash_secret(&secret), expires_at, &p.device_id)
         .await?;
@@ -379,21 +545,24 @@ async fn create_join_secret(
 
 async fn join(
     State(st): St,
+    ClientIp(ip): ClientIp,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<DeviceCredentials>), ApiError> {
+    st.rate.join_from(ip)?;
     let req: JoinRequest = json_body(body)?;
     check_name(&req.device_name)?;
     // Like every other failure of the secret itself: 403, indistinguishable (PROTOCOL.md).
     if req.workspace_id.len() > MAX_ID_LEN || req.join_secret.len() > MAX_ID_LEN {
         return Err(join_rejected());
     }
+    st.rate.join_into(&req.workspace_id)?;
     let (dev, token) = (new_id()?, new_secret()?);
     match st
         .store
         .join(
             &req.workspace_id,
             hash_secret(&req.join_secret),
-            now(),
+            st.now(),
             &dev,
             hash_secret(&token),
             req.device_name,
@@ -440,7 +609,7 @@ async fn revoke_device(
     ApiPath((ws, device)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     scoped(&p, &ws)?;
-    if st.store.revoke_device(&ws, &device, now()).await? {
+    if st.store.revoke_device(&ws, &device, st.now()).await? {
         tracing::info!(workspace = %ws, device = %device, by = %p.device_id, "device revoked");
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -518,6 +687,7 @@ async fn push(
     State(st): St,
     Auth(p): Auth,
     ApiPath(ws): ApiPath<String>,
+    _budget: BodyBudget,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
     scoped(&p, &ws)?;
@@ -532,7 +702,11 @@ async fn push(
         }
     })?;
     let chunks = decode_push(&st.config, &bytes)?;
-    let outcome = st.store.push(&ws, &p.device_id, chunks).await?;
+    let quota = match st.config.workspace_quota_bytes {
+        0 => u64::MAX,
+        q => q,
+    };
+    let outcome = st.store.push(&ws, &p.device_id, chunks, quota).await?;
     Ok(Json(PushResponse {
         results: outcome
             .results

@@ -65,6 +65,37 @@ pub struct Config {
     /// reverse proxy every connection comes from the proxy: raise it to `--max-connections` there.
     #[arg(long, env = "TEND_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
     pub max_connections_per_ip: usize,
+    /// Bytes of ciphertext one workspace may keep on the relay (default 1 GiB; 0 = no quota). A
+    /// push that would take it beyond is refused with 413 `quota_exceeded` and stores nothing;
+    /// snapshots free the changes they cover, so a full workspace can still compact.
+    #[arg(long, env = "TEND_WORKSPACE_QUOTA_BYTES", default_value_t = 1 << 30)]
+    pub workspace_quota_bytes: u64,
+    /// Push bodies held in memory at once, in bytes, across all requests (at least
+    /// `--max-body-bytes`). A push beyond it is answered 503 `busy` with `Retry-After`.
+    #[arg(long, env = "TEND_MAX_INFLIGHT_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_inflight_body_bytes: usize,
+    /// API requests per second from one client address, with bursts of ten seconds' worth
+    /// (0 = unlimited). An IPv6 client is counted by its /64.
+    #[arg(long, env = "TEND_RATE_PER_IP", default_value_t = 100)]
+    pub rate_per_ip: u32,
+    /// Authenticated API requests per second for one workspace, all its devices together, with
+    /// bursts of ten seconds' worth (0 = unlimited).
+    #[arg(long, env = "TEND_RATE_PER_WORKSPACE", default_value_t = 200)]
+    pub rate_per_workspace: u32,
+    /// Workspaces one client address may create per hour: that many at once, then one every
+    /// 60/n minutes (0 = unlimited). Anyone who can reach an open relay can create workspaces;
+    /// set `--create-token` to allow only those who know it.
+    #[arg(long, env = "TEND_CREATES_PER_IP_PER_HOUR", default_value_t = 10)]
+    pub creates_per_ip_per_hour: u32,
+    /// Join attempts per minute, from one client address and for one workspace: that many at
+    /// once, then one every 60/n seconds (0 = unlimited).
+    #[arg(long, env = "TEND_JOINS_PER_MINUTE", default_value_t = 30)]
+    pub joins_per_minute: u32,
+    /// Behind a reverse proxy: take the client's address for rate limits from the last
+    /// `X-Forwarded-For` entry, which the proxy appends. Set it only then: otherwise any client
+    /// could name its own address.
+    #[arg(long, env = "TEND_FORWARDED_FOR")]
+    pub forwarded_for: bool,
     /// Connections to PostgreSQL per relay instance.
     #[arg(long, env = "TEND_PG_POOL", default_value_t = 8)]
     pub pg_pool: usize,

@@ -2,9 +2,11 @@
 //! It knows nothing of the patient schema.
 
 pub mod api;
+pub mod clock;
 pub mod config;
 pub mod fuzzing;
 pub mod headers;
+pub mod rate;
 pub mod server;
 pub mod store;
 pub mod web;
@@ -35,6 +37,16 @@ pub async fn serve_on(
     config: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), RelayError> {
+    serve_with_clock(listener, config, clock::SystemClock::shared(), shutdown).await
+}
+
+/// As [`serve_on`], on the given clock (tests move time forward with a [`clock::ManualClock`]).
+pub async fn serve_with_clock(
+    listener: TcpListener,
+    config: Config,
+    clock: clock::DynClock,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), RelayError> {
     let notifier = Arc::new(store::Notifier::new());
     let store = store::open(&config, notifier.clone()).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -44,17 +56,19 @@ pub async fn serve_on(
     } else {
         "sqlite"
     };
-    let state = Arc::new(web::AppState {
+    let state = Arc::new(web::AppState::new(
         store,
         notifier,
         config,
-        shutdown: stop_rx,
-    });
+        clock,
+        stop_rx.clone(),
+    ));
     let limits = server::Limits::new(
         state.config.max_connections,
         state.config.max_connections_per_ip,
     );
     let header_timeout = Duration::from_secs(state.config.header_timeout_secs.max(1));
+    tokio::spawn(forget_idle_clients(Arc::downgrade(&state), stop_rx));
     let app = web::router(state, static_dir.as_deref());
     let addr = listener.local_addr()?;
     tracing::info!("Tend relay listening on http://{addr} (store: {backend})");
@@ -69,6 +83,23 @@ pub async fn serve_on(
     server::run(listener, app, limits, header_timeout, server_stop).await;
     tracing::info!("relay stopped cleanly");
     Ok(())
+}
+
+/// Every minute, drops the rate-limit state of clients and workspaces gone quiet.
+async fn forget_idle_clients(
+    state: std::sync::Weak<web::AppState>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = every.tick() => match state.upgrade() {
+                Some(s) => s.rate.forget_idle(),
+                None => return,
+            },
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
 }
 
 async fn shutdown_signal() {

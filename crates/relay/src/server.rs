@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -16,6 +17,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
+use tower::ServiceExt as _;
 
 /// Connection limits and the count of open connections per client IP.
 pub struct Limits {
@@ -121,7 +123,13 @@ pub async fn run(
             drop(stream);
             continue;
         };
-        let service = TowerToHyperService::new(app.clone());
+        // Handlers read the client's address (rate limits) as axum's `ConnectInfo`.
+        let service = TowerToHyperService::new(app.clone().map_request(
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            },
+        ));
         let builder = builder.clone();
         let mut stop = stop.clone();
         tracker.spawn(async move {

@@ -25,7 +25,12 @@ pub fn router(state: Arc<AppState>, static_dir: Option<&Path>) -> Router {
         .route("/health", get(health))
         .nest(
             "/v1",
-            crate::api::routes().method_not_allowed_fallback(crate::api::api_method_not_allowed),
+            crate::api::routes()
+                .method_not_allowed_fallback(crate::api::api_method_not_allowed)
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::api::limit_client,
+                )),
         )
         .method_not_allowed_fallback(crate::api::api_method_not_allowed)
         .fallback(crate::api::api_not_found);

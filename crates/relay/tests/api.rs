@@ -120,11 +120,7 @@ async fn workspaces_join_secrets_and_revocation(b: Backend) {
     // Garbage secret.
     let (st, _) = r.join(&a.workspace_id, "nope").await;
     assert_eq!(st, 403);
-    // Expiry.
-    let short = r.join_secret(&a, Some(1)).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let (st, _) = r.join(&a.workspace_id, &short.join_secret).await;
-    assert_eq!(st, 403);
+    // (Expiry: limits.rs, on a clock the test moves.)
     // B can sync.
     r.push(&bdev, &[change("b1", "doc", b"from b")]).await;
     // Devices listed, then B revoked.

@@ -1,7 +1,8 @@
 //! Persistence behind one trait with two implementations: SQLite (default, a file in the data
 //! directory) and PostgreSQL (several relay instances on one database). Both keep the same schema:
 //!
-//! * `workspaces(id, head_seq, created_at)` — `head_seq` is the per-workspace counter.
+//! * `workspaces(id, head_seq, created_at, stored_bytes)` — `head_seq` is the per-workspace
+//!   counter; `stored_bytes` the sum of its live ciphertext (the quota), kept by every push.
 //! * `devices(id, workspace_id, token_hash, name, created_at, revoked_at)` — tokens only as SHA-256.
 //! * `join_secrets(secret_hash, workspace_id, expires_at, created_by, used_at, used_by)`.
 //! * `chunks(workspace_id, seq, doc_id, kind, covers_seq, device_id, client_chunk_id, size, ciphertext)`
@@ -40,9 +41,29 @@ pub enum StoreError {
     Rejected(String),
     #[error("not found")]
     NotFound,
+    /// The push would take the workspace's stored ciphertext beyond its quota; nothing was stored.
+    #[error(
+        "workspace quota exceeded: {stored} bytes stored, quota {quota}, {after} after the push"
+    )]
+    QuotaExceeded { stored: u64, quota: u64, after: u64 },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A workspace's stored bytes after a push that added `added` and freed `freed`; refused when
+/// that goes above the quota and the push grows what is stored (one that shrinks it, a snapshot
+/// compacting, always goes through, so a full workspace can get back under).
+pub fn after_push(stored: u64, added: u64, freed: u64, quota: u64) -> Result<u64> {
+    let after = stored.saturating_add(added).saturating_sub(freed);
+    if after > quota && after > stored {
+        return Err(StoreError::QuotaExceeded {
+            stored,
+            quota,
+            after,
+        });
+    }
+    Ok(after)
+}
 
 /// An authenticated device.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,11 +162,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends chunks atomically (all or none), idempotent per (device, client chunk id). A snapshot
     /// covering seq S marks that document's chunks with seq <= S as dropped in the same transaction.
+    /// The workspace's stored byte count moves in the same transaction; a push that would leave it
+    /// above `quota_bytes` and larger than before fails with [`StoreError::QuotaExceeded`].
     async fn push(
         &self,
         workspace_id: &str,
         device_id: &str,
         chunks: Vec<NewChunk>,
+        quota_bytes: u64,
     ) -> Result<PushOutcome>;
 
     /// Live chunks with seq > after, ascending, at most `limit` and (beyond the first) `max_bytes`.

@@ -25,7 +25,8 @@ SELECT pg_advisory_xact_lock(7465746);
 CREATE TABLE IF NOT EXISTS workspaces (
     id TEXT PRIMARY KEY,
     head_seq BIGINT NOT NULL DEFAULT 0,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    stored_bytes BIGINT NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS devices (
     id TEXT PRIMARY KEY,
@@ -58,6 +59,18 @@ CREATE TABLE IF NOT EXISTS chunks (
     UNIQUE (workspace_id, device_id, client_chunk_id)
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(workspace_id, doc_id, seq);
+-- Stores made before quotas: count what each workspace already keeps.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'workspaces'
+                     AND column_name = 'stored_bytes') THEN
+        ALTER TABLE workspaces ADD COLUMN stored_bytes BIGINT NOT NULL DEFAULT 0;
+        UPDATE workspaces SET stored_bytes = (
+            SELECT COALESCE(SUM(size), 0) FROM chunks
+            WHERE chunks.workspace_id = workspaces.id AND ciphertext IS NOT NULL);
+    END IF;
+END $$;
 COMMIT;
 ";
 
@@ -311,19 +324,21 @@ impl super::Store for PgStore {
         workspace_id: &str,
         device_id: &str,
         chunks: Vec<NewChunk>,
+        quota_bytes: u64,
     ) -> Result<PushOutcome> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
         // The per-workspace counter row, locked until commit: pushes to one workspace commit in seq order.
-        let head: i64 = tx
+        let row = tx
             .query_opt(
-                "SELECT head_seq FROM workspaces WHERE id = $1 FOR UPDATE",
+                "SELECT head_seq, stored_bytes FROM workspaces WHERE id = $1 FOR UPDATE",
                 &[&workspace_id],
             )
             .await?
-            .ok_or(StoreError::NotFound)?
-            .get(0);
-        let mut head = head as u64;
+            .ok_or(StoreError::NotFound)?;
+        let mut head = row.get::<_, i64>(0) as u64;
+        let stored = row.get::<_, i64>(1).max(0) as u64;
+        let (mut added, mut freed) = (0u64, 0u64);
         let mut results = Vec::with_capacity(chunks.len());
         let mut inserted = false;
         for ch in chunks {
@@ -350,6 +365,7 @@ impl super::Store for PgStore {
                 }
             }
             head += 1;
+            added += ch.ciphertext.len() as u64;
             let covers = ch.covers_seq.map(|s| s as i64);
             tx.execute(
                 "INSERT INTO chunks (workspace_id, seq, doc_id, kind, covers_seq, device_id, client_chunk_id, size, ciphertext)
@@ -368,6 +384,15 @@ impl super::Store for PgStore {
             )
             .await?;
             if let (ChunkKind::Snapshot, Some(s)) = (ch.kind, covers) {
+                let covered: i64 = tx
+                    .query_one(
+                        "SELECT COALESCE(SUM(size), 0)::BIGINT FROM chunks
+                         WHERE workspace_id = $1 AND doc_id = $2 AND seq <= $3 AND ciphertext IS NOT NULL",
+                        &[&workspace_id, &ch.doc_id, &s],
+                    )
+                    .await?
+                    .get(0);
+                freed += covered.max(0) as u64;
                 tx.execute(
                     "UPDATE chunks SET ciphertext = NULL
                      WHERE workspace_id = $1 AND doc_id = $2 AND seq <= $3 AND ciphertext IS NOT NULL",
@@ -383,9 +408,10 @@ impl super::Store for PgStore {
             });
         }
         if inserted {
+            let stored = super::after_push(stored, added, freed, quota_bytes)?;
             tx.execute(
-                "UPDATE workspaces SET head_seq = $1 WHERE id = $2",
-                &[&(head as i64), &workspace_id],
+                "UPDATE workspaces SET head_seq = $1, stored_bytes = $2 WHERE id = $3",
+                &[&(head as i64), &(stored as i64), &workspace_id],
             )
             .await?;
             let payload = format!("{workspace_id}:{head}");

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS workspaces (
     id TEXT PRIMARY KEY,
     head_seq INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    stored_bytes INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS devices (
     id TEXT PRIMARY KEY,
@@ -89,6 +90,27 @@ fn kind_of(s: &str) -> rusqlite::Result<ChunkKind> {
     })
 }
 
+/// Brings a store made by an older relay up to the current schema, in one transaction.
+fn migrate(c: &mut Connection) -> Result<()> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let has_stored_bytes: bool = tx.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('workspaces') WHERE name = 'stored_bytes'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_stored_bytes {
+        // Before quotas: count what each workspace already keeps.
+        tx.execute_batch(
+            "ALTER TABLE workspaces ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0;
+             UPDATE workspaces SET stored_bytes = (
+                 SELECT COALESCE(SUM(size), 0) FROM chunks
+                 WHERE chunks.workspace_id = workspaces.id AND ciphertext IS NOT NULL);",
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 impl SqliteStore {
     pub fn open(data_dir: &Path, notifier: Arc<Notifier>) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
@@ -96,8 +118,9 @@ impl SqliteStore {
             source,
         })?;
         let path = data_dir.join("relay.sqlite3");
-        let writer = open_conn(&path)?;
+        let mut writer = open_conn(&path)?;
         writer.execute_batch(SCHEMA)?;
+        migrate(&mut writer)?;
         let readers = (0..READERS)
             .map(|_| open_conn(&path).map(Mutex::new))
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -290,6 +313,7 @@ impl super::Store for SqliteStore {
         workspace_id: &str,
         device_id: &str,
         chunks: Vec<NewChunk>,
+        quota_bytes: u64,
     ) -> Result<PushOutcome> {
         let (ws, dev) = (workspace_id.to_owned(), device_id.to_owned());
         let notifier = self.inner.notifier.clone();
@@ -298,14 +322,16 @@ impl super::Store for SqliteStore {
             .write(move |c| {
                 // IMMEDIATE: take the write lock now, so nobody else assigns seqs until we commit.
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let mut head: u64 = tx
+                let (head, stored) = tx
                     .query_row(
-                        "SELECT head_seq FROM workspaces WHERE id = ?1",
+                        "SELECT head_seq, stored_bytes FROM workspaces WHERE id = ?1",
                         params![ws],
-                        |r| r.get::<_, i64>(0),
+                        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
                     )
                     .optional()?
-                    .ok_or(StoreError::NotFound)? as u64;
+                    .ok_or(StoreError::NotFound)?;
+                let (mut head, stored) = (head as u64, stored.max(0) as u64);
+                let (mut added, mut freed) = (0u64, 0u64);
                 let mut results = Vec::with_capacity(chunks.len());
                 let mut inserted = false;
                 for ch in chunks {
@@ -333,6 +359,7 @@ impl super::Store for SqliteStore {
                         }
                     }
                     head += 1;
+                    added += ch.ciphertext.len() as u64;
                     tx.execute(
                         "INSERT INTO chunks (workspace_id, seq, doc_id, kind, covers_seq, device_id, client_chunk_id, size, ciphertext)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -349,6 +376,13 @@ impl super::Store for SqliteStore {
                         ],
                     )?;
                     if let (ChunkKind::Snapshot, Some(s)) = (ch.kind, ch.covers_seq) {
+                        let covered: i64 = tx.query_row(
+                            "SELECT COALESCE(SUM(size), 0) FROM chunks
+                             WHERE workspace_id = ?1 AND doc_id = ?2 AND seq <= ?3 AND ciphertext IS NOT NULL",
+                            params![ws, ch.doc_id, s as i64],
+                            |r| r.get(0),
+                        )?;
+                        freed += covered.max(0) as u64;
                         tx.execute(
                             "UPDATE chunks SET ciphertext = NULL
                              WHERE workspace_id = ?1 AND doc_id = ?2 AND seq <= ?3 AND ciphertext IS NOT NULL",
@@ -363,9 +397,10 @@ impl super::Store for SqliteStore {
                     });
                 }
                 if inserted {
+                    let stored = super::after_push(stored, added, freed, quota_bytes)?;
                     tx.execute(
-                        "UPDATE workspaces SET head_seq = ?1 WHERE id = ?2",
-                        params![head as i64, ws],
+                        "UPDATE workspaces SET head_seq = ?1, stored_bytes = ?2 WHERE id = ?3",
+                        params![head as i64, stored as i64, ws],
                     )?;
                 }
                 tx.commit()?;

@@ -7,7 +7,11 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::Value;
+use std::sync::Arc;
 use tend_core::sync_wire::*;
+
+pub use tend_relay::clock::ManualClock;
+use tend_relay::clock::{DynClock, SystemClock};
 use tend_relay::config::Config;
 
 pub enum Backend {
@@ -49,6 +53,25 @@ impl Backend {
         f(&mut config);
         Relay::start(config).await
     }
+
+    /// A relay on a clock that moves only when the test says so.
+    pub async fn start_clocked(
+        &self,
+        clock: &Arc<ManualClock>,
+        f: impl FnOnce(&mut Config),
+    ) -> Relay {
+        let mut config = self.config();
+        f(&mut config);
+        Relay::start_on(config, clock.clone()).await
+    }
+}
+
+/// An HTTP client whose connections come from `ip` (any 127.0.0.0/8 address works on loopback).
+pub fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .unwrap()
 }
 
 pub struct Relay {
@@ -61,11 +84,15 @@ pub struct Relay {
 
 impl Relay {
     pub async fn start(config: Config) -> Relay {
+        Self::start_on(config, SystemClock::shared()).await
+    }
+
+    pub async fn start_on(config: Config, clock: DynClock) -> Relay {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            tend_relay::serve_on(listener, config, async {
+            tend_relay::serve_with_clock(listener, config, clock, async {
                 let _ = rx.await;
             })
             .await
