@@ -335,3 +335,45 @@ async fn a_pull_page_prepared_before_a_local_save_is_not_written_and_merges_agai
     assert_eq!(storage.sync_cursor().await.expect("cursor"), 1);
     storage.close();
 }
+
+fn status(status: u16, error: &str, retry_after_s: Option<u32>) -> tend::sync::net::NetError {
+    tend::sync::net::NetError::Status {
+        status,
+        error: error.into(),
+        message: "from the relay".into(),
+        retry_after_s,
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_relay_s_limits_read_as_what_they_mean_and_its_wait_is_kept() {
+    let full = status(413, "quota_exceeded", None);
+    assert!(full.reason().contains("storage on the relay is full"));
+    assert!(full.reason().contains("safe on this device"));
+    assert_eq!(
+        status(413, "too_large", None).reason(),
+        "a change is too large for the relay"
+    );
+    let slow_down = status(429, "rate_limited", Some(30));
+    assert!(slow_down.reason().contains("slow down"));
+    assert_eq!(slow_down.retry_after_ms(), Some(30_000));
+    assert_eq!(status(503, "busy", Some(1)).reason(), "the relay is busy");
+    assert_eq!(
+        status(503, "store_unavailable", None).reason(),
+        "the relay's storage is unavailable"
+    );
+    assert_eq!(
+        status(503, "store_unavailable", None).retry_after_ms(),
+        None
+    );
+    // Setting up: how long to wait, in words.
+    assert!(
+        tend::sync::describe_setup_error(&status(429, "rate_limited", Some(1800)))
+            .ends_with("Try again in 30 minutes.")
+    );
+    assert!(
+        tend::sync::describe_setup_error(&status(429, "rate_limited", Some(20)))
+            .ends_with("Try again in 20 seconds.")
+    );
+    assert!(tend::sync::describe_setup_error(&status(403, "join_rejected", None)).contains("403"));
+}

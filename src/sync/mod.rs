@@ -406,12 +406,25 @@ impl SyncHandle {
     }
 }
 
-fn describe_setup_error(e: &NetError) -> String {
+/// What a failed workspace set-up (create, join) tells the user.
+pub fn describe_setup_error(e: &NetError) -> String {
     match e {
         NetError::Unreachable(_) => {
             "The relay could not be reached. Check the connection and try again.".into()
         }
         NetError::Unauthorized => "The relay refused this request (not authorised).".into(),
+        NetError::Status {
+            status: 429 | 503,
+            retry_after_s,
+            ..
+        } => {
+            let wait = match retry_after_s {
+                Some(s) if *s > 90 => format!("{} minutes", s.div_ceil(60)),
+                Some(s) if *s > 1 => format!("{s} seconds"),
+                _ => "a moment".into(),
+            };
+            format!("The relay is busy with too many requests. Try again in {wait}.")
+        }
         NetError::Status {
             status, message, ..
         } => format!("The relay refused this request ({status}: {message})."),
@@ -560,16 +573,16 @@ impl Engine {
                 }
                 let failures = self.failures.get() + 1;
                 self.failures.set(failures);
-                let delay = backoff_ms(failures);
+                // Never sooner than the relay asked (rate limits, busy).
+                let delay = match &err {
+                    SyncError::Net(e) => e.retry_after_ms(),
+                    _ => None,
+                }
+                .map_or(backoff_ms(failures), |asked| {
+                    asked.max(backoff_ms(failures))
+                });
                 let reason = match &err {
-                    SyncError::Net(NetError::Unreachable(_)) => "relay unreachable".to_string(),
-                    SyncError::Net(NetError::Status { status: 503, .. }) => {
-                        "the relay's storage is unavailable".to_string()
-                    }
-                    SyncError::Net(NetError::Status { status: 413, .. }) => {
-                        "a change is too large for the relay".to_string()
-                    }
-                    SyncError::Net(e) => e.to_string(),
+                    SyncError::Net(e) => e.reason(),
                     SyncError::Storage(e) => format!("device storage failed ({e})"),
                     SyncError::Local(e) => e.clone(),
                 };

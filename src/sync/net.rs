@@ -22,6 +22,8 @@ pub enum NetError {
         status: u16,
         error: String,
         message: String,
+        /// The relay's `Retry-After`, in seconds (rate limits, busy).
+        retry_after_s: Option<u32>,
     },
     /// The answer was not what the protocol says.
     Protocol(String),
@@ -36,8 +38,43 @@ impl std::fmt::Display for NetError {
                 status,
                 error,
                 message,
+                ..
             } => write!(f, "relay answered {status} {error}: {message}"),
             NetError::Protocol(m) => write!(f, "unexpected answer from the relay: {m}"),
+        }
+    }
+}
+
+impl NetError {
+    /// Why a sync round failed, as the sync status shows it.
+    pub fn reason(&self) -> String {
+        match self {
+            NetError::Unreachable(_) => "relay unreachable".into(),
+            NetError::Status {
+                status: 413, error, ..
+            } if error == "quota_exceeded" => "the workspace's storage on the relay is full — \
+                 changes stay safe on this device; ask whoever runs the relay to raise its quota"
+                .into(),
+            NetError::Status { status: 413, .. } => "a change is too large for the relay".into(),
+            NetError::Status { status: 429, .. } => {
+                "the relay asked this device to slow down".into()
+            }
+            NetError::Status {
+                status: 503, error, ..
+            } if error == "busy" => "the relay is busy".into(),
+            NetError::Status { status: 503, .. } => "the relay's storage is unavailable".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// How long the relay asked to wait before trying again, if it said.
+    pub fn retry_after_ms(&self) -> Option<u32> {
+        match self {
+            NetError::Status {
+                retry_after_s: Some(s),
+                ..
+            } => Some(s.saturating_mul(1000)),
+            _ => None,
         }
     }
 }
@@ -107,7 +144,7 @@ impl Relay {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, NetError> {
-        let (status, text) = self.send(method, path, body).await?;
+        let (status, retry_after_s, text) = self.send(method, path, body).await?;
         if (200..300).contains(&status) {
             return serde_json::from_str(&text).map_err(|e| NetError::Protocol(e.to_string()));
         }
@@ -122,6 +159,7 @@ impl Relay {
             status,
             error,
             message,
+            retry_after_s,
         })
     }
 
@@ -130,7 +168,7 @@ impl Relay {
         method: &str,
         path: &str,
         body: Option<&B>,
-    ) -> Result<(u16, String), NetError> {
+    ) -> Result<(u16, Option<u32>, String), NetError> {
         let unreachable = |e: JsValue| NetError::Unreachable(js_text(&e));
         let init = RequestInit::new();
         init.set_method(method);
@@ -162,12 +200,19 @@ impl Relay {
             .dyn_into()
             .map_err(|_| NetError::Protocol("fetch did not return a Response".into()))?;
         let status = response.status();
+        // Seconds only (the relay never sends an HTTP date).
+        let retry_after_s = response
+            .headers()
+            .get("Retry-After")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse::<u32>().ok());
         let text = JsFuture::from(response.text().map_err(unreachable)?)
             .await
             .map_err(unreachable)?
             .as_string()
             .unwrap_or_default();
-        Ok((status, text))
+        Ok((status, retry_after_s, text))
     }
 }
 

@@ -171,21 +171,8 @@ async fn workspaces_join_secrets_and_revocation(b: Backend) {
     let r = b
         .start_with(|c| c.create_token = Some("letmein".into()))
         .await;
-    let resp = r
-        .http
-        .post(r.url("/api/v1/workspaces"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 401);
-    let resp = r
-        .http
-        .post(r.url("/api/v1/workspaces"))
-        .bearer_auth("letmein")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
+    assert_eq!(r.create_raw(None).await, 401);
+    assert_eq!(r.create_raw(Some("letmein")).await, 201);
     r.stop().await;
 }
 

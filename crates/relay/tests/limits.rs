@@ -110,23 +110,11 @@ async fn workspace_creation_is_limited_per_address(b: Backend) {
         })
         .await;
     for _ in 0..2 {
-        let resp = r
-            .http
-            .post(r.url("/api/v1/workspaces"))
-            .bearer_auth("a-guess")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 401);
+        assert_eq!(r.create_raw(Some("a-guess")).await, 401);
     }
-    let resp = r
-        .http
-        .post(r.url("/api/v1/workspaces"))
-        .bearer_auth("agency-secret")
-        .send()
-        .await
-        .unwrap();
-    limited(resp, 30 * 60).await;
+    assert_eq!(r.create_raw(Some("agency-secret")).await, 429);
+    clock.advance(Duration::from_secs(30 * 60));
+    assert_eq!(r.create_raw(Some("agency-secret")).await, 201);
     r.stop().await;
 }
 
@@ -306,18 +294,26 @@ async fn pushes_beyond_the_quota_are_refused_and_store_nothing(b: Backend) {
     r.stop().await;
 }
 
-async fn a_workspace_over_its_quota_can_still_compact(b: Backend) {
+/// A workspace holding what these pushes leave, on a relay without a quota, since stopped.
+async fn stored_without_quota(b: &Backend, pushes: &[&[PushChunk]]) -> DeviceCredentials {
     let r = b.start_with(|c| c.workspace_quota_bytes = 0).await;
     let a = r.create_workspace().await;
-    r.push(
-        &a,
-        &[
+    for chunks in pushes {
+        r.push(&a, chunks).await;
+    }
+    r.stop().await;
+    a
+}
+
+async fn a_workspace_over_its_quota_can_still_compact(b: Backend) {
+    let a = stored_without_quota(
+        &b,
+        &[&[
             change("c1", "doc1", &bytes(700, 1)),
             change("c2", "doc1", &bytes(300, 2)),
-        ],
+        ]],
     )
     .await;
-    r.stop().await;
     // The operator lowers the quota below what the workspace keeps.
     let r = b.start_with(|c| c.workspace_quota_bytes = 500).await;
     assert_over_quota(&r, &a, &[change("c3", "doc2", &bytes(1, 3))]).await;
@@ -338,21 +334,19 @@ async fn a_workspace_over_its_quota_can_still_compact(b: Backend) {
 }
 
 async fn a_store_from_before_quotas_counts_what_it_holds(b: Backend) {
-    let r = b.start_with(|c| c.workspace_quota_bytes = 0).await;
-    let a = r.create_workspace().await;
-    r.push(
-        &a,
+    let a = stored_without_quota(
+        &b,
         &[
-            change("c1", "doc1", &bytes(400, 1)),
-            change("c2", "doc1", &bytes(300, 2)),
-            change("c3", "doc2", &bytes(200, 3)),
+            &[
+                change("c1", "doc1", &bytes(400, 1)),
+                change("c2", "doc1", &bytes(300, 2)),
+                change("c3", "doc2", &bytes(200, 3)),
+            ],
+            // Compacted away: not counted.
+            &[snapshot("s1", "doc1", 2, &bytes(100, 4))],
         ],
     )
     .await;
-    // Compacted away: not counted.
-    r.push(&a, &[snapshot("s1", "doc1", 2, &bytes(100, 4))])
-        .await;
-    r.stop().await;
     // The store as a relay from before quotas left it: no byte count.
     let drop_column = "ALTER TABLE workspaces DROP COLUMN stored_bytes";
     match &b {

@@ -150,6 +150,15 @@ impl Relay {
         r.json().await.unwrap()
     }
 
+    /// `POST /api/v1/workspaces` with no body, with this creation token if any; the status.
+    pub async fn create_raw(&self, token: Option<&str>) -> u16 {
+        let mut req = self.http.post(self.url("/api/v1/workspaces"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap().status().as_u16()
+    }
+
     pub async fn join_secret(&self, d: &DeviceCredentials, ttl: Option<u64>) -> JoinSecretResponse {
         let r = self
             .http
