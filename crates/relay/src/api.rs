@@ -353,7 +353,8 @@ pub async fn limit_client(
 /// A share of the relay's budget for push bodies in memory, held until the request is answered:
 /// however many devices push at once, the bodies held (and what decoding them allocates) stay
 /// bounded. Taken after authentication, so only a workspace's devices can spend it; a push that
-/// finds the budget spent is answered `503 busy` with `Retry-After` before its body is read.
+/// finds the budget spent waits its turn up to `--body-wait-secs`, then is answered `503 busy`
+/// with `Retry-After` without its body being read.
 pub struct BodyBudget(#[allow(dead_code)] OwnedSemaphorePermit);
 
 impl FromRequestParts<Arc<AppState>> for BodyBudget {
@@ -375,19 +376,17 @@ impl FromRequestParts<Arc<AppState>> for BodyBudget {
         let kib = declared
             .div_ceil(1024)
             .clamp(1, state.body_budget_kib() as u64) as u32;
-        state
-            .body_budget
-            .clone()
-            .try_acquire_many_owned(kib)
-            .map(BodyBudget)
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "busy",
-                    "the relay is receiving as much as it holds at once; retry shortly",
-                )
-                .retry_after(1)
-            })
+        // Wait a while for room (the body waits unread in the connection meanwhile), in turn.
+        let wait = Duration::from_secs(state.config.body_wait_secs);
+        match tokio::time::timeout(wait, state.body_budget.clone().acquire_many_owned(kib)).await {
+            Ok(Ok(permit)) => Ok(BodyBudget(permit)),
+            _ => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the relay is receiving as much as it holds at once; retry shortly",
+            )
+            .retry_after(1)),
+        }
     }
 }
 
@@ -968,5 +967,84 @@ async fn run_socket(st: Arc<AppState>, ws: String, pre: Option<[u8; 32]>, mut so
                 return close(socket, 1001, "relay shutting down").await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+
+    async fn state(wait_secs: u64) -> (Arc<AppState>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::with_data_dir(dir.path());
+        config.database_url = None;
+        config.max_body_bytes = 64 * 1024;
+        config.max_inflight_body_bytes = 64 * 1024;
+        config.body_wait_secs = wait_secs;
+        let notifier = Arc::new(Notifier::new());
+        let store = crate::store::open(&config, notifier.clone())
+            .await
+            .expect("store");
+        let (_, shutdown) = tokio::sync::watch::channel(false);
+        let st = AppState::new(store, notifier, config, SystemClock::shared(), shutdown);
+        (Arc::new(st), dir)
+    }
+
+    fn push_parts(content_length: u64) -> Parts {
+        let (parts, ()) = axum::http::Request::post("/api/v1/workspaces/w/chunks")
+            .header(header::CONTENT_LENGTH, content_length)
+            .body(())
+            .expect("request")
+            .into_parts();
+        parts
+    }
+
+    async fn budget(st: &Arc<AppState>, bytes: u64) -> Result<BodyBudget, ApiError> {
+        BodyBudget::from_request_parts(&mut push_parts(bytes), st).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_push_waits_its_turn_for_room_then_is_turned_away_or_served() {
+        let (st, _dir) = state(10).await;
+        let slow = budget(&st, 60_000).await.expect("room for the first");
+        // No room beside it: the next one waits...
+        let mut waiting = Box::pin(budget(&st, 10_000));
+        assert!(tokio::time::timeout(Duration::ZERO, &mut waiting)
+            .await
+            .is_err());
+        // ...and gets in as soon as the first is answered.
+        drop(slow);
+        assert!(waiting.await.is_ok());
+
+        // One that waits longer than it may is turned away, and its place is not kept.
+        let slow = budget(&st, 60_000).await.expect("room again");
+        let refused = budget(&st, 10_000)
+            .await
+            .err()
+            .expect("busy after the wait");
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!((refused.code, refused.retry_after), ("busy", Some(1)));
+        drop(slow);
+        assert!(budget(&st, 64 * 1024).await.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_wait_a_push_that_does_not_fit_is_turned_away_at_once_and_small_ones_fit() {
+        let (st, _dir) = state(0).await;
+        let _slow = budget(&st, 60_000).await.expect("room for the first");
+        let start = tokio::time::Instant::now();
+        assert!(budget(&st, 10_000).await.is_err());
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert!(budget(&st, 1_000).await.is_ok());
+        // A body without a length counts as the largest allowed.
+        let (mut parts, ()) = axum::http::Request::post("/x")
+            .body(())
+            .expect("request")
+            .into_parts();
+        drop(_slow);
+        let whole = BodyBudget::from_request_parts(&mut parts, &st).await;
+        assert!(whole.is_ok());
+        assert!(budget(&st, 1).await.is_err());
     }
 }

@@ -71,9 +71,12 @@ pub struct Config {
     #[arg(long, env = "TEND_WORKSPACE_QUOTA_BYTES", default_value_t = 1 << 30)]
     pub workspace_quota_bytes: u64,
     /// Push bodies held in memory at once, in bytes, across all requests (at least
-    /// `--max-body-bytes`). A push beyond it is answered 503 `busy` with `Retry-After`.
+    /// `--max-body-bytes`). A push beyond it waits for room (`--body-wait-secs`).
     #[arg(long, env = "TEND_MAX_INFLIGHT_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_inflight_body_bytes: usize,
+    /// Seconds a push waits for room in that budget before it is answered 503 `busy`.
+    #[arg(long, env = "TEND_BODY_WAIT_SECS", default_value_t = 10)]
+    pub body_wait_secs: u64,
     /// API requests per second from one client address, with bursts of ten seconds' worth
     /// (0 = unlimited). An IPv6 client is counted by its /64.
     #[arg(long, env = "TEND_RATE_PER_IP", default_value_t = 100)]

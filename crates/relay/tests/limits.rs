@@ -380,64 +380,77 @@ fn invalid_push_body(len: usize) -> String {
     body
 }
 
-async fn push_bodies_held_in_memory_are_bounded(b: Backend) {
+/// A relay holding at most 64 KiB of push bodies at once, pushes waiting `wait` seconds for room
+/// (waiting itself: the unit tests of `api::BodyBudget`, on tokio's paused clock).
+async fn budget_relay(b: &Backend, wait: u64) -> (Relay, DeviceCredentials) {
     let r = b
         .start_with(|c| {
             c.max_body_bytes = 64 * 1024;
             c.max_inflight_body_bytes = 64 * 1024;
+            c.body_wait_secs = wait;
         })
         .await;
     let a = r.create_workspace().await;
-    let path = format!("/api/v1/workspaces/{}/chunks", a.workspace_id);
-    let probe = || {
-        r.http
-            .post(r.url(&path))
-            .bearer_auth(&a.device_token)
-            .header("content-type", "application/json")
-            .body(invalid_push_body(10_000))
-            .send()
-    };
-    // Budget free: the probe is read, and refused as a bad push.
-    assert_eq!(probe().await.unwrap().status(), 400);
+    (r, a)
+}
 
-    // A device starts a 60,000-byte push and sends only the beginning of it.
-    let mut slow = tokio::net::TcpStream::connect(r.addr).await.unwrap();
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer {}\r\n\
-         Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n{{\"chunks\": [",
-        a.device_token
-    );
-    slow.write_all(head.as_bytes()).await.unwrap();
-    // Once it holds its share, a 10,000-byte push does not fit beside it and is turned away
-    // before its body is read...
-    let mut answer = None;
+/// A 10,000-byte push that is not valid: 400 once its body is read.
+async fn probe(r: &Relay, a: &DeviceCredentials) -> reqwest::Response {
+    r.http
+        .post(r.url(&format!("/api/v1/workspaces/{}/chunks", a.workspace_id)))
+        .bearer_auth(&a.device_token)
+        .header("content-type", "application/json")
+        .body(invalid_push_body(10_000))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Probes until the answer is not `skip` (each probe is an attempt; bounded).
+async fn probe_until_not(r: &Relay, a: &DeviceCredentials, skip: u16) -> reqwest::Response {
     for _ in 0..200 {
-        let resp = probe().await.unwrap();
-        if resp.status() != 400 {
-            answer = Some(resp);
-            break;
+        let resp = probe(r, a).await;
+        if resp.status() != skip {
+            return resp;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let resp = answer.expect("the probe is refused while the slow push holds the budget");
+    panic!("every probe was answered {skip}");
+}
+
+/// A device starts a 60,000-byte push and sends only the beginning of it.
+async fn start_slow_push(r: &Relay, a: &DeviceCredentials) -> tokio::net::TcpStream {
+    let mut slow = tokio::net::TcpStream::connect(r.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/workspaces/{}/chunks HTTP/1.1\r\nHost: relay\r\n\
+         Authorization: Bearer {}\r\nContent-Type: application/json\r\n\
+         Content-Length: 60000\r\n\r\n{{\"chunks\": [",
+        a.workspace_id, a.device_token
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    slow
+}
+
+async fn assert_busy(resp: reqwest::Response) {
     assert_eq!(resp.status(), 503);
     assert_eq!(resp.headers()["retry-after"], "1");
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"], "busy", "{v}");
+}
+
+async fn push_bodies_held_in_memory_are_bounded(b: Backend) {
+    let (r, a) = budget_relay(&b, 0).await;
+    // Budget free: the probe is read, and refused as a bad push.
+    assert_eq!(probe(&r, &a).await.status(), 400);
+    let slow = start_slow_push(&r, &a).await;
+    // Once that holds its share, a 10,000-byte push does not fit beside it and is turned away
+    // before its body is read...
+    assert_busy(probe_until_not(&r, &a, 400).await).await;
     // ...while a small push still fits and is stored.
     r.push(&a, &[change("small", "doc", b"fits")]).await;
-
     // When the slow push gives up, its share comes back.
     drop(slow);
-    let mut freed = false;
-    for _ in 0..200 {
-        if probe().await.unwrap().status() == 400 {
-            freed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(freed, "the budget is released with the request");
+    assert_eq!(probe_until_not(&r, &a, 503).await.status(), 400);
     assert_eq!(live(&r, &a).await, vec![("doc".to_string(), 4)]);
     r.stop().await;
 }
