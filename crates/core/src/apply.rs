@@ -49,7 +49,7 @@ fn check_changed_text(what: &str, s: &Option<String>) -> Result<(), DocError> {
 }
 
 /// `list/<id>` as a path.
-fn item_path<'a>(list: ItemList, id: &'a str) -> Vec<&'a str> {
+fn item_path(list: ItemList, id: &str) -> Vec<&str> {
     let mut p: Vec<&str> = list.path().to_vec();
     p.push(id);
     p

@@ -7,10 +7,10 @@ use crate::record::*;
 use crate::rules::{self, Flag, Instrument, InstrumentResult, RiskAssessment, RiskInputs};
 
 /// The most recent active response of `instrument`, by date (ties: the later recorded).
-pub fn latest_response<'a>(
-    record: &'a PatientRecord,
+pub fn latest_response(
+    record: &PatientRecord,
     instrument: Instrument,
-) -> Option<&'a InstrumentResponse> {
+) -> Option<&InstrumentResponse> {
     record
         .assessments
         .responses

@@ -87,7 +87,7 @@ fn cache_control(path: &str, status: StatusCode, headers: &HeaderMap) -> &'stati
 pub fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.match_indices('-').any(|(i, _)| {
-        let rest = name[i + 1..].as_bytes();
+        let rest = &name.as_bytes()[i + 1..];
         let digits = rest.iter().take_while(|b| b.is_ascii_hexdigit()).count();
         (10..=16).contains(&digits) && matches!(rest.get(digits), Some(b'.' | b'_'))
     })
