@@ -770,11 +770,12 @@ impl Engine {
         };
         self.socket_retry.borrow_mut().take();
         let url = format!(
-            "{}/api/v1/workspaces/{}/notify",
+            "{}{}",
             ws.relay_url
+                .trim_end_matches('/')
                 .replacen("https://", "wss://", 1)
                 .replacen("http://", "ws://", 1),
-            ws.workspace_id
+            tend_core::sync_wire::paths::notify(&ws.workspace_id)
         );
         let Ok(socket) = WebSocket::new(&url) else {
             self.schedule_reconnect();

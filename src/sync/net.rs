@@ -3,8 +3,8 @@
 
 use serde::{de::DeserializeOwned, Serialize};
 use tend_core::sync_wire::{
-    CreateJoinSecretRequest, CreateWorkspaceRequest, DeviceCredentials, ErrorBody, JoinRequest,
-    JoinSecretResponse, PullResponse, PushRequest, PushResponse, API_PREFIX,
+    paths, CreateJoinSecretRequest, CreateWorkspaceRequest, DeviceCredentials, ErrorBody,
+    JoinRequest, JoinSecretResponse, PullResponse, PushRequest, PushResponse,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -100,42 +100,32 @@ impl Relay {
     ) -> Result<DeviceCredentials, NetError> {
         self.call(
             "POST",
-            &format!("{API_PREFIX}/workspaces"),
+            &paths::create_workspace(),
             Some(&CreateWorkspaceRequest { device_name }),
         )
         .await
     }
 
     pub async fn join(&self, req: &JoinRequest) -> Result<DeviceCredentials, NetError> {
-        self.call("POST", &format!("{API_PREFIX}/join"), Some(req))
-            .await
+        self.call("POST", &paths::join(), Some(req)).await
     }
 
     pub async fn mint_join_secret(&self, ws: &str) -> Result<JoinSecretResponse, NetError> {
         self.call(
             "POST",
-            &format!("{API_PREFIX}/workspaces/{ws}/join-secrets"),
+            &paths::join_secrets(ws),
             Some(&CreateJoinSecretRequest { ttl_secs: None }),
         )
         .await
     }
 
     pub async fn push(&self, ws: &str, req: &PushRequest) -> Result<PushResponse, NetError> {
-        self.call(
-            "POST",
-            &format!("{API_PREFIX}/workspaces/{ws}/chunks"),
-            Some(req),
-        )
-        .await
+        self.call("POST", &paths::chunks(ws), Some(req)).await
     }
 
     pub async fn pull(&self, ws: &str, after: u64) -> Result<PullResponse, NetError> {
-        self.call::<(), _>(
-            "GET",
-            &format!("{API_PREFIX}/workspaces/{ws}/chunks?after={after}&limit=500"),
-            None,
-        )
-        .await
+        self.call::<(), _>("GET", &paths::pull(ws, after, Some(500), None), None)
+            .await
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(

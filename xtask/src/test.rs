@@ -42,16 +42,26 @@ fn record(failed: &mut Vec<String>, layer: &str, result: Result<()>) {
 }
 
 fn native() -> Result<()> {
-    println!("\n== native tests (core, relay, xtask) ==");
+    println!("\n== native tests (wire, core, relay, xtask) ==");
     proc::run(
         native_cargo()
-            .args(["test", "-p", "tend-core", "-p", "tend-relay", "-p", "xtask"])
+            .args([
+                "test",
+                "-p",
+                "tend-wire",
+                "-p",
+                "tend-core",
+                "-p",
+                "tend-relay",
+                "-p",
+                "xtask",
+            ])
             .current_dir(paths::root()),
     )
 }
 
 fn browser(tools: &Tools) -> Result<()> {
-    println!("\n== browser tests (wasm-bindgen-test, headless Chromium): app storage + the core suite on wasm32 ==");
+    println!("\n== browser tests (wasm-bindgen-test, headless Chromium): app storage + the core and wire suites on wasm32 ==");
     let runner = tools.wasm_bindgen_bin.join("wasm-bindgen-test-runner");
     let mut cmd = tools.route.cargo();
     cmd.args([
@@ -60,6 +70,8 @@ fn browser(tools: &Tools) -> Result<()> {
         "tend",
         "-p",
         "tend-core",
+        "-p",
+        "tend-wire",
         "--target",
         TARGET,
         "--tests",
@@ -90,4 +102,43 @@ fn end_to_end(tools: &Tools) -> Result<()> {
             .env("TEND_NEXT_DIST_DIR", next_dist)
             .env("TEND_CHROMIUM", &tools.chromium),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The relay's own dependency tree (normal edges, what its binary links): no `tend-core`, so
+    /// the relay naming a patient type cannot compile.
+    #[test]
+    fn the_relay_links_the_wire_and_not_the_patient_model() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = Command::new(cargo)
+            .args([
+                "tree",
+                "-p",
+                "tend-relay",
+                "-e",
+                "normal",
+                "--prefix",
+                "none",
+                "--format",
+                "{p}",
+            ])
+            .current_dir(paths::root())
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tree = String::from_utf8_lossy(&out.stdout);
+        let crates: Vec<&str> = tree
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        assert!(crates.contains(&"tend-wire"), "{tree}");
+        assert!(!crates.contains(&"tend-core"), "{tree}");
+    }
 }

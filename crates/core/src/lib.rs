@@ -10,7 +10,6 @@ pub mod assess;
 pub mod author;
 pub mod caseload;
 pub mod conflicts;
-pub mod crypto;
 pub mod document;
 pub mod error;
 pub mod history;
@@ -20,8 +19,11 @@ pub mod ops;
 pub mod record;
 pub mod rules;
 pub mod summary;
-pub mod sync_wire;
 mod view;
+
+/// What crosses the wire (sync API types, chunk envelope, join codes, the AEAD primitive) lives in
+/// `tend-wire`, which the relay depends on instead of this crate; re-exported here for the app.
+pub use tend_wire::{aead, crypto, sync_wire};
 
 pub use access::split_path;
 pub use author::Author;

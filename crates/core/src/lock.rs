@@ -8,16 +8,14 @@
 //! * The [`LockRecord`] (parameters, wrapped key, failed attempts) is stored unsealed: it is what
 //!   unseals everything else.
 //!
+//! Both are sealed with `tend_wire::aead` (XChaCha20-Poly1305, random nonce):
 //! Wrapped key: `0x01` ‖ nonce (24) ‖ XChaCha20-Poly1305(data key) ‖ tag (16), AAD `"tend/lock/v1"`.
 //! Sealed value: `0x02` ‖ nonce (24) ‖ ciphertext ‖ tag (16), AAD `"tend/at-rest/v1"` ‖ u32be len ‖
 //! store ‖ u32be len ‖ record key, so a value moved to another store or record does not open.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
+use tend_wire::aead::{self, AeadError, KEY_LEN, OVERHEAD};
 use zeroize::{Zeroize, ZeroizeOnDrop};
-
-use crate::crypto::{KEY_LEN, NONCE_LEN, TAG_LEN};
 
 pub const LOCK_RECORD_VERSION: u32 = 1;
 /// OWASP's 2023 minimum for PBKDF2-HMAC-SHA256.
@@ -37,7 +35,6 @@ pub const DEFAULT_AUTO_LOCK_MINUTES: u32 = 5;
 const WRAP_FORMAT: u8 = 0x01;
 const WRAP_AAD: &[u8] = b"tend/lock/v1";
 const AT_REST_AAD: &[u8] = b"tend/at-rest/v1";
-const OVERHEAD: usize = 1 + NONCE_LEN + TAG_LEN;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LockError {
@@ -83,10 +80,6 @@ impl DataKey {
     /// A fixed key, for tests and benchmarks only: real keys come from [`DataKey::generate`].
     pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
         DataKey(bytes)
-    }
-
-    fn cipher(&self) -> Result<XChaCha20Poly1305, LockError> {
-        XChaCha20Poly1305::new_from_slice(&self.0).map_err(|_| LockError::Encrypt)
     }
 }
 
@@ -191,43 +184,24 @@ impl LockRecord {
 
 /// Wraps the data key under the KEK (random nonce).
 pub fn wrap_data_key(kek: &Kek, key: &DataKey) -> Result<Vec<u8>, LockError> {
-    let nonce: [u8; NONCE_LEN] = random()?;
-    let cipher = XChaCha20Poly1305::new_from_slice(&kek.0).map_err(|_| LockError::Encrypt)?;
-    let ct = cipher
-        .encrypt(
-            &XNonce::from(nonce),
-            Payload {
-                msg: &key.0,
-                aad: WRAP_AAD,
-            },
-        )
-        .map_err(|_| LockError::Encrypt)?;
-    let mut out = Vec::with_capacity(OVERHEAD + KEY_LEN);
-    out.push(WRAP_FORMAT);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&ct);
-    Ok(out)
+    aead::seal(&kek.0, WRAP_FORMAT, WRAP_AAD, &key.0).map_err(sealing)
+}
+
+fn sealing(e: AeadError) -> LockError {
+    match e {
+        AeadError::Random(m) => LockError::Random(m),
+        _ => LockError::Encrypt,
+    }
 }
 
 /// Unwraps the data key; any failure to open (wrong PIN, tampered record) is [`LockError::WrongPin`]
 /// — the two cannot be told apart, and neither may unlock.
 pub fn unwrap_data_key(kek: &Kek, wrapped: &[u8]) -> Result<DataKey, LockError> {
-    if wrapped.len() != OVERHEAD + KEY_LEN || wrapped[0] != WRAP_FORMAT {
+    if wrapped.len() != OVERHEAD + KEY_LEN {
         return Err(LockError::WrongPin);
     }
-    let mut nonce = [0u8; NONCE_LEN];
-    nonce.copy_from_slice(&wrapped[1..1 + NONCE_LEN]);
-    let nonce = &XNonce::from(nonce);
-    let cipher = XChaCha20Poly1305::new_from_slice(&kek.0).map_err(|_| LockError::WrongPin)?;
-    let mut plain = cipher
-        .decrypt(
-            nonce,
-            Payload {
-                msg: &wrapped[1 + NONCE_LEN..],
-                aad: WRAP_AAD,
-            },
-        )
-        .map_err(|_| LockError::WrongPin)?;
+    let mut plain =
+        aead::open(&kek.0, WRAP_FORMAT, WRAP_AAD, wrapped).map_err(|_| LockError::WrongPin)?;
     let key: Result<[u8; KEY_LEN], _> = plain.as_slice().try_into();
     plain.zeroize();
     key.map(DataKey).map_err(|_| LockError::WrongPin)
@@ -258,47 +232,15 @@ pub fn seal_at_rest(
     place: Place<'_>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, LockError> {
-    let nonce: [u8; NONCE_LEN] = random()?;
-    let ct = key
-        .cipher()?
-        .encrypt(
-            &XNonce::from(nonce),
-            Payload {
-                msg: plaintext,
-                aad: &at_rest_aad(place),
-            },
-        )
-        .map_err(|_| LockError::Encrypt)?;
-    let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
-    out.push(AT_REST_FORMAT);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&ct);
-    Ok(out)
+    aead::seal(&key.0, AT_REST_FORMAT, &at_rest_aad(place), plaintext).map_err(sealing)
 }
 
 /// Opens a value sealed for `place`. Never panics on any bytes.
 pub fn open_at_rest(key: &DataKey, place: Place<'_>, sealed: &[u8]) -> Result<Vec<u8>, LockError> {
-    let Some(&format) = sealed.first() else {
-        return Err(LockError::Damaged);
-    };
-    if format != AT_REST_FORMAT {
-        return Err(LockError::UnknownFormat(format));
-    }
-    if sealed.len() < OVERHEAD {
-        return Err(LockError::Damaged);
-    }
-    let mut nonce = [0u8; NONCE_LEN];
-    nonce.copy_from_slice(&sealed[1..1 + NONCE_LEN]);
-    let nonce = &XNonce::from(nonce);
-    key.cipher()?
-        .decrypt(
-            nonce,
-            Payload {
-                msg: &sealed[1 + NONCE_LEN..],
-                aad: &at_rest_aad(place),
-            },
-        )
-        .map_err(|_| LockError::Damaged)
+    aead::open(&key.0, AT_REST_FORMAT, &at_rest_aad(place), sealed).map_err(|e| match e {
+        AeadError::Format(f) => LockError::UnknownFormat(f),
+        _ => LockError::Damaged,
+    })
 }
 
 /// What happens after one more wrong PIN (`failed_attempts` already counts it).

@@ -21,10 +21,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::json;
-use tend_core::crypto::{self, WorkspaceKey};
-use tend_core::sync_wire::*;
 use tend_core::PatientDoc;
 use tend_relay::config::Config;
+use tend_wire::crypto::{self, WorkspaceKey};
+use tend_wire::sync_wire::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PATIENTS: usize = 200;

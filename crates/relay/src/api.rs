@@ -17,7 +17,7 @@ use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tend_core::sync_wire::{
+use tend_wire::sync_wire::{
     ChunkKind, ClientMessage, CreateJoinSecretRequest, CreateWorkspaceRequest, DeviceCredentials,
     DeviceList, ErrorBody, JoinRequest, JoinSecretResponse, PullResponse, PulledChunk, PushRequest,
     PushResponse, PushResult, ServerMessage,

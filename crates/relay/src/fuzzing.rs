@@ -1,8 +1,8 @@
 //! Entry points for the fuzz targets (crates/relay/fuzz) and their regression test: every decoder that
 //! sees outside bytes. Each must return an error for bad input, never panic.
 
-use tend_core::crypto::{JoinCode, WorkspaceKey};
-use tend_core::sync_wire::{
+use tend_wire::crypto::{JoinCode, WorkspaceKey};
+use tend_wire::sync_wire::{
     ChunkKind, CreateJoinSecretRequest, CreateWorkspaceRequest, JoinRequest, PullResponse,
     PushResponse,
 };

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{change, snapshot, unb64, Backend};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use tend_core::sync_wire::*;
+use tend_wire::sync_wire::*;
 use tokio_tungstenite::tungstenite::Message as WsMsg;
 
 both_stores!(
@@ -752,11 +752,11 @@ async fn postgres_two_instances_share_log_and_notifications() {
     }
 }
 
-/// The app's path end to end: seal with the workspace key (tend_core::crypto), push, pull on another
+/// The app's path end to end: seal with the workspace key (tend_wire::crypto), push, pull on another
 /// device, open. The relay only ever holds ciphertext, and a chunk replayed under another document or
 /// kind does not open.
 async fn encrypted_chunks_round_trip_through_the_relay(b: Backend) {
-    use tend_core::crypto::{self, CryptoError, JoinCode, WorkspaceKey};
+    use tend_wire::crypto::{self, CryptoError, JoinCode, WorkspaceKey};
     let r = b.start().await;
     let a = r.create_workspace().await;
     let key = WorkspaceKey::generate().unwrap();

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{change, unb64};
-use tend_core::sync_wire::*;
+use tend_wire::sync_wire::*;
 
 const TOTAL: usize = 1000;
 const KILL_AFTER_ACKS: usize = 400;

@@ -40,7 +40,7 @@ fn random_bytes_do_not_panic() {
 fn the_valid_join_code_seed_parses() {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/regressions/join_code/seed-valid.txt");
-    let code = tend_core::crypto::JoinCode::parse(&std::fs::read_to_string(p).unwrap()).unwrap();
+    let code = tend_wire::crypto::JoinCode::parse(&std::fs::read_to_string(p).unwrap()).unwrap();
     assert_eq!(code.relay_url, "https://relay.example.org");
     assert_eq!(code.join_secret, "secret-secret-secret");
 }

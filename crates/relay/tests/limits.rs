@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{change, client_from, snapshot, Backend, ManualClock, Relay};
 use serde_json::Value;
-use tend_core::sync_wire::*;
+use tend_wire::sync_wire::*;
 use tokio::io::AsyncWriteExt;
 
 both_stores!(

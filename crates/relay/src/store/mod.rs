@@ -21,7 +21,7 @@ pub mod sqlite;
 use std::sync::Arc;
 
 pub use notify::Notifier;
-use tend_core::sync_wire::{ChunkKind, DeviceInfo};
+use tend_wire::sync_wire::{ChunkKind, DeviceInfo};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

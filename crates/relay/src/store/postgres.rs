@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use tend_core::sync_wire::{ChunkKind, DeviceInfo};
+use tend_wire::sync_wire::{ChunkKind, DeviceInfo};
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{AsyncMessage, Client, IsolationLevel, NoTls};
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use tend_core::sync_wire::{ChunkKind, DeviceInfo};
+use tend_wire::sync_wire::{ChunkKind, DeviceInfo};
 
 use super::{
     JoinRejected, NewChunk, Notifier, Page, Principal, PushOutcome, PushedChunk, Result,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::Value;
 use std::sync::Arc;
-use tend_core::sync_wire::*;
+use tend_wire::sync_wire::*;
 
 pub use tend_relay::clock::ManualClock;
 use tend_relay::clock::{DynClock, SystemClock};

@@ -4,7 +4,7 @@
 //!   never sent to the relay.
 //! * Each document gets its own key: HKDF-SHA256(ikm = workspace key, salt = "tend/doc-key/v1",
 //!   info = len‖workspace id‖len‖doc id).
-//! * Chunks and snapshots are sealed with XChaCha20-Poly1305 under a random 192-bit nonce. The associated
+//! * Chunks and snapshots are sealed with [`crate::aead`] (XChaCha20-Poly1305, random 192-bit nonce). The associated
 //!   data binds the ciphertext to its place: version, workspace id, doc id and chunk kind. A chunk moved to
 //!   another document, workspace or kind fails to open with [`CryptoError::Decrypt`].
 //!
@@ -16,20 +16,17 @@
 //! [`seal`] take randomness from `getrandom` (on wasm32 the app enables its JS backend).
 
 use base64::Engine as _;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
 
+use crate::aead::{self, AeadError};
+pub use crate::aead::{KEY_LEN, NONCE_LEN, TAG_LEN};
 use crate::sync_wire::{ChunkKind, PulledChunk, PushChunk};
 
-/// Version byte of the chunk envelope.
+/// Version byte of the chunk envelope (the [`aead`] format byte).
 pub const ENVELOPE_VERSION: u8 = 1;
-pub const NONCE_LEN: usize = 24;
-pub const TAG_LEN: usize = 16;
-pub const KEY_LEN: usize = 32;
 /// Bytes an envelope adds to the plaintext.
-pub const ENVELOPE_OVERHEAD: usize = 1 + NONCE_LEN + TAG_LEN;
+pub const ENVELOPE_OVERHEAD: usize = aead::OVERHEAD;
 
 const AAD_LABEL: &[u8] = b"tend/chunk/v1";
 const HKDF_SALT: &[u8] = b"tend/doc-key/v1";
@@ -51,6 +48,18 @@ pub enum CryptoError {
     Encrypt,
     #[error("the chunk's ciphertext is not valid base64")]
     BadBase64,
+}
+
+impl From<AeadError> for CryptoError {
+    fn from(e: AeadError) -> Self {
+        match e {
+            AeadError::Random(m) => CryptoError::Random(m),
+            AeadError::TooShort(n) => CryptoError::TooShort(n),
+            AeadError::Format(v) => CryptoError::UnknownVersion(v),
+            AeadError::Open => CryptoError::Decrypt,
+            AeadError::Seal => CryptoError::Encrypt,
+        }
+    }
 }
 
 /// The workspace's 256-bit secret. Debug output never shows it.
@@ -153,55 +162,21 @@ impl DocKey {
         plaintext: &[u8],
         nonce: [u8; NONCE_LEN],
     ) -> Result<Vec<u8>, CryptoError> {
-        let cipher =
-            XChaCha20Poly1305::new_from_slice(&self.key).map_err(|_| CryptoError::Encrypt)?;
         let aad = aad(&self.workspace_id, &self.doc_id, kind)?;
-        let xn = XNonce::from(nonce);
-        let ct = cipher
-            .encrypt(
-                &xn,
-                Payload {
-                    msg: plaintext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| CryptoError::Encrypt)?;
-        let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
-        out.push(ENVELOPE_VERSION);
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ct);
-        Ok(out)
+        aead::seal_with_nonce(&self.key, ENVELOPE_VERSION, &aad, plaintext, nonce)
+            .map_err(CryptoError::from)
     }
 
     /// Seals with a random nonce.
     pub fn seal(&self, kind: ChunkKind, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|e| CryptoError::Random(e.to_string()))?;
-        self.seal_with_nonce(kind, plaintext, nonce)
+        let aad = aad(&self.workspace_id, &self.doc_id, kind)?;
+        aead::seal(&self.key, ENVELOPE_VERSION, &aad, plaintext).map_err(CryptoError::from)
     }
 
     /// Opens an envelope sealed for this workspace, document and kind. Never panics on any bytes.
     pub fn open(&self, kind: ChunkKind, envelope: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if envelope.len() < ENVELOPE_OVERHEAD {
-            return Err(CryptoError::TooShort(envelope.len()));
-        }
-        if envelope[0] != ENVELOPE_VERSION {
-            return Err(CryptoError::UnknownVersion(envelope[0]));
-        }
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&envelope[1..1 + NONCE_LEN]);
-        let cipher =
-            XChaCha20Poly1305::new_from_slice(&self.key).map_err(|_| CryptoError::Decrypt)?;
         let aad = aad(&self.workspace_id, &self.doc_id, kind)?;
-        cipher
-            .decrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: &envelope[1 + NONCE_LEN..],
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| CryptoError::Decrypt)
+        aead::open(&self.key, ENVELOPE_VERSION, &aad, envelope).map_err(CryptoError::from)
     }
 }
 
