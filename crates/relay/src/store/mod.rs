@@ -16,6 +16,7 @@
 
 pub mod notify;
 pub mod postgres;
+pub mod push;
 pub mod sqlite;
 
 use std::sync::Arc;

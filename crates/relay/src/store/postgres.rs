@@ -11,9 +11,9 @@ use tend_wire::sync_wire::{ChunkKind, DeviceInfo};
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{AsyncMessage, Client, IsolationLevel, NoTls};
 
+use super::push::{self, PushInputs};
 use super::{
-    JoinRejected, NewChunk, Notifier, Page, Principal, PushOutcome, PushedChunk, Result,
-    StoreError, StoredChunk,
+    JoinRejected, NewChunk, Notifier, Page, Principal, PushOutcome, Result, StoreError, StoredChunk,
 };
 
 const CHANNEL: &str = "tend_chunks";
@@ -336,92 +336,93 @@ impl super::Store for PgStore {
             )
             .await?
             .ok_or(StoreError::NotFound)?;
-        let mut head = row.get::<_, i64>(0) as u64;
-        let stored = row.get::<_, i64>(1).max(0) as u64;
-        let (mut added, mut freed) = (0u64, 0u64);
-        let mut results = Vec::with_capacity(chunks.len());
-        let mut inserted = false;
-        for ch in chunks {
-            let existing = tx
-                .query_opt(
-                    "SELECT seq FROM chunks WHERE workspace_id = $1 AND device_id = $2 AND client_chunk_id = $3",
-                    &[&workspace_id, &device_id, &ch.client_chunk_id],
-                )
-                .await?;
-            if let Some(r) = existing {
-                results.push(PushedChunk {
-                    client_chunk_id: ch.client_chunk_id,
-                    seq: r.get::<_, i64>(0) as u64,
-                    duplicate: true,
-                });
-                continue;
+        let mut inputs = PushInputs {
+            head: row.get::<_, i64>(0) as u64,
+            stored_bytes: row.get::<_, i64>(1).max(0) as u64,
+            ..PushInputs::default()
+        };
+        let ids = push::ids(&chunks);
+        for r in tx
+            .query(
+                "SELECT client_chunk_id, seq FROM chunks
+                 WHERE workspace_id = $1 AND device_id = $2 AND client_chunk_id = ANY($3)",
+                &[&workspace_id, &device_id, &ids],
+            )
+            .await?
+        {
+            inputs
+                .existing
+                .insert(r.get::<_, String>(0), r.get::<_, i64>(1) as u64);
+        }
+        let docs = push::compacted_docs(&chunks);
+        if !docs.is_empty() {
+            for d in &docs {
+                inputs.live.insert(d.clone(), Vec::new());
             }
-            if let Some(s) = ch.covers_seq {
-                if s > head {
-                    return Err(StoreError::Rejected(format!(
-                        "snapshot {} covers seq {s}, beyond the workspace head {head}",
-                        ch.client_chunk_id
-                    )));
+            for r in tx
+                .query(
+                    "SELECT doc_id, seq, size FROM chunks
+                     WHERE workspace_id = $1 AND doc_id = ANY($2) AND ciphertext IS NOT NULL",
+                    &[&workspace_id, &docs],
+                )
+                .await?
+            {
+                if let Some(live) = inputs.live.get_mut(r.get::<_, &str>(0)) {
+                    live.push((r.get::<_, i64>(1) as u64, r.get::<_, i64>(2) as u64));
                 }
             }
-            head += 1;
-            added += ch.ciphertext.len() as u64;
-            let covers = ch.covers_seq.map(|s| s as i64);
-            tx.execute(
-                "INSERT INTO chunks (workspace_id, seq, doc_id, kind, covers_seq, device_id, client_chunk_id, size, ciphertext)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                &[
-                    &workspace_id,
-                    &(head as i64),
-                    &ch.doc_id,
-                    &ch.kind.as_str(),
-                    &covers,
-                    &device_id,
-                    &ch.client_chunk_id,
-                    &(ch.ciphertext.len() as i64),
-                    &ch.ciphertext,
-                ],
-            )
-            .await?;
-            if let (ChunkKind::Snapshot, Some(s)) = (ch.kind, covers) {
-                let covered: i64 = tx
-                    .query_one(
-                        "SELECT COALESCE(SUM(size), 0)::BIGINT FROM chunks
-                         WHERE workspace_id = $1 AND doc_id = $2 AND seq <= $3 AND ciphertext IS NOT NULL",
-                        &[&workspace_id, &ch.doc_id, &s],
-                    )
-                    .await?
-                    .get(0);
-                freed += covered.max(0) as u64;
+        }
+        let plan = push::plan(inputs, &chunks, quota_bytes)?;
+        if plan.writes() {
+            let insert = tx
+                .prepare(
+                    "INSERT INTO chunks (workspace_id, seq, doc_id, kind, covers_seq, device_id, client_chunk_id, size, ciphertext)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .await?;
+            for &(seq, i) in &plan.inserts {
+                let ch = &chunks[i];
+                tx.execute(
+                    &insert,
+                    &[
+                        &workspace_id,
+                        &(seq as i64),
+                        &ch.doc_id,
+                        &ch.kind.as_str(),
+                        &ch.covers_seq.map(|s| s as i64),
+                        &device_id,
+                        &ch.client_chunk_id,
+                        &(ch.ciphertext.len() as i64),
+                        &ch.ciphertext,
+                    ],
+                )
+                .await?;
+            }
+            for (doc, covers) in &plan.compactions {
                 tx.execute(
                     "UPDATE chunks SET ciphertext = NULL
                      WHERE workspace_id = $1 AND doc_id = $2 AND seq <= $3 AND ciphertext IS NOT NULL",
-                    &[&workspace_id, &ch.doc_id, &s],
+                    &[&workspace_id, doc, &(*covers as i64)],
                 )
                 .await?;
             }
-            inserted = true;
-            results.push(PushedChunk {
-                client_chunk_id: ch.client_chunk_id,
-                seq: head,
-                duplicate: false,
-            });
-        }
-        if inserted {
-            let stored = super::after_push(stored, added, freed, quota_bytes)?;
             tx.execute(
                 "UPDATE workspaces SET head_seq = $1, stored_bytes = $2 WHERE id = $3",
-                &[&(head as i64), &(stored as i64), &workspace_id],
+                &[
+                    &(plan.head as i64),
+                    &(plan.stored_bytes as i64),
+                    &workspace_id,
+                ],
             )
             .await?;
-            let payload = format!("{workspace_id}:{head}");
+            let payload = format!("{workspace_id}:{}", plan.head);
             tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])
                 .await?;
         }
         tx.commit().await?;
         Ok(PushOutcome {
-            results,
-            head_seq: head,
+            results: plan.results,
+            head_seq: plan.head,
         })
     }
 

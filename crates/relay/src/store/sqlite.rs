@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tend_wire::sync_wire::{ChunkKind, DeviceInfo};
 
+use super::push::{self, PushInputs};
 use super::{
-    JoinRejected, NewChunk, Notifier, Page, Principal, PushOutcome, PushedChunk, Result,
-    StoreError, StoredChunk,
+    JoinRejected, NewChunk, Notifier, Page, Principal, PushOutcome, Result, StoreError, StoredChunk,
 };
 
 const SCHEMA: &str = "
@@ -330,42 +330,45 @@ impl super::Store for SqliteStore {
                     )
                     .optional()?
                     .ok_or(StoreError::NotFound)?;
-                let (mut head, stored) = (head as u64, stored.max(0) as u64);
-                let (mut added, mut freed) = (0u64, 0u64);
-                let mut results = Vec::with_capacity(chunks.len());
-                let mut inserted = false;
-                for ch in chunks {
-                    let existing: Option<i64> = tx
-                        .query_row(
-                            "SELECT seq FROM chunks WHERE workspace_id = ?1 AND device_id = ?2 AND client_chunk_id = ?3",
-                            params![ws, dev, ch.client_chunk_id],
-                            |r| r.get(0),
-                        )
-                        .optional()?;
-                    if let Some(seq) = existing {
-                        results.push(PushedChunk {
-                            client_chunk_id: ch.client_chunk_id,
-                            seq: seq as u64,
-                            duplicate: true,
-                        });
-                        continue;
-                    }
-                    if let Some(s) = ch.covers_seq {
-                        if s > head {
-                            return Err(StoreError::Rejected(format!(
-                                "snapshot {} covers seq {s}, beyond the workspace head {head}",
-                                ch.client_chunk_id
-                            )));
+                let mut inputs = PushInputs {
+                    head: head as u64,
+                    stored_bytes: stored.max(0) as u64,
+                    ..PushInputs::default()
+                };
+                {
+                    let mut seq_of = tx.prepare_cached(
+                        "SELECT seq FROM chunks WHERE workspace_id = ?1 AND device_id = ?2 AND client_chunk_id = ?3",
+                    )?;
+                    for id in push::ids(&chunks) {
+                        let seq: Option<i64> =
+                            seq_of.query_row(params![ws, dev, id], |r| r.get(0)).optional()?;
+                        if let Some(seq) = seq {
+                            inputs.existing.insert(id.to_owned(), seq as u64);
                         }
                     }
-                    head += 1;
-                    added += ch.ciphertext.len() as u64;
-                    tx.execute(
+                    let mut live_of = tx.prepare_cached(
+                        "SELECT seq, size FROM chunks WHERE workspace_id = ?1 AND doc_id = ?2 AND ciphertext IS NOT NULL",
+                    )?;
+                    for doc in push::compacted_docs(&chunks) {
+                        let rows = live_of
+                            .query_map(params![ws, doc], |r| {
+                                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+                            })?
+                            .collect::<rusqlite::Result<Vec<_>>>()?;
+                        inputs.live.insert(doc, rows);
+                    }
+                }
+                let plan = push::plan(inputs, &chunks, quota_bytes)?;
+                if plan.writes() {
+                    let mut insert = tx.prepare_cached(
                         "INSERT INTO chunks (workspace_id, seq, doc_id, kind, covers_seq, device_id, client_chunk_id, size, ciphertext)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        params![
+                    )?;
+                    for &(seq, i) in &plan.inserts {
+                        let ch = &chunks[i];
+                        insert.execute(params![
                             ws,
-                            head as i64,
+                            seq as i64,
                             ch.doc_id,
                             ch.kind.as_str(),
                             ch.covers_seq.map(|s| s as i64),
@@ -373,38 +376,30 @@ impl super::Store for SqliteStore {
                             ch.client_chunk_id,
                             ch.ciphertext.len() as i64,
                             ch.ciphertext
-                        ],
-                    )?;
-                    if let (ChunkKind::Snapshot, Some(s)) = (ch.kind, ch.covers_seq) {
-                        let covered: i64 = tx.query_row(
-                            "SELECT COALESCE(SUM(size), 0) FROM chunks
-                             WHERE workspace_id = ?1 AND doc_id = ?2 AND seq <= ?3 AND ciphertext IS NOT NULL",
-                            params![ws, ch.doc_id, s as i64],
-                            |r| r.get(0),
-                        )?;
-                        freed += covered.max(0) as u64;
+                        ])?;
+                    }
+                    drop(insert);
+                    for (doc, covers) in &plan.compactions {
                         tx.execute(
                             "UPDATE chunks SET ciphertext = NULL
                              WHERE workspace_id = ?1 AND doc_id = ?2 AND seq <= ?3 AND ciphertext IS NOT NULL",
-                            params![ws, ch.doc_id, s as i64],
+                            params![ws, doc, *covers as i64],
                         )?;
                     }
-                    inserted = true;
-                    results.push(PushedChunk {
-                        client_chunk_id: ch.client_chunk_id,
-                        seq: head,
-                        duplicate: false,
-                    });
-                }
-                if inserted {
-                    let stored = super::after_push(stored, added, freed, quota_bytes)?;
                     tx.execute(
                         "UPDATE workspaces SET head_seq = ?1, stored_bytes = ?2 WHERE id = ?3",
-                        params![head as i64, stored as i64, ws],
+                        params![plan.head as i64, plan.stored_bytes as i64, ws],
                     )?;
                 }
                 tx.commit()?;
-                Ok((PushOutcome { results, head_seq: head }, inserted))
+                let writes = plan.writes();
+                Ok((
+                    PushOutcome {
+                        results: plan.results,
+                        head_seq: plan.head,
+                    },
+                    writes,
+                ))
             })
             .await?;
         if inserted {
