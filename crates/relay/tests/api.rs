@@ -1177,3 +1177,59 @@ async fn one_client_flooding_connections_cannot_keep_others_out(b: Backend) {
     );
     r.stop().await;
 }
+
+/// PostgreSQL only: when the database drops every relay connection (a restart, a failover, an
+/// administrator), the relay answers 503 at worst while it notices, then serves again on fresh
+/// connections from its pool, with nothing lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_connections_dropped_by_the_server_are_replaced() {
+    if common::pg::skip() {
+        eprintln!("TEND_SKIP_POSTGRES=1: skipped");
+        return;
+    }
+    let b = Backend::postgres().await;
+    let Backend::Postgres(url) = &b else {
+        unreachable!("a PostgreSQL backend")
+    };
+    let r = b.start().await;
+    let d = r.create_workspace().await;
+    r.push(&d, &[change("c1", "doc", b"before")]).await;
+
+    let (admin, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let task = tokio::spawn(conn);
+    let killed = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(!killed.is_empty(), "the relay had connections to drop");
+    drop(admin);
+    let _ = task.await;
+
+    // Each attempt either fails cleanly (503, the documented JSON) or succeeds; soon they succeed.
+    let mut pushed = false;
+    for i in 0..50 {
+        let (st, v) = r
+            .push_raw(&d, &d.workspace_id, &[change("c2", "doc", b"after")])
+            .await;
+        match st {
+            200 => {
+                pushed = true;
+                break;
+            }
+            503 => assert_eq!(v["error"], "store_unavailable", "{v}"),
+            other => panic!("attempt {i}: {other} {v}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(pushed, "the relay serves again on new connections");
+    for _ in 0..10 {
+        assert_eq!(r.pull(&d, 0, 10).await.chunks.len(), 2);
+    }
+    r.stop().await;
+}

@@ -35,6 +35,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("postgres: {0}")]
     Postgres(#[from] tokio_postgres::Error),
+    #[error("postgres pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
     #[error("store task failed: {0}")]
     Task(String),
     /// The request is well-formed but not acceptable against the stored state.

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::StreamExt;
 use tend_wire::sync_wire::{ChunkKind, DeviceInfo};
-use tokio::sync::{Mutex, MutexGuard};
-use tokio_postgres::{AsyncMessage, Client, IsolationLevel, NoTls};
+use tokio_postgres::{AsyncMessage, IsolationLevel, NoTls};
 
 use super::push::{self, PushInputs};
 use super::{
@@ -75,8 +75,7 @@ COMMIT;
 ";
 
 pub struct PgStore {
-    url: String,
-    pool: Vec<Mutex<Client>>,
+    pool: Pool,
     listener: tokio::task::JoinHandle<()>,
 }
 
@@ -84,16 +83,6 @@ impl Drop for PgStore {
     fn drop(&mut self) {
         self.listener.abort();
     }
-}
-
-async fn connect(url: &str) -> Result<Client> {
-    let (client, conn) = tokio_postgres::connect(url, NoTls).await?;
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            tracing::warn!("postgres connection ended: {e}");
-        }
-    });
-    Ok(client)
 }
 
 /// Holds a LISTEN connection open, reconnecting after failures, and forwards notifications.
@@ -144,45 +133,30 @@ async fn listen(url: String, notifier: Arc<Notifier>, ready: tokio::sync::onesho
 
 impl PgStore {
     pub async fn connect(url: &str, pool_size: usize, notifier: Arc<Notifier>) -> Result<Self> {
-        let first = connect(url).await?;
-        first.batch_execute(SCHEMA).await?;
-        let mut pool = vec![Mutex::new(first)];
-        for _ in 1..pool_size {
-            pool.push(Mutex::new(connect(url).await?));
-        }
+        let config: tokio_postgres::Config = url.parse()?;
+        // A connection found closed when taken back is dropped and replaced.
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size.max(1))
+            .build()
+            .map_err(|e| StoreError::Task(format!("postgres pool: {e}")))?;
+        pool.get().await?.batch_execute(SCHEMA).await?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         let listener = tokio::spawn(listen(url.to_owned(), notifier, tx));
         // Serve only once fan-out works (or give up waiting after a while; it keeps retrying).
         let _ = tokio::time::timeout(Duration::from_secs(10), rx).await;
-        Ok(PgStore {
-            url: url.to_owned(),
-            pool,
-            listener,
-        })
+        Ok(PgStore { pool, listener })
     }
 
-    /// A pooled connection (a free one if any), reconnected if it broke.
-    async fn client(&self) -> Result<MutexGuard<'_, Client>> {
-        let mut guard = None;
-        for m in &self.pool {
-            if let Ok(g) = m.try_lock() {
-                guard = Some(g);
-                break;
-            }
-        }
-        let mut g = match guard {
-            Some(g) => g,
-            None => {
-                use std::sync::atomic::{AtomicUsize, Ordering};
-                static NEXT: AtomicUsize = AtomicUsize::new(0);
-                let i = NEXT.fetch_add(1, Ordering::Relaxed) % self.pool.len();
-                self.pool[i].lock().await
-            }
-        };
-        if g.is_closed() {
-            *g = connect(&self.url).await?;
-        }
-        Ok(g)
+    /// A pooled connection (waits for one when all are in use).
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        Ok(self.pool.get().await?)
     }
 }
 
