@@ -2,7 +2,7 @@
 //! disk). All calls run on tokio's blocking pool. One writer connection (every write transaction is
 //! `BEGIN IMMEDIATE`, so seq assignment is serialised even across processes) and a few readers.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -56,9 +56,37 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(workspace_id, doc_id, seq);
 
 const READERS: usize = 3;
 
+/// Opens reader connections for the pool (with the same settings as the writer) and keeps them.
+struct Readers {
+    path: PathBuf,
+}
+
+impl deadpool::managed::Manager for Readers {
+    type Type = Connection;
+    type Error = StoreError;
+
+    async fn create(&self) -> Result<Connection> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || open_conn(&path))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+            .map_err(StoreError::from)
+    }
+
+    async fn recycle(
+        &self,
+        _: &mut Connection,
+        _: &deadpool::managed::Metrics,
+    ) -> deadpool::managed::RecycleResult<StoreError> {
+        // A local file connection does not go stale; a failed statement leaves it usable.
+        Ok(())
+    }
+}
+
 struct Inner {
+    /// The one writer: every write transaction is `BEGIN IMMEDIATE` on it, in turn.
     writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
+    readers: deadpool::managed::Pool<Readers>,
     notifier: Arc<Notifier>,
 }
 
@@ -121,9 +149,10 @@ impl SqliteStore {
         let mut writer = open_conn(&path)?;
         writer.execute_batch(SCHEMA)?;
         migrate(&mut writer)?;
-        let readers = (0..READERS)
-            .map(|_| open_conn(&path).map(Mutex::new))
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let readers = deadpool::managed::Pool::builder(Readers { path })
+            .max_size(READERS)
+            .build()
+            .map_err(|e| StoreError::Task(format!("sqlite readers: {e}")))?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
@@ -147,32 +176,14 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            // Take a free reader if there is one, else wait for any.
-            for r in &inner.readers {
-                if let Ok(mut c) = r.try_lock() {
-                    return f(&mut c);
-                }
-            }
-            let i = (std::thread::current().id().as_u64_hash()) % inner.readers.len();
-            f(&mut lock(&inner.readers[i]))
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
-    }
-}
-
-trait ThreadIdHash {
-    fn as_u64_hash(&self) -> usize;
-}
-
-impl ThreadIdHash for std::thread::ThreadId {
-    fn as_u64_hash(&self) -> usize {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.hash(&mut h);
-        h.finish() as usize
+        // A free reader, or wait for one.
+        let mut conn = self.inner.readers.get().await.map_err(|e| match e {
+            deadpool::managed::PoolError::Backend(e) => e,
+            other => StoreError::Task(format!("sqlite readers: {other}")),
+        })?;
+        tokio::task::spawn_blocking(move || f(&mut conn))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
     }
 }
 
