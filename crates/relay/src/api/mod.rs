@@ -57,17 +57,15 @@ impl AppState {
         clock: DynClock,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Self {
-        let mut state = AppState {
+        AppState {
             store,
             notifier,
             rate: RateLimits::new(&config, clock.clone()),
-            body_budget: Arc::new(Semaphore::new(0)),
+            body_budget: Arc::new(Semaphore::new(body_budget_kib(&config))),
             config,
             clock,
             shutdown,
-        };
-        state.body_budget = Arc::new(Semaphore::new(state.body_budget_kib()));
-        state
+        }
     }
 
     fn now(&self) -> i64 {
@@ -75,12 +73,17 @@ impl AppState {
     }
 
     fn body_budget_kib(&self) -> usize {
-        self.config
-            .max_inflight_body_bytes
-            .max(self.config.max_body_bytes)
-            .div_ceil(1024)
-            .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize))
+        body_budget_kib(&self.config)
     }
+}
+
+/// The push body budget in KiB (at least one whole body; permits are counted in `u32`).
+fn body_budget_kib(config: &Config) -> usize {
+    config
+        .max_inflight_body_bytes
+        .max(config.max_body_bytes)
+        .div_ceil(1024)
+        .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize))
 }
 
 type St = State<Arc<AppState>>;

@@ -53,21 +53,6 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// A workspace's stored bytes after a push that added `added` and freed `freed`; refused when
-/// that goes above the quota and the push grows what is stored (one that shrinks it, a snapshot
-/// compacting, always goes through, so a full workspace can get back under).
-pub fn after_push(stored: u64, added: u64, freed: u64, quota: u64) -> Result<u64> {
-    let after = stored.saturating_add(added).saturating_sub(freed);
-    if after > quota && after > stored {
-        return Err(StoreError::QuotaExceeded {
-            stored,
-            quota,
-            after,
-        });
-    }
-    Ok(after)
-}
-
 /// An authenticated device.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {

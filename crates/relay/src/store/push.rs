@@ -115,7 +115,7 @@ pub fn plan(inputs: PushInputs, chunks: &[NewChunk], quota: u64) -> Result<PushP
     let stored_bytes = if inserts.is_empty() {
         stored_bytes
     } else {
-        super::after_push(stored_bytes, added, freed, quota)?
+        after_push(stored_bytes, added, freed, quota)?
     };
     Ok(PushPlan {
         results,
@@ -124,6 +124,21 @@ pub fn plan(inputs: PushInputs, chunks: &[NewChunk], quota: u64) -> Result<PushP
         head,
         stored_bytes,
     })
+}
+
+/// A workspace's stored bytes after a push that added `added` and freed `freed`; refused when
+/// that goes above the quota and the push grows what is stored (one that shrinks it, a snapshot
+/// compacting, always goes through, so a full workspace can get back under).
+fn after_push(stored: u64, added: u64, freed: u64, quota: u64) -> Result<u64> {
+    let after = stored.saturating_add(added).saturating_sub(freed);
+    if after > quota && after > stored {
+        return Err(StoreError::QuotaExceeded {
+            stored,
+            quota,
+            after,
+        });
+    }
+    Ok(after)
 }
 
 /// The distinct client chunk ids of a push: those whose earlier seq [`plan`] needs, if any.
