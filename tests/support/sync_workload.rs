@@ -115,14 +115,17 @@ pub fn display_name(name: &PersonName) -> String {
 pub fn patient_with_history(id: &PatientId, name: PersonName) -> (PatientDoc, Vec<Vec<u8>>) {
     let mut doc = PatientDoc::create(id, name, &year::author(1), T0).expect("create");
     year::year_of_activity(&mut doc);
-    let saved = doc.save();
-    let changes = automerge::Automerge::load(&saved)
-        .expect("reload the saved patient")
+    let changes = changes_of(&doc.save()).expect("reload the saved patient");
+    (doc, changes)
+}
+
+/// A saved document's changes, one Automerge change each, in causal order.
+pub fn changes_of(saved: &[u8]) -> Result<Vec<Vec<u8>>, automerge::AutomergeError> {
+    Ok(automerge::Automerge::load(saved)?
         .get_changes(&[])
         .into_iter()
         .map(|c| c.raw_bytes().to_vec())
-        .collect();
-    (doc, changes)
+        .collect())
 }
 
 /// The metformin dose the last catch-up edit of `patient` sets in `round` (unique per patient and

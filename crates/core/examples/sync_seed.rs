@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release -p tend-core --example sync_seed -- create --relay http://127.0.0.1:PORT \
-//!     --state FILE [--patients 200] [--seed N] [--whole]
+//!     --state FILE [--patients 200] [--seed N] [--whole] [--cache DIR]
 //! cargo run --release -p tend-core --example sync_seed -- edit --state FILE --round R
 //! ```
 //! - `create`: a new workspace, a fresh workspace key, `--patients` patients with a year of history
@@ -227,6 +227,55 @@ impl<'a> Pusher<'a> {
     }
 }
 
+/// Patients `0..n` with their history: (id, name, doc, changes). Building them takes ~0.2 s of
+/// CPU each, so with `--cache DIR` the saved documents are kept there, keyed by this binary (its
+/// code decides the bytes), the seed and the count, and later runs only reload them.
+fn patients(
+    seed: u64,
+    n: usize,
+    cache: Option<&str>,
+) -> Res<Vec<(PatientId, String, PatientDoc, Vec<Vec<u8>>)>> {
+    let file = match cache {
+        Some(dir) => {
+            let exe = std::env::current_exe()
+                .and_then(std::fs::read)
+                .map_err(|e| format!("cannot read this binary: {e}"))?;
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            std::hash::Hash::hash(&exe, &mut h);
+            let key = std::hash::Hasher::finish(&h);
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {dir}: {e}"))?;
+            Some(std::path::Path::new(dir).join(format!("patients-{key:016x}-{seed}-{n}.bin")))
+        }
+        None => None,
+    };
+    if let Some(saved) = file.as_ref().and_then(|f| std::fs::read(f).ok()) {
+        let docs: Vec<(String, String, Vec<u8>)> =
+            postcard::from_bytes(&saved).map_err(|e| format!("bad patient cache: {e}"))?;
+        eprintln!("sync_seed: {n} patients from the cache");
+        return docs
+            .into_iter()
+            .map(|(id, shown, bytes)| {
+                let id = PatientId::parse(&id).ok_or("bad id in the patient cache")?;
+                let doc = PatientDoc::load(&bytes).map_err(|e| e.to_string())?;
+                let changes = changes_of(&bytes).map_err(|e| e.to_string())?;
+                Ok((id, shown, doc, changes))
+            })
+            .collect();
+    }
+    eprintln!("sync_seed: building {n} patients with a year of history");
+    let mut built = build_patients(seed, n);
+    if let Some(file) = file {
+        let docs: Vec<(String, String, Vec<u8>)> = built
+            .iter_mut()
+            .map(|(id, shown, doc, _)| (id.to_string(), shown.clone(), doc.save()))
+            .collect();
+        let bytes = postcard::to_allocvec(&docs).map_err(|e| e.to_string())?;
+        std::fs::write(&file, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    Ok(built)
+}
+
 /// Builds patients `0..n` on every core (each patient is independent): (id, name, doc, changes).
 fn build_patients(seed: u64, n: usize) -> Vec<(PatientId, String, PatientDoc, Vec<Vec<u8>>)> {
     let threads = std::thread::available_parallelism()
@@ -298,8 +347,7 @@ fn create(args: &[String]) -> Res<Value> {
         },
     )?;
     let key = WorkspaceKey::generate().map_err(|e| e.to_string())?;
-    eprintln!("sync_seed: building {n} patients with a year of history");
-    let mut built = build_patients(seed, n);
+    let mut built = patients(seed, n, arg(args, "--cache").as_deref())?;
     let build_s = t.elapsed().as_secs_f64();
     let mut state = State {
         relay,
@@ -384,9 +432,11 @@ fn edit(args: &[String]) -> Res<Value> {
         for (i, doc) in docs.iter_mut().enumerate() {
             let op = edit_op(&mut rng, i, round, k);
             let name = op.name();
+            let before = doc.heads();
             doc.apply(op, &author, edit_at(round, k))
                 .map_err(|e| format!("patient {i}, edit {k} ({name}): {e}"))?;
-            let chunk = doc.save_incremental();
+            // What the app pushes: the changes since the heads the relay acknowledged.
+            let chunk = doc.save_after(&before);
             pusher.add(&state.patients[i].0, &chunk)?;
         }
     }
@@ -415,7 +465,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("create") => create(&args[1..]),
         Some("edit") => edit(&args[1..]),
-        _ => Err("usage: sync_seed create --relay URL --state FILE [--patients N] [--seed N] [--whole] | edit --state FILE --round R".into()),
+        _ => Err("usage: sync_seed create --relay URL --state FILE [--patients N] [--seed N] [--whole] [--cache DIR] | edit --state FILE --round R".into()),
     };
     match result {
         Ok(v) => println!("{v}"),

@@ -1,0 +1,181 @@
+//! The browser sync benchmark's no-network baseline (issue 18), in headless Chromium with real
+//! IndexedDB. Ignored by default: the browser test layer compiles it but does not run it;
+//! `cargo xtask bench sync` runs it with `--include-ignored --nocapture bench_` and reads the one
+//! `BENCH_JSON {...}` line it logs.
+//!
+//! The same workload as the browser measure (`tests/support/sync_workload.rs`: 200 patients with a
+//! year of history, one chunk per change; then 25 changes to each), sealed with the workspace key
+//! as device A seals it and laid out as the relay's pull pages (500 chunks, JSON with base64
+//! ciphertext, as the relay sends them). Timed, page by page, with no network and no UI: the app's
+//! own sync path — parse the page (`serde_json`, as `sync::net` does), `sync::pull::prepare`
+//! (decrypt, merge against what is stored, summaries) and `Storage::apply_pulled_page` (one
+//! IndexedDB transaction per page, keyed seal as on a locked-down device):
+//! - a new device: every page of the history into an empty database;
+//! - catch-up: then the 5,000 changes' pages into that database.
+//!
+//! The bytes are the same workload's, not the very bytes of the browser run: the envelopes carry
+//! fresh random nonces and the documents their own Automerge actors, so sizes match to a few bytes.
+#![cfg(target_arch = "wasm32")]
+
+#[path = "support/sync_workload.rs"]
+mod workload;
+
+use base64::Engine as _;
+use tend::storage::{Seal, Storage};
+use tend_core::crypto::{self, WorkspaceKey};
+use tend_core::sync_wire::{ChunkKind, PullResponse};
+use wasm_bindgen_test::*;
+use workload::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const DB: &str = "bench-sync";
+/// The app asks for pages of 500 chunks (src/sync/net.rs).
+const PAGE: usize = 500;
+const RUNS: usize = 3;
+const WORKSPACE: &str = "0123456789abcdef0123456789abcdef";
+const DEVICE_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const DEVICE_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn perf_now() -> f64;
+    #[wasm_bindgen(js_namespace = console, js_name = log)]
+    fn console_log(s: &str);
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    s[s.len() / 2]
+}
+
+fn round(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// Sealed chunks (doc id, envelope) laid out as pull pages of `PAGE`, seqs from `first_seq`.
+fn pages(chunks: &[(String, Vec<u8>)], first_seq: u64) -> Vec<String> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let head = first_seq + chunks.len() as u64 - 1;
+    chunks
+        .chunks(PAGE)
+        .enumerate()
+        .map(|(p, page)| {
+            let start = first_seq + (p * PAGE) as u64;
+            let rows: Vec<serde_json::Value> = page
+                .iter()
+                .enumerate()
+                .map(|(i, (doc, env))| {
+                    serde_json::json!({
+                        "seq": start + i as u64,
+                        "doc_id": doc,
+                        "kind": "change",
+                        "device_id": DEVICE_A,
+                        "ciphertext": b64.encode(env),
+                    })
+                })
+                .collect();
+            let last = start + page.len() as u64 - 1;
+            serde_json::json!({"chunks": rows, "next_cursor": last, "more": last < head, "head_seq": head})
+                .to_string()
+        })
+        .collect()
+}
+
+/// Parse + prepare + apply, page by page, as the app's pull loop does; returns milliseconds.
+async fn apply_pages(storage: &Storage, key: &WorkspaceKey, pages: &[String]) -> f64 {
+    let today = tend::clock::today();
+    let t = perf_now();
+    for text in pages {
+        let page: PullResponse = serde_json::from_str(text).expect("page parses");
+        let prepared = tend::sync::pull::prepare(storage, key, WORKSPACE, DEVICE_B, &page, today)
+            .await
+            .expect("prepare");
+        assert!(prepared.problems.is_empty(), "{:?}", prepared.problems);
+        storage
+            .apply_pulled_page(&prepared.page)
+            .await
+            .expect("apply page");
+    }
+    perf_now() - t
+}
+
+#[wasm_bindgen_test]
+#[ignore = "benchmark: run by cargo xtask bench"]
+async fn bench_sync_apply() {
+    console_error_panic_hook::set_once();
+    let key = WorkspaceKey::from_bytes([0x17; 32]);
+    let seal = |doc: &str, plain: &[u8]| {
+        crypto::seal(&key, WORKSPACE, doc, ChunkKind::Change, plain).expect("seal")
+    };
+
+    // Device A's workload, built here with the seeder's code: history, then one round of edits.
+    let t = perf_now();
+    let mut history = Vec::new();
+    let mut docs = Vec::with_capacity(PATIENTS);
+    for i in 0..PATIENTS {
+        let (id, name) = identity(SEED, i);
+        let (doc, changes) = patient_with_history(&id, name);
+        for c in &changes {
+            history.push((id.to_string(), seal(id.as_str(), c)));
+        }
+        docs.push((id, doc));
+    }
+    let mut edits = Vec::with_capacity(PATIENTS * EDITS_PER_PATIENT);
+    let mut rng = edit_rng(SEED, 0);
+    for k in 0..EDITS_PER_PATIENT {
+        for (i, (id, doc)) in docs.iter_mut().enumerate() {
+            let before = doc.heads();
+            doc.apply(edit_op(&mut rng, i, 0, k), &editor(), edit_at(0, k))
+                .expect("edit");
+            edits.push((id.to_string(), seal(id.as_str(), &doc.save_after(&before))));
+        }
+    }
+    let history_pages = pages(&history, 1);
+    let edit_pages = pages(&edits, history.len() as u64 + 1);
+    let build_ms = perf_now() - t;
+    let text_bytes = |p: &[String]| p.iter().map(String::len).sum::<usize>();
+    let envelope_bytes = |c: &[(String, Vec<u8>)]| c.iter().map(|(_, e)| e.len()).sum::<usize>();
+
+    let (mut new_ms, mut catch_ms) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        Storage::delete(DB)
+            .await
+            .expect("delete old bench database");
+        let storage = Storage::open_with(
+            DB,
+            Seal::with_key(tend_core::lock::DataKey::from_bytes([0x42; 32])),
+        )
+        .await
+        .expect("open bench database");
+        new_ms.push(apply_pages(&storage, &key, &history_pages).await);
+        catch_ms.push(apply_pages(&storage, &key, &edit_pages).await);
+        assert_eq!(
+            storage.caseload().await.expect("caseload").summaries.len(),
+            PATIENTS
+        );
+        storage.close();
+    }
+    let out = serde_json::json!({
+        "new_device": {
+            "ms": round(median(&new_ms)),
+            "runs": new_ms.iter().map(|v| round(*v)).collect::<Vec<_>>(),
+            "chunks": history.len(),
+            "pages": history_pages.len(),
+            "page_json_bytes": text_bytes(&history_pages),
+            "envelope_bytes": envelope_bytes(&history),
+        },
+        "catch_up": {
+            "ms": round(median(&catch_ms)),
+            "runs": catch_ms.iter().map(|v| round(*v)).collect::<Vec<_>>(),
+            "chunks": edits.len(),
+            "pages": edit_pages.len(),
+            "page_json_bytes": text_bytes(&edit_pages),
+            "envelope_bytes": envelope_bytes(&edits),
+        },
+        "build_workload_ms": round(build_ms),
+    });
+    console_log(&format!("BENCH_JSON {out}"));
+}
