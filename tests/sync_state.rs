@@ -6,7 +6,6 @@
 #[path = "support/common.rs"]
 mod common;
 
-use base64::Engine as _;
 use common::{author_on as author, fresh, name};
 use tend::storage::{sync_state::DocSync, Storage};
 use tend::sync::pull;
@@ -39,7 +38,7 @@ fn chunk(
         kind: ChunkKind::Change,
         covers_seq: None,
         device_id: "other-device".into(),
-        ciphertext: base64::engine::general_purpose::STANDARD.encode(envelope),
+        ciphertext: envelope,
     }
 }
 
@@ -224,17 +223,27 @@ async fn joining_a_workspace_resets_bookkeeping_and_queues_every_patient() {
         .record_acked(&id, vec!["aa".into()], &token)
         .await
         .expect("ack");
+    let log = tend_core::sync::RelayLog {
+        bytes: 5_000,
+        checked_snapshot: 0,
+        set_aside: false,
+    };
     let page = tend::storage::sync_state::PulledPage {
         docs: vec![],
         set_aside: vec![],
         next_cursor: 42,
         stamps: vec![],
+        relay_logs: vec![(id.to_string(), log.clone())],
     };
     storage.apply_pulled_page(&page).await.expect("cursor");
     assert!(storage.outbox().await.expect("outbox").is_empty());
+    let logs = storage.relay_logs().await.expect("relay logs");
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs.get(id.as_str()), Some(&log));
 
     storage.reset_sync_state().await.expect("reset");
     assert_eq!(storage.sync_cursor().await.expect("cursor"), 0);
+    assert!(storage.relay_logs().await.expect("relay logs").is_empty());
     assert_eq!(
         storage.doc_sync(&id).await.expect("sync"),
         DocSync::default()

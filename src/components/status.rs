@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::session::{SaveState, Session};
-use crate::sync::{SyncHandle, SyncStatus};
+use crate::sync::{StatusText, SyncHandle, SyncStatus};
 
 #[component]
 pub fn StatusBar() -> impl IntoView {

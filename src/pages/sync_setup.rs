@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use leptos::{prelude::*, task::spawn_local};
 
-use crate::sync::{SyncHandle, SyncStatus};
+use crate::sync::{StatusText, SyncHandle, SyncStatus};
 
 /// The "Sync between devices" card of the settings page.
 #[component]

@@ -8,11 +8,15 @@
 //!   acknowledged". Written by `create_patient`/`append_changes` in the transaction of the local change;
 //!   removed after a push is acknowledged only if it still holds the token the push started with;
 //! - `doc:<doc>` — [`DocSync`]: heads the relay acknowledged, and the chunk being pushed (recorded
-//!   before sending, so a retry resends the same `client_chunk_id` and bytes).
+//!   before sending, so a retry resends the same `client_chunk_id` and bytes);
+//! - `relay:<doc>` — [`RelayLog`]: how large the document's log on the relay is, as pulls showed it
+//!   (written with each pull page): compaction's input.
 
 use rexie::TransactionMode;
 use serde::{Deserialize, Serialize};
-use tend_core::{PatientId, PatientSummary};
+use std::collections::HashMap;
+
+use tend_core::{sync::RelayLog, PatientId, PatientSummary};
 use wasm_bindgen::JsValue;
 
 use super::{commit, js, js_err, schema, Storage, StorageError};
@@ -20,6 +24,7 @@ use super::{commit, js, js_err, schema, Storage, StorageError};
 const CURSOR_KEY: &str = "cursor";
 const OUTBOX_PREFIX: &str = "outbox:";
 const DOC_PREFIX: &str = "doc:";
+const RELAY_PREFIX: &str = "relay:";
 
 /// A chunk recorded before it is sent: a retry sends exactly this again.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -73,6 +78,8 @@ pub struct PulledPage {
     pub next_cursor: u64,
     /// What each written document's records were before the page was prepared against them.
     pub stamps: Vec<(PatientId, DocStamp)>,
+    /// The documents' relay logs as they stand after this page.
+    pub relay_logs: Vec<(String, RelayLog)>,
 }
 
 /// A document's stored state, cheap to compare: whether it has a snapshot, the keys of its chunks
@@ -128,6 +135,52 @@ impl Storage {
             out.push((id, token));
         }
         Ok(out)
+    }
+
+    /// Every document's relay log (documents never pulled have none).
+    pub async fn relay_logs(&self) -> Result<HashMap<String, RelayLog>, StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
+        let range = rexie::KeyRange::bound(
+            &JsValue::from_str(RELAY_PREFIX),
+            &JsValue::from_str(&format!("{RELAY_PREFIX}\u{ffff}")),
+            Some(false),
+            Some(false),
+        )
+        .map_err(|e| StorageError::Failed(e.to_string()))?;
+        let rows = tx
+            .store(schema::SYNC_STATE)?
+            .get_all(Some(range), None)
+            .await?;
+        tx.done().await?;
+        self.ensure_open()?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let Some(doc_id) = js::get_string(&row, "key")
+                .and_then(|k| k.strip_prefix(RELAY_PREFIX).map(str::to_string))
+            else {
+                continue;
+            };
+            // A record that does not read only means compaction waits until the log is seen again.
+            let log = self
+                .open_bytes(schema::SYNC_STATE, &row)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<RelayLog>(&b).ok())
+                .unwrap_or_default();
+            out.insert(doc_id, log);
+        }
+        Ok(out)
+    }
+
+    pub async fn set_relay_log(&self, doc_id: &str, log: &RelayLog) -> Result<(), StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadWrite)?;
+        tx.store(schema::SYNC_STATE)?
+            .put(&self.sync_row(&relay_key(doc_id), log)?, None)
+            .await?;
+        commit(tx).await
     }
 
     pub async fn doc_sync(&self, id: &PatientId) -> Result<DocSync, StorageError> {
@@ -237,6 +290,9 @@ impl Storage {
                 ])
                 .map_err(js_err)?,
             );
+        }
+        for (doc_id, log) in &page.relay_logs {
+            sync_rows.push(self.sync_row(&relay_key(doc_id), log)?);
         }
         sync_rows.push(self.sync_row(CURSOR_KEY, &page.next_cursor)?);
 
@@ -374,6 +430,10 @@ async fn read_stamp(tx: &rexie::Transaction, id: &PatientId) -> Result<DocStamp,
 
 fn doc_key(id: &PatientId) -> String {
     format!("{DOC_PREFIX}{}", id.as_str())
+}
+
+fn relay_key(doc_id: &str) -> String {
+    format!("{RELAY_PREFIX}{doc_id}")
 }
 
 fn outbox_key(id: &PatientId) -> String {

@@ -1,33 +1,43 @@
 //! Sync with the relay. The only module that touches the network (see PROTOCOL.md).
 //!
-//! One engine per app: it pulls every page after the stored cursor (decrypt → merge → one IndexedDB
-//! transaction per page with the cursor), then pushes each document in the outbox (the changes since
-//! the heads the relay acknowledged, recorded with their `client_chunk_id` before sending). It runs
-//! on launch, on `online`, on `visibilitychange` to visible, on relay notifications (WebSocket),
-//! after local edits (debounced), every minute while online, and from "Sync now"; failures back off
-//! exponentially with jitter. Until a workspace is set up, this device keeps everything to itself.
+//! The decisions — when a round runs, backoff, reconnecting, what the status says — are core's
+//! sans-IO [`Machine`] (`tend_core::sync::machine`, tested natively). This module is its driver: it
+//! turns browser events (network, visibility, saves, the notify WebSocket, timers) into machine
+//! events and carries out the effects it returns. A round pulls every page after the stored cursor
+//! (decrypt → merge → one IndexedDB transaction per page with the cursor), then pushes each document
+//! in the outbox (the changes since the heads the relay acknowledged, recorded with their
+//! `client_chunk_id` before sending). Until a workspace is set up, this device keeps everything to
+//! itself.
 
 pub mod net;
 pub mod pull;
 
 use std::{
     cell::{Cell, RefCell},
+    collections::{HashMap, VecDeque},
     rc::Rc,
 };
 
 use base64::Engine as _;
 use gloo::events::EventListener;
-use gloo::timers::callback::{Interval, Timeout};
+use gloo::timers::callback::Timeout;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use serde::{Deserialize, Serialize};
 use tend_core::{
     crypto::{self, JoinCode, WorkspaceKey, KEY_LEN},
+    sync::{
+        logs_after_page, plan_batches, should_snapshot, snapshot_chunk, Effect as SyncEffect,
+        Event, Inputs, Machine, Phase, RelayLog, RoundOutcome, Stored, Timer, PUSH_MAX_BYTES,
+        PUSH_MAX_CHUNKS,
+    },
     sync_wire::{ChunkKind, JoinRequest, PullResponse, PushChunk, PushRequest, ServerMessage},
     PatientId,
 };
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+pub use tend_core::sync::SyncStatus;
 
 use crate::clock::now_ms;
 use crate::session::Session;
@@ -36,46 +46,17 @@ use net::{NetError, Relay};
 
 /// Meta key of this device's workspace credentials (sealed like every stored value).
 pub const WORKSPACE_META: &str = "sync_workspace";
-/// Wait after a local edit before pushing, so a burst of typing becomes one push.
-const EDIT_DEBOUNCE_MS: u32 = 500;
-/// Pull even without a notification this often while online.
-const PERIODIC_MS: u32 = 60_000;
-/// Keep a push request well under the relay's 16 MiB body limit (base64 adds a third).
-const PUSH_MAX_BYTES: usize = 4 * 1024 * 1024;
-const PUSH_MAX_CHUNKS: usize = 200;
 /// Merging a pull page again after a document changed under it: a few tries, then the sync round
 /// fails (and backs off) like any storage failure.
 const PULL_PAGE_TRIES: u32 = 3;
-/// Longest wait between retries.
-const BACKOFF_CAP_MS: f64 = 300_000.0;
 
-/// What the user is told about sync. Never claims success for a sync that did not complete.
-#[derive(Clone, Debug, PartialEq)]
-pub enum SyncStatus {
-    NotSetUp,
-    /// Starting up (reading the stored workspace).
-    Starting,
-    /// The browser says there is no network; `waiting` documents have changes to send.
-    Offline {
-        waiting: usize,
-    },
-    Syncing,
-    UpToDate {
-        at_ms: i64,
-    },
-    /// Changes saved on this device that the relay has not acknowledged yet.
-    Waiting {
-        count: usize,
-    },
-    /// Something the user can act on (or wait for: `retry_in_s`).
-    Error {
-        reason: String,
-        retry_in_s: Option<u32>,
-    },
+/// The sync status in words, as the header and Settings show it.
+pub trait StatusText {
+    fn describe(&self) -> String;
 }
 
-impl SyncStatus {
-    pub fn describe(&self) -> String {
+impl StatusText for SyncStatus {
+    fn describe(&self) -> String {
         match self {
             SyncStatus::NotSetUp => "Sync not set up: data stays on this device".into(),
             SyncStatus::Starting => "Sync starting…".into(),
@@ -97,10 +78,6 @@ impl SyncStatus {
             } => format!("Not synced: {reason} — will retry in {s} s"),
             SyncStatus::Error { reason, .. } => format!("Not synced: {reason}"),
         }
-    }
-
-    pub fn is_error(&self) -> bool {
-        matches!(self, SyncStatus::Error { .. })
     }
 }
 
@@ -158,6 +135,26 @@ impl From<StorageError> for SyncError {
     }
 }
 
+impl SyncError {
+    fn outcome(self) -> RoundOutcome {
+        match self {
+            SyncError::Net(NetError::Unauthorized) => RoundOutcome::Unauthorized,
+            SyncError::Net(e) => RoundOutcome::Failed {
+                reason: e.reason(),
+                retry_after_ms: e.retry_after_ms(),
+            },
+            SyncError::Storage(e) => RoundOutcome::Failed {
+                reason: format!("device storage failed ({e})"),
+                retry_after_ms: None,
+            },
+            SyncError::Local(reason) => RoundOutcome::Failed {
+                reason,
+                retry_after_ms: None,
+            },
+        }
+    }
+}
+
 struct Socket {
     ws: WebSocket,
     _on_open: Closure<dyn FnMut()>,
@@ -165,27 +162,21 @@ struct Socket {
     _on_close: Closure<dyn FnMut(CloseEvent)>,
 }
 
+/// The driver: the machine, and the browser resources its effects ask for.
 pub struct Engine {
     session: Session,
     storage: Rc<Storage>,
     status: RwSignal<SyncStatus>,
     workspace: RefCell<Option<Workspace>>,
-    running: Cell<bool>,
-    again: Cell<bool>,
-    failures: Cell<u32>,
-    retry: RefCell<Option<Timeout>>,
-    debounce: RefCell<Option<Timeout>>,
+    machine: RefCell<Machine>,
+    /// Events waiting to be handled (an effect may cause one while another is being handled).
+    queue: RefCell<VecDeque<Event>>,
+    dispatching: Cell<bool>,
+    timers: RefCell<HashMap<Timer, Timeout>>,
     socket: RefCell<Option<Socket>>,
+    /// Bumped whenever the socket is replaced: events of an older socket are ignored.
     socket_gen: Cell<u32>,
-    socket_failures: Cell<u32>,
-    socket_retry: RefCell<Option<Timeout>>,
-    cursor: Cell<u64>,
-    /// The relay refused this device (401): nothing more until it joins again.
-    removed: Cell<bool>,
     listeners: RefCell<Vec<EventListener>>,
-    interval: RefCell<Option<Interval>>,
-    /// Stopped for good (the app locked): no more rounds, sockets, timers or status updates.
-    stopped: Cell<bool>,
 }
 
 /// The engine as Leptos context.
@@ -208,14 +199,6 @@ pub fn own_origin() -> String {
         .unwrap_or_default()
 }
 
-fn backoff_ms(failures: u32) -> u32 {
-    let exp = 1000.0 * 2f64.powi(failures.saturating_sub(1).min(20) as i32);
-    let capped = exp.min(BACKOFF_CAP_MS);
-    // Full jitter in the upper half: devices that lost the relay together do not return together.
-    let jittered = capped * (0.5 + 0.5 * js_sys::Math::random());
-    jittered.max(500.0) as u32
-}
-
 impl SyncHandle {
     /// Reads the stored workspace (if any) and starts the engine. Call inside the app's reactive owner.
     pub fn start(session: Session) -> Self {
@@ -225,44 +208,39 @@ impl SyncHandle {
             session,
             status,
             workspace: RefCell::new(None),
-            running: Cell::new(false),
-            again: Cell::new(false),
-            failures: Cell::new(0),
-            retry: RefCell::new(None),
-            debounce: RefCell::new(None),
+            machine: RefCell::new(Machine::new(online())),
+            queue: RefCell::new(VecDeque::new()),
+            dispatching: Cell::new(false),
+            timers: RefCell::new(HashMap::new()),
             socket: RefCell::new(None),
             socket_gen: Cell::new(0),
-            socket_failures: Cell::new(0),
-            socket_retry: RefCell::new(None),
-            cursor: Cell::new(0),
-            removed: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
-            interval: RefCell::new(None),
-            stopped: Cell::new(false),
         });
         engine.install_listeners();
         Engine::watch_edits(&engine);
         let e = Rc::clone(&engine);
         leptos::task::spawn_local(async move {
-            match e.storage.meta(WORKSPACE_META).await {
+            let stored = match e.storage.meta(WORKSPACE_META).await {
                 Ok(Some(json)) => match serde_json::from_str::<Workspace>(&json) {
                     Ok(ws) => {
-                        e.cursor.set(e.storage.sync_cursor().await.unwrap_or(0));
                         *e.workspace.borrow_mut() = Some(ws);
-                        e.connect_socket();
-                        e.request();
+                        match e.storage.sync_cursor().await {
+                            Ok(cursor) => Stored::SetUp { cursor },
+                            Err(err) => Stored::Unreadable {
+                                reason: format!("device storage failed ({err})"),
+                            },
+                        }
                     }
-                    Err(_) => e.status.set(SyncStatus::Error {
+                    Err(_) => Stored::Unreadable {
                         reason: "this device's workspace settings could not be read — join the workspace again".into(),
-                        retry_in_s: None,
-                    }),
+                    },
                 },
-                Ok(None) => e.status.set(SyncStatus::NotSetUp),
-                Err(err) => e.status.set(SyncStatus::Error {
+                Ok(None) => Stored::NotSetUp,
+                Err(err) => Stored::Unreadable {
                     reason: format!("device storage failed ({err})"),
-                    retry_in_s: None,
-                }),
-            }
+                },
+            };
+            Engine::dispatch(&e, Event::Started(stored));
         });
         SyncHandle {
             engine: SendWrapper::new(engine),
@@ -275,24 +253,13 @@ impl SyncHandle {
     /// writing when the data key is dropped fails with a storage error; the relay keeps everything,
     /// so the next unlock's engine pulls it again.
     pub fn stop(&self) {
-        let e = &self.engine;
-        e.stopped.set(true);
-        e.listeners.borrow_mut().clear();
-        e.interval.borrow_mut().take();
-        e.retry.borrow_mut().take();
-        e.debounce.borrow_mut().take();
-        e.close_socket();
+        self.engine.listeners.borrow_mut().clear();
+        Engine::dispatch(&self.engine, Event::Locked);
     }
 
     /// "Sync now": runs at once (a pending backoff is skipped).
     pub fn sync_now(&self) {
-        self.engine.failures.set(0);
-        self.engine.retry.borrow_mut().take();
-        if self.engine.socket.borrow().is_none() {
-            self.engine.socket_failures.set(0);
-            self.engine.connect_socket();
-        }
-        self.engine.request();
+        Engine::dispatch(&self.engine, Event::SyncNow);
     }
 
     pub fn workspace_id(&self) -> Option<String> {
@@ -309,7 +276,7 @@ impl SyncHandle {
 
     /// True when the relay refused this device (revoked): it may join again.
     pub fn is_removed(&self) -> bool {
-        self.engine.removed.get()
+        *self.engine.machine.borrow().phase() == Phase::Removed
     }
 
     /// "Start a workspace": registers this device with the relay (the app's origin) and generates
@@ -396,12 +363,8 @@ impl SyncHandle {
             .set_meta(WORKSPACE_META, &json)
             .await
             .map_err(|e| format!("The workspace could not be saved on this device: {e}"))?;
-        self.engine.removed.set(false);
-        self.engine.failures.set(0);
         *self.engine.workspace.borrow_mut() = Some(ws);
-        self.engine.close_socket();
-        self.engine.connect_socket();
-        self.engine.request();
+        Engine::dispatch(&self.engine, Event::Adopted);
         Ok(())
     }
 }
@@ -433,6 +396,68 @@ pub fn describe_setup_error(e: &NetError) -> String {
 }
 
 impl Engine {
+    /// Hands an event to the machine and carries out its effects, in order. Re-entrant calls
+    /// (an effect that reports at once) are queued and handled after.
+    fn dispatch(self: &Rc<Self>, event: Event) {
+        self.queue.borrow_mut().push_back(event);
+        if self.dispatching.replace(true) {
+            return;
+        }
+        loop {
+            let Some(event) = self.queue.borrow_mut().pop_front() else {
+                break;
+            };
+            let inputs = Inputs {
+                now_ms: now_ms(),
+                random: js_sys::Math::random(),
+            };
+            let effects = self.machine.borrow_mut().handle(event, inputs);
+            for effect in effects {
+                self.perform(effect);
+            }
+        }
+        self.dispatching.set(false);
+    }
+
+    fn stopped(&self) -> bool {
+        *self.machine.borrow().phase() == Phase::Stopped
+    }
+
+    fn perform(self: &Rc<Self>, effect: SyncEffect) {
+        match effect {
+            SyncEffect::StartRound => {
+                let e = Rc::clone(self);
+                leptos::task::spawn_local(async move {
+                    let outcome = e.round().await;
+                    Engine::dispatch(&e, Event::RoundFinished(outcome));
+                });
+            }
+            SyncEffect::SetTimer { timer, after_ms } => {
+                let e = Rc::clone(self);
+                let t = Timeout::new(after_ms, move || {
+                    // Dropped after this callback returns (a closure must not be freed while it runs).
+                    let fired = e.timers.borrow_mut().remove(&timer);
+                    leptos::task::spawn_local(async move { drop(fired) });
+                    Engine::dispatch(&e, Event::TimerFired(timer));
+                });
+                self.timers.borrow_mut().insert(timer, t);
+            }
+            SyncEffect::CancelTimer(timer) => {
+                self.timers.borrow_mut().remove(&timer);
+            }
+            SyncEffect::OpenSocket => self.connect_socket(),
+            SyncEffect::CloseSocket => self.close_socket(),
+            SyncEffect::SetStatus(s) => self.status.set(s),
+            SyncEffect::CountWaiting { ticket } => {
+                let e = Rc::clone(self);
+                leptos::task::spawn_local(async move {
+                    let count = e.storage.outbox().await.map(|o| o.len()).unwrap_or(0);
+                    Engine::dispatch(&e, Event::WaitingCounted { ticket, count });
+                });
+            }
+        }
+    }
+
     fn install_listeners(self: &Rc<Self>) {
         let Some(window) = web_sys::window() else {
             return;
@@ -440,20 +465,11 @@ impl Engine {
         let mut listeners = self.listeners.borrow_mut();
         let e = Rc::clone(self);
         listeners.push(EventListener::new(&window, "online", move |_| {
-            e.failures.set(0);
-            e.socket_failures.set(0);
-            e.retry.borrow_mut().take();
-            e.connect_socket();
-            e.request();
+            Engine::dispatch(&e, Event::Online);
         }));
         let e = Rc::clone(self);
         listeners.push(EventListener::new(&window, "offline", move |_| {
-            // The browser does not close open sockets when the network goes: do it here.
-            e.close_socket();
-            e.retry.borrow_mut().take();
-            if e.workspace.borrow().is_some() && !e.removed.get() && !e.running.get() {
-                e.refresh_idle_status();
-            }
+            Engine::dispatch(&e, Event::Offline);
         }));
         if let Some(document) = window.document() {
             let e = Rc::clone(self);
@@ -463,168 +479,70 @@ impl Engine {
                 "visibilitychange",
                 move |_| {
                     if doc.visibility_state() == web_sys::VisibilityState::Visible {
-                        e.connect_socket();
-                        e.request();
+                        Engine::dispatch(&e, Event::Visible);
                     }
                 },
             ));
         }
-        let e = Rc::clone(self);
-        *self.interval.borrow_mut() = Some(Interval::new(PERIODIC_MS, move || {
-            if online() && e.failures.get() == 0 {
-                e.request();
-            }
-        }));
     }
 
-    /// After every durable local edit: say that changes wait, and push after a short pause.
+    /// After every durable local edit.
     fn watch_edits(self: &Rc<Self>) {
         let e = SendWrapper::new(Rc::clone(self));
         let save_state = self.session.save_state;
         Effect::new(move |_| {
-            if !matches!(save_state.get(), crate::session::SaveState::Saved { .. }) {
-                return;
-            }
-            if e.workspace.borrow().is_none() {
-                return;
-            }
-            if !e.running.get() {
-                e.refresh_idle_status();
-            }
-            let inner = Rc::clone(&e);
-            *e.debounce.borrow_mut() = Some(Timeout::new(EDIT_DEBOUNCE_MS, move || {
-                inner.request();
-            }));
-        });
-    }
-
-    /// Status when no sync is running: offline / N waiting / error kept.
-    fn refresh_idle_status(self: &Rc<Self>) {
-        let e = Rc::clone(self);
-        leptos::task::spawn_local(async move {
-            let waiting = e.storage.outbox().await.map(|o| o.len()).unwrap_or(0);
-            if e.running.get() || e.stopped.get() {
-                return;
-            }
-            if !online() {
-                e.status.set(SyncStatus::Offline { waiting });
-            } else if waiting > 0 && !e.status.with_untracked(|s| s.is_error()) {
-                e.status.set(SyncStatus::Waiting { count: waiting });
+            if matches!(save_state.get(), crate::session::SaveState::Saved { .. }) {
+                Engine::dispatch(&e, Event::Edited);
             }
         });
     }
 
-    /// Asks for a sync round; if one is running, another follows it.
-    fn request(self: &Rc<Self>) {
-        if self.workspace.borrow().is_none() || self.removed.get() || self.stopped.get() {
-            return;
-        }
-        if self.running.get() {
-            self.again.set(true);
-            return;
-        }
-        self.running.set(true);
-        let e = Rc::clone(self);
-        leptos::task::spawn_local(async move {
-            loop {
-                e.again.set(false);
-                let result = e.sync_once().await;
-                e.after_round(result).await;
-                if !e.again.get() || e.removed.get() {
-                    break;
-                }
-            }
-            e.running.set(false);
-        });
-    }
-
-    async fn after_round(self: &Rc<Self>, result: Result<bool, SyncError>) {
-        if self.stopped.get() {
-            return;
-        }
-        match result {
-            Ok(true) => {
-                self.failures.set(0);
-                let waiting = self.storage.outbox().await.map(|o| o.len()).unwrap_or(0);
-                self.status.set(if waiting == 0 {
-                    SyncStatus::UpToDate { at_ms: now_ms() }
-                } else {
-                    SyncStatus::Waiting { count: waiting }
-                });
-            }
-            Ok(false) => {
-                let waiting = self.storage.outbox().await.map(|o| o.len()).unwrap_or(0);
-                self.status.set(SyncStatus::Offline { waiting });
-            }
-            Err(SyncError::Net(NetError::Unauthorized)) => {
-                self.removed.set(true);
-                self.close_socket();
-                self.status.set(SyncStatus::Error {
-                    reason: "this device was removed from the workspace — join again in Settings"
-                        .into(),
-                    retry_in_s: None,
-                });
-            }
-            Err(err) => {
-                if !online() {
-                    let waiting = self.storage.outbox().await.map(|o| o.len()).unwrap_or(0);
-                    self.status.set(SyncStatus::Offline { waiting });
-                    return;
-                }
-                let failures = self.failures.get() + 1;
-                self.failures.set(failures);
-                // Never sooner than the relay asked (rate limits, busy).
-                let delay = match &err {
-                    SyncError::Net(e) => e.retry_after_ms(),
-                    _ => None,
-                }
-                .map_or(backoff_ms(failures), |asked| {
-                    asked.max(backoff_ms(failures))
-                });
-                let reason = match &err {
-                    SyncError::Net(e) => e.reason(),
-                    SyncError::Storage(e) => format!("device storage failed ({e})"),
-                    SyncError::Local(e) => e.clone(),
-                };
-                self.status.set(SyncStatus::Error {
-                    reason,
-                    retry_in_s: Some(delay.div_ceil(1000)),
-                });
-                let e = Rc::clone(self);
-                *self.retry.borrow_mut() = Some(Timeout::new(delay, move || {
-                    e.retry.borrow_mut().take();
-                    e.request();
-                }));
-            }
-        }
-    }
-
-    /// One round: pull everything, then push the outbox. `Ok(false)`: offline, nothing tried.
-    async fn sync_once(self: &Rc<Self>) -> Result<bool, SyncError> {
-        if !online() {
-            return Ok(false);
-        }
+    /// One round: pull everything, then push the outbox.
+    async fn round(self: &Rc<Self>) -> RoundOutcome {
         let Some(ws) = self.workspace.borrow().clone() else {
-            return Ok(true);
+            return RoundOutcome::Failed {
+                reason: "this device has no workspace".into(),
+                retry_after_ms: None,
+            };
         };
-        self.status.set(SyncStatus::Syncing);
-        let key = ws.workspace_key().map_err(SyncError::Local)?;
-        self.pull_all(&ws, &key).await?;
-        self.push_outbox(&ws, &key).await?;
-        Ok(true)
+        match self.round_with(&ws).await {
+            Ok(outcome) => outcome,
+            Err(e) => e.outcome(),
+        }
     }
 
-    async fn pull_all(&self, ws: &Workspace, key: &WorkspaceKey) -> Result<(), SyncError> {
+    async fn round_with(self: &Rc<Self>, ws: &Workspace) -> Result<RoundOutcome, SyncError> {
+        let key = ws.workspace_key().map_err(SyncError::Local)?;
+        let mut logs = self.storage.relay_logs().await?;
+        let cursor = self.pull_all(ws, &key, &mut logs).await?;
+        let pushed = self.push_outbox(ws, &key).await?;
+        self.compact(ws, &key, &logs, cursor, &pushed).await?;
+        Ok(RoundOutcome::Done {
+            cursor: self.storage.sync_cursor().await?,
+            waiting: self.storage.outbox().await?.len(),
+        })
+    }
+
+    /// Pulls every page to the head; returns the cursor it reached (everything up to it is merged
+    /// here, or set aside).
+    async fn pull_all(
+        &self,
+        ws: &Workspace,
+        key: &WorkspaceKey,
+        logs: &mut HashMap<String, RelayLog>,
+    ) -> Result<u64, SyncError> {
         let relay = ws.relay();
         loop {
             let after = self.storage.sync_cursor().await?;
             let page = relay.pull(&ws.workspace_id, after).await?;
             if page.chunks.is_empty() && page.next_cursor == after {
-                self.cursor.set(after);
-                return Ok(());
+                return Ok(after);
             }
-            let prepared = self.prepare_and_apply(ws, key, &page).await?;
-            self.cursor.set(page.next_cursor);
+            if self.stopped() {
+                return Err(SyncError::Local("sync stopped".into()));
+            }
+            let prepared = self.prepare_and_apply(ws, key, &page, logs).await?;
+            logs.extend(prepared.page.relay_logs.iter().cloned());
             for m in prepared.merged {
                 self.session.merge_remote(&m.id, &m.chunks, m.summary);
             }
@@ -634,7 +552,7 @@ impl Engine {
                     .update(|p| p.extend(prepared.problems));
             }
             if !page.more {
-                return Ok(());
+                return Ok(page.next_cursor);
             }
         }
     }
@@ -647,11 +565,12 @@ impl Engine {
         ws: &Workspace,
         key: &WorkspaceKey,
         page: &PullResponse,
+        logs: &HashMap<String, RelayLog>,
     ) -> Result<pull::Prepared, SyncError> {
         let mut tries = 0;
         loop {
             tries += 1;
-            let prepared = pull::prepare(
+            let mut prepared = pull::prepare(
                 &self.storage,
                 key,
                 &ws.workspace_id,
@@ -660,6 +579,8 @@ impl Engine {
                 crate::clock::today(),
             )
             .await?;
+            prepared.page.relay_logs =
+                logs_after_page(logs, &prepared.relay, &prepared.set_aside_docs());
             match self.storage.apply_pulled_page(&prepared.page).await {
                 Ok(()) => return Ok(prepared),
                 Err(StorageError::ChangedMeanwhile(_)) if tries < PULL_PAGE_TRIES => continue,
@@ -668,66 +589,79 @@ impl Engine {
         }
     }
 
-    async fn push_outbox(&self, ws: &Workspace, key: &WorkspaceKey) -> Result<(), SyncError> {
-        let outbox = self.storage.outbox().await?;
-        let mut batch: Vec<(PatientId, String, PendingPush)> = Vec::new();
-        let mut batch_bytes = 0;
-        for (id, marker) in outbox {
-            let mut sync = self.storage.doc_sync(&id).await?;
-            let pending = match sync.pending.clone() {
-                // Recorded before an earlier send that got no answer: resend it unchanged.
-                Some(p) => p,
-                None => {
-                    let mut doc = match self.storage.load_patient(&id).await {
-                        Ok(loaded) => loaded.doc,
-                        Err(StorageError::NotFound(_)) => {
-                            self.storage
-                                .record_acked(&id, sync.acked_heads.clone(), &marker)
-                                .await?;
-                            continue;
-                        }
-                        Err(e) => return Err(e.into()),
-                    };
-                    let acked: Vec<automerge::ChangeHash> = sync
-                        .acked_heads
-                        .iter()
-                        .filter_map(|h| h.parse().ok())
-                        .collect();
-                    let heads: Vec<String> = doc.heads().iter().map(|h| h.to_string()).collect();
-                    let bytes = doc.save_after(&acked);
-                    if bytes.is_empty() {
-                        self.storage.record_acked(&id, heads, &marker).await?;
-                        continue;
-                    }
-                    let envelope = crypto::seal(
-                        key,
-                        &ws.workspace_id,
-                        id.as_str(),
-                        ChunkKind::Change,
-                        &bytes,
-                    )
-                    .map_err(|e| SyncError::Local(e.to_string()))?;
-                    let p = PendingPush {
-                        client_chunk_id: uuid::Uuid::new_v4().to_string(),
-                        envelope,
-                        heads,
-                    };
-                    sync.pending = Some(p.clone());
-                    self.storage.record_pending(&id, &sync).await?;
-                    p
-                }
-            };
-            batch_bytes += pending.envelope.len();
-            batch.push((id, marker, pending));
-            if batch.len() >= PUSH_MAX_CHUNKS || batch_bytes >= PUSH_MAX_BYTES {
-                self.flush(ws, std::mem::take(&mut batch)).await?;
-                batch_bytes = 0;
+    /// The chunk to push for one outbox entry: the one recorded earlier (a retry sends exactly it
+    /// again), or the changes since the acknowledged heads, sealed and recorded before sending.
+    /// `None`: nothing to push (the document is gone, or the relay has it all).
+    async fn pending_push(
+        &self,
+        ws: &Workspace,
+        key: &WorkspaceKey,
+        id: &PatientId,
+        marker: &str,
+    ) -> Result<Option<PendingPush>, SyncError> {
+        let mut sync = self.storage.doc_sync(id).await?;
+        if let Some(p) = sync.pending.clone() {
+            return Ok(Some(p));
+        }
+        let mut doc = match self.storage.load_patient(id).await {
+            Ok(loaded) => loaded.doc,
+            Err(StorageError::NotFound(_)) => {
+                self.storage
+                    .record_acked(id, sync.acked_heads.clone(), marker)
+                    .await?;
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let acked: Vec<automerge::ChangeHash> = sync
+            .acked_heads
+            .iter()
+            .filter_map(|h| h.parse().ok())
+            .collect();
+        let heads: Vec<String> = doc.heads().iter().map(|h| h.to_string()).collect();
+        let bytes = doc.save_after(&acked);
+        if bytes.is_empty() {
+            self.storage.record_acked(id, heads, marker).await?;
+            return Ok(None);
+        }
+        let envelope = crypto::seal(
+            key,
+            &ws.workspace_id,
+            id.as_str(),
+            ChunkKind::Change,
+            &bytes,
+        )
+        .map_err(|e| SyncError::Local(e.to_string()))?;
+        let p = PendingPush {
+            client_chunk_id: uuid::Uuid::new_v4().to_string(),
+            envelope,
+            heads,
+        };
+        sync.pending = Some(p.clone());
+        self.storage.record_pending(id, &sync).await?;
+        Ok(Some(p))
+    }
+
+    /// Pushes every document with local changes; returns their ids.
+    async fn push_outbox(
+        &self,
+        ws: &Workspace,
+        key: &WorkspaceKey,
+    ) -> Result<Vec<String>, SyncError> {
+        let mut pending: Vec<(PatientId, String, PendingPush)> = Vec::new();
+        for (id, marker) in self.storage.outbox().await? {
+            if let Some(p) = self.pending_push(ws, key, &id, &marker).await? {
+                pending.push((id, marker, p));
             }
         }
-        if !batch.is_empty() {
+        let pushed = pending.iter().map(|(id, _, _)| id.to_string()).collect();
+        let sizes: Vec<usize> = pending.iter().map(|(_, _, p)| p.envelope.len()).collect();
+        let mut rest = pending.into_iter();
+        for batch in plan_batches(&sizes, PUSH_MAX_CHUNKS, PUSH_MAX_BYTES) {
+            let batch: Vec<_> = rest.by_ref().take(batch.len()).collect();
             self.flush(ws, batch).await?;
         }
-        Ok(())
+        Ok(pushed)
     }
 
     async fn flush(
@@ -743,7 +677,7 @@ impl Engine {
                     doc_id: id.to_string(),
                     kind: ChunkKind::Change,
                     covers_seq: None,
-                    ciphertext: base64::engine::general_purpose::STANDARD.encode(&p.envelope),
+                    ciphertext: p.envelope.clone(),
                 })
                 .collect(),
         };
@@ -761,14 +695,70 @@ impl Engine {
         Ok(())
     }
 
-    fn connect_socket(self: &Rc<Self>) {
-        if self.socket.borrow().is_some() || self.removed.get() || self.stopped.get() || !online() {
-            return;
+    /// After a complete pull to `cursor`: a snapshot of every document whose log on the relay has
+    /// outgrown it, covering `cursor` (`tend_core::sync::compact` says why that is safe). The relay
+    /// then drops the changes it covers; this device's next pull sees its own snapshot and counts
+    /// the log again from it. Documents `pushed` this round have chunks after `cursor`: next round.
+    async fn compact(
+        &self,
+        ws: &Workspace,
+        key: &WorkspaceKey,
+        logs: &HashMap<String, RelayLog>,
+        cursor: u64,
+        pushed: &[String],
+    ) -> Result<(), SyncError> {
+        let mut snapshots = Vec::new();
+        for (doc_id, log) in logs
+            .iter()
+            .filter(|(d, l)| l.worth_checking() && !pushed.contains(d))
+        {
+            let Some(id) = PatientId::parse(doc_id) else {
+                continue;
+            };
+            let mut doc = match self.storage.load_patient(&id).await {
+                Ok(loaded) => loaded.doc,
+                // Not on this device (everything set aside, say): nothing to compact with.
+                Err(StorageError::NotFound(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let chunk = snapshot_chunk(
+                key,
+                &ws.workspace_id,
+                doc_id,
+                &doc.save(),
+                cursor,
+                uuid::Uuid::new_v4().to_string(),
+            )
+            .map_err(|e| SyncError::Local(e.to_string()))?;
+            let size = chunk.ciphertext.len() as u64;
+            if should_snapshot(log, size) {
+                snapshots.push(chunk);
+            } else {
+                let checked = RelayLog {
+                    checked_snapshot: size,
+                    ..*log
+                };
+                self.storage.set_relay_log(doc_id, &checked).await?;
+            }
         }
+        let sizes: Vec<usize> = snapshots.iter().map(|c| c.ciphertext.len()).collect();
+        let mut rest = snapshots.into_iter();
+        for batch in plan_batches(&sizes, PUSH_MAX_CHUNKS, PUSH_MAX_BYTES) {
+            let chunks: Vec<PushChunk> = rest.by_ref().take(batch.len()).collect();
+            // A snapshot the relay answers `stale` (another device pushed to its document
+            // meanwhile) is simply tried again in a later round.
+            ws.relay()
+                .push(&ws.workspace_id, &PushRequest { chunks })
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn connect_socket(self: &Rc<Self>) {
+        self.close_socket();
         let Some(ws) = self.workspace.borrow().clone() else {
             return;
         };
-        self.socket_retry.borrow_mut().take();
         let url = format!(
             "{}{}",
             ws.relay_url
@@ -777,12 +767,11 @@ impl Engine {
                 .replacen("http://", "ws://", 1),
             tend_core::sync_wire::paths::notify(&ws.workspace_id)
         );
+        let generation = self.socket_gen.get();
         let Ok(socket) = WebSocket::new(&url) else {
-            self.schedule_reconnect();
+            Engine::dispatch(self, Event::SocketClosed);
             return;
         };
-        let generation = self.socket_gen.get().wrapping_add(1);
-        self.socket_gen.set(generation);
 
         let s = socket.clone();
         let token = ws.device_token.clone();
@@ -792,43 +781,32 @@ impl Engine {
         });
         let e = Rc::clone(self);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            if e.socket_gen.get() != generation {
+                return;
+            }
             let Some(text) = ev.data().as_string() else {
                 return;
             };
-            match serde_json::from_str::<ServerMessage>(&text) {
-                Ok(ServerMessage::Ready { .. }) => {
-                    // Pull after every (re)connect: a notification may have been missed.
-                    e.socket_failures.set(0);
-                    e.failures.set(0);
-                    e.retry.borrow_mut().take();
-                    e.request();
-                }
-                Ok(ServerMessage::New { seq }) => {
-                    if seq > e.cursor.get() {
-                        e.request();
-                    }
-                }
+            let event = match serde_json::from_str::<ServerMessage>(&text) {
+                Ok(ServerMessage::Ready { head_seq }) => Event::SocketReady { head_seq },
+                Ok(ServerMessage::New { seq }) => Event::SocketNew { seq },
                 Ok(ServerMessage::Error { error, .. }) if error == "unauthorized" => {
-                    e.removed.set(true);
-                    e.status.set(SyncStatus::Error {
-                        reason:
-                            "this device was removed from the workspace — join again in Settings"
-                                .into(),
-                        retry_in_s: None,
-                    });
+                    Event::SocketUnauthorized
                 }
-                _ => {}
-            }
+                _ => return,
+            };
+            Engine::dispatch(&e, event);
         });
         let e = Rc::clone(self);
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_ev: CloseEvent| {
             if e.socket_gen.get() != generation {
                 return;
             }
+            e.socket_gen.set(generation.wrapping_add(1));
             // Dropped after this callback returns (a closure must not be freed while it runs).
             let old = e.socket.borrow_mut().take();
             leptos::task::spawn_local(async move { drop(old) });
-            e.schedule_reconnect();
+            Engine::dispatch(&e, Event::SocketClosed);
         });
         socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -841,26 +819,8 @@ impl Engine {
         });
     }
 
-    fn schedule_reconnect(self: &Rc<Self>) {
-        if self.stopped.get()
-            || self.removed.get()
-            || !online()
-            || self.workspace.borrow().is_none()
-        {
-            return;
-        }
-        let failures = self.socket_failures.get() + 1;
-        self.socket_failures.set(failures);
-        let e = Rc::clone(self);
-        *self.socket_retry.borrow_mut() = Some(Timeout::new(backoff_ms(failures), move || {
-            e.socket_retry.borrow_mut().take();
-            e.connect_socket();
-        }));
-    }
-
     fn close_socket(&self) {
         self.socket_gen.set(self.socket_gen.get().wrapping_add(1));
-        self.socket_retry.borrow_mut().take();
         if let Some(old) = self.socket.borrow_mut().take() {
             old.ws.set_onopen(None);
             old.ws.set_onmessage(None);

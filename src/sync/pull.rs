@@ -1,14 +1,14 @@
-//! Turning one pull page into what storage writes in one transaction. All the decode / decrypt /
-//! Automerge work happens here, BEFORE the write transaction opens (rexie: nothing but the
-//! transaction's own requests may be awaited inside it).
-
-use std::collections::HashMap;
+//! Turning one pull page into what storage writes in one transaction. The decrypting and merging are
+//! core's pure functions (`tend_core::sync::page`); this module reads what they need from storage,
+//! BEFORE the write transaction opens (rexie: nothing but the transaction's own requests may be
+//! awaited inside it).
 
 use base64::Engine as _;
 use tend_core::{
-    crypto::{self, WorkspaceKey},
+    crypto::WorkspaceKey,
+    sync::page::{self, RelayBytes, SetAsideChunk},
     sync_wire::PullResponse,
-    PatientDoc, PatientId, PatientSummary,
+    PatientId, PatientSummary,
 };
 
 use crate::storage::{
@@ -28,6 +28,37 @@ pub struct Prepared {
     pub merged: Vec<Merged>,
     /// Human-readable reports (chunks set aside, stored records that did not read).
     pub problems: Vec<String>,
+    /// What the page showed of each document's log on the relay (compaction's input).
+    pub relay: Vec<(String, RelayBytes)>,
+}
+
+impl Prepared {
+    /// Documents with a chunk set aside in this page.
+    pub fn set_aside_docs(&self) -> Vec<String> {
+        let mut docs: Vec<String> = self
+            .page
+            .set_aside
+            .iter()
+            .map(|s| s.doc_id.clone())
+            .collect();
+        docs.sort();
+        docs.dedup();
+        docs
+    }
+}
+
+fn set_aside(c: SetAsideChunk, problems: &mut Vec<String>, what: &str) -> SetAside {
+    problems.push(format!(
+        "A change received from another device could not be {what} ({}); it was set aside.",
+        c.reason
+    ));
+    SetAside {
+        doc_id: c.doc_id,
+        seq: c.seq,
+        reason: c.reason,
+        // Kept as the relay sent it (base64 text), for support.
+        ciphertext: base64::engine::general_purpose::STANDARD.encode(&c.envelope),
+    }
 }
 
 /// Decrypts and merges one page against the documents stored on this device. Chunks that fail to
@@ -42,58 +73,19 @@ pub async fn prepare(
     today: chrono::NaiveDate,
 ) -> Result<Prepared, StorageError> {
     let mut problems = Vec::new();
-    let mut set_aside = Vec::new();
-    let mut order: Vec<String> = Vec::new();
-    let mut by_doc: HashMap<String, Vec<(u64, String, Vec<u8>)>> = HashMap::new();
-    for c in &resp.chunks {
-        if c.device_id == own_device_id {
-            continue;
-        }
-        let mut aside = |reason: String| {
-            problems.push(format!(
-                "A change received from another device could not be used ({reason}); it was set aside."
-            ));
-            set_aside.push(SetAside {
-                doc_id: c.doc_id.clone(),
-                seq: c.seq,
-                reason,
-                ciphertext: c.ciphertext.clone(),
-            });
-        };
-        if PatientId::parse(&c.doc_id).is_none() {
-            aside(format!("unknown document {:?}", c.doc_id));
-            continue;
-        }
-        let envelope = match base64::engine::general_purpose::STANDARD.decode(&c.ciphertext) {
-            Ok(b) => b,
-            Err(e) => {
-                aside(format!("not base64: {e}"));
-                continue;
-            }
-        };
-        match crypto::open(key, workspace_id, &c.doc_id, c.kind, &envelope) {
-            Ok(plain) => {
-                if !by_doc.contains_key(&c.doc_id) {
-                    order.push(c.doc_id.clone());
-                }
-                by_doc.entry(c.doc_id.clone()).or_default().push((
-                    c.seq,
-                    c.ciphertext.clone(),
-                    plain,
-                ));
-            }
-            Err(e) => aside(e.to_string()),
-        }
-    }
+    // A copy: the page is prepared again if a document changes while it is merged.
+    let mut opened = page::open_page(key, workspace_id, own_device_id, resp.chunks.clone());
+    let mut aside: Vec<SetAside> = opened
+        .set_aside
+        .drain(..)
+        .map(|c| set_aside(c, &mut problems, "used"))
+        .collect();
 
     let mut docs = Vec::new();
     let mut stamps = Vec::new();
     let mut merged = Vec::new();
-    for doc_id in order {
-        let Some(id) = PatientId::parse(&doc_id) else {
-            continue;
-        };
-        let chunks = by_doc.remove(&doc_id).unwrap_or_default();
+    for chunks in std::mem::take(&mut opened.docs) {
+        let id = chunks.id;
         // Before reading the document: the page is written only if it is still this way then.
         let stamp = storage.doc_stamp(&id).await?;
         let mut doc = match storage.load_patient(&id).await {
@@ -106,28 +98,13 @@ pub async fn prepare(
         };
         let is_new = doc.is_none();
         let before = doc.as_mut().map(|d| d.heads()).unwrap_or_default();
-        let mut applied = Vec::new();
-        for (seq, ciphertext, plain) in chunks {
-            let result = match doc.as_mut() {
-                Some(d) => d.apply_changes(&plain),
-                None => PatientDoc::load(&plain).map(|d| doc = Some(d)),
-            };
-            match result {
-                Ok(()) => applied.push(plain),
-                Err(e) => {
-                    problems.push(format!(
-                        "A change received from another device could not be applied ({e}); it was set aside."
-                    ));
-                    set_aside.push(SetAside {
-                        doc_id: doc_id.clone(),
-                        seq,
-                        reason: e.to_string(),
-                        ciphertext,
-                    });
-                }
-            }
-        }
-        let Some(mut doc) = doc else {
+        let m = page::merge_chunks(doc, id.as_str(), chunks.chunks);
+        aside.extend(
+            m.set_aside
+                .into_iter()
+                .map(|c| set_aside(c, &mut problems, "applied")),
+        );
+        let Some(mut doc) = m.doc else {
             continue;
         };
         let after = doc.heads();
@@ -144,19 +121,7 @@ pub async fn prepare(
             }
         };
         let mut sync = storage.doc_sync(&id).await?;
-        // What came from the relay is on the relay: never push it back. With no local change
-        // waiting, the relay has everything this device has.
-        let before_hex: Vec<String> = before.iter().map(|h| h.to_string()).collect();
-        if before_hex.iter().all(|h| sync.acked_heads.contains(h)) {
-            sync.acked_heads = after.iter().map(|h| h.to_string()).collect();
-        } else {
-            for h in after.iter().filter(|h| !before.contains(h)) {
-                let hex = h.to_string();
-                if !sync.acked_heads.contains(&hex) {
-                    sync.acked_heads.push(hex);
-                }
-            }
-        }
+        sync.acked_heads = page::acked_after_pull(&sync.acked_heads, &before, &after);
         docs.push(if is_new {
             PulledDocWrite::New {
                 id: id.clone(),
@@ -175,18 +140,20 @@ pub async fn prepare(
         stamps.push((id.clone(), stamp));
         merged.push(Merged {
             id,
-            chunks: applied,
+            chunks: m.applied,
             summary,
         });
     }
     Ok(Prepared {
         page: PulledPage {
             docs,
-            set_aside,
+            set_aside: aside,
             next_cursor: resp.next_cursor,
             stamps,
+            relay_logs: Vec::new(),
         },
         merged,
         problems,
+        relay: opened.relay,
     })
 }

@@ -19,6 +19,7 @@ pub mod ops;
 pub mod record;
 pub mod rules;
 pub mod summary;
+pub mod sync;
 mod view;
 
 /// What crosses the wire (sync API types, chunk envelope, join codes, the AEAD primitive) lives in

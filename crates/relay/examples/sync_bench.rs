@@ -19,7 +19,6 @@ mod fake;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use serde_json::json;
 use tend_core::PatientDoc;
 use tend_relay::config::Config;
@@ -36,10 +35,6 @@ const PER_DEVICE: usize = 50;
 const DEVICE_BATCH: usize = 10;
 
 type Res<T> = Result<T, String>;
-
-fn b64() -> base64::engine::GeneralPurpose {
-    base64::engine::general_purpose::STANDARD
-}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -202,9 +197,7 @@ async fn catch_up(
         bytes += n;
         pages += 1;
         for chunk in page.chunks {
-            let envelope = b64()
-                .decode(chunk.ciphertext.as_bytes())
-                .map_err(|e| e.to_string())?;
+            let envelope = chunk.ciphertext;
             if !keys.contains_key(&chunk.doc_id) {
                 let k = key
                     .doc_key(&b.workspace_id, &chunk.doc_id)
@@ -284,7 +277,7 @@ async fn run(base: &str, runs: usize) -> Res<serde_json::Value> {
                 doc_id: id.to_string(),
                 kind: ChunkKind::Change,
                 covers_seq: None,
-                ciphertext: b64().encode(&envelope),
+                ciphertext: envelope,
             };
             sealed_all.push(chunk.clone());
             outbox.push(chunk);

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{change, snapshot, unb64, Backend};
+use common::{change, snapshot, Backend};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tend_wire::sync_wire::*;
@@ -222,7 +222,7 @@ async fn push_is_idempotent_and_pull_pages(b: Backend) {
     assert!(p1.more);
     assert_eq!(p1.next_cursor, 10);
     assert_eq!(p1.head_seq, 26);
-    assert_eq!(unb64(&p1.chunks[3].ciphertext), b"payload 3");
+    assert_eq!(p1.chunks[3].ciphertext.clone(), b"payload 3");
     assert_eq!(p1.chunks[3].doc_id, "doc0");
     assert_eq!(p1.chunks[3].device_id, d.device_id);
     let p2 = r.pull(&d, 10, 10).await;
@@ -308,9 +308,9 @@ async fn workspaces_are_isolated(b: Backend) {
     let pa = r.pull(&a, 0, 100).await;
     let pz = r.pull(&z, 0, 100).await;
     assert_eq!(pa.chunks.len(), 1);
-    assert_eq!(unb64(&pa.chunks[0].ciphertext), b"secret of a");
+    assert_eq!(pa.chunks[0].ciphertext.clone(), b"secret of a");
     assert_eq!(pz.chunks.len(), 1);
-    assert_eq!(unb64(&pz.chunks[0].ciphertext), b"secret of z");
+    assert_eq!(pz.chunks[0].ciphertext.clone(), b"secret of z");
     assert_eq!((pa.chunks[0].seq, pz.chunks[0].seq), (1, 1));
     // No token / bad token.
     let resp = r
@@ -362,10 +362,17 @@ async fn snapshots_compact_without_losing_anything(b: Backend) {
     let early = r.pull(&d, 0, 1).await;
     assert_eq!(early.next_cursor, 1);
     r.push(&d, &[change("a3", "A", b"a3")]).await; // seq 4
-                                                   // Snapshot of A covering seq 3 (A's chunks 1, 2; B's 3 untouched).
-    let s = r.push(&d, &[snapshot("snapA", "A", 3, b"A@3")]).await;
+                                                   // A snapshot of A made after pulling to 3 misses seq 4: not stored, nothing dropped.
+    let stale = r.push(&d, &[snapshot("stale", "A", 3, b"A@3")]).await;
+    assert_eq!(
+        (stale.results[0].seq, stale.results[0].stale, stale.head_seq),
+        (0, true, 4)
+    );
+    assert_eq!(r.pull_all(&d, 0).await.0.len(), 4);
+    // Snapshot of A covering seq 4 (A's chunks 1, 2, 4; B's 3 untouched).
+    let s = r.push(&d, &[snapshot("snapA", "A", 4, b"A@4")]).await;
     assert_eq!(s.results[0].seq, 5);
-    // A new device sees: B's change, A's later change, the snapshot. A's covered changes are gone.
+    // A new device sees: B's change, then the snapshot. A's covered changes are gone.
     let (all, cursor) = r.pull_all(&d, 0).await;
     let got: Vec<_> = all
         .iter()
@@ -373,13 +380,9 @@ async fn snapshots_compact_without_losing_anything(b: Backend) {
         .collect();
     assert_eq!(
         got,
-        vec![
-            (3, "B", ChunkKind::Change),
-            (4, "A", ChunkKind::Change),
-            (5, "A", ChunkKind::Snapshot)
-        ]
+        vec![(3, "B", ChunkKind::Change), (5, "A", ChunkKind::Snapshot)]
     );
-    assert_eq!(all[2].covers_seq, Some(3));
+    assert_eq!(all[1].covers_seq, Some(4));
     assert_eq!(cursor, 5);
     // The early device continues from its cursor and also misses nothing of A: it gets the snapshot.
     let (rest, _) = r.pull_all(&d, early.next_cursor).await;
@@ -393,7 +396,8 @@ async fn snapshots_compact_without_losing_anything(b: Backend) {
         PushResult {
             client_chunk_id: "a1".into(),
             seq: 1,
-            duplicate: true
+            duplicate: true,
+            stale: false
         }
     );
     // A later snapshot replaces the earlier one.
@@ -620,7 +624,15 @@ async fn websocket_notifies_and_survives_bad_frames(b: Backend) {
 }
 
 async fn concurrent_pushers_never_make_a_puller_skip(b: Backend) {
-    let r = Arc::new(b.start().await);
+    // The puller asks again at once when nothing is new: on a loaded machine that is more requests
+    // than the rate limits allow, and this test is about ordering, not limits.
+    let r = Arc::new(
+        b.start_with(|c| {
+            c.rate_per_ip = 0;
+            c.rate_per_workspace = 0;
+        })
+        .await,
+    );
     let d = Arc::new(r.create_workspace().await);
     const PUSHERS: usize = 4;
     const PUSHES: usize = 40;
@@ -690,7 +702,7 @@ async fn restart_keeps_everything(b: Backend) {
     r.stop().await;
     let r = b.start().await;
     let p = r.pull(&d, 0, 10).await;
-    assert_eq!(unb64(&p.chunks[0].ciphertext), b"before restart");
+    assert_eq!(p.chunks[0].ciphertext.clone(), b"before restart");
     let again = r.push(&d, &[change("c1", "doc", b"before restart")]).await;
     assert!(again.results[0].duplicate);
     r.stop().await;
@@ -785,7 +797,7 @@ async fn encrypted_chunks_round_trip_through_the_relay(b: Backend) {
     .unwrap();
     r.push(&a, &[change("e1", "patient-1", &sealed)]).await;
     let p = r.pull(&bdev, 0, 10).await;
-    let got = unb64(&p.chunks[0].ciphertext);
+    let got = p.chunks[0].ciphertext.clone();
     assert!(
         !got.windows(plaintext.len()).any(|w| w == plaintext),
         "relay saw plaintext"
@@ -1067,12 +1079,18 @@ async fn closed_within(tcp: &mut tokio::net::TcpStream, within: Duration) -> (bo
 /// body is closed after the configured time; meanwhile (and after) other clients are served.
 async fn silent_and_slow_clients_are_cut_off_while_others_are_served(b: Backend) {
     use tokio::io::AsyncWriteExt;
-    let r = b
+    let mut r = b
         .start_with(|c| {
             c.header_timeout_secs = 1;
             c.body_timeout_secs = 1;
         })
         .await;
+    // The relay closes idle kept-alive connections after the (1 s) header time: a pooled one could
+    // be closed just as the client reuses it. Every request of this test opens its own.
+    r.http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
     let d = r.create_workspace().await;
     let mut silent = tokio::net::TcpStream::connect(r.addr).await.unwrap();
     let mut half = tokio::net::TcpStream::connect(r.addr).await.unwrap();

@@ -99,8 +99,9 @@ pub struct PushChunk {
     /// Snapshots only: the snapshot contains every chunk of this document with seq <= covers_seq.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub covers_seq: Option<u64>,
-    /// Standard base64 of the encrypted envelope.
-    pub ciphertext: String,
+    /// The encrypted envelope; standard base64 in JSON.
+    #[serde(with = "base64_bytes")]
+    pub ciphertext: Vec<u8>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +115,10 @@ pub struct PushResult {
     pub seq: u64,
     /// True when this id had been pushed before: `seq` is the original one.
     pub duplicate: bool,
+    /// A snapshot that was not stored because its document has a chunk after its `covers_seq`
+    /// (pushed while it was being made): pull, and snapshot again later. `seq` is 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,8 +139,9 @@ pub struct PulledChunk {
     pub covers_seq: Option<u64>,
     /// Device that pushed it.
     pub device_id: String,
-    /// Standard base64 of the encrypted envelope.
-    pub ciphertext: String,
+    /// The encrypted envelope; standard base64 in JSON.
+    #[serde(with = "base64_bytes")]
+    pub ciphertext: Vec<u8>,
 }
 
 /// `GET /api/v1/workspaces/{ws}/chunks?after=N&limit=L&max_bytes=B`.
@@ -236,16 +242,33 @@ pub mod paths {
     }
 }
 
-/// Ciphertext as it travels in JSON: standard base64 with padding.
-pub fn encode_bytes(bytes: &[u8]) -> String {
+/// Bytes as they travel in JSON: standard base64 with padding. `#[serde(with = "base64_bytes")]`;
+/// anything else is a deserialisation error (the relay answers `400 bad_request`).
+pub mod base64_bytes {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
+    use serde::{de, Deserializer, Serializer};
 
-/// Inverse of [`encode_bytes`]; None for anything that is not standard padded base64.
-pub fn decode_bytes(s: &str) -> Option<Vec<u8>> {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.decode(s).ok()
+    const ENGINE: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&ENGINE.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("standard base64 with padding")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
+                ENGINE
+                    .decode(v)
+                    .map_err(|e| E::custom(format_args!("not base64: {e}")))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
 }
 
 #[cfg(test)]
@@ -264,17 +287,38 @@ mod tests {
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
-    fn paths_and_bytes() {
+    fn ciphertext_travels_as_standard_base64() {
+        let c = PulledChunk {
+            seq: 1,
+            doc_id: "d".into(),
+            kind: ChunkKind::Change,
+            covers_seq: None,
+            device_id: "x".into(),
+            ciphertext: b"\x00\xffab".to_vec(),
+        };
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains(r#""ciphertext":"AP9hYg==""#), "{json}");
+        assert_eq!(serde_json::from_str::<PulledChunk>(&json).unwrap(), c);
+        // Escaped JSON strings decode too (an owned string, not a borrowed one).
+        let escaped = json.replace("AP9hYg==", "AP9hYg\\u003d=");
+        assert_eq!(serde_json::from_str::<PulledChunk>(&escaped).unwrap(), c);
+        for bad in ["%%", "AP9hYg", "AP9h Yg==", "AP9hYg==="] {
+            let err = serde_json::from_str::<PulledChunk>(&json.replace("AP9hYg==", bad))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("not base64"), "{bad}: {err}");
+        }
+        let number = json.replace(r#""AP9hYg==""#, "7");
+        assert!(serde_json::from_str::<PulledChunk>(&number).is_err());
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn paths() {
         assert_eq!(paths::chunks("w"), "/api/v1/workspaces/w/chunks");
         assert_eq!(
             paths::pull("w", 5, Some(10), None),
             "/api/v1/workspaces/w/chunks?after=5&limit=10"
         );
         assert_eq!(paths::notify("w"), "/api/v1/workspaces/w/notify");
-        assert_eq!(
-            decode_bytes(&encode_bytes(b"\x00\xffab")).unwrap(),
-            b"\x00\xffab"
-        );
-        assert!(decode_bytes("%%").is_none());
     }
 }

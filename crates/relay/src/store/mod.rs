@@ -75,6 +75,8 @@ pub struct PushedChunk {
     pub client_chunk_id: String,
     pub seq: u64,
     pub duplicate: bool,
+    /// A snapshot not stored: its document has a chunk after its covers_seq.
+    pub stale: bool,
 }
 
 #[derive(Clone, Debug)]

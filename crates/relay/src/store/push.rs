@@ -56,8 +56,9 @@ pub fn compacted_docs(chunks: &[NewChunk]) -> Vec<String> {
 /// Plans a push: all or nothing. Chunks this device already pushed (or that appear twice in this
 /// push) are answered with their first seq; the rest get consecutive seqs after the head. A
 /// snapshot covering seq S must have S <= the head when it is reached, and drops its document's
-/// live chunks with seq <= S. Refused when a snapshot covers beyond the head, or when the push
-/// would leave the workspace above `quota` and larger than before.
+/// live chunks with seq <= S; one whose document has a live chunk after S is not stored (`stale`).
+/// Refused when a snapshot covers beyond the head, or when the push would leave the workspace above
+/// `quota` and larger than before.
 pub fn plan(inputs: PushInputs, chunks: &[NewChunk], quota: u64) -> Result<PushPlan> {
     let PushInputs {
         mut head,
@@ -75,6 +76,7 @@ pub fn plan(inputs: PushInputs, chunks: &[NewChunk], quota: u64) -> Result<PushP
                 client_chunk_id: ch.client_chunk_id.clone(),
                 seq,
                 duplicate: true,
+                stale: false,
             });
             continue;
         }
@@ -84,6 +86,23 @@ pub fn plan(inputs: PushInputs, chunks: &[NewChunk], quota: u64) -> Result<PushP
                     "snapshot {} covers seq {s}, beyond the workspace head {head}",
                     ch.client_chunk_id
                 )));
+            }
+        }
+        if let (ChunkKind::Snapshot, Some(s)) = (ch.kind, ch.covers_seq) {
+            // A chunk of the document after covers_seq (pushed while the snapshot was being made)
+            // would come before the snapshot in a new device's pull: a change it cannot start the
+            // document from. Not stored; the device pulls that chunk and snapshots again later.
+            if live
+                .get(&ch.doc_id)
+                .is_some_and(|d| d.iter().any(|&(seq, _)| seq > s))
+            {
+                results.push(PushedChunk {
+                    client_chunk_id: ch.client_chunk_id.clone(),
+                    seq: 0,
+                    duplicate: false,
+                    stale: true,
+                });
+                continue;
             }
         }
         head += 1;
@@ -110,6 +129,7 @@ pub fn plan(inputs: PushInputs, chunks: &[NewChunk], quota: u64) -> Result<PushP
             client_chunk_id: ch.client_chunk_id.clone(),
             seq: head,
             duplicate: false,
+            stale: false,
         });
     }
     let stored_bytes = if inserts.is_empty() {
@@ -265,6 +285,47 @@ mod tests {
             .unwrap();
         assert!(!again.writes());
         assert_eq!((m.head, m.stored), (3, 5));
+    }
+
+    #[test]
+    fn a_snapshot_that_misses_a_later_chunk_of_its_document_is_not_stored() {
+        let mut m = Model::default();
+        m.push(
+            &[
+                chunk("a", "d1", None, 10),
+                chunk("b", "d2", None, 10),
+                chunk("c", "d1", None, 10),
+            ],
+            u64::MAX,
+        )
+        .unwrap();
+        // Made after pulling to 2: seq 3 (d1) came meanwhile. Not stored; the rest of the push is.
+        let p = m
+            .push(
+                &[chunk("s", "d1", Some(2), 5), chunk("e", "d3", None, 1)],
+                u64::MAX,
+            )
+            .unwrap();
+        let r: Vec<_> = p.results.iter().map(|r| (r.seq, r.stale)).collect();
+        assert_eq!(r, vec![(0, true), (4, false)]);
+        assert!(p.compactions.is_empty());
+        assert_eq!((m.head, m.rows.len(), m.stored), (4, 4, 31));
+        // Another document's later chunk does not matter; covering d1's last chunk is fine.
+        let ok = |p: PushPlan| p.results.iter().all(|r| !r.stale);
+        assert!(ok(m
+            .push(&[chunk("s1", "d2", Some(2), 5)], u64::MAX)
+            .unwrap()));
+        assert!(ok(m
+            .push(&[chunk("s2", "d1", Some(3), 5)], u64::MAX)
+            .unwrap()));
+        // Not even a change pushed in the same request after covers_seq (x gets seq 7).
+        let p = m
+            .push(
+                &[chunk("x", "d1", None, 1), chunk("s3", "d1", Some(6), 5)],
+                u64::MAX,
+            )
+            .unwrap();
+        assert!(p.results[1].stale);
     }
 
     #[test]

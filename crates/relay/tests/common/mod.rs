@@ -5,7 +5,6 @@ pub mod pg;
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use serde_json::Value;
 use std::sync::Arc;
 use tend_wire::sync_wire::*;
@@ -280,7 +279,7 @@ pub fn change(id: &str, doc: &str, payload: &[u8]) -> PushChunk {
         doc_id: doc.into(),
         kind: ChunkKind::Change,
         covers_seq: None,
-        ciphertext: b64(payload),
+        ciphertext: payload.to_vec(),
     }
 }
 
@@ -290,16 +289,8 @@ pub fn snapshot(id: &str, doc: &str, covers: u64, payload: &[u8]) -> PushChunk {
         doc_id: doc.into(),
         kind: ChunkKind::Snapshot,
         covers_seq: Some(covers),
-        ciphertext: b64(payload),
+        ciphertext: payload.to_vec(),
     }
-}
-
-pub fn b64(b: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(b)
-}
-
-pub fn unb64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
 
 /// Generates `#[tokio::test]`s running each listed `async fn name(Backend)` against SQLite and

@@ -1,0 +1,17 @@
+//! Sync logic with no I/O: the engine's state machine, and the pure steps of a round (opening a pull
+//! page, batching pushes, choosing what to compact). The app's driver does the I/O.
+
+pub mod machine;
+
+pub use machine::{
+    backoff_ms, Effect, Event, Inputs, Machine, Phase, RoundOutcome, SocketPhase, Stored,
+    SyncStatus, Timer,
+};
+pub mod batch;
+pub mod page;
+
+pub use batch::{plan_batches, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS};
+pub use page::{acked_after_pull, merge_chunks, open_page, OpenedPage, RelayBytes, SetAsideChunk};
+pub mod compact;
+
+pub use compact::{logs_after_page, should_snapshot, snapshot_chunk, RelayLog};

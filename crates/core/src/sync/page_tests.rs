@@ -1,0 +1,211 @@
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use super::*;
+use crate::crypto::seal;
+use crate::ops::{Op, ProfileField};
+use crate::record::PersonName;
+use crate::Author;
+
+const WS: &str = "ws-1";
+const ME: &str = "device-me";
+const THEM: &str = "device-them";
+
+fn key() -> WorkspaceKey {
+    WorkspaceKey::from_bytes([9; 32])
+}
+
+fn author() -> Author {
+    Author {
+        user_id: "u1".into(),
+        user_name: "Ana Nurse".into(),
+        device_id: "d1".into(),
+    }
+}
+
+fn chunk(seq: u64, doc: &str, kind: ChunkKind, from: &str, plain: &[u8]) -> PulledChunk {
+    PulledChunk {
+        seq,
+        doc_id: doc.into(),
+        kind,
+        covers_seq: (kind == ChunkKind::Snapshot).then_some(seq - 1),
+        device_id: from.into(),
+        ciphertext: seal(&key(), WS, doc, kind, plain).unwrap(),
+    }
+}
+
+fn new_doc(id: &PatientId) -> PatientDoc {
+    let name = PersonName {
+        given: "Rosa".into(),
+        family: "Diaz".into(),
+    };
+    PatientDoc::create(id, name, &author(), 1).unwrap()
+}
+
+fn set_language(doc: &mut PatientDoc, value: &str, at: i64) {
+    let op = Op::SetProfileText {
+        field: ProfileField::PreferredLanguage,
+        value: value.into(),
+    };
+    doc.apply(op, &author(), at).unwrap();
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_page_is_grouped_by_document_and_what_does_not_open_is_set_aside() {
+    let (a, b) = (PatientId::random(), PatientId::random());
+    let mut da = new_doc(&a);
+    let mut db = new_doc(&b);
+    let a1 = da.save();
+    let b1 = db.save();
+    let mut wrong_doc = chunk(4, a.as_str(), ChunkKind::Change, THEM, b"x");
+    // Sealed for another document: does not open as this one.
+    wrong_doc.ciphertext = seal(&key(), WS, b.as_str(), ChunkKind::Change, b"x").unwrap();
+    let chunks = vec![
+        chunk(1, a.as_str(), ChunkKind::Change, THEM, &a1),
+        chunk(2, b.as_str(), ChunkKind::Change, THEM, &b1),
+        chunk(3, a.as_str(), ChunkKind::Change, ME, b"mine"),
+        wrong_doc,
+        chunk(5, "not-a-patient", ChunkKind::Change, THEM, b"y"),
+        chunk(6, a.as_str(), ChunkKind::Change, THEM, &a1),
+    ];
+    let sizes: Vec<u64> = chunks.iter().map(|c| c.ciphertext.len() as u64).collect();
+    let page = open_page(&key(), WS, ME, chunks);
+    let seqs: Vec<(PatientId, Vec<u64>)> = page
+        .docs
+        .iter()
+        .map(|d| (d.id.clone(), d.chunks.iter().map(|c| c.seq).collect()))
+        .collect();
+    assert_eq!(seqs, vec![(a.clone(), vec![1, 6]), (b.clone(), vec![2])]);
+    assert_eq!(page.docs[0].chunks[0].plain, a1);
+    let aside: Vec<(u64, &str)> = page
+        .set_aside
+        .iter()
+        .map(|s| (s.seq, s.doc_id.as_str()))
+        .collect();
+    assert_eq!(aside, vec![(4, a.as_str()), (5, "not-a-patient")]);
+    assert!(page.set_aside[1].reason.contains("unknown document"));
+    // Everything the relay keeps counts, this device's own chunk and the set-aside ones too.
+    assert_eq!(
+        page.relay_bytes(a.as_str()),
+        Some(RelayBytes {
+            last_seq: 6,
+            bytes: sizes[0] + sizes[2] + sizes[3] + sizes[5],
+            from_snapshot: false
+        })
+    );
+    // The wrong key opens nothing.
+    let other = WorkspaceKey::from_bytes([1; 32]);
+    let chunks = vec![chunk(1, a.as_str(), ChunkKind::Change, THEM, &a1)];
+    let page = open_page(&other, WS, ME, chunks);
+    assert!(page.docs.is_empty());
+    assert_eq!(page.set_aside.len(), 1);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_snapshot_restarts_the_count_of_what_the_relay_keeps() {
+    let a = PatientId::random();
+    let mut d = new_doc(&a);
+    let bytes = d.save();
+    let chunks = vec![
+        chunk(1, a.as_str(), ChunkKind::Change, THEM, &bytes),
+        chunk(2, a.as_str(), ChunkKind::Change, THEM, &bytes),
+        chunk(3, a.as_str(), ChunkKind::Snapshot, THEM, &bytes),
+        chunk(4, a.as_str(), ChunkKind::Change, THEM, b"later"),
+    ];
+    let snap = chunks[2].ciphertext.len() as u64;
+    let later = chunks[3].ciphertext.len() as u64;
+    let page = open_page(&key(), WS, ME, chunks);
+    assert_eq!(
+        page.relay_bytes(a.as_str()),
+        Some(RelayBytes {
+            last_seq: 4,
+            bytes: snap + later,
+            from_snapshot: true
+        })
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn merging_keeps_local_edits_and_bytes_that_do_not_apply_change_nothing() {
+    let a = PatientId::random();
+    let mut theirs = new_doc(&a);
+    let mut mine = PatientDoc::load(&theirs.save()).unwrap();
+    let base = theirs.heads();
+    set_language(&mut theirs, "Spanish", 2);
+    set_language(&mut mine, "Portuguese", 3);
+    let opened = |seq, kind, plain: Vec<u8>| OpenedChunk {
+        seq,
+        kind,
+        plain,
+        envelope: vec![],
+    };
+    let change = theirs.save_after(&base);
+    let chunks = vec![
+        opened(8, ChunkKind::Snapshot, theirs.save()),
+        opened(9, ChunkKind::Change, change.clone()),
+    ];
+    let mine_heads = mine.heads();
+    let merged = merge_chunks(Some(mine), a.as_str(), chunks);
+    assert_eq!(merged.applied.len(), 2);
+    assert!(merged.set_aside.is_empty());
+    let mut doc = merged.doc.unwrap();
+    // Both concurrent edits are in: the snapshot merged, it did not replace the local document.
+    let mut heads = doc.heads();
+    let mut both: Vec<ChangeHash> = mine_heads.into_iter().chain(theirs.heads()).collect();
+    heads.sort();
+    both.sort();
+    assert_eq!(heads, both);
+
+    // A change whose bytes were damaged: the document is as it was.
+    let mut corrupt = change;
+    let middle = corrupt.len() / 2;
+    corrupt[middle] ^= 0xff;
+    let before = doc.save();
+    let merged = merge_chunks(
+        Some(doc),
+        a.as_str(),
+        vec![opened(10, ChunkKind::Change, corrupt)],
+    );
+    assert_eq!(merged.doc.unwrap().save(), before);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_document_new_here_is_made_from_its_first_chunk_that_applies() {
+    let a = PatientId::random();
+    let mut theirs = new_doc(&a);
+    let opened = |seq, plain: Vec<u8>| OpenedChunk {
+        seq,
+        kind: ChunkKind::Change,
+        plain,
+        envelope: vec![],
+    };
+    let merged = merge_chunks(
+        None,
+        a.as_str(),
+        vec![opened(1, b"junk".to_vec()), opened(2, theirs.save())],
+    );
+    let mut doc = merged.doc.expect("made from the second chunk");
+    assert_eq!(doc.heads(), theirs.heads());
+    assert_eq!(merged.set_aside.len(), 1);
+    let nothing = merge_chunks(None, a.as_str(), vec![opened(1, b"junk".to_vec())]);
+    assert!(nothing.doc.is_none());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn what_came_from_the_relay_is_never_pushed_back() {
+    let a = PatientId::random();
+    let mut d = new_doc(&a);
+    let h1 = d.heads();
+    set_language(&mut d, "Spanish", 2);
+    let h2 = d.heads();
+    set_language(&mut d, "Tagalog", 3);
+    let h3 = d.heads();
+    let hex = |h: &[ChangeHash]| h.iter().map(|h| h.to_string()).collect::<Vec<_>>();
+    // Nothing local waiting: the relay has everything after the merge.
+    assert_eq!(acked_after_pull(&hex(&h1), &h1, &h3), hex(&h3));
+    // Local changes waiting (h2 not acked): the new heads join the acked ones, h2 still waits.
+    let mut expected = hex(&h1);
+    expected.extend(hex(&h3));
+    assert_eq!(acked_after_pull(&hex(&h1), &h2, &h3), expected);
+    // Never listed twice.
+    assert_eq!(acked_after_pull(&expected, &h2, &h3), expected);
+}
