@@ -505,16 +505,7 @@ impl Machine {
                     }
                 }
             }
-            Event::Locked | Event::Stop => {
-                self.phase = Phase::Stopped;
-                for t in Timer::ALL {
-                    fx.push(Effect::CancelTimer(t));
-                }
-                if self.socket_is_open() {
-                    fx.push(Effect::CloseSocket);
-                }
-                self.socket = SocketPhase::Closed;
-            }
+            Event::Locked | Event::Stop => self.halt(&mut fx, Phase::Stopped),
         }
         self.done(fx)
     }
@@ -603,7 +594,12 @@ impl Machine {
     }
 
     fn removed(&mut self, fx: &mut Vec<Effect>) {
-        self.phase = Phase::Removed;
+        self.halt(fx, Phase::Removed);
+    }
+
+    /// Removed or stopped: no timer, no socket.
+    fn halt(&mut self, fx: &mut Vec<Effect>, phase: Phase) {
+        self.phase = phase;
         for t in Timer::ALL {
             fx.push(Effect::CancelTimer(t));
         }
