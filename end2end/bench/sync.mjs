@@ -21,7 +21,7 @@
 //      After a forced GC: wasm linear memory (every WebAssembly.Memory, found with CDP
 //      Runtime.queryObjects, so no hook in the app) + JS heap used (CDP Runtime.getHeapUsage).
 //
-// Env: TEND_RELAY_BIN, TEND_DIST_DIR, TEND_SEED_BIN (required); TEND_SEED_CACHE; TEND_CHROMIUM; BENCH_SYNC_REPS (3);
+// Env: TEND_RELAY_BIN, TEND_DIST_DIR, TEND_SEED_BIN (required); TEND_SEED_CACHE; TEND_CHROMIUM; BENCH_SYNC_REPS (2);
 // BENCH_SYNC_MEMORY_PATIENTS (2000); BENCH_SYNC_SKIP_MEMORY=1.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -44,7 +44,7 @@ const SEED_BIN = required('TEND_SEED_BIN');
 // Where the seeder keeps the patients it built (they take ~0.2 s of CPU each); optional.
 const SEED_CACHE = process.env.TEND_SEED_CACHE ? ['--cache', process.env.TEND_SEED_CACHE] : [];
 const CHROMIUM = process.env.TEND_CHROMIUM || '/usr/bin/chromium';
-const REPS = Number(process.env.BENCH_SYNC_REPS || 3);
+const REPS = Number(process.env.BENCH_SYNC_REPS || 2);
 const MEMORY_PATIENTS = Number(process.env.BENCH_SYNC_MEMORY_PATIENTS || 2000);
 const CHARTS = 20;
 const LONG = 15 * 60_000; // the longest wait for one step before the bench fails

@@ -4,7 +4,9 @@
 //!
 //! Sections (`cargo xtask bench [core] [sync] [storage] [lighthouse]`, default all):
 //!   - core: `crates/core/examples/core_bench.rs` (native, release);
-//!   - sync: `crates/relay/examples/sync_bench.rs` (native, release; relay in-process on 127.0.0.1);
+//!   - sync: `crates/relay/examples/sync_bench.rs` (native, release; relay in-process on 127.0.0.1),
+//!     then the browser measure against automerge-repo (`bench_sync.rs`: the release app in headless
+//!     Chromium against the release relay, its no-network baseline and the peer, same run);
 //!   - storage: `tests/bench_storage.rs` (wasm-bindgen-test, headless Chromium, real IndexedDB; an
 //!     ignored test, run here with `--include-ignored --nocapture`; it logs one `BENCH_JSON {...}` line);
 //!   - lighthouse: `end2end/lighthouse.mjs` (Lighthouse 12.8.2, Debian Chromium) on the release build
@@ -21,7 +23,7 @@ use crate::proc::{self, Result};
 use crate::run::native_cargo;
 use crate::setup::Tools;
 use crate::wasm::TARGET;
-use crate::{lighthouse, paths, setup};
+use crate::{bench_sync, lighthouse, paths, setup};
 
 const JSON_MARKER: &str = "BENCH_JSON ";
 
@@ -41,9 +43,12 @@ pub fn bench(args: &[String]) -> Result<()> {
     }
     if only("sync") {
         section("sync", native_example("tend-relay", "sync_bench"));
+        let r = setup::setup().and_then(|tools| bench_sync::bench(&tools));
+        section("sync (browser)", r);
     }
     if only("storage") {
-        let r = setup::setup().and_then(|tools| storage_bench(&tools));
+        let r = setup::setup()
+            .and_then(|tools| wasm_bench(&tools, "bench_storage", "the storage benchmark"));
         section("storage", r);
     }
     if only("lighthouse") {
@@ -90,9 +95,10 @@ fn native_example(package: &str, example: &str) -> Result<Value> {
     serde_json::from_slice(&out.stdout).map_err(|e| format!("{example} printed invalid JSON: {e}"))
 }
 
-/// The browser storage benchmark: runs the ignored wasm-bindgen test and parses its JSON line.
-fn storage_bench(tools: &Tools) -> Result<Value> {
-    println!("\n== bench: storage (wasm-bindgen-test, headless Chromium, real IndexedDB) ==");
+/// A browser benchmark: runs the ignored wasm-bindgen test `tests/<test>.rs` (headless Chromium,
+/// real IndexedDB) and parses the one `BENCH_JSON` line it logs.
+pub fn wasm_bench(tools: &Tools, test: &str, what: &str) -> Result<Value> {
+    println!("\n== bench: {what} (wasm-bindgen-test {test}, headless Chromium, real IndexedDB) ==");
     let runner = tools.wasm_bindgen_bin.join("wasm-bindgen-test-runner");
     let mut cmd = tools.route.cargo();
     cmd.args([
@@ -105,7 +111,7 @@ fn storage_bench(tools: &Tools) -> Result<Value> {
         "--target",
         TARGET,
         "--test",
-        "bench_storage",
+        test,
     ])
     .args(["--", "--include-ignored", "--nocapture", "bench_"])
     .current_dir(paths::root())
@@ -117,7 +123,7 @@ fn storage_bench(tools: &Tools) -> Result<Value> {
     println!("$ {}", proc::describe(&cmd));
     let mut child = cmd
         .spawn()
-        .map_err(|e| format!("could not start the storage benchmark: {e}"))?;
+        .map_err(|e| format!("could not start {what}: {e}"))?;
     let mut found = None;
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
@@ -129,14 +135,13 @@ fn storage_bench(tools: &Tools) -> Result<Value> {
     }
     let status = child.wait().map_err(|e| e.to_string())?;
     if !status.success() {
-        return Err(format!("the storage benchmark failed ({status})"));
+        return Err(format!("{what} failed ({status})"));
     }
-    let json = found.ok_or("the storage benchmark printed no BENCH_JSON line")?;
-    serde_json::from_str(&json)
-        .map_err(|e| format!("the storage benchmark printed invalid JSON: {e}"))
+    let json = found.ok_or_else(|| format!("{what} printed no BENCH_JSON line"))?;
+    serde_json::from_str(&json).map_err(|e| format!("{what} printed invalid JSON: {e}"))
 }
 
-fn merge(into: &mut Map<String, Value>, from: Value) {
+pub fn merge(into: &mut Map<String, Value>, from: Value) {
     if let Value::Object(map) = from {
         for (k, v) in map {
             into.insert(k, with_ratio(flatten_baseline(v)));
@@ -194,9 +199,10 @@ fn num(v: Option<&Value>) -> String {
     }
 }
 
-/// A readable table: measure, value, baseline, ratio, unit, target.
+/// A readable table: measure, value, baseline, ratio, peer, peer ratio, unit, target.
 fn table(results: &Map<String, Value>) -> String {
-    let rows: Vec<[String; 6]> = results
+    const COLS: usize = 8;
+    let rows: Vec<[String; COLS]> = results
         .iter()
         .map(|(k, v)| {
             let target = match (v.get("target").and_then(Value::as_str), v.get("target_met")) {
@@ -211,28 +217,40 @@ fn table(results: &Map<String, Value>) -> String {
                 num(v.get("value")),
                 num(v.get("baseline")),
                 num(v.get("ratio")),
+                num(v.get("peer")),
+                num(v.get("peer_ratio")),
                 v.get("unit").and_then(Value::as_str).unwrap_or("").into(),
                 target,
             ]
         })
         .collect();
-    let head = ["measure", "value", "baseline", "ratio", "unit", "target"].map(String::from);
+    let head = [
+        "measure",
+        "value",
+        "baseline",
+        "ratio",
+        "peer",
+        "peer ratio",
+        "unit",
+        "target",
+    ]
+    .map(String::from);
     let mut widths = head.clone().map(|h| h.len());
     for r in &rows {
         for (w, c) in widths.iter_mut().zip(r) {
             *w = (*w).max(c.len());
         }
     }
-    let line = |r: &[String; 6]| {
+    let line = |r: &[String; COLS]| {
         let mut s = format!("{:<w$}", r[0], w = widths[0]);
-        for i in 1..4 {
+        for i in 1..6 {
             s.push_str(&format!("  {:>w$}", r[i], w = widths[i]));
         }
-        s.push_str(&format!("  {:<w$}  {}", r[4], r[5], w = widths[4]));
+        s.push_str(&format!("  {:<w$}  {}", r[6], r[7], w = widths[6]));
         s.trim_end().to_string()
     };
     let mut out = line(&head) + "\n";
-    out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 10));
+    out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (COLS - 1)));
     out.push('\n');
     for r in &rows {
         out.push_str(&line(r));

@@ -4,6 +4,7 @@
 //! so the second run is a fast path. Nothing is downloaded except through cargo, npm or apt.
 
 mod bench;
+mod bench_sync;
 mod build;
 mod compress;
 mod lighthouse;

@@ -159,25 +159,23 @@ fn browser() -> Result<(PathBuf, PathBuf)> {
 
 /// The Playwright harness's npm packages, exactly as locked.
 fn end2end_packages() -> Result<()> {
-    let dir = paths::root().join("end2end");
-    let lock = dir.join("package-lock.json");
-    let installed = dir.join("node_modules").join(".package-lock.json");
-    let fresh = match (std::fs::metadata(&lock), std::fs::metadata(&installed)) {
-        (Ok(l), Ok(i)) => match (l.modified(), i.modified()) {
-            (Ok(l), Ok(i)) => i >= l,
-            _ => false,
-        },
-        _ => false,
-    };
-    if fresh {
-        println!("setup: end2end npm packages (installed)");
+    npm_packages(&paths::root().join("end2end"), "end2end")
+}
+
+/// `npm ci` in `dir` unless its node_modules already matches its package-lock.json.
+pub fn npm_packages(dir: &Path, what: &str) -> Result<()> {
+    let lock = std::fs::metadata(dir.join("package-lock.json")).and_then(|m| m.modified());
+    let installed = std::fs::metadata(dir.join("node_modules").join(".package-lock.json"))
+        .and_then(|m| m.modified());
+    if matches!((lock, installed), (Ok(l), Ok(i)) if i >= l) {
+        println!("setup: {what} npm packages (installed)");
         return Ok(());
     }
     ensure_npm()?;
-    println!("setup: installing end2end npm packages (npm ci)");
+    println!("setup: installing {what} npm packages (npm ci)");
     proc::run(
         Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir),
+            .current_dir(dir),
     )
 }

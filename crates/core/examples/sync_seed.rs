@@ -37,6 +37,11 @@ use workload::*;
 
 type Res<T> = Result<T, String>;
 
+/// What decides the patients' documents (the cache key).
+const WORKLOAD_SOURCE: [&str; 2] = [
+    include_str!("../../../tests/support/sync_workload.rs"),
+    include_str!("../tests/common/mod.rs"),
+];
 const PUSH_MAX_CHUNKS: usize = 200;
 const PUSH_MAX_BYTES: usize = 4 * 1024 * 1024;
 
@@ -228,8 +233,9 @@ impl<'a> Pusher<'a> {
 }
 
 /// Patients `0..n` with their history: (id, name, doc, changes). Building them takes ~0.2 s of
-/// CPU each, so with `--cache DIR` the saved documents are kept there, keyed by this binary (its
-/// code decides the bytes), the seed and the count, and later runs only reload them.
+/// CPU each, so with `--cache DIR` the saved documents are kept there, keyed by the workload's
+/// source, the seed and the count, and later runs only reload them (delete DIR after a change to
+/// tend-core that should show in the documents).
 fn patients(
     seed: u64,
     n: usize,
@@ -237,11 +243,8 @@ fn patients(
 ) -> Res<Vec<(PatientId, String, PatientDoc, Vec<Vec<u8>>)>> {
     let file = match cache {
         Some(dir) => {
-            let exe = std::env::current_exe()
-                .and_then(std::fs::read)
-                .map_err(|e| format!("cannot read this binary: {e}"))?;
             let mut h = std::collections::hash_map::DefaultHasher::new();
-            std::hash::Hash::hash(&exe, &mut h);
+            std::hash::Hash::hash(&WORKLOAD_SOURCE, &mut h);
             let key = std::hash::Hasher::finish(&h);
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {dir}: {e}"))?;
             Some(std::path::Path::new(dir).join(format!("patients-{key:016x}-{seed}-{n}.bin")))

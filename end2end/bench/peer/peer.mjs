@@ -13,7 +13,7 @@
 //   then loads all N (the cold-load mode, as the peer's caseload needs every doc) and the page's
 //   memory is measured like Tend's (../memory.mjs: forced GC, every WebAssembly.Memory + JS heap).
 //
-// Options: --reps=3 --docs=200 --per-doc=25 --memory-docs=2000 --skip-memory --port=0
+// Options: --reps=2 --docs=200 --per-doc=25 --memory-docs=2000 --skip-memory --port=0
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,7 @@ const arg = (k, d) => {
   const a = process.argv.find((x) => x === `--${k}` || x.startsWith(`--${k}=`));
   return a === undefined ? d : a.includes('=') ? a.split('=').slice(1).join('=') : true;
 };
-const reps = Number(arg('reps', 3));
+const reps = Number(arg('reps', 2));
 const docs = Number(arg('docs', 200));
 const perDoc = Number(arg('per-doc', 25));
 const memoryDocs = Number(arg('memory-docs', 2000));
