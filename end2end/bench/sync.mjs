@@ -18,8 +18,8 @@
 // Once, in a persistent profile (on disk):
 //  (d) memory: PIN set, reload + unlock on an empty device (the baseline); join a workspace of 2,000
 //      patients (one chunk per patient), reload, unlock, wait for "2000 patients", open 20 charts.
-//      After a forced GC: wasm linear memory (every WebAssembly.Memory, found with CDP
-//      Runtime.queryObjects, so no hook in the app) + JS heap used (CDP Runtime.getHeapUsage).
+//      After a forced GC: wasm linear memory (noted by an init script as the page instantiates its
+//      wasm, so no hook in the app; ./memory.mjs) + JS heap used (CDP Runtime.getHeapUsage).
 //
 // Env: TEND_RELAY_BIN, TEND_DIST_DIR, TEND_SEED_BIN (required); TEND_SEED_CACHE; TEND_CHROMIUM; BENCH_SYNC_REPS (2);
 // BENCH_SYNC_MEMORY_PATIENTS (2000); BENCH_SYNC_SKIP_MEMORY=1.
@@ -31,7 +31,7 @@ import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, freePort, waitFor } from '../harness.mjs';
 import { setUpPin, unlock } from '../tests/support.mjs';
-import { pageMemory } from './memory.mjs';
+import { noteWasmMemories, pageMemory } from './memory.mjs';
 
 const required = (name) => {
   const value = process.env[name];
@@ -222,6 +222,7 @@ async function memoryRun(relay, scratch) {
   const context = await chromium.launchPersistentContext(join(scratch, 'profile'), {
     executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1024, height: 768 },
   });
+  await context.addInitScript(noteWasmMemories);
   try {
     const { page } = await freshDevice(context, `${relay.url}/caseload`);
     await page.reload();

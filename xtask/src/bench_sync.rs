@@ -281,7 +281,7 @@ pub fn entries(tend: &Value, baseline: &Value, peer: &Value) -> Result<Value> {
             (mib(&peer_mem["totalBytes"]), "automerge-repo with the same number of docs (200 changes each) loaded after a page reload, as its caseload needs every doc (peer harness cold-load mode), measured the same way"),
         );
         e["what"] = json!(format!(
-            "wasm linear memory + JS heap used (after a forced GC; CDP Runtime.queryObjects of WebAssembly.Memory + Runtime.getHeapUsage) after a reload, unlock with {} patients on the device (persistent profile) and opening {} charts",
+            "wasm linear memory (of every instance the page made, noted by an init script) + JS heap used (CDP Runtime.getHeapUsage), after a forced GC, after a reload, unlock with {} patients on the device (persistent profile) and opening {} charts",
             num(&mem["patients"]), num(&mem["charts"])
         ));
         e["wasm_mib"] = json!(round3(mib(&mem["loaded"]["wasmBytes"])));

@@ -22,7 +22,7 @@ import { build } from './build.mjs';
 import { serveDist, launchPersistent, runAutoMode } from './lib.mjs';
 import { seedProfile } from './bench-local.mjs';
 import { syncBench } from './bench-sync.mjs';
-import { pageMemory } from '../memory.mjs';
+import { noteWasmMemories, pageMemory } from '../memory.mjs';
 
 // The harness logs progress with console.log; stdout carries only the result.
 console.log = (...a) => console.error(...a);
@@ -51,6 +51,7 @@ try {
     const profile = join(scratch, 'profile');
     out.seed = await seedProfile({ origin, profile, n: memoryDocs });
     const context = await launchPersistent(profile);
+    await context.addInitScript(noteWasmMemories);
     try {
       const page = context.pages()[0] ?? (await context.newPage());
       await page.goto(`${origin}/index.html?mode=idle`); // the process warmed once, as "page reload"
