@@ -42,12 +42,10 @@ const EDITS: usize = 200;
 /// 32 writes (src/session.rs), so a device starts with fewer than that logged.
 const EDITED_SINCE_CACHE: usize = 25;
 
+use common::{console_log, perf_now};
+
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    fn perf_now() -> f64;
-    #[wasm_bindgen(js_namespace = console, js_name = log)]
-    fn console_log(s: &str);
     #[wasm_bindgen(js_namespace = document, js_name = querySelectorAll)]
     fn query_all(selector: &str) -> JsValue;
 }

@@ -17,10 +17,13 @@
 //! fresh random nonces and the documents their own Automerge actors, so sizes match to a few bytes.
 #![cfg(target_arch = "wasm32")]
 
+#[path = "support/common.rs"]
+mod common;
 #[path = "support/sync_workload.rs"]
 mod workload;
 
 use base64::Engine as _;
+use common::{console_log, perf_now};
 use tend::storage::{Seal, Storage};
 use tend_core::crypto::{self, WorkspaceKey};
 use tend_core::sync_wire::{ChunkKind, PullResponse};
@@ -37,14 +40,6 @@ const RUNS: usize = 2;
 const WORKSPACE: &str = "0123456789abcdef0123456789abcdef";
 const DEVICE_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const DEVICE_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = performance, js_name = now)]
-    fn perf_now() -> f64;
-    #[wasm_bindgen(js_namespace = console, js_name = log)]
-    fn console_log(s: &str);
-}
 
 /// The middle value (the mean of the two middle ones for an even count).
 fn median(v: &[f64]) -> f64 {

@@ -212,7 +212,11 @@ async function oneRound(browser, relay, scratch, rep) {
   if (unexpected.length) throw new Error(`page errors: ${unexpected.join('; ')}`);
   await context.close();
   log(`round ${rep + 1}: new device ${newDeviceMs.toFixed(0)} ms (${created.chunks} chunks), catch-up ${catchUpMs.toFixed(0)} ms (${edited.chunks} chunks)`);
-  return { newDeviceMs, newDeviceBytes, catchUpMs, catchUpBytes, created, edited: { ...edited, samples: undefined } };
+  // The join codes' secrets and the name lists stay out of the report.
+  return {
+    newDeviceMs, newDeviceBytes, catchUpMs, catchUpBytes,
+    created: { ...created, join_code: undefined, first_names: undefined }, edited: { ...edited, samples: undefined },
+  };
 }
 
 async function memoryRun(relay, scratch) {
@@ -241,7 +245,7 @@ async function memoryRun(relay, scratch) {
     await goCaseload(page);
     const loaded = await pageMemory(context, page);
     log(`memory: ${(loaded.totalBytes / 2 ** 20).toFixed(1)} MiB with ${MEMORY_PATIENTS} patients and ${CHARTS} charts opened (empty device ${(empty.totalBytes / 2 ** 20).toFixed(1)} MiB)`);
-    return { patients: MEMORY_PATIENTS, charts: CHARTS, loaded, empty, joinSyncS: syncedS, seed: { ...created, first_names: undefined, sample_names: undefined } };
+    return { patients: MEMORY_PATIENTS, charts: CHARTS, loaded, empty, joinSyncS: syncedS, seed: { ...created, join_code: undefined, first_names: undefined, sample_names: undefined } };
   } finally {
     await context.close();
   }

@@ -7,6 +7,16 @@ use tend::storage::{schema, Storage, CASELOAD_CACHE_KEY};
 use tend_core::{record::PersonName, Author, PatientDoc, PatientId};
 use wasm_bindgen::JsValue;
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `performance.now()`: the benchmarks' clock.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    pub fn perf_now() -> f64;
+    /// `console.log`: how a benchmark hands its `BENCH_JSON` line to the runner.
+    #[wasm_bindgen(js_namespace = console, js_name = log)]
+    pub fn console_log(s: &str);
+}
+
 /// The author of test edits, on device `device`.
 pub fn author_on(device: &str) -> Author {
     Author {

@@ -11,8 +11,12 @@
 //!   the metformin dose to `marker_dose(patient, round)`, so a chart shows that B has the last one.
 #![allow(dead_code)]
 
+#[path = "fake_patients.rs"]
+mod fake;
 #[path = "../../crates/core/tests/common/mod.rs"]
 mod year;
+
+pub use fake::Rng;
 
 use tend_core::ops::{NarrativeTarget, Op};
 use tend_core::record::*;
@@ -60,49 +64,16 @@ const WORDS: &[&str] = &[
     "follow-up",
 ];
 
-/// SplitMix64: tiny, seeded, identical on every platform.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
-
 /// Patient `i` of a workspace seeded with `seed`: a UUID-shaped id and a name that is unique in
 /// the workspace (the family name carries the number, so a search finds exactly one).
 pub fn identity(seed: u64, i: usize) -> (PatientId, PersonName) {
     let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
-    let (a, b) = (rng.next_u64(), rng.next_u64());
-    let id = format!(
-        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        b >> 52,
-        b & 0xffff_ffff_ffff
-    );
+    let id = fake::patient_id(&mut rng);
     let name = PersonName {
         given: GIVEN[i % GIVEN.len()].to_string(),
         family: format!("{} {i:04}", FAMILY[(i / GIVEN.len()) % FAMILY.len()]),
     };
-    (PatientId::parse(&id).expect("generated UUID"), name)
+    (id, name)
 }
 
 /// How the caseload and the chart's heading show a patient: "Family, Given".

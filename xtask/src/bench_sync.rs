@@ -81,6 +81,7 @@ pub fn bench(tools: &Tools) -> Result<Value> {
         .env("TEND_CHROMIUM", &tools.chromium)
         .env("BENCH_SYNC_REPS", &reps);
     let tend = node_json(&mut tend, "bench/sync.mjs")?;
+    save_raw("tend", &tend)?;
 
     let peer_dir = end2end.join("bench").join("peer");
     setup::npm_packages(&peer_dir, "the peer benchmark's")?;
@@ -90,7 +91,18 @@ pub fn bench(tools: &Tools) -> Result<Value> {
         .current_dir(&peer_dir)
         .env("CHROMIUM", &tools.chromium);
     let peer = node_json(&mut peer, "peer.mjs")?;
+    save_raw("peer", &peer)?;
+    save_raw("baseline", &baseline)?;
     entries(&tend, &baseline, &peer)
+}
+
+/// Every figure each side reported, next to results.json (target/bench/sync-browser-<side>.json).
+fn save_raw(side: &str, v: &Value) -> Result<()> {
+    let dir = paths::target().join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let file = dir.join(format!("sync-browser-{side}.json"));
+    let text = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
+    std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))
 }
 
 /// Runs a Node script that prints one JSON object on stdout (progress on stderr), within
