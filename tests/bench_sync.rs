@@ -120,6 +120,8 @@ async fn bench_sync_apply() {
             history.push((id.to_string(), seal(id.as_str(), c)));
         }
         docs.push((id, doc));
+        // Minutes of work: let the page answer the test runner (ChromeDriver gives up after 30 s).
+        common::wait_ms(0).await;
     }
     let mut edits = Vec::with_capacity(PATIENTS * EDITS_PER_PATIENT);
     let mut rng = edit_rng(SEED, 0);
@@ -130,6 +132,7 @@ async fn bench_sync_apply() {
                 .expect("edit");
             edits.push((id.to_string(), seal(id.as_str(), &doc.save_after(&before))));
         }
+        common::wait_ms(0).await;
     }
     let history_pages = pages(&history, 1);
     let edit_pages = pages(&edits, history.len() as u64 + 1);

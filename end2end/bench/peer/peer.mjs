@@ -13,7 +13,7 @@
 //   then loads all N (the cold-load mode, as the peer's caseload needs every doc) and the page's
 //   memory is measured like Tend's (../memory.mjs: forced GC, every WebAssembly.Memory + JS heap).
 //
-// Options: --reps=2 --docs=200 --per-doc=25 --memory-docs=2000 --skip-memory --port=0
+// Options: --reps=2 --docs=200 --per-doc=25 --memory-docs=2000 --skip-sync --skip-memory --port=0
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -45,8 +45,10 @@ try {
   for (const p of ['@automerge/automerge-repo', '@automerge/automerge', 'playwright-core']) {
     out.packages[p] = JSON.parse(readFileSync(`node_modules/${p}/package.json`, 'utf8')).version;
   }
-  console.error(`peer sync: ${docs} docs, ${perDoc} changes/doc, x${reps}`);
-  out.sync = await syncBench({ origin, docs, perDoc, reps });
+  if (!arg('skip-sync')) {
+    console.error(`peer sync: ${docs} docs, ${perDoc} changes/doc, x${reps}`);
+    out.sync = await syncBench({ origin, docs, perDoc, reps });
+  }
   if (!arg('skip-memory')) {
     const profile = join(scratch, 'profile');
     out.seed = await seedProfile({ origin, profile, n: memoryDocs });
