@@ -245,15 +245,7 @@ pub fn op(rng: &mut Rng, k: usize) -> Op {
         },
         10 => phq9(rng, k),
         _ => match k % 4 {
-            0 => Op::ChangeMedication {
-                id: format!("m{}", rng.below(3)),
-                name: None,
-                indication: None,
-                dose: Some(format!("{} mg", 5 * (1 + rng.below(100)))),
-                route: None,
-                frequency: None,
-                prescriber: None,
-            },
+            0 => change_dose(format!("m{}", rng.below(3)), random_dose(rng)),
             1 => Op::RescheduleFollowUp {
                 id: "fu0".into(),
                 due: date(rng.below(336)),
@@ -273,6 +265,24 @@ pub fn op(rng: &mut Rng, k: usize) -> Op {
             }
         },
     }
+}
+
+/// A medication's dose changed, nothing else.
+pub fn change_dose(id: String, dose: String) -> Op {
+    Op::ChangeMedication {
+        id,
+        name: None,
+        indication: None,
+        dose: Some(dose),
+        route: None,
+        frequency: None,
+        prescriber: None,
+    }
+}
+
+/// "5 mg" … "500 mg".
+pub fn random_dose(rng: &mut Rng) -> String {
+    format!("{} mg", 5 * (1 + rng.below(100)))
 }
 
 fn phq9(rng: &mut Rng, k: usize) -> Op {

@@ -118,15 +118,7 @@ pub fn edit_rng(seed: u64, round: usize) -> Rng {
 /// Catch-up edit `k` (0-based, `EDITS_PER_PATIENT` per patient) of `patient` in `round`.
 pub fn edit_op(rng: &mut Rng, patient: usize, round: usize, k: usize) -> Op {
     if k + 1 == EDITS_PER_PATIENT {
-        return Op::ChangeMedication {
-            id: "m0".into(),
-            name: None,
-            indication: None,
-            dose: Some(marker_dose(patient, round)),
-            route: None,
-            frequency: None,
-            prescriber: None,
-        };
+        return fake::change_dose("m0".into(), marker_dose(patient, round));
     }
     let tag = format!("r{round}k{k}");
     match rng.below(20) {
@@ -141,15 +133,7 @@ pub fn edit_op(rng: &mut Rng, patient: usize, round: usize, k: usize) -> Op {
                 insert: format!(" {} {}", rng.pick(WORDS), rng.pick(WORDS)),
             },
         },
-        4..=6 => Op::ChangeMedication {
-            id: format!("m{}", 1 + rng.below(7)),
-            name: None,
-            indication: None,
-            dose: Some(format!("{} mg", 5 * (1 + rng.below(100)))),
-            route: None,
-            frequency: None,
-            prescriber: None,
-        },
+        4..=6 => fake::change_dose(format!("m{}", 1 + rng.below(7)), fake::random_dose(rng)),
         7..=8 => Op::SetConditionStatus {
             id: format!("c{}", rng.below(6)),
             status: rng
