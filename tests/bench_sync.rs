@@ -7,9 +7,10 @@
 //! year of history, one chunk per change; then 25 changes to each), sealed with the workspace key
 //! as device A seals it and laid out as the relay's pull pages (500 chunks, JSON with base64
 //! ciphertext, as the relay sends them). Timed, page by page, with no network and no UI: the app's
-//! own sync path — parse the page (`serde_json`, as `sync::net` does), `sync::pull::prepare`
-//! (decrypt, merge against what is stored, summaries) and `Storage::apply_pulled_page` (one
-//! IndexedDB transaction per page, keyed seal as on a locked-down device):
+//! own sync path — parse the page (`serde_json`, as `sync::net` does), gather pages into batches
+//! (`PullBatch`), `sync::pull::prepare` (decrypt, merge against what is stored, summaries) and
+//! `Storage::apply_pulled_page` (one IndexedDB transaction per batch, keyed seal as on a
+//! locked-down device):
 //! - a new device: every page of the history into an empty database;
 //! - catch-up: then the 5,000 changes' pages into that database.
 //!
@@ -82,18 +83,29 @@ fn pages(chunks: &[(String, Vec<u8>)], first_seq: u64) -> Vec<String> {
         .collect()
 }
 
-/// Parse + prepare + apply, page by page, as the app's pull loop does; returns milliseconds.
+/// Parse + prepare + apply as the app's pull loop does (pages gathered into batches, each batch
+/// merged and written at once); returns milliseconds.
 async fn apply_pages(storage: &Storage, key: &WorkspaceKey, pages: &[String]) -> f64 {
     let today = tend::clock::today();
     let t = perf_now();
-    for text in pages {
-        let page: PullResponse = serde_json::from_str(text).expect("page parses");
-        let prepared = tend::sync::pull::prepare(storage, key, WORKSPACE, DEVICE_B, &page, today)
-            .await
-            .expect("prepare");
-        assert!(prepared.problems.is_empty(), "{:?}", prepared.problems);
+    let mut texts = pages.iter();
+    let mut next = texts.next();
+    while next.is_some() {
+        let mut batch = tend_core::sync::PullBatch::new(0);
+        while let Some(text) = next {
+            next = texts.next();
+            let page: PullResponse = serde_json::from_str(text).expect("page parses");
+            if batch.add(page) {
+                break;
+            }
+        }
+        let prepared =
+            tend::sync::pull::prepare(storage, key, WORKSPACE, DEVICE_B, batch.into_page(), today)
+                .await
+                .expect("prepare");
+        assert!(prepared.problems().is_empty(), "{:?}", prepared.problems());
         storage
-            .apply_pulled_page(&prepared.page)
+            .apply_pulled_page(&prepared.page(vec![]))
             .await
             .expect("apply page");
     }

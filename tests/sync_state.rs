@@ -154,21 +154,19 @@ async fn a_pull_page_stores_chunks_summaries_and_cursor_together_and_sets_aside_
         more: false,
         head_seq: 3,
     };
-    let prepared = pull::prepare(&storage, &key, WS, "this-device", &page, today())
+    let prepared = pull::prepare(&storage, &key, WS, "this-device", page, today())
         .await
         .expect("prepare");
-    assert_eq!(prepared.page.set_aside.len(), 1);
-    assert_eq!(prepared.page.set_aside[0].seq, 3);
+    let written = prepared.page(vec![]);
+    assert_eq!(written.set_aside.len(), 1);
+    assert_eq!(written.set_aside[0].seq, 3);
     assert_eq!(
-        prepared.problems.len(),
+        prepared.problems().len(),
         1,
         "the set-aside chunk is reported"
     );
-    assert_eq!(prepared.merged.len(), 2);
-    storage
-        .apply_pulled_page(&prepared.page)
-        .await
-        .expect("apply");
+    assert_eq!(prepared.merged().len(), 2);
+    storage.apply_pulled_page(&written).await.expect("apply");
     storage.close();
 
     let storage = Storage::open(db).await.expect("reopen");
@@ -292,7 +290,7 @@ async fn a_pull_page_prepared_before_a_local_save_is_not_written_and_merges_agai
         more: false,
         head_seq: 1,
     };
-    let stale = pull::prepare(&storage, &key, WS, "this-device", &page, today())
+    let mut prepared = pull::prepare(&storage, &key, WS, "this-device", page, today())
         .await
         .expect("prepare");
 
@@ -307,7 +305,7 @@ async fn a_pull_page_prepared_before_a_local_save_is_not_written_and_merges_agai
         .expect("local save");
 
     // The page's summary predates the rename: writing it would show the old name.
-    match storage.apply_pulled_page(&stale.page).await {
+    match storage.apply_pulled_page(&prepared.page(vec![])).await {
         Err(tend::storage::StorageError::ChangedMeanwhile(changed)) => {
             assert_eq!(changed, id.to_string())
         }
@@ -319,11 +317,13 @@ async fn a_pull_page_prepared_before_a_local_save_is_not_written_and_merges_agai
         "nothing written"
     );
 
-    let fresh_page = pull::prepare(&storage, &key, WS, "this-device", &page, today())
+    // Only that document is merged again, from what is stored now.
+    prepared
+        .prepare_again(&storage, id.as_str())
         .await
         .expect("prepare again");
     storage
-        .apply_pulled_page(&fresh_page.page)
+        .apply_pulled_page(&prepared.page(vec![]))
         .await
         .expect("apply");
     let listed = storage.caseload().await.expect("caseload");

@@ -46,6 +46,7 @@ pub struct DocSync {
 }
 
 /// One document touched by a pull page, prepared before the write transaction opens.
+#[derive(Clone)]
 pub enum PulledDocWrite {
     /// A document already on the device: the new changes are appended as a chunk.
     Existing {
@@ -64,6 +65,7 @@ pub enum PulledDocWrite {
 }
 
 /// A chunk that could not be decrypted or applied: kept aside (never applied) for support.
+#[derive(Clone)]
 pub struct SetAside {
     pub doc_id: String,
     pub seq: u64,

@@ -28,8 +28,8 @@ use tend_core::{
     crypto::{self, JoinCode, WorkspaceKey, KEY_LEN},
     sync::{
         logs_after_page, plan_batches, should_snapshot, snapshot_chunk, Effect as SyncEffect,
-        Event, Inputs, Machine, Phase, RelayLog, RoundOutcome, Stored, Timer, PUSH_MAX_BYTES,
-        PUSH_MAX_CHUNKS,
+        Event, Inputs, Machine, Phase, PullBatch, RelayLog, RoundOutcome, Stored, Timer,
+        PUSH_MAX_BYTES, PUSH_MAX_CHUNKS,
     },
     sync_wire::{ChunkKind, JoinRequest, PullResponse, PushChunk, PushRequest, ServerMessage},
     PatientId,
@@ -46,9 +46,10 @@ use net::{NetError, Relay};
 
 /// Meta key of this device's workspace credentials (sealed like every stored value).
 pub const WORKSPACE_META: &str = "sync_workspace";
-/// Merging a pull page again after a document changed under it: a few tries, then the sync round
-/// fails (and backs off) like any storage failure.
-const PULL_PAGE_TRIES: u32 = 3;
+/// Writing a pull batch again after a document changed under it (each time only that document is
+/// merged again): this many tries, then the sync round fails (and backs off) like any storage
+/// failure.
+const PULL_PAGE_TRIES: u32 = 10;
 
 /// The sync status in words, as the header and Settings show it.
 pub trait StatusText {
@@ -524,7 +525,8 @@ impl Engine {
     }
 
     /// Pulls every page to the head; returns the cursor it reached (everything up to it is merged
-    /// here, or set aside).
+    /// here, or set aside). Pages are merged in batches (`PullBatch`): each document touched is
+    /// loaded, merged, summarised and written once per batch, with the batch's cursor.
     async fn pull_all(
         &self,
         ws: &Workspace,
@@ -533,57 +535,74 @@ impl Engine {
     ) -> Result<u64, SyncError> {
         let relay = ws.relay();
         loop {
-            let after = self.storage.sync_cursor().await?;
-            let page = relay.pull(&ws.workspace_id, after).await?;
-            if page.chunks.is_empty() && page.next_cursor == after {
-                return Ok(after);
+            let mut batch = PullBatch::new(self.storage.sync_cursor().await?);
+            loop {
+                let after = batch.cursor();
+                let page = relay.pull(&ws.workspace_id, after).await?;
+                if page.chunks.is_empty() && page.next_cursor == after {
+                    break;
+                }
+                if batch.add(page) {
+                    break;
+                }
+            }
+            if batch.pages() == 0 {
+                return Ok(batch.cursor());
             }
             if self.stopped() {
                 return Err(SyncError::Local("sync stopped".into()));
             }
-            let prepared = self.prepare_and_apply(ws, key, &page, logs).await?;
-            logs.extend(prepared.page.relay_logs.iter().cloned());
-            for m in prepared.merged {
+            let page = batch.into_page();
+            let (cursor, more) = (page.next_cursor, page.more);
+            let prepared = self.prepare_and_apply(ws, key, page, logs).await?;
+            for m in prepared.merged() {
                 self.session.merge_remote(&m.id, &m.chunks, m.summary);
             }
-            if !prepared.problems.is_empty() {
-                self.session
-                    .problems
-                    .update(|p| p.extend(prepared.problems));
+            let problems = prepared.problems();
+            if !problems.is_empty() {
+                self.session.problems.update(|p| p.extend(problems));
             }
-            if !page.more {
-                return Ok(page.next_cursor);
+            if !more {
+                return Ok(cursor);
             }
         }
     }
 
-    /// Merges a pull page into the stored documents and writes it. If a document was saved while
-    /// the page was being merged (an edit here or in another tab), the write is refused untouched
-    /// and the page is merged again from what is stored now.
+    /// Merges a batch of pull pages into the stored documents and writes it. If a document was
+    /// saved while the batch was being merged (an edit here or in another tab), the write is
+    /// refused untouched and that document is merged again from what is stored now.
     async fn prepare_and_apply(
         &self,
         ws: &Workspace,
         key: &WorkspaceKey,
-        page: &PullResponse,
-        logs: &HashMap<String, RelayLog>,
+        page: PullResponse,
+        logs: &mut HashMap<String, RelayLog>,
     ) -> Result<pull::Prepared, SyncError> {
+        let mut prepared = pull::prepare(
+            &self.storage,
+            key,
+            &ws.workspace_id,
+            &ws.device_id,
+            page,
+            crate::clock::today(),
+        )
+        .await?;
         let mut tries = 0;
         loop {
             tries += 1;
-            let mut prepared = pull::prepare(
-                &self.storage,
-                key,
-                &ws.workspace_id,
-                &ws.device_id,
-                page,
-                crate::clock::today(),
-            )
-            .await?;
-            prepared.page.relay_logs =
-                logs_after_page(logs, &prepared.relay, &prepared.set_aside_docs());
-            match self.storage.apply_pulled_page(&prepared.page).await {
-                Ok(()) => return Ok(prepared),
-                Err(StorageError::ChangedMeanwhile(_)) if tries < PULL_PAGE_TRIES => continue,
+            let after = logs_after_page(logs, &prepared.relay, &prepared.set_aside_docs());
+            match self
+                .storage
+                .apply_pulled_page(&prepared.page(after.clone()))
+                .await
+            {
+                Ok(()) => {
+                    logs.extend(after);
+                    return Ok(prepared);
+                }
+                Err(StorageError::ChangedMeanwhile(id)) if tries < PULL_PAGE_TRIES => {
+                    prepared.prepare_again(&self.storage, &id).await?
+                }
                 Err(e) => return Err(e.into()),
             }
         }

@@ -1,4 +1,5 @@
-//! Turning one pull page into what storage writes in one transaction. The decrypting and merging are
+//! Turning a pull page (or a batch of pages, `tend_core::sync::PullBatch`) into what storage writes
+//! in one transaction. The decrypting and merging are
 //! core's pure functions (`tend_core::sync::page`); this module reads what they need from storage,
 //! BEFORE the write transaction opens (rexie: nothing but the transaction's own requests may be
 //! awaited inside it).
@@ -6,44 +7,110 @@
 use base64::Engine as _;
 use tend_core::{
     crypto::WorkspaceKey,
-    sync::page::{self, RelayBytes, SetAsideChunk},
+    sync::page::{self, DocChunks, RelayBytes, SetAsideChunk},
+    sync::RelayLog,
     sync_wire::PullResponse,
     PatientId, PatientSummary,
 };
 
 use crate::storage::{
-    sync_state::{PulledDocWrite, PulledPage, SetAside},
+    sync_state::{DocStamp, PulledDocWrite, PulledPage, SetAside},
     Storage, StorageError,
 };
 
 /// A document that received changes: merged into open charts after the page is committed.
+#[derive(Clone)]
 pub struct Merged {
     pub id: PatientId,
     pub chunks: Vec<Vec<u8>>,
     pub summary: PatientSummary,
 }
 
+/// One document of a page, prepared against its stored state.
+struct PreparedDoc {
+    /// The page's chunks for it (kept to prepare it again if it is saved meanwhile).
+    chunks: DocChunks,
+    stamp: DocStamp,
+    /// `None`: nothing new for this device.
+    write: Option<(PulledDocWrite, Merged)>,
+    set_aside: Vec<SetAside>,
+    problems: Vec<String>,
+}
+
+/// A pull page (or a batch of pages) decrypted and merged, ready to be written in one transaction.
 pub struct Prepared {
-    pub page: PulledPage,
-    pub merged: Vec<Merged>,
-    /// Human-readable reports (chunks set aside, stored records that did not read).
-    pub problems: Vec<String>,
+    next_cursor: u64,
+    today: chrono::NaiveDate,
+    /// Chunks that did not open, and what was reported about them.
+    unopened: Vec<SetAside>,
+    unopened_problems: Vec<String>,
+    docs: Vec<PreparedDoc>,
     /// What the page showed of each document's log on the relay (compaction's input).
     pub relay: Vec<(String, RelayBytes)>,
 }
 
 impl Prepared {
+    /// What storage writes (`relay_logs`: the documents' logs after this page).
+    pub fn page(&self, relay_logs: Vec<(String, RelayLog)>) -> PulledPage {
+        let written = self.docs.iter().filter(|d| d.write.is_some());
+        PulledPage {
+            docs: written
+                .clone()
+                .filter_map(|d| d.write.as_ref().map(|(w, _)| w.clone()))
+                .collect(),
+            stamps: written
+                .map(|d| (d.chunks.id.clone(), d.stamp.clone()))
+                .collect(),
+            set_aside: self
+                .unopened
+                .iter()
+                .chain(self.docs.iter().flat_map(|d| &d.set_aside))
+                .cloned()
+                .collect(),
+            next_cursor: self.next_cursor,
+            relay_logs,
+        }
+    }
+
+    /// Human-readable reports (chunks set aside, stored records that did not read).
+    pub fn problems(&self) -> Vec<String> {
+        self.unopened_problems
+            .iter()
+            .chain(self.docs.iter().flat_map(|d| &d.problems))
+            .cloned()
+            .collect()
+    }
+
+    /// Documents that received changes, for the open charts.
+    pub fn merged(&self) -> Vec<Merged> {
+        self.docs
+            .iter()
+            .filter_map(|d| d.write.as_ref().map(|(_, m)| m.clone()))
+            .collect()
+    }
+
     /// Documents with a chunk set aside in this page.
     pub fn set_aside_docs(&self) -> Vec<String> {
         let mut docs: Vec<String> = self
-            .page
-            .set_aside
+            .unopened
             .iter()
+            .chain(self.docs.iter().flat_map(|d| &d.set_aside))
             .map(|s| s.doc_id.clone())
             .collect();
         docs.sort();
         docs.dedup();
         docs
+    }
+
+    /// Prepares one document again from what is stored now (it was saved while the page was
+    /// merged: `StorageError::ChangedMeanwhile`). The rest of the page stands.
+    pub async fn prepare_again(&mut self, storage: &Storage, id: &str) -> Result<(), StorageError> {
+        let Some(at) = self.docs.iter().position(|d| d.chunks.id.as_str() == id) else {
+            return Ok(());
+        };
+        let chunks = self.docs[at].chunks.clone();
+        self.docs[at] = prepare_doc(storage, chunks, self.today).await?;
+        Ok(())
     }
 }
 
@@ -61,99 +128,111 @@ fn set_aside(c: SetAsideChunk, problems: &mut Vec<String>, what: &str) -> SetAsi
     }
 }
 
-/// Decrypts and merges one page against the documents stored on this device. Chunks that fail to
-/// decrypt or apply are set aside (kept for support, never applied). `own_device_id`'s chunks are
-/// skipped: they came from this device.
+/// Decrypts and merges one page (or batch of pages) against the documents stored on this device.
+/// Chunks that fail to decrypt or apply are set aside (kept for support, never applied).
+/// `own_device_id`'s chunks are skipped: they came from this device.
 pub async fn prepare(
     storage: &Storage,
     key: &WorkspaceKey,
     workspace_id: &str,
     own_device_id: &str,
-    resp: &PullResponse,
+    resp: PullResponse,
     today: chrono::NaiveDate,
 ) -> Result<Prepared, StorageError> {
-    let mut problems = Vec::new();
-    // A copy: the page is prepared again if a document changes while it is merged.
-    let mut opened = page::open_page(key, workspace_id, own_device_id, resp.chunks.clone());
-    let mut aside: Vec<SetAside> = opened
+    let mut unopened_problems = Vec::new();
+    let opened = page::open_page(key, workspace_id, own_device_id, resp.chunks);
+    let unopened = opened
         .set_aside
-        .drain(..)
-        .map(|c| set_aside(c, &mut problems, "used"))
+        .into_iter()
+        .map(|c| set_aside(c, &mut unopened_problems, "used"))
         .collect();
+    let mut docs = Vec::with_capacity(opened.docs.len());
+    for chunks in opened.docs {
+        docs.push(prepare_doc(storage, chunks, today).await?);
+    }
+    Ok(Prepared {
+        next_cursor: resp.next_cursor,
+        today,
+        unopened,
+        unopened_problems,
+        docs,
+        relay: opened.relay,
+    })
+}
 
-    let mut docs = Vec::new();
-    let mut stamps = Vec::new();
-    let mut merged = Vec::new();
-    for chunks in std::mem::take(&mut opened.docs) {
-        let id = chunks.id;
-        // Before reading the document: the page is written only if it is still this way then.
-        let stamp = storage.doc_stamp(&id).await?;
-        let mut doc = match storage.load_patient(&id).await {
-            Ok(loaded) => {
-                problems.extend(loaded.problems);
-                Some(loaded.doc)
-            }
-            Err(StorageError::NotFound(_)) => None,
-            Err(e) => return Err(e),
-        };
-        let is_new = doc.is_none();
-        let before = doc.as_mut().map(|d| d.heads()).unwrap_or_default();
-        let m = page::merge_chunks(doc, id.as_str(), chunks.chunks);
-        aside.extend(
-            m.set_aside
-                .into_iter()
-                .map(|c| set_aside(c, &mut problems, "applied")),
-        );
-        let Some(mut doc) = m.doc else {
-            continue;
-        };
-        let after = doc.heads();
-        if after == before {
-            continue;
+/// Merges one document's chunks into its stored state.
+async fn prepare_doc(
+    storage: &Storage,
+    chunks: DocChunks,
+    today: chrono::NaiveDate,
+) -> Result<PreparedDoc, StorageError> {
+    let id = chunks.id.clone();
+    let mut problems = Vec::new();
+    // Before reading the document: the page is written only if it is still this way then.
+    let stamp = storage.doc_stamp(&id).await?;
+    let mut doc = match storage.load_patient(&id).await {
+        Ok(loaded) => {
+            problems.extend(loaded.problems);
+            Some(loaded.doc)
         }
-        let summary = match doc.summary_on(today) {
-            Ok(s) => s,
-            Err(e) => {
-                problems.push(format!(
-                    "Changes received for a patient could not be read ({e}); they were not applied."
-                ));
-                continue;
-            }
-        };
-        let mut sync = storage.doc_sync(&id).await?;
-        sync.acked_heads = page::acked_after_pull(&sync.acked_heads, &before, &after);
-        docs.push(if is_new {
-            PulledDocWrite::New {
-                id: id.clone(),
-                snapshot: doc.save(),
-                summary: summary.clone(),
-                sync,
-            }
-        } else {
-            PulledDocWrite::Existing {
-                id: id.clone(),
-                changes: doc.save_after(&before),
-                summary: summary.clone(),
-                sync,
-            }
-        });
-        stamps.push((id.clone(), stamp));
-        merged.push(Merged {
+        Err(StorageError::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let is_new = doc.is_none();
+    let before = doc.as_mut().map(|d| d.heads()).unwrap_or_default();
+    let m = page::merge_chunks(doc, id.as_str(), chunks.chunks.clone());
+    let set_aside: Vec<SetAside> = m
+        .set_aside
+        .into_iter()
+        .map(|c| set_aside(c, &mut problems, "applied"))
+        .collect();
+    let mut prepared = PreparedDoc {
+        chunks,
+        stamp,
+        write: None,
+        set_aside,
+        problems,
+    };
+    let Some(mut doc) = m.doc else {
+        return Ok(prepared);
+    };
+    let after = doc.heads();
+    if after == before {
+        return Ok(prepared);
+    }
+    let summary = match doc.summary_on(today) {
+        Ok(s) => s,
+        Err(e) => {
+            prepared.problems.push(format!(
+                "Changes received for a patient could not be read ({e}); they were not applied."
+            ));
+            return Ok(prepared);
+        }
+    };
+    let mut sync = storage.doc_sync(&id).await?;
+    sync.acked_heads = page::acked_after_pull(&sync.acked_heads, &before, &after);
+    let write = if is_new {
+        PulledDocWrite::New {
+            id: id.clone(),
+            snapshot: doc.save(),
+            summary: summary.clone(),
+            sync,
+        }
+    } else {
+        PulledDocWrite::Existing {
+            id: id.clone(),
+            changes: doc.save_after(&before),
+            summary: summary.clone(),
+            sync,
+        }
+    };
+    prepared.write = Some((
+        write,
+        Merged {
             id,
             chunks: m.applied,
             summary,
-        });
-    }
-    Ok(Prepared {
-        page: PulledPage {
-            docs,
-            set_aside: aside,
-            next_cursor: resp.next_cursor,
-            stamps,
-            relay_logs: Vec::new(),
         },
-        merged,
-        problems,
-        relay: opened.relay,
-    })
+    ));
+    Ok(prepared)
 }

@@ -11,7 +11,10 @@ pub mod batch;
 pub mod page;
 
 pub use batch::{plan_batches, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS};
-pub use page::{acked_after_pull, merge_chunks, open_page, OpenedPage, RelayBytes, SetAsideChunk};
+pub use page::{
+    acked_after_pull, merge_chunks, open_page, OpenedPage, PullBatch, RelayBytes, SetAsideChunk,
+    PULL_BATCH_MAX_BYTES, PULL_BATCH_MAX_CHUNKS,
+};
 pub mod compact;
 
 pub use compact::{logs_after_page, should_snapshot, snapshot_chunk, RelayLog};

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use automerge::ChangeHash;
 
 use crate::crypto::{self, WorkspaceKey};
-use crate::sync_wire::{ChunkKind, PulledChunk};
+use crate::sync_wire::{ChunkKind, PullResponse, PulledChunk};
 use crate::{PatientDoc, PatientId};
 
 /// A chunk that opened with the workspace key.
@@ -136,6 +136,71 @@ fn count(r: &mut RelayBytes, c: &PulledChunk) {
     }
 }
 
+/// Pull pages are merged in batches: a catch-up spreads its changes over every patient, so merging
+/// page by page would load, summarise and rewrite each patient once per page. A batch is merged
+/// and written (with its cursor) in one transaction once it holds this many chunks...
+pub const PULL_BATCH_MAX_CHUNKS: usize = 10_000;
+/// ...or this many bytes of envelopes (what a device keeps in memory while merging), or when the
+/// relay has nothing more.
+pub const PULL_BATCH_MAX_BYTES: usize = 4 << 20;
+
+/// Pull pages gathered to be merged together, in seq order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PullBatch {
+    page: PullResponse,
+    bytes: usize,
+    pages: usize,
+}
+
+impl PullBatch {
+    /// An empty batch that continues from `cursor`.
+    pub fn new(cursor: u64) -> Self {
+        PullBatch {
+            page: PullResponse {
+                chunks: Vec::new(),
+                next_cursor: cursor,
+                more: true,
+                head_seq: cursor,
+            },
+            bytes: 0,
+            pages: 0,
+        }
+    }
+
+    /// Where the next pull starts.
+    pub fn cursor(&self) -> u64 {
+        self.page.next_cursor
+    }
+
+    /// Pages added so far.
+    pub fn pages(&self) -> usize {
+        self.pages
+    }
+
+    /// Adds the next page (pulled `after` [`Self::cursor`]). True when the batch is to be merged
+    /// now: it is full, or the relay has nothing more.
+    pub fn add(&mut self, page: PullResponse) -> bool {
+        self.bytes += page
+            .chunks
+            .iter()
+            .map(|c| c.ciphertext.len())
+            .sum::<usize>();
+        self.pages += 1;
+        self.page.chunks.extend(page.chunks);
+        self.page.next_cursor = page.next_cursor;
+        self.page.more = page.more;
+        self.page.head_seq = page.head_seq;
+        !self.page.more
+            || self.page.chunks.len() >= PULL_BATCH_MAX_CHUNKS
+            || self.bytes >= PULL_BATCH_MAX_BYTES
+    }
+
+    /// The batch as one page: its chunks in order, the last page's cursor and `more`.
+    pub fn into_page(self) -> PullResponse {
+        self.page
+    }
+}
+
 /// One document after merging a page's chunks.
 pub struct Merged {
     /// `None` if the document was new here and nothing applied.
@@ -149,6 +214,22 @@ pub struct Merged {
 /// does not apply is set aside and the rest still apply. Snapshots merge like changes: local edits
 /// the snapshot lacks are kept.
 pub fn merge_chunks(mut doc: Option<PatientDoc>, doc_id: &str, chunks: Vec<OpenedChunk>) -> Merged {
+    // A document new here, from several chunks (a new device's history): loaded in one go, which
+    // is several times faster than change by change. A load fails whole on any chunk that does not
+    // parse or apply; then the chunks go one by one below, so only the bad one is set aside.
+    if doc.is_none() && chunks.len() > 1 {
+        let all: Vec<u8> = chunks
+            .iter()
+            .flat_map(|c| c.plain.iter().copied())
+            .collect();
+        if let Ok(made) = PatientDoc::load(&all) {
+            return Merged {
+                doc: Some(made),
+                applied: chunks.into_iter().map(|c| c.plain).collect(),
+                set_aside: Vec::new(),
+            };
+        }
+    }
     let mut applied = Vec::new();
     let mut set_aside = Vec::new();
     for c in chunks {

@@ -209,3 +209,110 @@ fn what_came_from_the_relay_is_never_pushed_back() {
     // Never listed twice.
     assert_eq!(acked_after_pull(&expected, &h2, &h3), expected);
 }
+
+fn pulled_page(from: u64, sizes: &[usize], more: bool) -> PullResponse {
+    let chunks: Vec<PulledChunk> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, size)| PulledChunk {
+            seq: from + i as u64,
+            doc_id: "d".into(),
+            kind: ChunkKind::Change,
+            covers_seq: None,
+            device_id: THEM.into(),
+            ciphertext: vec![0; *size],
+        })
+        .collect();
+    let last = from + sizes.len() as u64 - 1;
+    PullResponse {
+        chunks,
+        next_cursor: last,
+        more,
+        head_seq: if more { last + 1_000 } else { last },
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn pull_pages_are_batched_until_a_limit_or_the_head() {
+    // Three pages of a catch-up, the last one at the head: one batch, in order, with its cursor.
+    let mut batch = PullBatch::new(10);
+    assert_eq!(batch.cursor(), 10);
+    assert!(!batch.add(pulled_page(11, &[100; 500], true)));
+    assert_eq!(batch.cursor(), 510);
+    assert!(!batch.add(pulled_page(511, &[100; 500], true)));
+    assert!(batch.add(pulled_page(1011, &[100; 20], false)));
+    assert_eq!(batch.pages(), 3);
+    let page = batch.into_page();
+    let seqs: Vec<u64> = page.chunks.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, (11..=1030).collect::<Vec<_>>());
+    assert_eq!(
+        (page.next_cursor, page.more, page.head_seq),
+        (1030, false, 1030)
+    );
+
+    // A long history is merged in parts: by bytes...
+    let mut batch = PullBatch::new(0);
+    let big = PULL_BATCH_MAX_BYTES / 4;
+    assert!(!batch.add(pulled_page(1, &[big, big, big, big - 1], true)));
+    assert!(batch.add(pulled_page(5, &[1], true)));
+    let page = batch.into_page();
+    assert!(
+        page.more,
+        "the relay has more: the engine pulls on after merging"
+    );
+    assert_eq!(page.next_cursor, 5);
+
+    // ...and by chunk count.
+    let mut batch = PullBatch::new(0);
+    let per_page = 500;
+    let mut full_after = 0;
+    for p in 0.. {
+        full_after = p + 1;
+        if batch.add(pulled_page(1 + (p * per_page) as u64, &[10; 500], true)) {
+            break;
+        }
+    }
+    assert_eq!(full_after * per_page, PULL_BATCH_MAX_CHUNKS);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_new_document_from_many_chunks_loads_at_once_or_sets_aside_only_the_bad_one() {
+    let a = PatientId::random();
+    let mut theirs = new_doc(&a);
+    let mut plains = vec![theirs.save()];
+    for (i, lang) in ["Spanish", "Tagalog", "Hmong"].iter().enumerate() {
+        let before = theirs.heads();
+        set_language(&mut theirs, lang, 2 + i as i64);
+        plains.push(theirs.save_after(&before));
+    }
+    let opened = |plains: &[Vec<u8>]| -> Vec<OpenedChunk> {
+        plains
+            .iter()
+            .enumerate()
+            .map(|(i, p)| OpenedChunk {
+                seq: i as u64 + 1,
+                kind: ChunkKind::Change,
+                plain: p.clone(),
+                envelope: vec![i as u8],
+            })
+            .collect()
+    };
+    let merged = merge_chunks(None, a.as_str(), opened(&plains));
+    assert_eq!(merged.applied.len(), 4);
+    assert!(merged.set_aside.is_empty());
+    assert_eq!(merged.doc.unwrap().heads(), theirs.heads());
+
+    // The first chunk replaced by bytes that are not Automerge: the load of the whole fails, the
+    // chunks go one by one, the document is made from the others and only the bad one is set aside.
+    let mut damaged = plains.clone();
+    damaged.insert(0, b"not a change".to_vec());
+    let merged = merge_chunks(None, a.as_str(), opened(&damaged));
+    assert_eq!(merged.set_aside.len(), 1);
+    assert_eq!(merged.set_aside[0].seq, 1);
+    assert_eq!(merged.set_aside[0].envelope, vec![0]);
+    assert_eq!(merged.applied, plains);
+    assert_eq!(
+        merged.doc.expect("made from the others").heads(),
+        theirs.heads()
+    );
+}
