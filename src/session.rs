@@ -202,6 +202,26 @@ impl Session {
         self.merge_remote(&id, &[all], summary);
     }
 
+    /// Another tab (the one that syncs) stored documents merged from the relay: the ones open
+    /// here are merged from storage, and the caseload is read again once.
+    pub async fn refresh_pulled(&self, doc_ids: &[String]) {
+        let open: Vec<String> = self
+            .open_docs
+            .borrow()
+            .iter()
+            .filter_map(|weak| weak.upgrade())
+            .filter_map(|handle| handle.try_borrow().ok().map(|o| o.id.to_string()))
+            .filter(|id| doc_ids.contains(id))
+            .collect();
+        for id in open {
+            self.refresh_from_storage(&id).await;
+        }
+        if let Ok(caseload) = self.storage.caseload().await {
+            self.caseload.set(caseload.summaries);
+        }
+        self.remote_version.update(|v| *v += 1);
+    }
+
     /// Stops listening to other tabs (the app is locking; this session is being dropped).
     pub fn close(&self) {
         self.tabs.borrow_mut().take();

@@ -222,10 +222,23 @@ test('two devices edit offline, reconnect and converge; a late joiner gets every
 
   // A device joining later receives everything.
   const c = await device('C');
+  const pages = [];
+  c.page.on('response', (r) => {
+    if (r.request().method() === 'GET' && new URL(r.url()).pathname.endsWith('/chunks')) pages.push(r.json());
+  });
   await joinWith(c.page, await invite(a.page));
   await waitFor(async () => JSON.stringify(await patientNames(c.page)) === JSON.stringify(all), 'C to list every patient', 60000);
   await upToDate(c.page, 60000);
   assert.deepEqual(await rosaView(c.page), viewA);
+  // A and B compacted the relay's log as they synced: C received snapshots, and no change a
+  // snapshot covers (the relay dropped those).
+  const pulled = (await Promise.all(pages)).flatMap((p) => p.chunks);
+  const snapshots = pulled.filter((ch) => ch.kind === 'snapshot');
+  assert.ok(snapshots.length > 0, `C received a snapshot (chunks: ${pulled.map((ch) => ch.kind).join(', ')})`);
+  for (const snap of snapshots) {
+    const covered = pulled.filter((ch) => ch.doc_id === snap.doc_id && ch.kind === 'change' && ch.seq <= snap.covers_seq);
+    assert.deepEqual(covered.map((ch) => ch.seq), [], 'the changes a snapshot covers are not sent again');
+  }
 
   // The relay only ever saw ciphertext.
   for (const secret of ['Diaz', 'Rosa', 'Penicillin', 'Walks with a cane', 'Safe housing', 'Fall prevention']) {

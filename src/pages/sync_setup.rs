@@ -89,10 +89,11 @@ pub fn SyncSetup() -> impl IntoView {
     let sync_now = move |_| s.sync_now();
     let ws_id = {
         let s = sync.clone();
-        move || {
-            status.track();
-            s.workspace_id().unwrap_or_default()
-        }
+        move || s.workspace_id().unwrap_or_default()
+    };
+    let follower = {
+        let s = sync.clone();
+        move || !s.is_leader()
     };
 
     view! {
@@ -131,6 +132,9 @@ pub fn SyncSetup() -> impl IntoView {
                 <dl class="facts">
                     <dt>"Workspace"</dt><dd><code>{ws_id.clone()}</code></dd>
                 </dl>
+                <Show when=follower.clone()>
+                    <p class="hint">"Another Tend tab on this device syncs for it; this tab shows its status, and \"Sync now\" asks that tab."</p>
+                </Show>
                 <div class="toolbar">
                     <button class="button" on:click=sync_now.clone()>"Sync now"</button>
                     <button class="button" on:click=make_invite.clone()

@@ -1,5 +1,9 @@
 //! Sync with the relay. The only module that touches the network (see PROTOCOL.md).
 //!
+//! One tab per browser syncs: the one holding the leader lock (`leader`); the other tabs show its
+//! status and hand it their "sync now", saves and workspace set-up over a BroadcastChannel
+//! (`tend_core::sync::tabs`). When the leader closes or locks, a waiting tab takes over.
+//!
 //! The decisions — when a round runs, backoff, reconnecting, what the status says — are core's
 //! sans-IO [`Machine`] (`tend_core::sync::machine`, tested natively). This module is its driver: it
 //! turns browser events (network, visibility, saves, the notify WebSocket, timers) into machine
@@ -9,6 +13,7 @@
 //! `client_chunk_id` before sending). Until a workspace is set up, this device keeps everything to
 //! itself.
 
+pub mod leader;
 pub mod net;
 pub mod pull;
 
@@ -28,8 +33,8 @@ use tend_core::{
     crypto::{self, JoinCode, WorkspaceKey, KEY_LEN},
     sync::{
         logs_after_page, plan_batches, should_snapshot, snapshot_chunk, Effect as SyncEffect,
-        Event, Inputs, Machine, Phase, PullBatch, RelayLog, RoundOutcome, Stored, Timer,
-        PUSH_MAX_BYTES, PUSH_MAX_CHUNKS,
+        Event, Inputs, Machine, Phase, PullBatch, RelayLog, RoundOutcome, Stored, TabMessage,
+        Timer, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS,
     },
     sync_wire::{ChunkKind, JoinRequest, PullResponse, PushChunk, PushRequest, ServerMessage},
     PatientId,
@@ -42,6 +47,7 @@ pub use tend_core::sync::SyncStatus;
 use crate::clock::now_ms;
 use crate::session::Session;
 use crate::storage::{sync_state::PendingPush, Storage, StorageError};
+use leader::{LeaderLock, SyncChannel};
 use net::{NetError, Relay};
 
 /// Meta key of this device's workspace credentials (sealed like every stored value).
@@ -178,6 +184,14 @@ pub struct Engine {
     /// Bumped whenever the socket is replaced: events of an older socket are ignored.
     socket_gen: Cell<u32>,
     listeners: RefCell<Vec<EventListener>>,
+    /// This tab runs the machine (it holds the leader lock, or the browser has none).
+    leading: RwSignal<bool>,
+    /// The workspace's id, for the screens (follows `workspace`).
+    workspace_id: RwSignal<Option<String>>,
+    /// A follower's copy of the leader's "this device was removed".
+    removed: Cell<bool>,
+    lock: RefCell<Option<LeaderLock>>,
+    channel: RefCell<Option<SyncChannel>>,
 }
 
 /// The engine as Leptos context.
@@ -201,7 +215,8 @@ pub fn own_origin() -> String {
 }
 
 impl SyncHandle {
-    /// Reads the stored workspace (if any) and starts the engine. Call inside the app's reactive owner.
+    /// Reads the stored workspace (if any) and starts the engine: at once if this tab becomes the
+    /// leader, otherwise as a follower of the tab that syncs. Call inside the app's reactive owner.
     pub fn start(session: Session) -> Self {
         let status = RwSignal::new(SyncStatus::Starting);
         let engine = Rc::new(Engine {
@@ -216,33 +231,25 @@ impl SyncHandle {
             socket: RefCell::new(None),
             socket_gen: Cell::new(0),
             listeners: RefCell::new(Vec::new()),
+            leading: RwSignal::new(false),
+            workspace_id: RwSignal::new(None),
+            removed: Cell::new(false),
+            lock: RefCell::new(None),
+            channel: RefCell::new(None),
         });
-        engine.install_listeners();
         Engine::watch_edits(&engine);
         let e = Rc::clone(&engine);
-        leptos::task::spawn_local(async move {
-            let stored = match e.storage.meta(WORKSPACE_META).await {
-                Ok(Some(json)) => match serde_json::from_str::<Workspace>(&json) {
-                    Ok(ws) => {
-                        *e.workspace.borrow_mut() = Some(ws);
-                        match e.storage.sync_cursor().await {
-                            Ok(cursor) => Stored::SetUp { cursor },
-                            Err(err) => Stored::Unreadable {
-                                reason: format!("device storage failed ({err})"),
-                            },
-                        }
-                    }
-                    Err(_) => Stored::Unreadable {
-                        reason: "this device's workspace settings could not be read — join the workspace again".into(),
-                    },
-                },
-                Ok(None) => Stored::NotSetUp,
-                Err(err) => Stored::Unreadable {
-                    reason: format!("device storage failed ({err})"),
-                },
-            };
-            Engine::dispatch(&e, Event::Started(stored));
-        });
+        *engine.channel.borrow_mut() = SyncChannel::open(move |m| Engine::on_tab_message(&e, m));
+        let e = Rc::clone(&engine);
+        match LeaderLock::request(move || Engine::lead(&e)) {
+            Some(lock) => {
+                *engine.lock.borrow_mut() = Some(lock);
+                // Shown until this tab leads or the leader answers.
+                Engine::reload_workspace(&engine);
+                engine.post(&TabMessage::Hello);
+            }
+            None => Engine::lead(&engine),
+        }
         SyncHandle {
             engine: SendWrapper::new(engine),
             status,
@@ -250,25 +257,36 @@ impl SyncHandle {
     }
 
     /// Stops the engine for good (the app is locking): removes its listeners and timers, closes the
-    /// socket, and makes any round still in flight end without touching state. A round that is
-    /// writing when the data key is dropped fails with a storage error; the relay keeps everything,
-    /// so the next unlock's engine pulls it again.
+    /// socket, makes any round still in flight end without touching state, and hands the leader
+    /// lock on. A round that is writing when the data key is dropped fails with a storage error;
+    /// the relay keeps everything, so the next unlock's engine pulls it again.
     pub fn stop(&self) {
-        self.engine.listeners.borrow_mut().clear();
-        Engine::dispatch(&self.engine, Event::Locked);
+        let e = &self.engine;
+        e.listeners.borrow_mut().clear();
+        if e.leads() {
+            Engine::dispatch(e, Event::Locked);
+        }
+        e.lock.borrow_mut().take();
+        e.channel.borrow_mut().take();
     }
 
-    /// "Sync now": runs at once (a pending backoff is skipped).
+    /// "Sync now": runs at once (a pending backoff is skipped), in whichever tab syncs.
     pub fn sync_now(&self) {
-        Engine::dispatch(&self.engine, Event::SyncNow);
+        if self.engine.leads() {
+            Engine::dispatch(&self.engine, Event::SyncNow);
+        } else {
+            self.engine.post(&TabMessage::SyncNow);
+        }
     }
 
+    /// True when this tab is the one that syncs (the others follow it). Reactive.
+    pub fn is_leader(&self) -> bool {
+        self.engine.leading.get()
+    }
+
+    /// The workspace's id (reactive: a follower learns it after another tab set one up).
     pub fn workspace_id(&self) -> Option<String> {
-        self.engine
-            .workspace
-            .borrow()
-            .as_ref()
-            .map(|w| w.workspace_id.clone())
+        self.engine.workspace_id.get()
     }
 
     pub fn is_set_up(&self) -> bool {
@@ -277,7 +295,11 @@ impl SyncHandle {
 
     /// True when the relay refused this device (revoked): it may join again.
     pub fn is_removed(&self) -> bool {
-        *self.engine.machine.borrow().phase() == Phase::Removed
+        if self.engine.leads() {
+            *self.engine.machine.borrow().phase() == Phase::Removed
+        } else {
+            self.engine.removed.get()
+        }
     }
 
     /// "Start a workspace": registers this device with the relay (the app's origin) and generates
@@ -364,8 +386,15 @@ impl SyncHandle {
             .set_meta(WORKSPACE_META, &json)
             .await
             .map_err(|e| format!("The workspace could not be saved on this device: {e}"))?;
+        self.engine
+            .workspace_id
+            .try_set(Some(ws.workspace_id.clone()));
         *self.engine.workspace.borrow_mut() = Some(ws);
-        Engine::dispatch(&self.engine, Event::Adopted);
+        if self.engine.leads() {
+            Engine::dispatch(&self.engine, Event::Adopted);
+        } else {
+            self.engine.post(&TabMessage::Adopted);
+        }
         Ok(())
     }
 }
@@ -397,6 +426,128 @@ pub fn describe_setup_error(e: &NetError) -> String {
 }
 
 impl Engine {
+    /// This tab takes over syncing (it was granted the leader lock): the machine starts from what
+    /// is stored now (another tab may have set up a workspace since this one opened).
+    fn lead(self: &Rc<Self>) {
+        self.leading.try_set(true);
+        *self.machine.borrow_mut() = Machine::new(online());
+        self.install_listeners();
+        let e = Rc::clone(self);
+        leptos::task::spawn_local(async move {
+            let stored = e.read_stored().await;
+            Engine::dispatch(&e, Event::Started(stored));
+        });
+    }
+
+    /// The stored workspace (kept in `workspace`) and cursor, as the machine's start needs them.
+    async fn read_stored(&self) -> Stored {
+        match self.storage.meta(WORKSPACE_META).await {
+            Ok(Some(json)) => match serde_json::from_str::<Workspace>(&json) {
+                Ok(ws) => {
+                    self.workspace_id.try_set(Some(ws.workspace_id.clone()));
+                    *self.workspace.borrow_mut() = Some(ws);
+                    match self.storage.sync_cursor().await {
+                        Ok(cursor) => Stored::SetUp { cursor },
+                        Err(err) => Stored::Unreadable {
+                            reason: format!("device storage failed ({err})"),
+                        },
+                    }
+                }
+                Err(_) => Stored::Unreadable {
+                    reason: "this device's workspace settings could not be read — join the workspace again".into(),
+                },
+            },
+            Ok(None) => {
+                self.workspace_id.try_set(None);
+                *self.workspace.borrow_mut() = None;
+                Stored::NotSetUp
+            }
+            Err(err) => Stored::Unreadable {
+                reason: format!("device storage failed ({err})"),
+            },
+        }
+    }
+
+    /// A follower reads the workspace again (Settings shows it; another tab may have set it up).
+    fn reload_workspace(self: &Rc<Self>) {
+        let e = Rc::clone(self);
+        leptos::task::spawn_local(async move {
+            e.read_stored().await;
+        });
+    }
+
+    /// This tab syncs (safe after the app's reactive owner is gone: then it does not).
+    fn leads(&self) -> bool {
+        self.leading.try_get_untracked().unwrap_or(false)
+    }
+
+    fn post(&self, message: &TabMessage) {
+        if let Some(channel) = self.channel.borrow().as_ref() {
+            channel.post(message);
+        }
+    }
+
+    /// The leader tells the followers its status.
+    fn post_status(&self) {
+        let Some(status) = self.status.try_get_untracked() else {
+            return;
+        };
+        self.post(&TabMessage::Status {
+            status,
+            removed: *self.machine.borrow().phase() == Phase::Removed,
+            workspace_id: self
+                .workspace
+                .borrow()
+                .as_ref()
+                .map(|w| w.workspace_id.clone()),
+        });
+    }
+
+    fn on_tab_message(self: &Rc<Self>, message: TabMessage) {
+        if self.leads() {
+            match message {
+                TabMessage::Hello => self.post_status(),
+                TabMessage::SyncNow => Engine::dispatch(self, Event::SyncNow),
+                TabMessage::Edited => Engine::dispatch(self, Event::Edited),
+                TabMessage::Adopted => {
+                    let e = Rc::clone(self);
+                    leptos::task::spawn_local(async move {
+                        if matches!(e.read_stored().await, Stored::SetUp { .. }) {
+                            Engine::dispatch(&e, Event::Adopted);
+                        }
+                    });
+                }
+                // Another leader's news (only without Web Locks, where each tab leads).
+                TabMessage::Status { .. } | TabMessage::Pulled { .. } => {}
+            }
+            return;
+        }
+        match message {
+            TabMessage::Status {
+                status,
+                removed,
+                workspace_id,
+            } => {
+                self.removed.set(removed);
+                self.status.try_set(status);
+                let ours = self
+                    .workspace
+                    .borrow()
+                    .as_ref()
+                    .map(|w| w.workspace_id.clone());
+                if ours != workspace_id {
+                    self.reload_workspace();
+                }
+            }
+            TabMessage::Pulled { docs } => {
+                let session = self.session.clone();
+                leptos::task::spawn_local(async move { session.refresh_pulled(&docs).await });
+            }
+            // Other followers' requests are the leader's business.
+            TabMessage::Hello | TabMessage::SyncNow | TabMessage::Edited | TabMessage::Adopted => {}
+        }
+    }
+
     /// Hands an event to the machine and carries out its effects, in order. Re-entrant calls
     /// (an effect that reports at once) are queued and handled after.
     fn dispatch(self: &Rc<Self>, event: Event) {
@@ -448,7 +599,10 @@ impl Engine {
             }
             SyncEffect::OpenSocket => self.connect_socket(),
             SyncEffect::CloseSocket => self.close_socket(),
-            SyncEffect::SetStatus(s) => self.status.set(s),
+            SyncEffect::SetStatus(s) => {
+                self.status.set(s);
+                self.post_status();
+            }
             SyncEffect::CountWaiting { ticket } => {
                 let e = Rc::clone(self);
                 leptos::task::spawn_local(async move {
@@ -493,7 +647,11 @@ impl Engine {
         let save_state = self.session.save_state;
         Effect::new(move |_| {
             if matches!(save_state.get(), crate::session::SaveState::Saved { .. }) {
-                Engine::dispatch(&e, Event::Edited);
+                if e.leads() {
+                    Engine::dispatch(&e, Event::Edited);
+                } else {
+                    e.post(&TabMessage::Edited);
+                }
             }
         });
     }
@@ -555,7 +713,13 @@ impl Engine {
             let page = batch.into_page();
             let (cursor, more) = (page.next_cursor, page.more);
             let prepared = self.prepare_and_apply(ws, key, page, logs).await?;
-            for m in prepared.merged() {
+            let merged = prepared.merged();
+            if !merged.is_empty() {
+                self.post(&TabMessage::Pulled {
+                    docs: merged.iter().map(|m| m.id.to_string()).collect(),
+                });
+            }
+            for m in merged {
                 self.session.merge_remote(&m.id, &m.chunks, m.summary);
             }
             let problems = prepared.problems();

@@ -29,7 +29,9 @@ pub const REMOVED_REASON: &str =
     "this device was removed from the workspace — join again in Settings";
 
 /// What the user is told about sync. Never claims success for a sync that did not complete.
-#[derive(Clone, Debug, PartialEq)]
+/// (Serialisable: the tab that syncs tells the other tabs, see [`super::tabs`].)
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
 pub enum SyncStatus {
     NotSetUp,
     /// Starting up (reading the stored workspace, or before the first round).

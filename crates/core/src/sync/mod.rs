@@ -18,3 +18,6 @@ pub use page::{
 pub mod compact;
 
 pub use compact::{logs_after_page, should_snapshot, snapshot_chunk, RelayLog};
+pub mod tabs;
+
+pub use tabs::{TabMessage, LEADER_LOCK, SYNC_CHANNEL};
