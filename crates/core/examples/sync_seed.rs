@@ -236,11 +236,14 @@ impl<'a> Pusher<'a> {
 /// CPU each, so with `--cache DIR` the saved documents are kept there, keyed by the workload's
 /// source, the seed and the count, and later runs only reload them (delete DIR after a change to
 /// tend-core that should show in the documents).
+/// A patient as seeded: id, display name, document, and its changes one per chunk.
+type Seeded = (PatientId, String, PatientDoc, Vec<Vec<u8>>);
+
 fn patients(
     seed: u64,
     n: usize,
     cache: Option<&str>,
-) -> Res<Vec<(PatientId, String, PatientDoc, Vec<Vec<u8>>)>> {
+) -> Res<Vec<Seeded>> {
     let file = match cache {
         Some(dir) => {
             let mut h = std::collections::hash_map::DefaultHasher::new();
