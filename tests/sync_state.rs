@@ -223,6 +223,7 @@ async fn joining_a_workspace_resets_bookkeeping_and_queues_every_patient() {
         .expect("ack");
     let log = tend_core::sync::RelayLog {
         bytes: 5_000,
+        snapshot: 1_000,
         checked_snapshot: 0,
         set_aside: false,
     };

@@ -239,11 +239,7 @@ impl<'a> Pusher<'a> {
 /// A patient as seeded: id, display name, document, and its changes one per chunk.
 type Seeded = (PatientId, String, PatientDoc, Vec<Vec<u8>>);
 
-fn patients(
-    seed: u64,
-    n: usize,
-    cache: Option<&str>,
-) -> Res<Vec<Seeded>> {
+fn patients(seed: u64, n: usize, cache: Option<&str>) -> Res<Vec<Seeded>> {
     let file = match cache {
         Some(dir) => {
             let mut h = std::collections::hash_map::DefaultHasher::new();

@@ -27,6 +27,9 @@ pub struct RelayLog {
     /// changes pulled after it.
     #[serde(default)]
     pub bytes: u64,
+    /// The size of the last snapshot on the relay (part of `bytes`; 0 when none was seen).
+    #[serde(default)]
+    pub snapshot: u64,
     /// The snapshot size found the last time the log was checked: not worth checking again until
     /// the log outgrows it.
     #[serde(default)]
@@ -41,15 +44,27 @@ impl RelayLog {
     pub fn count(&mut self, page: RelayBytes) {
         if page.from_snapshot {
             self.bytes = page.bytes;
+            self.snapshot = page.snapshot_bytes;
             self.checked_snapshot = 0;
         } else {
             self.bytes = self.bytes.saturating_add(page.bytes);
         }
     }
 
-    /// Worth loading the document to compare its snapshot size with the log.
+    /// The change bytes after the last snapshot: what compaction would drop.
+    pub fn changes(&self) -> u64 {
+        self.bytes.saturating_sub(self.snapshot)
+    }
+
+    /// Worth loading the document to compare its snapshot size with the changes: they outgrew
+    /// the minimum, the size found at the last check, and the last snapshot on the relay (a
+    /// document's snapshot hardly ever shrinks, so a new one would be at least as large).
     pub fn worth_checking(&self) -> bool {
-        !self.set_aside && self.bytes > MIN_COMPACT_BYTES.max(self.checked_snapshot)
+        !self.set_aside
+            && self.changes()
+                > MIN_COMPACT_BYTES
+                    .max(self.checked_snapshot)
+                    .max(self.snapshot)
     }
 }
 
@@ -77,9 +92,11 @@ pub fn logs_after_page(
     out
 }
 
-/// The rule: compact when the log on the relay is larger than the snapshot would be.
+/// The rule (automerge-repo's): compact when the changes since the last snapshot are larger than
+/// the new snapshot would be. So the relay keeps at most about twice a document's snapshot, and a
+/// document is snapshotted again only after changes as large as itself — not after every edit.
 pub fn should_snapshot(log: &RelayLog, sealed_snapshot_len: u64) -> bool {
-    log.worth_checking() && log.bytes > sealed_snapshot_len
+    log.worth_checking() && log.changes() > sealed_snapshot_len
 }
 
 /// The snapshot chunk of a document (`Automerge::save()` bytes), covering everything up to
@@ -112,6 +129,8 @@ mod tests {
             last_seq: 1,
             bytes,
             from_snapshot,
+            // A page holding a snapshot holds only it.
+            snapshot_bytes: if from_snapshot { bytes } else { 0 },
         }
     }
 
@@ -132,8 +151,26 @@ mod tests {
         // A snapshot (this device's or another's) starts the count again.
         log.count(page(900, true));
         assert_eq!(log.bytes, 900);
+        assert_eq!(log.changes(), 0);
         assert_eq!(log.checked_snapshot, 0);
         assert!(!log.worth_checking());
+        // Only the changes after it count, against the new snapshot's size: one small edit after
+        // a snapshot does not make another one.
+        log.count(page(2_500, false));
+        assert_eq!((log.bytes, log.changes()), (3_400, 2_500));
+        assert!(log.worth_checking());
+        assert!(
+            !should_snapshot(&log, 2_600),
+            "the changes are smaller than a snapshot"
+        );
+        assert!(should_snapshot(&log, 2_400));
+        // A large snapshot on the relay: not worth loading the document until the changes outgrow it.
+        let mut big = RelayLog::default();
+        big.count(page(20_000, true));
+        big.count(page(5_000, false));
+        assert!(!big.worth_checking());
+        big.count(page(15_001, false));
+        assert!(big.worth_checking());
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -143,6 +180,7 @@ mod tests {
             "a".to_string(),
             RelayLog {
                 bytes: 100,
+                snapshot: 0,
                 checked_snapshot: 90,
                 set_aside: false,
             },
@@ -159,6 +197,7 @@ mod tests {
                     "a".to_string(),
                     RelayLog {
                         bytes: 150,
+                        snapshot: 0,
                         checked_snapshot: 90,
                         set_aside: false
                     }
@@ -167,6 +206,7 @@ mod tests {
                     "b".to_string(),
                     RelayLog {
                         bytes: 70,
+                        snapshot: 70,
                         checked_snapshot: 0,
                         set_aside: true
                     }
@@ -175,6 +215,7 @@ mod tests {
                     "c".to_string(),
                     RelayLog {
                         bytes: 0,
+                        snapshot: 0,
                         checked_snapshot: 0,
                         set_aside: true
                     }
@@ -187,6 +228,7 @@ mod tests {
     fn a_document_with_a_set_aside_chunk_is_never_compacted() {
         let log = RelayLog {
             bytes: 1 << 30,
+            snapshot: 0,
             checked_snapshot: 0,
             set_aside: true,
         };

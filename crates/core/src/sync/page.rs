@@ -46,6 +46,8 @@ pub struct RelayBytes {
     pub bytes: u64,
     /// The page holds a snapshot of the document: `bytes` starts from it.
     pub from_snapshot: bool,
+    /// The size of that snapshot (0 without one).
+    pub snapshot_bytes: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -131,6 +133,7 @@ fn count(r: &mut RelayBytes, c: &PulledChunk) {
         // The relay dropped everything the snapshot covers.
         r.bytes = size;
         r.from_snapshot = true;
+        r.snapshot_bytes = size;
     } else {
         r.bytes += size;
     }

@@ -89,7 +89,8 @@ fn a_page_is_grouped_by_document_and_what_does_not_open_is_set_aside() {
         Some(RelayBytes {
             last_seq: 6,
             bytes: sizes[0] + sizes[2] + sizes[3] + sizes[5],
-            from_snapshot: false
+            from_snapshot: false,
+            snapshot_bytes: 0,
         })
     );
     // The wrong key opens nothing.
@@ -119,7 +120,8 @@ fn a_snapshot_restarts_the_count_of_what_the_relay_keeps() {
         Some(RelayBytes {
             last_seq: 4,
             bytes: snap + later,
-            from_snapshot: true
+            from_snapshot: true,
+            snapshot_bytes: snap,
         })
     );
 }
