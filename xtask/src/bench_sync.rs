@@ -212,7 +212,7 @@ pub fn entries(tend: &Value, baseline: &Value, peer: &Value) -> Result<Value> {
         catch_up,
         "ms",
         Some((base, format!(
-            "no network, no UI: the same workload's {} chunks as {} pull pages of JSON, parsed, decrypted, merged and committed by the app's own code (sync::pull::prepare + Storage::apply_pulled_page) in the browser (tests/bench_sync.rs, median of its runs)",
+            "no network, no UI: the same workload's {} chunks as {} pull pages of JSON, parsed, gathered into batches as the app pulls them, decrypted, merged and committed by the app's own code (sync::pull::prepare + Storage::apply_pulled_page) in the browser (tests/bench_sync.rs, median of its runs)",
             baseline["catch_up"]["chunks"], baseline["catch_up"]["pages"]
         ))),
         (peer_catch, "automerge-repo: B's WebSocket handshake reply (reconnect) until all 200 docs have A's heads in memory; it excludes the wait for its 1 s retry tick (see peer_online_ms)"),
