@@ -272,11 +272,7 @@ impl SyncHandle {
 
     /// "Sync now": runs at once (a pending backoff is skipped), in whichever tab syncs.
     pub fn sync_now(&self) {
-        if self.engine.leads() {
-            Engine::dispatch(&self.engine, Event::SyncNow);
-        } else {
-            self.engine.post(&TabMessage::SyncNow);
-        }
+        Engine::hand_over(&self.engine, Event::SyncNow, TabMessage::SyncNow);
     }
 
     /// True when this tab is the one that syncs (the others follow it). Reactive.
@@ -390,11 +386,7 @@ impl SyncHandle {
             .workspace_id
             .try_set(Some(ws.workspace_id.clone()));
         *self.engine.workspace.borrow_mut() = Some(ws);
-        if self.engine.leads() {
-            Engine::dispatch(&self.engine, Event::Adopted);
-        } else {
-            self.engine.post(&TabMessage::Adopted);
-        }
+        Engine::hand_over(&self.engine, Event::Adopted, TabMessage::Adopted);
         Ok(())
     }
 }
@@ -479,6 +471,16 @@ impl Engine {
     /// This tab syncs (safe after the app's reactive owner is gone: then it does not).
     fn leads(&self) -> bool {
         self.leading.try_get_untracked().unwrap_or(false)
+    }
+
+    /// What this tab's user did, for the machine: handled here if this tab syncs, otherwise sent
+    /// to the tab that does.
+    fn hand_over(self: &Rc<Self>, event: Event, message: TabMessage) {
+        if self.leads() {
+            Engine::dispatch(self, event);
+        } else {
+            self.post(&message);
+        }
     }
 
     fn post(&self, message: &TabMessage) {
@@ -647,11 +649,7 @@ impl Engine {
         let save_state = self.session.save_state;
         Effect::new(move |_| {
             if matches!(save_state.get(), crate::session::SaveState::Saved { .. }) {
-                if e.leads() {
-                    Engine::dispatch(&e, Event::Edited);
-                } else {
-                    e.post(&TabMessage::Edited);
-                }
+                Engine::hand_over(&e, Event::Edited, TabMessage::Edited);
             }
         });
     }
