@@ -10,7 +10,7 @@ use crate::author::Author;
 use crate::conflicts::is_reviewed_field;
 use crate::document::PatientDoc;
 use crate::error::DocError;
-use crate::ops::{ItemList, NarrativeTarget, Op};
+use crate::ops::{ItemList, NarrativeTarget, Op, TransitionList};
 use crate::record::*;
 
 const MAX_ID_LEN: usize = 100;
@@ -606,16 +606,57 @@ impl PatientDoc {
                 check_opt_date(&transition.discharged_on)?;
                 self.add(ItemList::Transitions, transition, &stamp)
             }
+            Op::ChangeTransition {
+                id,
+                facility,
+                admitted_on,
+                reason,
+                setting,
+                emergent,
+            } => {
+                check_changed_text("facility", &facility)?;
+                check_opt_date(&admitted_on)?;
+                self.change_texts(
+                    ItemList::Transitions,
+                    &id,
+                    [("facility", facility), ("reason", reason)],
+                )?;
+                if let Some(d) = admitted_on {
+                    self.set_item(ItemList::Transitions, &id, "admitted_on", Some(d))?;
+                }
+                if let Some(s) = setting {
+                    self.set_item(ItemList::Transitions, &id, "setting", s)?;
+                }
+                self.set_flag(ItemList::Transitions, &id, "emergent", emergent)
+            }
             Op::UpdateTransition {
                 id,
                 discharged_on,
                 disposition,
                 status,
+                discharge_summary_received,
+                complexity,
+                face_to_face_on,
+                medication_reconciled_on,
+                reconciled_by,
             } => {
-                check_opt_date(&discharged_on)?;
-                resolve(&self.doc, &item_path(ItemList::Transitions, &id))?;
-                if let Some(d) = discharged_on {
-                    self.set_item(ItemList::Transitions, &id, "discharged_on", Some(d))?;
+                for d in [&discharged_on, &face_to_face_on, &medication_reconciled_on] {
+                    check_opt_date(d)?;
+                }
+                self.change_texts(
+                    ItemList::Transitions,
+                    &id,
+                    [("reconciled_by", reconciled_by)],
+                )?;
+                let dates = [
+                    ("discharged_on", discharged_on),
+                    ("face_to_face_on", face_to_face_on),
+                    ("medication_reconciled_on", medication_reconciled_on),
+                ];
+                for (prop, date) in dates {
+                    if let Some(d) = date {
+                        self.set_item(ItemList::Transitions, &id, prop, Some(d))?;
+                    }
                 }
                 if let Some(d) = disposition {
                     self.set_item(ItemList::Transitions, &id, "disposition", d)?;
@@ -623,7 +664,87 @@ impl PatientDoc {
                 if let Some(s) = status {
                     self.set_item(ItemList::Transitions, &id, "status", s)?;
                 }
-                Ok(())
+                if let Some(c) = complexity {
+                    self.set_item(ItemList::Transitions, &id, "complexity", c)?;
+                }
+                self.set_flag(
+                    ItemList::Transitions,
+                    &id,
+                    "discharge_summary_received",
+                    discharge_summary_received,
+                )
+            }
+            Op::AddDischargeMedication {
+                transition_id,
+                mut medication,
+            } => {
+                check_id(&medication.id)?;
+                check_text("medication name", &medication.name)?;
+                medication.stamp_new(stamp);
+                let mut path = item_path(ItemList::Transitions, &transition_id);
+                path.push(TransitionList::DischargeMedications.prop());
+                self.insert_into(&path, medication)
+            }
+            Op::LogContactAttempt {
+                transition_id,
+                mut attempt,
+            } => {
+                check_id(&attempt.id)?;
+                check_date(&attempt.date)?;
+                attempt.stamp_new(stamp);
+                let mut path = item_path(ItemList::Transitions, &transition_id);
+                path.push(TransitionList::ContactAttempts.prop());
+                self.insert_into(&path, attempt)
+            }
+            Op::SetLaceOverride {
+                transition_id,
+                mut part,
+            } => {
+                if !crate::transitions::LACE_PARTS.contains(&part.id.as_str()) {
+                    return Err(invalid(format!("no LACE part {:?}", part.id)));
+                }
+                if part.points > crate::transitions::max_lace_points(&part.id) {
+                    return Err(invalid(format!(
+                        "{} points are more than LACE gives for {}",
+                        part.points, part.id
+                    )));
+                }
+                check_text("the reason for the override", &part.reason)?;
+                let mut path = item_path(ItemList::Transitions, &transition_id);
+                path.push(TransitionList::LaceOverrides.prop());
+                let list = resolve(&self.doc, &path)?;
+                if find_item(&self.doc, &list, &part.id)?.is_some() {
+                    // Replaces the earlier override of the part (and brings it back if retired).
+                    path.push(&part.id);
+                    self.set(&path, "points", part.points)?;
+                    self.set(&path, "reason", part.reason)?;
+                    self.set(&path, "recorded", stamp)?;
+                    self.set(&path, "retired", None::<Retirement>)
+                } else {
+                    part.stamp_new(stamp);
+                    self.insert_into(&path, part)
+                }
+            }
+            Op::RetireTransitionItem {
+                transition_id,
+                list,
+                id,
+                reason,
+                note,
+            } => {
+                let mut path = item_path(ItemList::Transitions, &transition_id);
+                path.push(list.prop());
+                path.push(&id);
+                let item = resolve(&self.doc, &path)?;
+                if let Some((Value::Object(_), _)) = self.doc.get(&item, "retired")? {
+                    return Err(invalid(format!("{id} is already retired")));
+                }
+                let retirement = Retirement {
+                    reason,
+                    note,
+                    stamp,
+                };
+                self.set(&path, "retired", Some(retirement))
             }
             Op::LogMinutes { entry } => {
                 check_date(&entry.date)?;

@@ -97,21 +97,6 @@ pub fn risk_inputs(record: &PatientRecord, today: NaiveDate) -> RiskInputs {
         .filter(|d| *d < today)
         .map(|d| (today - d).num_days())
         .collect();
-    let last_discharge = record
-        .transitions
-        .iter()
-        .filter(|t| t.is_active())
-        .filter_map(|t| t.discharged_on.as_ref()?.date())
-        .chain(
-            record
-                .medical
-                .hospitalizations
-                .iter()
-                .filter(|h| h.is_active())
-                .filter_map(|h| h.discharged_on.as_ref()?.date()),
-        )
-        .filter(|d| *d <= today)
-        .max();
     let katz = total_of(record, Instrument::KatzAdl);
     RiskInputs {
         chronic_conditions: u32::try_from(active_conditions.clone().filter(|c| c.chronic).count())
@@ -120,8 +105,8 @@ pub fn risk_inputs(record: &PatientRecord, today: NaiveDate) -> RiskInputs {
         has_caregiver: record.support.caregivers.iter().any(|c| c.is_active()),
         lives_alone: record.support.lives_alone == Some(true),
         behavioral_health_condition: active_conditions.clone().any(is_behavioral),
-        last_discharge,
-        lace_score: total_of(record, Instrument::Lace).and_then(|t| u32::try_from(t).ok()),
+        last_discharge: crate::transitions::last_discharge(record, today),
+        lace_score: crate::transitions::risk_lace(record, today),
         overdue_follow_ups: u32::try_from(overdue.len()).unwrap_or(u32::MAX),
         most_overdue_days: overdue
             .iter()

@@ -115,6 +115,7 @@ mod tests {
             priority,
             risk_reasons: vec!["3+ chronic conditions".into()],
             identifiers: vec![format!("MRN-{id}")],
+            transition_steps: Vec::new(),
         }
     }
 

@@ -20,6 +20,7 @@ pub mod record;
 pub mod rules;
 pub mod summary;
 pub mod sync;
+pub mod transitions;
 mod view;
 
 /// What crosses the wire (sync API types, chunk envelope, join codes, the AEAD primitive) lives in

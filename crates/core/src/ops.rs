@@ -121,6 +121,26 @@ impl ItemList {
     }
 }
 
+/// The lists inside one transition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransitionList {
+    DischargeMedications,
+    ContactAttempts,
+    LaceOverrides,
+}
+
+impl TransitionList {
+    /// The list's property in a transition.
+    pub fn prop(self) -> &'static str {
+        match self {
+            TransitionList::DischargeMedications => "discharge_medications",
+            TransitionList::ContactAttempts => "contact_attempts",
+            TransitionList::LaceOverrides => "lace_overrides",
+        }
+    }
+}
+
 /// Which narrative text an edit applies to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -399,11 +419,52 @@ pub enum Op {
     RecordTransition {
         transition: Transition,
     },
+    /// Corrects what was recorded at admission; only the fields given change.
+    ChangeTransition {
+        id: String,
+        facility: Option<String>,
+        admitted_on: Option<IsoDate>,
+        reason: Option<String>,
+        setting: Option<CareSetting>,
+        emergent: Option<bool>,
+    },
+    /// The discharge and the TCM work after it; only the fields given change.
     UpdateTransition {
         id: String,
         discharged_on: Option<IsoDate>,
-        disposition: Option<String>,
+        disposition: Option<Disposition>,
         status: Option<TransitionStatus>,
+        #[serde(default)]
+        discharge_summary_received: Option<bool>,
+        #[serde(default)]
+        complexity: Option<DecisionComplexity>,
+        #[serde(default)]
+        face_to_face_on: Option<IsoDate>,
+        #[serde(default)]
+        medication_reconciled_on: Option<IsoDate>,
+        #[serde(default)]
+        reconciled_by: Option<String>,
+    },
+    AddDischargeMedication {
+        transition_id: String,
+        medication: DischargeMedication,
+    },
+    LogContactAttempt {
+        transition_id: String,
+        attempt: ContactAttempt,
+    },
+    /// Sets one LACE part by hand (replacing an earlier override of the same part).
+    SetLaceOverride {
+        transition_id: String,
+        part: LaceOverride,
+    },
+    /// Retires an item of a transition's own lists (an attempt logged in error, an override).
+    RetireTransitionItem {
+        transition_id: String,
+        list: TransitionList,
+        id: String,
+        reason: RetireReason,
+        note: String,
     },
     LogMinutes {
         entry: TimeEntry,
@@ -496,12 +557,40 @@ impl Op {
                 ..
             } => description.is_none() && responsible.is_none() && due.is_none(),
             Op::ChangeEncounter { subject, date, .. } => subject.is_none() && date.is_none(),
+            Op::ChangeTransition {
+                facility,
+                admitted_on,
+                reason,
+                setting,
+                emergent,
+                ..
+            } => {
+                facility.is_none()
+                    && admitted_on.is_none()
+                    && reason.is_none()
+                    && setting.is_none()
+                    && emergent.is_none()
+            }
             Op::UpdateTransition {
                 discharged_on,
                 disposition,
                 status,
+                discharge_summary_received,
+                complexity,
+                face_to_face_on,
+                medication_reconciled_on,
+                reconciled_by,
                 ..
-            } => discharged_on.is_none() && disposition.is_none() && status.is_none(),
+            } => {
+                discharged_on.is_none()
+                    && disposition.is_none()
+                    && status.is_none()
+                    && discharge_summary_received.is_none()
+                    && complexity.is_none()
+                    && face_to_face_on.is_none()
+                    && medication_reconciled_on.is_none()
+                    && reconciled_by.is_none()
+            }
             _ => false,
         }
     }
@@ -568,7 +657,12 @@ impl Op {
             Op::StartEncounter { .. } => "start_encounter",
             Op::ChangeEncounter { .. } => "change_encounter",
             Op::RecordTransition { .. } => "record_transition",
+            Op::ChangeTransition { .. } => "change_transition",
             Op::UpdateTransition { .. } => "update_transition",
+            Op::AddDischargeMedication { .. } => "add_discharge_medication",
+            Op::LogContactAttempt { .. } => "log_contact_attempt",
+            Op::SetLaceOverride { .. } => "set_lace_override",
+            Op::RetireTransitionItem { .. } => "retire_transition_item",
             Op::LogMinutes { .. } => "log_minutes",
             Op::Retire { .. } => "retire",
             Op::ResolveConflict { .. } => "resolve_conflict",

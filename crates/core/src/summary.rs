@@ -50,12 +50,64 @@ pub struct PatientSummary {
     /// phone with a hospital or payer searches by these, not by name.
     #[serde(default)]
     pub identifiers: Vec<String>,
+    /// Open transitional-care steps of running TCM clocks (kind "tcm_contact", "tcm_visit",
+    /// "tcm_med_rec"; id: the transition), earliest due first; only with `summary_on`.
+    #[serde(default)]
+    pub transition_steps: Vec<DueItem>,
+}
+
+/// The shape stored with version 2 (before transition steps), read so an older summary still
+/// shows until it is recomputed.
+#[derive(Deserialize)]
+struct SummaryV2 {
+    id: String,
+    display_name: String,
+    sort_key: String,
+    created_at: i64,
+    date_of_birth: Option<String>,
+    age: Option<u32>,
+    programs: Vec<String>,
+    flags: Vec<String>,
+    next_due: Option<DueItem>,
+    open_follow_ups: u32,
+    active_conditions: u32,
+    active_medications: u32,
+    minutes_this_month: u64,
+    risk_tier: Option<String>,
+    priority: u32,
+    risk_reasons: Vec<String>,
+    identifiers: Vec<String>,
+}
+
+impl From<SummaryV2> for PatientSummary {
+    fn from(v: SummaryV2) -> Self {
+        PatientSummary {
+            id: v.id,
+            display_name: v.display_name,
+            sort_key: v.sort_key,
+            created_at: v.created_at,
+            date_of_birth: v.date_of_birth,
+            age: v.age,
+            programs: v.programs,
+            flags: v.flags,
+            next_due: v.next_due,
+            open_follow_ups: v.open_follow_ups,
+            active_conditions: v.active_conditions,
+            active_medications: v.active_medications,
+            minutes_this_month: v.minutes_this_month,
+            risk_tier: v.risk_tier,
+            priority: v.priority,
+            risk_reasons: v.risk_reasons,
+            identifiers: v.identifiers,
+            transition_steps: Vec::new(),
+        }
+    }
 }
 
 /// First byte of the stored summary encoding (postcard). A summary in any other encoding — the
 /// first builds stored JSON, which starts with `{` — still reads, but as [`Stored::Outdated`].
 /// Bump it when the struct changes shape: postcard is not self-describing.
-pub const STORED_SUMMARY_VERSION: u8 = 2;
+pub const STORED_SUMMARY_VERSION: u8 = 3;
 
 /// A summary read back from storage.
 #[derive(Debug, PartialEq)]
@@ -115,6 +167,11 @@ impl PatientSummary {
                     Err(SummaryDecodeError::Trailing(rest.len()))
                 }
             }
+            Some((2, body)) => match postcard::take_from_bytes::<SummaryV2>(body) {
+                Ok((summary, [])) => Ok(Stored::Outdated(summary.into())),
+                Ok((_, rest)) => Err(SummaryDecodeError::Trailing(rest.len())),
+                Err(e) => Err(SummaryDecodeError::Malformed(e.to_string())),
+            },
             // The first builds' JSON; its new fields default (`#[serde(default)]`).
             Some((b'{', _)) => serde_json::from_slice(bytes)
                 .map(Stored::Outdated)
@@ -183,11 +240,7 @@ impl PatientSummary {
         ) {
             flags.push(record.profile.code_status.as_str().to_string());
         }
-        if record
-            .transitions
-            .iter()
-            .any(|t| t.is_active() && t.status == TransitionStatus::Admitted)
-        {
+        if crate::transitions::in_hospital(record, today.unwrap_or(NaiveDate::MAX)).is_some() {
             flags.push("in_hospital".to_string());
         }
         if let (Some(today), Some(due)) = (today, &next_due) {
@@ -252,6 +305,17 @@ impl PatientSummary {
             risk_tier: risk.as_ref().map(|r| r.tier.id().to_string()),
             priority: risk.as_ref().map_or(0, |r| r.priority),
             risk_reasons: risk.map(|r| r.reasons).unwrap_or_default(),
+            transition_steps: today.map_or_else(Vec::new, |t| {
+                crate::transitions::open_tcm_steps(record, t)
+                    .into_iter()
+                    .map(|(id, step)| DueItem {
+                        kind: step.kind.id().to_string(),
+                        id,
+                        label: step.kind.label().to_string(),
+                        date: IsoDate::new(step.due()).0,
+                    })
+                    .collect()
+            }),
             identifiers: record
                 .profile
                 .identifiers

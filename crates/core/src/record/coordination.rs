@@ -97,6 +97,10 @@ pub struct Encounter {
     pub retired: Option<Retirement>,
 }
 
+/// One stay or visit away from home: an ED visit, a hospital admission (inpatient or
+/// observation), or a skilled-nursing or rehab stay — and, after a discharge home, the
+/// transitional-care (TCM) work that follows it. What is due and when is derived from these facts
+/// by [`crate::transitions`], never stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Transition {
     #[key]
@@ -104,10 +108,84 @@ pub struct Transition {
     pub facility: String,
     pub admitted_on: Option<IsoDate>,
     pub discharged_on: Option<IsoDate>,
-    /// Home, home with home health, SNF, rehab...
-    pub disposition: String,
+    /// Where the patient went (home, home health, SNF, rehab, hospice, died).
+    pub disposition: Disposition,
+    /// Reason for the stay or the diagnosis.
     pub reason: String,
     pub status: TransitionStatus,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub setting: CareSetting,
+    /// Admitted through the emergency department (LACE's acuity).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub emergent: bool,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub discharge_summary_received: bool,
+    /// The medication list the patient left with, to reconcile against the chart's list.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub discharge_medications: Vec<DischargeMedication>,
+    /// Medical decision making the care manager chose: the face-to-face visit is due within 7
+    /// days when high (99496), 14 when moderate (99495).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub complexity: DecisionComplexity,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub contact_attempts: Vec<ContactAttempt>,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub face_to_face_on: Option<IsoDate>,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub medication_reconciled_on: Option<IsoDate>,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub reconciled_by: String,
+    /// LACE parts the care manager set by hand, keyed by the part ("length_of_stay", ...).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub lace_overrides: Vec<LaceOverride>,
+}
+
+/// A medication as written on the discharge paperwork.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct DischargeMedication {
+    #[key]
+    pub id: String,
+    pub name: String,
+    pub dose: String,
+    pub route: String,
+    pub frequency: String,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+/// One try to reach the patient after a discharge.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct ContactAttempt {
+    #[key]
+    pub id: String,
+    pub date: IsoDate,
+    pub method: ContactMethod,
+    pub outcome: ContactOutcome,
+    pub note: String,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+/// A LACE part set by hand; `id` is the part ("length_of_stay", "acuity", "comorbidity",
+/// "ed_visits"), so two devices overriding the same part merge into one entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct LaceOverride {
+    #[key]
+    pub id: String,
+    pub points: u64,
+    pub reason: String,
     pub recorded: Stamp,
     pub retired: Option<Retirement>,
 }

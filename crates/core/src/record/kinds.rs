@@ -157,6 +157,28 @@ string_enum!(
     TransitionStatus { Admitted = "admitted", Discharged = "discharged", FollowUpDone = "follow_up_done" } default Admitted
 );
 string_enum!(
+    /// Where a stay happened. An ED visit is not an admission (LACE counts it apart; no TCM).
+    CareSetting { Inpatient = "inpatient", Observation = "observation", EdVisit = "ed_visit", Snf = "snf", Rehab = "rehab" } default Inpatient
+);
+string_enum!(
+    /// Where the patient went at discharge; empty until discharged.
+    Disposition {
+        NotRecorded = "", Home = "home", HomeHealth = "home_health", AssistedLiving = "assisted_living",
+        Snf = "snf", Rehab = "rehab", Hospice = "hospice", Deceased = "deceased",
+    } default NotRecorded
+);
+string_enum!(
+    /// Medical decision making for TCM: moderate (99495, visit within 14 days) or high (99496, 7).
+    DecisionComplexity { Moderate = "moderate", High = "high" } default Moderate
+);
+string_enum!(
+    ContactMethod { Phone = "phone", Video = "video", InPerson = "in_person", PortalMessage = "portal_message" } default Phone
+);
+string_enum!(
+    /// Only "reached" is an interactive contact; the others are unsuccessful attempts.
+    ContactOutcome { Reached = "reached", NoAnswer = "no_answer", LeftMessage = "left_message", WrongNumber = "wrong_number" } default Reached
+);
+string_enum!(
     /// Why an entry left the active record. Nothing clinical is hard-deleted.
     RetireReason { EnteredInError = "entered_in_error", NoLongerApplicable = "no_longer_applicable", Duplicate = "duplicate", Superseded = "superseded" } default NoLongerApplicable
 );

@@ -125,5 +125,8 @@ common::list_items!(
     FollowUp,
     Encounter,
     Transition,
+    DischargeMedication,
+    ContactAttempt,
+    LaceOverride,
     TimeEntry,
 );

@@ -649,8 +649,13 @@ pub fn year_of_activity(doc: &mut PatientDoc) -> usize {
         Op::UpdateTransition {
             id: "tr1".into(),
             discharged_on: Some(day(204)),
-            disposition: Some("home with home health".into()),
+            disposition: Some(Disposition::HomeHealth),
             status: Some(TransitionStatus::Discharged),
+            discharge_summary_received: Some(true),
+            complexity: Some(DecisionComplexity::High),
+            face_to_face_on: None,
+            medication_reconciled_on: None,
+            reconciled_by: None,
         },
     );
     go(

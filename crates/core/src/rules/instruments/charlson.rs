@@ -314,6 +314,153 @@ pub(crate) fn score(chosen: &[Chosen]) -> InstrumentResult {
     }
 }
 
+/// ICD-10 code prefixes (dots removed) of each Charlson condition: Quan et al., "Coding algorithms
+/// for defining comorbidities in ICD-9-CM and ICD-10 administrative data", Med Care
+/// 2005;43(11):1130-9, with ICD-10-CM's diabetes subdivisions (E08–E13: .2–.5 and .7 are
+/// end-organ damage; .0, .1, .6, .8, .9 are not).
+const ICD10: &[(CharlsonCondition, &[&str])] = &[
+    (C::MyocardialInfarction, &["I21", "I22", "I252"]),
+    (
+        C::CongestiveHeartFailure,
+        &[
+            "I099", "I110", "I130", "I132", "I255", "I420", "I425", "I426", "I427", "I428", "I429",
+            "I43", "I50", "P290",
+        ],
+    ),
+    (
+        C::PeripheralVascularDisease,
+        &[
+            "I70", "I71", "I731", "I738", "I739", "I771", "I790", "I792", "K551", "K558", "K559",
+            "Z958", "Z959",
+        ],
+    ),
+    (
+        C::CerebrovascularDisease,
+        &[
+            "G45", "G46", "H340", "I60", "I61", "I62", "I63", "I64", "I65", "I66", "I67", "I68",
+            "I69",
+        ],
+    ),
+    (
+        C::Dementia,
+        &["F00", "F01", "F02", "F03", "F051", "G30", "G311"],
+    ),
+    (
+        C::ChronicPulmonaryDisease,
+        &[
+            "I278", "I279", "J40", "J41", "J42", "J43", "J44", "J45", "J46", "J47", "J60", "J61",
+            "J62", "J63", "J64", "J65", "J66", "J67", "J684", "J701", "J703",
+        ],
+    ),
+    (
+        C::ConnectiveTissueDisease,
+        &[
+            "M05", "M06", "M315", "M32", "M33", "M34", "M351", "M353", "M360",
+        ],
+    ),
+    (C::PepticUlcerDisease, &["K25", "K26", "K27", "K28"]),
+    (
+        C::MildLiverDisease,
+        &[
+            "B18", "K700", "K701", "K702", "K703", "K709", "K713", "K714", "K715", "K717", "K73",
+            "K74", "K760", "K762", "K763", "K764", "K768", "K769", "Z944",
+        ],
+    ),
+    (
+        C::Diabetes,
+        &[
+            "E080", "E081", "E086", "E088", "E089", "E090", "E091", "E096", "E098", "E099", "E100",
+            "E101", "E106", "E108", "E109", "E110", "E111", "E116", "E118", "E119", "E130", "E131",
+            "E136", "E138", "E139", "E140", "E141", "E146", "E148", "E149",
+        ],
+    ),
+    (
+        C::Hemiplegia,
+        &[
+            "G041", "G114", "G801", "G802", "G81", "G82", "G830", "G831", "G832", "G833", "G834",
+            "G839",
+        ],
+    ),
+    (
+        C::ModerateOrSevereRenalDisease,
+        &[
+            "I120", "I131", "N032", "N033", "N034", "N035", "N036", "N037", "N052", "N053", "N054",
+            "N055", "N056", "N057", "N18", "N19", "N250", "Z490", "Z491", "Z492", "Z940", "Z992",
+        ],
+    ),
+    (
+        C::DiabetesWithEndOrganDamage,
+        &[
+            "E082", "E083", "E084", "E085", "E087", "E092", "E093", "E094", "E095", "E097", "E102",
+            "E103", "E104", "E105", "E107", "E112", "E113", "E114", "E115", "E117", "E132", "E133",
+            "E134", "E135", "E137", "E142", "E143", "E144", "E145", "E147",
+        ],
+    ),
+    (C::Leukemia, &["C91", "C92", "C93", "C94", "C95"]),
+    (
+        C::Lymphoma,
+        &["C81", "C82", "C83", "C84", "C85", "C88", "C90", "C96"],
+    ),
+    (
+        C::ModerateOrSevereLiverDisease,
+        &[
+            "I850", "I859", "I864", "I982", "K704", "K711", "K721", "K729", "K765", "K766", "K767",
+        ],
+    ),
+    (C::MetastaticSolidTumor, &["C77", "C78", "C79", "C80"]),
+    (C::Aids, &["B20", "B21", "B22", "B24"]),
+];
+
+/// Solid tumours without metastasis: C00–C76 except the chapters Quan leaves out (C27–C29,
+/// C35–C36, C42, C44, C59), and C97.
+fn is_solid_tumor(code: &str) -> bool {
+    let Some(rest) = code.strip_prefix('C') else {
+        return false;
+    };
+    let Some(n) = rest.get(..2).and_then(|d| d.parse::<u32>().ok()) else {
+        return false;
+    };
+    matches!(n, 0..=26 | 30..=34 | 37..=41 | 43 | 45..=58 | 60..=76 | 97)
+}
+
+/// The Charlson condition an ICD-10(-CM) code belongs to, if any ("I50.9" → congestive heart
+/// failure). Case, dots and spaces do not matter.
+pub fn charlson_for_icd10(code: &str) -> Option<CharlsonCondition> {
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if code.len() < 3 {
+        return None;
+    }
+    ICD10
+        .iter()
+        .find(|(_, prefixes)| prefixes.iter().any(|p| code.starts_with(p)))
+        .map(|(c, _)| *c)
+        .or_else(|| is_solid_tumor(&code).then_some(C::AnyTumor))
+}
+
+/// The conditions of an administered Charlson questionnaire: each item answered "Yes" (values
+/// keyed by item id, as stored).
+pub fn charlson_from_answers<'a>(
+    answers: impl IntoIterator<Item = (&'a str, i64)>,
+) -> Vec<CharlsonCondition> {
+    let mut out: Vec<CharlsonCondition> = answers
+        .into_iter()
+        .filter(|(_, value)| *value > 0)
+        .filter_map(|(item, _)| {
+            CHARLSON_ITEMS[..AGE_ITEM]
+                .iter()
+                .position(|i| i.id == item)
+                .and_then(|pos| CharlsonCondition::ALL.get(pos).copied())
+        })
+        .collect();
+    out.sort_by_key(|c| CharlsonCondition::ALL.iter().position(|x| x == c));
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::total;
@@ -432,5 +579,51 @@ mod tests {
         let mut a = vec![1u32; 20];
         a[AGE_ITEM] = 4;
         assert_eq!(total(Instrument::Charlson, &a).total, CHARLSON_MAX);
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn icd10_codes_map_to_charlson_conditions() {
+        let cases = [
+            ("I50.9", Some(C::CongestiveHeartFailure)),
+            ("i11.0", Some(C::CongestiveHeartFailure)),
+            ("I10", None),
+            ("E11.9", Some(C::Diabetes)),
+            ("E11.22", Some(C::DiabetesWithEndOrganDamage)),
+            ("E11.65", Some(C::Diabetes)),
+            ("J44.1", Some(C::ChronicPulmonaryDisease)),
+            ("N18.4", Some(C::ModerateOrSevereRenalDisease)),
+            ("I25.2", Some(C::MyocardialInfarction)),
+            ("I25.10", None),
+            ("C50.911", Some(C::AnyTumor)),
+            ("C44.91", None),
+            ("C78.7", Some(C::MetastaticSolidTumor)),
+            ("C92.10", Some(C::Leukemia)),
+            ("C83.3", Some(C::Lymphoma)),
+            ("K70.30", Some(C::MildLiverDisease)),
+            ("K70.40", Some(C::ModerateOrSevereLiverDisease)),
+            ("F03.90", Some(C::Dementia)),
+            ("G30.9", Some(C::Dementia)),
+            ("B20", Some(C::Aids)),
+            ("", None),
+            ("Z", None),
+        ];
+        for (code, expected) in cases {
+            assert_eq!(charlson_for_icd10(code), expected, "{code}");
+        }
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn questionnaire_answers_give_their_conditions() {
+        let got = charlson_from_answers([
+            ("charlson_chf", 1),
+            ("charlson_mi", 0),
+            ("charlson_metastatic", 1),
+            ("charlson_age", 3),
+            ("unknown", 1),
+        ]);
+        assert_eq!(
+            got,
+            vec![C::CongestiveHeartFailure, C::MetastaticSolidTumor]
+        );
     }
 }

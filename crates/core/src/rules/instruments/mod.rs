@@ -21,7 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use super::RuleError;
 
-pub use charlson::{charlson_age_points, charlson_index, CharlsonCondition, CharlsonScore};
+pub use charlson::{
+    charlson_age_points, charlson_for_icd10, charlson_from_answers, charlson_index,
+    CharlsonCondition, CharlsonScore,
+};
 pub use lace::{lace_index, LaceInput, LaceScore, LACE_HIGH_RISK};
 pub use steadi::STEADI_AT_RISK;
 
