@@ -23,3 +23,8 @@ pub fn day(iso: &str) -> String {
         .map(|d| d.format("%-d %b %Y").to_string())
         .unwrap_or_else(|| iso.to_string())
 }
+
+/// A day with its weekday ("Fri 4 Dec 2026"), for deadlines counted in business days.
+pub fn weekday(date: chrono::NaiveDate) -> String {
+    date.format("%a %-d %b %Y").to_string()
+}

@@ -57,6 +57,79 @@ struct Row {
     reasons: Vec<String>,
 }
 
+/// "Interactive contact — overdue by 2 days (was due Fri 4 Dec 2026)".
+fn step_text(step: &tend_core::summary::DueItem, day: NaiveDate) -> String {
+    let Some(due) = IsoDate(step.date.clone()).date() else {
+        return step.label.clone();
+    };
+    let days = (day - due).num_days();
+    let when = match days {
+        d if d > 0 => format!(
+            "overdue by {d} day{} (was due {})",
+            if d == 1 { "" } else { "s" },
+            crate::format::weekday(due)
+        ),
+        0 => "due today".to_string(),
+        _ => format!("due by {}", crate::format::weekday(due)),
+    };
+    format!("{} — {when}", step.label)
+}
+
+/// One patient in "Transitions of care": the open TCM steps due today or overdue (or else the
+/// next one), or "In hospital".
+#[derive(Clone, PartialEq)]
+struct TransitionRow {
+    id: String,
+    name: String,
+    tier: &'static str,
+    tier_class: String,
+    steps: Vec<String>,
+    urgent: bool,
+    /// Earliest shown due date; in-hospital rows sort after every step.
+    sort: (u8, String, String),
+}
+
+fn transition_rows(all: &[PatientSummary], day: NaiveDate) -> Vec<TransitionRow> {
+    let mut rows: Vec<TransitionRow> = all
+        .iter()
+        .filter_map(|s| {
+            let due_by = |i: &&tend_core::summary::DueItem| {
+                IsoDate(i.date.clone()).date().is_some_and(|d| d <= day)
+            };
+            let mut shown: Vec<&tend_core::summary::DueItem> =
+                s.transition_steps.iter().filter(due_by).collect();
+            let urgent = !shown.is_empty();
+            if shown.is_empty() {
+                shown.extend(s.transition_steps.first());
+            }
+            let in_hospital = s.flags.iter().any(|f| f == "in_hospital");
+            if shown.is_empty() && !in_hospital {
+                return None;
+            }
+            let mut steps: Vec<String> = shown.iter().map(|i| step_text(i, day)).collect();
+            if in_hospital {
+                steps.insert(0, "In hospital".to_string());
+            }
+            let first = shown.first().map(|i| i.date.clone());
+            Some(TransitionRow {
+                id: s.id.clone(),
+                name: s.display_name.clone(),
+                tier: tier_label(s.risk_tier.as_deref()),
+                tier_class: tier_class(s.risk_tier.as_deref()),
+                steps,
+                urgent,
+                sort: (
+                    if urgent { 0 } else if first.is_some() { 1 } else { 2 },
+                    first.unwrap_or_default(),
+                    s.sort_key.clone(),
+                ),
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| a.sort.cmp(&b.sort));
+    rows
+}
+
 #[component]
 pub fn TodayPage() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -146,6 +219,8 @@ pub fn TodayPage() -> impl IntoView {
         })
     });
 
+    let transitions = Memo::new(move |_| caseload.with(|all| transition_rows(all, day)));
+
     // Patients whose charts hold values changed on two devices at once (summary flag).
     let to_review = Memo::new(move |_| {
         caseload.with(|all| {
@@ -176,6 +251,25 @@ pub fn TodayPage() -> impl IntoView {
                             <li>
                                 <A href=format!("/patients/{}?section=review", row.0)>
                                     <span class="patient-name">{row.1.clone()}</span>
+                                </A>
+                            </li>
+                        </For>
+                    </ul>
+                </section>
+            </Show>
+            <Show when=move || !transitions.with(Vec::is_empty)>
+                <section class="card" aria-labelledby="transitions-title">
+                    <h2 id="transitions-title">"Transitions of care"</h2>
+                    <p class="muted">"After a discharge home: contact within 2 business days, the visit, medication reconciliation."</p>
+                    <ul class="patient-list" aria-label="Transitions of care">
+                        <For each=move || transitions.get() key=|r| (r.id.clone(), r.steps.clone()) let:row>
+                            <li class=if row.urgent { "tcm-row tcm-urgent" } else { "tcm-row" }>
+                                <A href=format!("/patients/{}?section=transitions", row.id)>
+                                    <span class="row-main">
+                                        <span class="patient-name">{row.name.clone()}</span>
+                                        <span class=row.tier_class.clone()>{format!("Risk: {}", row.tier)}</span>
+                                    </span>
+                                    {row.steps.iter().map(|s| view! { <span class="row-detail">{s.clone()}</span> }).collect_view()}
                                 </A>
                             </li>
                         </For>

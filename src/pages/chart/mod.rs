@@ -11,8 +11,10 @@ mod follow_ups;
 mod history;
 mod medical;
 mod overview;
+mod reconcile;
 mod retire;
 mod review;
+mod transitions;
 mod visits;
 
 use std::future::Future;
@@ -123,6 +125,7 @@ enum Load {
 const SECTIONS: &[(&str, &str)] = &[
     ("overview", "Overview"),
     ("medical", "Conditions & medications"),
+    ("transitions", "Hospital & transitions"),
     ("contacts", "Contacts & care team"),
     ("assessment", "Assessment"),
     ("plan", "Care plan"),
@@ -213,7 +216,10 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
             .iter()
             .map(|(key, label)| {
                 let href = format!("/patients/{id}?section={key}");
-                let current = move || (section.get() == *key).then_some("page");
+                let current = move || {
+                    let now = section.get();
+                    (now == *key || (*key == "transitions" && now == "reconcile")).then_some("page")
+                };
                 view! { <li><a href=href aria-current=current>{*label}</a></li> }
             })
             .collect_view()
@@ -229,6 +235,8 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
             "visits" => view! { <visits::VisitsSection chart=chart /> }.into_any(),
             "follow-ups" => view! { <follow_ups::FollowUpsSection chart=chart /> }.into_any(),
             "review" => view! { <review::ReviewSection chart=chart /> }.into_any(),
+            "transitions" => view! { <transitions::TransitionsSection chart=chart /> }.into_any(),
+            "reconcile" => view! { <reconcile::ReconcileSection chart=chart /> }.into_any(),
             _ => view! { <overview::OverviewSection chart=chart /> }.into_any(),
         }
     };
@@ -280,6 +288,14 @@ fn ChartHeader(record: RwSignal<PatientRecord>) -> impl IntoView {
                     format!("Allergies: {}", allergies.join(", ")),
                     "badge badge-warn",
                 ));
+            }
+            if let Some(stay) = tend_core::transitions::in_hospital(r, today()) {
+                let since = stay
+                    .admitted_on
+                    .as_ref()
+                    .map(|d| format!(" since {}", crate::format::day(d.as_str())))
+                    .unwrap_or_default();
+                out.push((format!("In hospital{since}"), "badge badge-warn"));
             }
             if r.support.lives_alone == Some(true) {
                 out.push(("Lives alone".into(), "badge badge-warn"));
