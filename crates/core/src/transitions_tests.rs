@@ -53,7 +53,7 @@ fn step(c: &TcmClock, kind: TcmStepKind) -> TaskStatus {
     c.steps.iter().find(|s| s.kind == kind).unwrap().status
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn friday_discharge_contact_due_tuesday_and_visit_by_complexity() {
     // Friday 20 Nov 2026: two business days → Tuesday 24 Nov.
     let mut t = stay("t", d(2026, 11, 17), Some(d(2026, 11, 20)));
@@ -70,7 +70,7 @@ fn friday_discharge_contact_due_tuesday_and_visit_by_complexity() {
     assert_eq!(c.open_steps().count(), 3);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn holiday_discharge_skips_thanksgiving() {
     // Wednesday 25 Nov 2026; Thursday 26 is Thanksgiving → Friday 27, Monday 30.
     let r = with(vec![stay("t", d(2026, 11, 20), Some(d(2026, 11, 25)))]);
@@ -86,7 +86,7 @@ fn holiday_discharge_skips_thanksgiving() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn two_timely_failed_attempts_meet_the_contact_and_a_reached_one_does_too() {
     let mut t = stay("t", d(2026, 11, 17), Some(d(2026, 11, 20)));
     t.contact_attempts = vec![attempt("a1", d(2026, 11, 23), ContactOutcome::NoAnswer)];
@@ -123,7 +123,7 @@ fn two_timely_failed_attempts_meet_the_contact_and_a_reached_one_does_too() {
     assert!(!c.status.contact_met_by_attempts);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn visit_after_the_deadline_and_the_code_it_supports() {
     let mut t = stay("t", d(2026, 11, 1), Some(d(2026, 11, 2)));
     t.complexity = DecisionComplexity::High;
@@ -151,7 +151,7 @@ fn visit_after_the_deadline_and_the_code_it_supports() {
     assert_eq!(c.status.supported_code, Some("99496"));
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn readmission_within_30_days_stops_the_clock_and_the_next_discharge_restarts_it() {
     let first = stay("first", d(2026, 11, 1), Some(d(2026, 11, 4)));
     let second = stay("second", d(2026, 11, 10), None);
@@ -187,7 +187,7 @@ fn readmission_within_30_days_stops_the_clock_and_the_next_discharge_restarts_it
     assert!(clock(&r2, "a", d(2026, 11, 5)).running);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn deceased_facility_and_ed_visit_start_no_clock() {
     let mut t = stay("t", d(2026, 11, 1), Some(d(2026, 11, 4)));
     t.disposition = Disposition::Deceased;
@@ -215,7 +215,7 @@ fn deceased_facility_and_ed_visit_start_no_clock() {
     assert_eq!(last_discharge(&r, d(2026, 11, 2)), None);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn service_period_end_closes_the_clock_and_work_before_discharge_is_invalid() {
     let r = with(vec![stay("t", d(2026, 10, 1), Some(d(2026, 10, 2)))]);
     // Last day of the period: still running (overdue steps listed); the day after: closed.
@@ -232,7 +232,7 @@ fn service_period_end_closes_the_clock_and_work_before_discharge_is_invalid() {
     ));
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn lace_is_derived_from_the_stay_the_problem_list_and_ed_visits() {
     // 5-day emergent stay (4 points + 3), CHF + diabetes with CKD (1 + 2 + 2 = 5 → 5 points),
     // 2 ED visits in the 6 months before (2 points), one 7 months before (not counted), and the
@@ -316,7 +316,7 @@ fn lace_is_derived_from_the_stay_the_problem_list_and_ed_visits() {
     assert_eq!(lace.parts[2].derived, 5);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn the_risk_tier_uses_the_derived_lace_only_within_30_days_of_discharge() {
     let mut r = with(vec![stay("t", d(2026, 11, 1), Some(d(2026, 11, 15)))]);
     // 14-day emergent stay: 7 + 3 = 10.
@@ -352,7 +352,7 @@ fn dmed(id: &str, name: &str, dose: &str) -> DischargeMedication {
     }
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn reconciliation_pairs_lists_flags_discrepancies_and_builds_the_ops() {
     let mut r = with(vec![stay("t", d(2026, 11, 1), Some(d(2026, 11, 4)))]);
     r.medical.medications = vec![

@@ -195,8 +195,8 @@ fn RecRow(line: RecLine, choices: StoredValue<HashMap<String, Choice>>) -> impl 
         });
     let (before, after) = match &line.source {
         RecSource::Both { chart, discharge } => (chart_text(chart), discharge_text(discharge)),
-        RecSource::ChartOnly(m) => (chart_text(m), "Not on the discharge list".to_string()),
-        RecSource::DischargeOnly(m) => ("Not on the list before".to_string(), discharge_text(m)),
+        RecSource::ChartOnly(m) => (chart_text(m), "None".to_string()),
+        RecSource::DischargeOnly(m) => ("None".to_string(), discharge_text(m)),
     };
     let discharge_only = matches!(line.source, RecSource::DischargeOnly(_));
     let picks: Vec<(&'static str, &'static str)> = if discharge_only {

@@ -452,38 +452,47 @@ fn AttemptRow(chart: Chart, stay: String, attempt: ContactAttempt) -> impl IntoV
             format!(" · {}", attempt.note.trim())
         }
     );
-    let name = format!("Remove attempt of {}", format::day(attempt.date.as_str()));
+    let name = format!("attempt of {}", format::day(attempt.date.as_str()));
+    view! {
+        <li class="entry">
+            <p class="entry-main">{line}</p>
+            <div class="entry-actions">
+                <RemoveNested chart=chart stay=stay list=TransitionList::ContactAttempts id=attempt.id.clone() what=name />
+            </div>
+        </li>
+    }
+}
+
+/// "Remove" of an item in one of a stay's own lists: retired as entered in error, with a note;
+/// it stays in the document's history.
+#[component]
+fn RemoveNested(chart: Chart, stay: String, list: TransitionList, id: String, what: String) -> impl IntoView {
+    let name = format!("Remove {what}");
     let note = RwSignal::new(String::new());
-    let id = attempt.id.clone();
     let build = move || {
         Ok(vec![Op::RetireTransitionItem {
             transition_id: stay.clone(),
-            list: TransitionList::ContactAttempts,
+            list,
             id: id.clone(),
             reason: RetireReason::EnteredInError,
             note: trimmed(note),
         }])
     };
     view! {
-        <li class="entry">
-            <p class="entry-main">{line}</p>
-            <div class="entry-actions">
-                <FormToggle
-                    open_label="Remove"
-                    open_name=Signal::derive({ let n = name.clone(); move || n.clone() })
-                    title=Signal::derive(move || name.clone())
-                    submit_label="Remove attempt"
-                    saved_text="Attempt removed (entered in error)."
-                    quiet=true
-                    on_open=Callback::new(move |_| note.set(String::new()))
-                    changes=build
-                    save=move |ops| chart.save(ops)
-                >
-                    <p>"It was entered in error. It stays in the record's history."</p>
-                    <TextField label="Note (optional)" value=note />
-                </FormToggle>
-            </div>
-        </li>
+        <FormToggle
+            open_label="Remove"
+            open_name=Signal::derive({ let n = name.clone(); move || n.clone() })
+            title=Signal::derive(move || name.clone())
+            submit_label="Remove"
+            saved_text="Removed (entered in error)."
+            quiet=true
+            on_open=Callback::new(move |_| note.set(String::new()))
+            changes=build
+            save=move |ops| chart.save(ops)
+        >
+            <p>"It was entered in error. It stays in the record's history."</p>
+            <TextField label="Note (optional)" value=note />
+        </FormToggle>
     }
 }
 
@@ -929,6 +938,7 @@ fn discharge_med_line(m: &DischargeMedication) -> String {
 
 #[component]
 fn DischargeMedications(chart: Chart, item: Memo<Transition>) -> impl IntoView {
+    let list_chart = chart.clone();
     let meds = Memo::new(move |_| {
         item.with(|t| {
             t.discharge_medications
@@ -970,9 +980,15 @@ fn DischargeMedications(chart: Chart, item: Memo<Transition>) -> impl IntoView {
             <Show when=move || meds.with(Vec::is_empty)>
                 <p class="muted">"Not entered yet. Enter it from the discharge paperwork to reconcile."</p>
             </Show>
-            <ul class="item-list" aria-label="Discharge medications">
+            <ul class="entries" aria-label="Discharge medications">
                 <For each=move || meds.get() key=|m| m.clone() let:m>
-                    <li>{m.1}</li>
+                    <li class="entry">
+                        <p class="entry-main">{m.1.clone()}</p>
+                        <div class="entry-actions">
+                            <RemoveNested chart=list_chart.clone() stay=item.with_untracked(|t| t.id.clone())
+                                list=TransitionList::DischargeMedications id=m.0.clone() what=format!("{} from the discharge list", m.1) />
+                        </div>
+                    </li>
                 </For>
             </ul>
             <FormToggle
