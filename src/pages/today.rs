@@ -119,7 +119,13 @@ fn transition_rows(all: &[PatientSummary], day: NaiveDate) -> Vec<TransitionRow>
                 steps,
                 urgent,
                 sort: (
-                    if urgent { 0 } else if first.is_some() { 1 } else { 2 },
+                    if urgent {
+                        0
+                    } else if first.is_some() {
+                        1
+                    } else {
+                        2
+                    },
                     first.unwrap_or_default(),
                     s.sort_key.clone(),
                 ),

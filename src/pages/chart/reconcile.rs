@@ -118,7 +118,13 @@ pub fn ReconcileSection(chart: Chart) -> impl IntoView {
         item.with(|t| {
             t.discharged_on
                 .as_ref()
-                .map(|d| format!("Discharge on {} from {}", format::day(d.as_str()), t.facility.trim()))
+                .map(|d| {
+                    format!(
+                        "Discharge on {} from {}",
+                        format::day(d.as_str()),
+                        t.facility.trim()
+                    )
+                })
                 .unwrap_or_default()
         })
     };
@@ -128,7 +134,11 @@ pub fn ReconcileSection(chart: Chart) -> impl IntoView {
                 format!(
                     "Last reconciled {} by {}",
                     format::day(d.as_str()),
-                    if t.reconciled_by.trim().is_empty() { "someone" } else { t.reconciled_by.trim() }
+                    if t.reconciled_by.trim().is_empty() {
+                        "someone"
+                    } else {
+                        t.reconciled_by.trim()
+                    }
                 )
             })
         })
@@ -200,13 +210,24 @@ fn RecRow(line: RecLine, choices: StoredValue<HashMap<String, Choice>>) -> impl 
     };
     let discharge_only = matches!(line.source, RecSource::DischargeOnly(_));
     let picks: Vec<(&'static str, &'static str)> = if discharge_only {
-        vec![("add", "Add to the medication list"), ("stop", "Do not start")]
+        vec![
+            ("add", "Add to the medication list"),
+            ("stop", "Do not start"),
+        ]
     } else {
-        vec![("continue", "Continue"), ("change", "Change dose"), ("stop", "Stop")]
+        vec![
+            ("continue", "Continue"),
+            ("change", "Change dose"),
+            ("stop", "Stop"),
+        ]
     };
     let group = format!("rec-{}", line.key);
     let name = line.name().trim().to_string();
-    let flags = line.discrepancies.iter().map(|d| d.text()).collect::<Vec<_>>();
+    let flags = line
+        .discrepancies
+        .iter()
+        .map(|d| d.text())
+        .collect::<Vec<_>>();
     let flagged = !flags.is_empty();
     view! {
         <li class=if flagged { "rec-line rec-flagged" } else { "rec-line" }>

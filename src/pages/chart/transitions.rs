@@ -93,7 +93,9 @@ fn complexity_label(c: &DecisionComplexity) -> String {
 }
 
 fn day_of(d: &Option<IsoDate>) -> String {
-    d.as_ref().map(|d| format::day(d.as_str())).unwrap_or_default()
+    d.as_ref()
+        .map(|d| format::day(d.as_str()))
+        .unwrap_or_default()
 }
 
 /// "Springfield General — Inpatient stay".
@@ -208,7 +210,12 @@ pub fn TransitionsSection(chart: Chart) -> impl IntoView {
                 .into_iter()
                 .rev()
                 .filter(|t| !cards.contains(&t.id))
-                .map(|t| (t.id.clone(), format!("{} · {}", stay_title(t), stay_line(t))))
+                .map(|t| {
+                    (
+                        t.id.clone(),
+                        format!("{} · {}", stay_title(t), stay_line(t)),
+                    )
+                })
                 .collect::<Vec<_>>()
         })
     });
@@ -273,13 +280,13 @@ fn StayCard(chart: Chart, id: String) -> impl IntoView {
     let labelled_by = heading_id.clone();
     let (ch_discharge, ch_tcm, ch_lace, ch_meds) =
         (chart.clone(), chart.clone(), chart.clone(), chart.clone());
-    let in_hospital = move || {
-        item.with(|t| t.discharged_on.is_none() && t.setting != CareSetting::EdVisit)
-    };
+    let in_hospital =
+        move || item.with(|t| t.discharged_on.is_none() && t.setting != CareSetting::EdVisit);
     let discharged_stay =
         move || item.with(|t| t.discharged_on.is_some() && t.setting != CareSetting::EdVisit);
     let has_clock = move || matches!(state.get(), TcmState::Clock(_));
-    let note = move || match state.get() {
+    let note = move || {
+        match state.get() {
         TcmState::NotApplicable(why) if discharged_stay() => {
             Some(view! { <p class="muted">{why}</p> }.into_any())
         }
@@ -292,6 +299,7 @@ fn StayCard(chart: Chart, id: String) -> impl IntoView {
                 .into_any(),
         ),
         _ => None,
+    }
     };
     view! {
         <section class="card stay" aria-labelledby=labelled_by>
@@ -356,7 +364,10 @@ fn TcmBlock(chart: Chart, item: Memo<Transition>, state: Memo<TcmState>) -> impl
                 when.push_str(" (two unsuccessful attempts in time)");
             }
             if s.kind == TcmStepKind::MedicationReconciliation
-                && matches!(s.status, TaskStatus::Pending { .. } | TaskStatus::Overdue { .. })
+                && matches!(
+                    s.status,
+                    TaskStatus::Pending { .. } | TaskStatus::Overdue { .. }
+                )
             {
                 when.push_str(" — by the visit at the latest");
             }
@@ -370,9 +381,7 @@ fn TcmBlock(chart: Chart, item: Memo<Transition>, state: Memo<TcmState>) -> impl
         rows
     };
     let code = move || clock().map(|c| c.code_text()).unwrap_or_default();
-    let stopped = move || {
-        clock().is_some_and(|c| !c.running)
-    };
+    let stopped = move || clock().is_some_and(|c| !c.running);
     let attempts = Memo::new(move |_| {
         item.with(|t| {
             let mut list: Vec<ContactAttempt> = t
@@ -466,7 +475,13 @@ fn AttemptRow(chart: Chart, stay: String, attempt: ContactAttempt) -> impl IntoV
 /// "Remove" of an item in one of a stay's own lists: retired as entered in error, with a note;
 /// it stays in the document's history.
 #[component]
-fn RemoveNested(chart: Chart, stay: String, list: TransitionList, id: String, what: String) -> impl IntoView {
+fn RemoveNested(
+    chart: Chart,
+    stay: String,
+    list: TransitionList,
+    id: String,
+    what: String,
+) -> impl IntoView {
     let name = format!("Remove {what}");
     let note = RwSignal::new(String::new());
     let build = move || {
@@ -523,7 +538,11 @@ fn date_between(
     Ok(d)
 }
 
-fn options<T>(all: &[T], label: impl Fn(&T) -> String, id: impl Fn(&T) -> &str) -> Vec<(String, String)> {
+fn options<T>(
+    all: &[T],
+    label: impl Fn(&T) -> String,
+    id: impl Fn(&T) -> &str,
+) -> Vec<(String, String)> {
     all.iter().map(|v| (id(v).to_string(), label(v))).collect()
 }
 
@@ -610,7 +629,12 @@ fn EditStay(chart: Chart, item: Memo<Transition>) -> impl IntoView {
     let fill = move |_| {
         item.with_untracked(|t| {
             facility.set(t.facility.clone());
-            admitted.set(t.admitted_on.as_ref().map(|d| d.0.clone()).unwrap_or_default());
+            admitted.set(
+                t.admitted_on
+                    .as_ref()
+                    .map(|d| d.0.clone())
+                    .unwrap_or_default(),
+            );
             reason.set(t.reason.clone());
             emergent.set(t.emergent);
         })
@@ -684,13 +708,12 @@ fn RecordDischarge(chart: Chart, item: Memo<Transition>) -> impl IntoView {
         }])
     };
     let mut dispositions = vec![(String::new(), "Choose…".to_string())];
-    dispositions.extend(options(
-        &Disposition::ALL[1..],
-        disposition_label,
-        |d| d.as_str(),
-    ));
+    dispositions.extend(options(&Disposition::ALL[1..], disposition_label, |d| {
+        d.as_str()
+    }));
     let complexities = options(DecisionComplexity::ALL, complexity_label, |c| c.as_str());
-    let title = Signal::derive(move || format!("Discharge from {}", item.with(|t| t.facility.clone())));
+    let title =
+        Signal::derive(move || format!("Discharge from {}", item.with(|t| t.facility.clone())));
     view! {
         <FormToggle
             open_label="Record discharge"
@@ -834,7 +857,11 @@ fn RecordVisit(chart: Chart, item: Memo<Transition>) -> impl IntoView {
 }
 
 #[component]
-fn LaceBlock(chart: Chart, item: Memo<Transition>, lace: Memo<Option<DerivedLace>>) -> impl IntoView {
+fn LaceBlock(
+    chart: Chart,
+    item: Memo<Transition>,
+    lace: Memo<Option<DerivedLace>>,
+) -> impl IntoView {
     let total = move || {
         lace.with(|l| {
             l.as_ref().map(|l| {
@@ -849,7 +876,8 @@ fn LaceBlock(chart: Chart, item: Memo<Transition>, lace: Memo<Option<DerivedLace
             })
         })
     };
-    let parts = Memo::new(move |_| lace.with(|l| l.as_ref().map(|l| l.parts.clone()).unwrap_or_default()));
+    let parts =
+        Memo::new(move |_| lace.with(|l| l.as_ref().map(|l| l.parts.clone()).unwrap_or_default()));
     view! {
         <div class="lace">
             <h3 class="subhead">{total}</h3>
@@ -928,12 +956,17 @@ fn OverrideLace(
 }
 
 fn discharge_med_line(m: &DischargeMedication) -> String {
-    [m.name.as_str(), m.dose.as_str(), m.route.as_str(), m.frequency.as_str()]
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    [
+        m.name.as_str(),
+        m.dose.as_str(),
+        m.route.as_str(),
+        m.frequency.as_str(),
+    ]
+    .iter()
+    .map(|s| s.trim())
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 #[component]
