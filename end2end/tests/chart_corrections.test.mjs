@@ -5,18 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { passLock, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
-import { inspect, localToday, sayWhoIAm, useForm } from './support.mjs';
+import { inspect, localToday, sayWhoIAm, shown, useForm } from './support.mjs';
 
 let relay;
 let browser;
 withRelayAndBrowser((r, b) => { relay = r; browser = b; });
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-/** "2026-03-02" → "2 Mar 2026", the chart's date form, computed here independently of the app. */
-const shown = (iso) => {
-  const [y, m, d] = iso.split('-').map(Number);
-  return `${d} ${MONTHS[m - 1]} ${y}`;
-};
 
 async function openMedical(page) {
   await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Conditions & medications' }).click();

@@ -109,3 +109,14 @@ export async function useForm(page, scope, openName, fields, submit, savedText) 
   await form.waitFor({ state: 'detached' });
   if (savedText) await page.getByRole('status').filter({ hasText: savedText }).first().waitFor();
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+/** "YYYY-MM-DD" as a UTC midnight Date (calendar arithmetic without time zones). */
+export const parseDay = (isoDay) => { const [y, m, d] = isoDay.split('-').map(Number); return new Date(Date.UTC(y, m - 1, d)); };
+export const isoDay = (date) => date.toISOString().slice(0, 10);
+export const addDays = (day, n) => { const d = parseDay(day); d.setUTCDate(d.getUTCDate() + n); return isoDay(d); };
+/** "2026-03-02" → "2 Mar 2026", the chart's date form, computed here independently of the app. */
+export const shown = (day) => { const d = parseDay(day); return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`; };
+/** "2026-12-04" → "Fri 4 Dec 2026", how deadlines are shown. */
+export const weekday = (day) => `${WEEKDAYS[parseDay(day).getUTCDay()]} ${shown(day)}`;

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
-import { inspect, localToday, useForm } from './support.mjs';
+import { addDays, inspect, isoDay, localToday, parseDay, shown, useForm, weekday } from './support.mjs';
 
 let relay;
 let browser;
@@ -15,15 +15,8 @@ withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 
 // ---- Dates, computed here and not by the app ------------------------------------------------
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const parse = (iso) => { const [y, m, d] = iso.split('-').map(Number); return new Date(Date.UTC(y, m - 1, d)); };
-const iso = (date) => date.toISOString().slice(0, 10);
-const addDays = (isoDay, n) => { const d = parse(isoDay); d.setUTCDate(d.getUTCDate() + n); return iso(d); };
-/** "Fri 4 Dec 2026". */
-const weekday = (isoDay) => { const d = parse(isoDay); return `${DAYS[d.getUTCDay()]} ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`; };
-/** "4 Dec 2026". */
-const shown = (isoDay) => { const d = parse(isoDay); return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`; };
+const parse = parseDay;
+const iso = isoDay;
 
 /** The nth (1-based) given weekday of a month, or the last one (n = -1). */
 function nthWeekday(year, month, dow, n) {

@@ -10,7 +10,7 @@ use crate::author::Author;
 use crate::conflicts::is_reviewed_field;
 use crate::document::PatientDoc;
 use crate::error::DocError;
-use crate::ops::{ItemList, NarrativeTarget, Op, TransitionList};
+use crate::ops::{ItemList, NarrativeTarget, Op, TransitionChanges, TransitionList};
 use crate::record::*;
 
 const MAX_ID_LEN: usize = 100;
@@ -87,6 +87,27 @@ impl PatientDoc {
         let obj = resolve(&self.doc, path)?;
         reconcile_prop(&mut self.doc, obj, prop, value)?;
         Ok(())
+    }
+
+    /// Marks the item at `path` retired (never twice).
+    fn retire(
+        &mut self,
+        path: &[&str],
+        id: &str,
+        reason: RetireReason,
+        note: String,
+        stamp: Stamp,
+    ) -> Result<(), DocError> {
+        let item = resolve(&self.doc, path)?;
+        if let Some((Value::Object(_), _)) = self.doc.get(&item, "retired")? {
+            return Err(invalid(format!("{id} is already retired")));
+        }
+        let retirement = Retirement {
+            reason,
+            note,
+            stamp,
+        };
+        self.set(path, "retired", Some(retirement))
     }
 
     fn set_item<V: Reconcile>(
@@ -629,17 +650,17 @@ impl PatientDoc {
                 }
                 self.set_flag(ItemList::Transitions, &id, "emergent", emergent)
             }
-            Op::UpdateTransition {
-                id,
-                discharged_on,
-                disposition,
-                status,
-                discharge_summary_received,
-                complexity,
-                face_to_face_on,
-                medication_reconciled_on,
-                reconciled_by,
-            } => {
+            Op::UpdateTransition { id, changes } => {
+                let TransitionChanges {
+                    discharged_on,
+                    disposition,
+                    status,
+                    discharge_summary_received,
+                    complexity,
+                    face_to_face_on,
+                    medication_reconciled_on,
+                    reconciled_by,
+                } = changes;
                 for d in [&discharged_on, &face_to_face_on, &medication_reconciled_on] {
                     check_opt_date(d)?;
                 }
@@ -735,16 +756,7 @@ impl PatientDoc {
                 let mut path = item_path(ItemList::Transitions, &transition_id);
                 path.push(list.prop());
                 path.push(&id);
-                let item = resolve(&self.doc, &path)?;
-                if let Some((Value::Object(_), _)) = self.doc.get(&item, "retired")? {
-                    return Err(invalid(format!("{id} is already retired")));
-                }
-                let retirement = Retirement {
-                    reason,
-                    note,
-                    stamp,
-                };
-                self.set(&path, "retired", Some(retirement))
+                self.retire(&path, &id, reason, note, stamp)
             }
             Op::LogMinutes { entry } => {
                 check_date(&entry.date)?;
@@ -758,19 +770,7 @@ impl PatientDoc {
                 id,
                 reason,
                 note,
-            } => {
-                let path = item_path(list, &id);
-                let item = resolve(&self.doc, &path)?;
-                if let Some((Value::Object(_), _)) = self.doc.get(&item, "retired")? {
-                    return Err(invalid(format!("{id} is already retired")));
-                }
-                let retirement = Retirement {
-                    reason,
-                    note,
-                    stamp,
-                };
-                self.set(&path, "retired", Some(retirement))
-            }
+            } => self.retire(&item_path(list, &id), &id, reason, note, stamp),
             Op::ResolveConflict { path, value } => {
                 let segs = split_path(&path);
                 let Some((prop, parent)) = segs.split_last() else {

@@ -34,7 +34,7 @@ pub use document::PatientDoc;
 pub use error::DocError;
 pub use history::{ChangeAuthor, FieldChange};
 pub use ids::PatientId;
-pub use ops::{ItemList, NarrativeTarget, Op, ProfileField};
+pub use ops::{ItemList, NarrativeTarget, Op, ProfileField, TransitionChanges};
 pub use record::PatientRecord;
 pub use summary::PatientSummary;
 

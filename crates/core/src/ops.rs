@@ -121,6 +121,25 @@ impl ItemList {
     }
 }
 
+/// What [`Op::UpdateTransition`] sets: the discharge and the TCM work after it. Fields left `None`
+/// are not written, so a concurrent change of another field is kept.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TransitionChanges {
+    pub discharged_on: Option<IsoDate>,
+    pub disposition: Option<Disposition>,
+    pub status: Option<TransitionStatus>,
+    #[serde(default)]
+    pub discharge_summary_received: Option<bool>,
+    #[serde(default)]
+    pub complexity: Option<DecisionComplexity>,
+    #[serde(default)]
+    pub face_to_face_on: Option<IsoDate>,
+    #[serde(default)]
+    pub medication_reconciled_on: Option<IsoDate>,
+    #[serde(default)]
+    pub reconciled_by: Option<String>,
+}
+
 /// The lists inside one transition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -431,19 +450,8 @@ pub enum Op {
     /// The discharge and the TCM work after it; only the fields given change.
     UpdateTransition {
         id: String,
-        discharged_on: Option<IsoDate>,
-        disposition: Option<Disposition>,
-        status: Option<TransitionStatus>,
-        #[serde(default)]
-        discharge_summary_received: Option<bool>,
-        #[serde(default)]
-        complexity: Option<DecisionComplexity>,
-        #[serde(default)]
-        face_to_face_on: Option<IsoDate>,
-        #[serde(default)]
-        medication_reconciled_on: Option<IsoDate>,
-        #[serde(default)]
-        reconciled_by: Option<String>,
+        #[serde(flatten)]
+        changes: TransitionChanges,
     },
     AddDischargeMedication {
         transition_id: String,
@@ -571,26 +579,7 @@ impl Op {
                     && setting.is_none()
                     && emergent.is_none()
             }
-            Op::UpdateTransition {
-                discharged_on,
-                disposition,
-                status,
-                discharge_summary_received,
-                complexity,
-                face_to_face_on,
-                medication_reconciled_on,
-                reconciled_by,
-                ..
-            } => {
-                discharged_on.is_none()
-                    && disposition.is_none()
-                    && status.is_none()
-                    && discharge_summary_received.is_none()
-                    && complexity.is_none()
-                    && face_to_face_on.is_none()
-                    && medication_reconciled_on.is_none()
-                    && reconciled_by.is_none()
-            }
+            Op::UpdateTransition { changes, .. } => *changes == TransitionChanges::default(),
             _ => false,
         }
     }

@@ -15,7 +15,7 @@
 use chrono::{Months, NaiveDate};
 
 use crate::assess::latest_response;
-use crate::ops::Op;
+use crate::ops::{Op, TransitionChanges};
 use crate::record::*;
 use crate::rules::instruments::{
     charlson_for_icd10, charlson_from_answers, charlson_index, lace_index, CharlsonCondition,
@@ -818,14 +818,11 @@ pub fn reconciliation_ops(
     }
     ops.push(Op::UpdateTransition {
         id: transition_id.to_string(),
-        discharged_on: None,
-        disposition: None,
-        status: None,
-        discharge_summary_received: None,
-        complexity: None,
-        face_to_face_on: None,
-        medication_reconciled_on: Some(on.clone()),
-        reconciled_by: Some(by.trim().to_string()),
+        changes: TransitionChanges {
+            medication_reconciled_on: Some(on.clone()),
+            reconciled_by: Some(by.trim().to_string()),
+            ..Default::default()
+        },
     });
     Ok(ops)
 }

@@ -32,14 +32,14 @@ fn admit(id: &str, on: &str) -> Op {
 fn discharge(id: &str, on: &str, disposition: Disposition) -> Op {
     Op::UpdateTransition {
         id: id.into(),
-        discharged_on: Some(d(on)),
-        disposition: Some(disposition),
-        status: Some(TransitionStatus::Discharged),
-        discharge_summary_received: Some(true),
-        complexity: Some(DecisionComplexity::High),
-        face_to_face_on: None,
-        medication_reconciled_on: None,
-        reconciled_by: None,
+        changes: tend_core::TransitionChanges {
+            discharged_on: Some(d(on)),
+            disposition: Some(disposition),
+            status: Some(TransitionStatus::Discharged),
+            discharge_summary_received: Some(true),
+            complexity: Some(DecisionComplexity::High),
+            ..Default::default()
+        },
     }
 }
 
@@ -130,14 +130,10 @@ fn admission_discharge_and_tcm_work_are_recorded_and_summarised() {
         &mut doc,
         Op::UpdateTransition {
             id: "t1".into(),
-            discharged_on: None,
-            disposition: None,
-            status: None,
-            discharge_summary_received: None,
-            complexity: None,
-            face_to_face_on: Some(d("2026-12-05")),
-            medication_reconciled_on: None,
-            reconciled_by: None,
+            changes: tend_core::TransitionChanges {
+                face_to_face_on: Some(d("2026-12-05")),
+                ..Default::default()
+            },
         },
         1,
         T0,
@@ -317,14 +313,12 @@ fn two_devices_offline_merge_to_the_same_tcm_state() {
         &mut b,
         Op::UpdateTransition {
             id: "t1".into(),
-            discharged_on: None,
-            disposition: None,
-            status: None,
-            discharge_summary_received: None,
-            complexity: None,
-            face_to_face_on: Some(d("2026-12-08")),
-            medication_reconciled_on: Some(d("2026-12-08")),
-            reconciled_by: Some("Nurse 2".into()),
+            changes: tend_core::TransitionChanges {
+                face_to_face_on: Some(d("2026-12-08")),
+                medication_reconciled_on: Some(d("2026-12-08")),
+                reconciled_by: Some("Nurse 2".into()),
+                ..Default::default()
+            },
         },
         2,
         T1,

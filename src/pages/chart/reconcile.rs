@@ -17,6 +17,7 @@ use tend_core::{
 
 use super::entries::entry;
 use super::{today_iso, Chart};
+use crate::components::fields::TextField;
 use crate::format;
 
 /// One line's choice on screen.
@@ -260,18 +261,10 @@ fn RecRow(line: RecLine, choices: StoredValue<HashMap<String, Choice>>) -> impl 
                     }).collect_view()}
                 </div>
                 <Show when=move || choice.pick.get() == "change">
-                    <label class="field">
-                        <span>"New dose"</span>
-                        <input type="text" autocomplete="off" prop:value=choice.dose
-                            on:input=move |ev| choice.dose.set(event_target_value(&ev)) />
-                    </label>
+                    <TextField label="New dose" value=choice.dose />
                 </Show>
                 <Show when=move || choice.pick.get() == "stop">
-                    <label class="field">
-                        <span>"Why"</span>
-                        <input type="text" autocomplete="off" prop:value=choice.reason
-                            on:input=move |ev| choice.reason.set(event_target_value(&ev)) />
-                    </label>
+                    <TextField label="Why" value=choice.reason />
                 </Show>
             </fieldset>
         </li>

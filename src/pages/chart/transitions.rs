@@ -17,7 +17,7 @@ use tend_core::{
     },
     rules::tcm::TaskStatus,
     transitions::{derive_lace, tcm_state, transitions, DerivedLace, TcmState, TcmStepKind},
-    ItemList as List, Op, PatientRecord,
+    ItemList as List, Op, PatientRecord, TransitionChanges,
 };
 
 use super::entries::{entry, removed_lines};
@@ -697,14 +697,14 @@ fn RecordDischarge(chart: Chart, item: Memo<Transition>) -> impl IntoView {
         }
         Ok(vec![Op::UpdateTransition {
             id: t.id.clone(),
-            discharged_on: Some(day),
-            disposition: Some(Disposition::parse(&disposition)),
-            status: Some(TransitionStatus::Discharged),
-            discharge_summary_received: Some(summary.get_untracked()),
-            complexity: Some(DecisionComplexity::parse(&complexity.get_untracked())),
-            face_to_face_on: None,
-            medication_reconciled_on: None,
-            reconciled_by: None,
+            changes: TransitionChanges {
+                discharged_on: Some(day),
+                disposition: Some(Disposition::parse(&disposition)),
+                status: Some(TransitionStatus::Discharged),
+                discharge_summary_received: Some(summary.get_untracked()),
+                complexity: Some(DecisionComplexity::parse(&complexity.get_untracked())),
+                ..Default::default()
+            },
         }])
     };
     let mut dispositions = vec![(String::new(), "Choose…".to_string())];
@@ -741,14 +741,10 @@ fn ChangeComplexity(chart: Chart, item: Memo<Transition>) -> impl IntoView {
         let c = DecisionComplexity::parse(&complexity.get_untracked());
         edit_of(Op::UpdateTransition {
             id: t.id.clone(),
-            discharged_on: None,
-            disposition: None,
-            status: None,
-            discharge_summary_received: None,
-            complexity: (c != t.complexity).then_some(c),
-            face_to_face_on: None,
-            medication_reconciled_on: None,
-            reconciled_by: None,
+            changes: TransitionChanges {
+                complexity: (c != t.complexity).then_some(c),
+                ..Default::default()
+            },
         })
     };
     let complexities = options(DecisionComplexity::ALL, complexity_label, |c| c.as_str());
@@ -831,14 +827,10 @@ fn RecordVisit(chart: Chart, item: Memo<Transition>) -> impl IntoView {
         let date = date_between(on, "visit date", discharged.map(|d| (d, "discharge")))?;
         edit_of(Op::UpdateTransition {
             id: t.id.clone(),
-            discharged_on: None,
-            disposition: None,
-            status: None,
-            discharge_summary_received: None,
-            complexity: None,
-            face_to_face_on: (Some(&date) != t.face_to_face_on.as_ref()).then_some(date),
-            medication_reconciled_on: None,
-            reconciled_by: None,
+            changes: TransitionChanges {
+                face_to_face_on: (Some(&date) != t.face_to_face_on.as_ref()).then_some(date),
+                ..Default::default()
+            },
         })
     };
     view! {

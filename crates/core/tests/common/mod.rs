@@ -648,14 +648,14 @@ pub fn year_of_activity(doc: &mut PatientDoc) -> usize {
         doc,
         Op::UpdateTransition {
             id: "tr1".into(),
-            discharged_on: Some(day(204)),
-            disposition: Some(Disposition::HomeHealth),
-            status: Some(TransitionStatus::Discharged),
-            discharge_summary_received: Some(true),
-            complexity: Some(DecisionComplexity::High),
-            face_to_face_on: None,
-            medication_reconciled_on: None,
-            reconciled_by: None,
+            changes: tend_core::TransitionChanges {
+                discharged_on: Some(day(204)),
+                disposition: Some(Disposition::HomeHealth),
+                status: Some(TransitionStatus::Discharged),
+                discharge_summary_received: Some(true),
+                complexity: Some(DecisionComplexity::High),
+                ..Default::default()
+            },
         },
     );
     go(
