@@ -10,8 +10,8 @@ use crate::components::lock_button::LockButton;
 use crate::components::status::StatusBar;
 use crate::components::update_banner::UpdateBanner;
 use crate::pages::{
-    caseload::CaseloadPage, chart::PatientPage, not_found::NotFound, settings::SettingsPage,
-    today::TodayPage,
+    caseload::CaseloadPage, chart::PatientPage, handout::HandoutPage, not_found::NotFound,
+    settings::SettingsPage, today::TodayPage,
 };
 use crate::session::Session;
 
@@ -38,6 +38,7 @@ pub fn App(session: Session) -> impl IntoView {
                     <Route path=path!("/") view=TodayPage />
                     <Route path=path!("/caseload") view=CaseloadPage />
                     <Route path=path!("/patients/:id") view=PatientPage />
+                    <Route path=path!("/patients/:id/handout") view=HandoutPage />
                     <Route path=path!("/settings") view=SettingsPage />
                 </Routes>
             </main>

@@ -2,6 +2,7 @@
 
 pub mod caseload;
 pub mod chart;
+pub mod handout;
 pub mod identity;
 pub mod install;
 pub mod not_found;

@@ -55,6 +55,7 @@ pub fn setup() -> Result<Tools> {
     let trunk_bin = cargo_install_tool("trunk", TRUNK_VERSION, "trunk", true)?;
     let wasm_opt_bin = npm_binaryen()?;
     let (chromium, chromedriver) = browser()?;
+    pdf_text()?;
     end2end_packages()?;
     println!("setup: ready");
     Ok(Tools {
@@ -155,6 +156,19 @@ fn browser() -> Result<(PathBuf, PathBuf)> {
         proc::apt_install(&["chromium", "chromium-driver"], "browser tests")?;
     }
     Ok((chromium.to_path_buf(), driver.to_path_buf()))
+}
+
+/// Debian's `pdftotext` (poppler-utils): the end-to-end tests read the printed handout's text.
+fn pdf_text() -> Result<()> {
+    if Path::new("/usr/bin/pdftotext").exists() {
+        println!("setup: pdftotext (installed)");
+        Ok(())
+    } else {
+        proc::apt_install(
+            &["poppler-utils"],
+            "reading printed PDFs in the end-to-end tests",
+        )
+    }
 }
 
 /// The Playwright harness's npm packages, exactly as locked.

@@ -328,6 +328,30 @@ impl PatientDoc {
                 self.set_item(ItemList::Medications, &id, "status_since", since)?;
                 self.set_item(ItemList::Medications, &id, "status_reason", reason)
             }
+            Op::SetMedicationSchedule { id, schedule } => {
+                for t in &schedule.times {
+                    if crate::handout::Slot::parse(t).is_none() {
+                        return Err(invalid(format!(
+                            "{t:?} is not a time of day (morning, noon, evening, bedtime or HH:MM)"
+                        )));
+                    }
+                }
+                check_opt_date(&schedule.start_on)?;
+                check_opt_date(&schedule.stop_on)?;
+                if let (Some(start), Some(stop)) = (
+                    schedule.start_on.as_ref().and_then(IsoDate::date),
+                    schedule.stop_on.as_ref().and_then(IsoDate::date),
+                ) {
+                    if stop < start {
+                        return Err(invalid("the stop date is before the start date"));
+                    }
+                }
+                if schedule.max_per_day == Some(0) {
+                    return Err(invalid("a maximum per day must be at least 1"));
+                }
+                resolve(&self.doc, &item_path(ItemList::Medications, &id))?;
+                self.set_item(ItemList::Medications, &id, "schedule", schedule)
+            }
             Op::MarkMedicationReconciled { id, date } => {
                 check_date(&date)?;
                 self.set_item(ItemList::Medications, &id, "last_reconciled", Some(date))

@@ -12,6 +12,7 @@ pub mod caseload;
 pub mod conflicts;
 pub mod document;
 pub mod error;
+pub mod handout;
 pub mod history;
 pub mod ids;
 pub mod lock;

@@ -282,6 +282,11 @@ pub enum Op {
         id: String,
         date: IsoDate,
     },
+    /// Sets a medication's structured timing (times of day, food, as needed, dates) as a whole.
+    SetMedicationSchedule {
+        id: String,
+        schedule: MedicationSchedule,
+    },
     AddProvider {
         provider: Provider,
     },
@@ -608,6 +613,7 @@ impl Op {
             Op::ChangeMedication { .. } => "change_medication",
             Op::SetMedicationStatus { .. } => "set_medication_status",
             Op::MarkMedicationReconciled { .. } => "mark_medication_reconciled",
+            Op::SetMedicationSchedule { .. } => "set_medication_schedule",
             Op::AddProvider { .. } => "add_provider",
             Op::ChangeProvider { .. } => "change_provider",
             Op::AddHospitalization { .. } => "add_hospitalization",

@@ -58,6 +58,7 @@ pub fn MedicalSection(chart: Chart) -> impl IntoView {
             <Medications chart=chart.clone() />
             <Allergies chart=chart.clone() />
         </div>
+        <super::med_schedule::DailySchedule chart=chart.clone() />
     }
 }
 
@@ -240,11 +241,12 @@ fn AddCondition(chart: Chart) -> impl IntoView {
 // ---------------------------------------------------------------- medications
 
 fn medication_line(m: &Medication) -> String {
+    let timing = super::med_schedule::timing_text(m);
     [
         m.name.as_str(),
         m.dose.as_str(),
         m.route.as_str(),
-        m.frequency.as_str(),
+        timing.as_str(),
     ]
     .iter()
     .filter(|s| !s.trim().is_empty())
@@ -342,6 +344,7 @@ fn MedicationRow(chart: Chart, id: String) -> impl IntoView {
             <p class="entry-meta">{details}</p>
             <div class="entry-actions">
                 <EditMedication chart=chart.clone() item=item />
+                <super::med_schedule::SetTimes chart=chart.clone() item=item />
                 <Show
                     when=current
                     fallback=move || view! { <ResumeMedication chart=resume_chart.clone() id=resume_id.clone() name=name /> }
@@ -485,10 +488,12 @@ fn AddMedication(chart: Chart) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let dose = RwSignal::new(String::new());
     let frequency = RwSignal::new(String::new());
+    let indication = RwSignal::new(String::new());
     let reset = move |_| {
         name.set(String::new());
         dose.set(String::new());
         frequency.set(String::new());
+        indication.set(String::new());
     };
     let build = move || {
         let n = trimmed(name);
@@ -501,6 +506,7 @@ fn AddMedication(chart: Chart) -> impl IntoView {
                 name: n,
                 dose: trimmed(dose),
                 frequency: trimmed(frequency),
+                indication: trimmed(indication),
                 ..Default::default()
             },
         }])
@@ -518,6 +524,7 @@ fn AddMedication(chart: Chart) -> impl IntoView {
             <TextField label="Medication" value=name />
             <TextField label="Dose" value=dose />
             <TextField label="How often" value=frequency />
+            <TextField label="What it is for (optional)" value=indication />
         </FormToggle>
     }
 }

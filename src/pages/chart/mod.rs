@@ -6,9 +6,11 @@
 mod assessment;
 mod care_plan;
 mod contacts;
+mod education;
 mod entries;
 mod follow_ups;
 mod history;
+mod med_schedule;
 mod medical;
 mod overview;
 mod reconcile;
@@ -131,7 +133,10 @@ const SECTIONS: &[(&str, &str)] = &[
     ("plan", "Care plan"),
     ("visits", "Visits & calls"),
     ("follow-ups", "Follow-ups"),
+    ("education", "Education"),
 ];
+
+pub use med_schedule::schedule_table;
 
 #[component]
 pub fn PatientPage() -> impl IntoView {
@@ -237,6 +242,7 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
             "review" => view! { <review::ReviewSection chart=chart /> }.into_any(),
             "transitions" => view! { <transitions::TransitionsSection chart=chart /> }.into_any(),
             "reconcile" => view! { <reconcile::ReconcileSection chart=chart /> }.into_any(),
+            "education" => view! { <education::EducationSection chart=chart /> }.into_any(),
             _ => view! { <overview::OverviewSection chart=chart /> }.into_any(),
         }
     };
@@ -244,6 +250,9 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
         <ChartHeader record=chart.record />
         <review::ReviewNotice chart=chart.clone() patient_id=patient_id />
         <nav class="chart-nav" aria-label="Chart sections"><ul>{nav}</ul></nav>
+        <p class="chart-tools">
+            <A href=move || format!("/patients/{}/handout", patient_id.get()) attr:class="button">"Print for patient"</A>
+        </p>
         <Show when=move || error.get().is_some()>
             <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
         </Show>

@@ -65,6 +65,32 @@ pub struct Medication {
     #[autosurgeon(missing = "Default::default")]
     #[serde(default)]
     pub status_reason: String,
+    /// When in the day it is taken; until set, `frequency` (free text) is what is known.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub schedule: MedicationSchedule,
+}
+
+/// A medication's timing, structured: times of day, food, as-needed use, and its dates.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct MedicationSchedule {
+    /// "morning", "noon", "evening", "bedtime" or a clock time "HH:MM"; empty when unstructured.
+    pub times: Vec<String>,
+    pub food: FoodInstruction,
+    /// Taken only when needed.
+    pub as_needed: bool,
+    /// What it is taken for when needed ("for pain", "if short of breath").
+    pub as_needed_reason: String,
+    pub max_per_day: Option<u64>,
+    pub start_on: Option<IsoDate>,
+    pub stop_on: Option<IsoDate>,
+}
+
+impl MedicationSchedule {
+    /// Nothing structured is recorded yet (the free-text frequency still says how it is taken).
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty() && !self.as_needed
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]

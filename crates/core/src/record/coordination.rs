@@ -57,6 +57,18 @@ pub struct Education {
     pub date: IsoDate,
     pub recorded: Stamp,
     pub retired: Option<Retirement>,
+    /// A condition, a medication, a procedure, a self-management skill, warning signs.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub kind: EducationKind,
+    /// Told, shown, written material, video...
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub method: TeachingMethod,
+    /// Teach the topic again (also implied by a teach-back result of "needs review").
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub revisit: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]

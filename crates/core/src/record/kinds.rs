@@ -142,7 +142,8 @@ string_enum!(
     AuthorizationStatus { Requested = "requested", Approved = "approved", Denied = "denied", Appealed = "appealed", AppealApproved = "appeal_approved", AppealDenied = "appeal_denied" } default Requested
 );
 string_enum!(
-    TeachBack { NotAssessed = "not_assessed", Understood = "understood", Partial = "partial", NotUnderstood = "not_understood" } default NotAssessed
+    /// "Not understood" (older records) and "needs review" both mean: teach it again.
+    TeachBack { NotAssessed = "not_assessed", Understood = "understood", Partial = "partial", NeedsReview = "needs_review", NotUnderstood = "not_understood" } default NotAssessed
 );
 string_enum!(
     FollowUpKind { Call = "call", Visit = "visit", Video = "video", Message = "message" } default Call
@@ -177,6 +178,16 @@ string_enum!(
 string_enum!(
     /// Only "reached" is an interactive contact; the others are unsuccessful attempts.
     ContactOutcome { Reached = "reached", NoAnswer = "no_answer", LeftMessage = "left_message", WrongNumber = "wrong_number" } default Reached
+);
+string_enum!(
+    EducationKind { Condition = "condition", Medication = "medication", Procedure = "procedure", SelfManagement = "self_management", WarningSigns = "warning_signs" } default Condition
+);
+string_enum!(
+    TeachingMethod { Verbal = "verbal", Demonstration = "demonstration", Written = "written", Video = "video" } default Verbal
+);
+string_enum!(
+    /// Empty when nothing is said about food.
+    FoodInstruction { NotSaid = "", WithFood = "with_food", WithoutFood = "without_food" } default NotSaid
 );
 string_enum!(
     /// Why an entry left the active record. Nothing clinical is hard-deleted.
