@@ -150,3 +150,23 @@ export function withRelayAndBrowser(use) {
     await relay?.close();
   });
 }
+
+/**
+ * A fresh device at tablet size (PIN set, the test person) with a new patient's chart open; page
+ * errors are collected in `errors` for the test to assert empty.
+ */
+export async function newPatientChart(browser, relay, given, family) {
+  const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${relay.url}/caseload`);
+  await passLock(page);
+  await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
+  await page.getByLabel('Given name').fill(given);
+  await page.getByLabel('Family name').fill(family);
+  await page.getByRole('button', { name: 'Add patient' }).click();
+  await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: `${family}, ${given}` }).click();
+  await page.getByRole('heading', { level: 1, name: `${family}, ${given}` }).waitFor();
+  return { context, page, errors };
+}

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
+import { newPatientChart, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
 import { addDays, inspect, localToday, parseDay, TEST_PERSON, useForm } from './support.mjs';
 
 let relay;
@@ -52,22 +52,10 @@ const handoutDate = (day, es) => {
 };
 
 test('teaching, a review follow-up, structured medication times, the day grid and the printed handout in English and Spanish', async () => {
-  const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const { context, page, errors } = await newPatientChart(browser, relay, 'Carmen', 'Reyes');
   const problems = [];
-  await page.goto(`${relay.url}/caseload`);
-  await passLock(page);
   const today = await localToday(page);
   const reviewOn = addDays(today, 7);
-
-  await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
-  await page.getByLabel('Given name').fill('Carmen');
-  await page.getByLabel('Family name').fill('Reyes');
-  await page.getByRole('button', { name: 'Add patient' }).click();
-  await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: /Reyes, Carmen/ }).click();
-  await page.getByRole('heading', { level: 1, name: 'Reyes, Carmen' }).waitFor();
   const section = (name) => page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name, exact: true }).click();
 
   // A problem, three medications, and when each is taken.

@@ -6,7 +6,7 @@
 // tablet sizes; axe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
+import { newPatientChart, passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
 import { addDays, inspect, isoDay, localToday, parseDay, shown, useForm, weekday } from './support.mjs';
 
 let relay;
@@ -64,25 +64,12 @@ const edPoints = (n) => Math.min(n, 4);
 // ---- The test --------------------------------------------------------------------------------
 
 test('admission, discharge yesterday, the TCM timeline, contact attempts, Today and medication reconciliation', async () => {
-  const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const { context, page, errors } = await newPatientChart(browser, relay, 'Otto', 'Hale');
   const problems = [];
-  await page.goto(`${relay.url}/caseload`);
-  await passLock(page);
-
   const today = await localToday(page);
   const yesterday = addDays(today, -1);
   const admitted = addDays(today, -5);
   const edVisit = addDays(admitted, -60);
-
-  await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
-  await page.getByLabel('Given name').fill('Otto');
-  await page.getByLabel('Family name').fill('Hale');
-  await page.getByRole('button', { name: 'Add patient' }).click();
-  await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: /Hale, Otto/ }).click();
-  await page.getByRole('heading', { level: 1, name: 'Hale, Otto' }).waitFor();
   const section = async (name) => {
     await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name }).click();
   };

@@ -236,3 +236,26 @@ fn the_handout_speaks_the_patients_language_and_has_what_they_need() {
     assert_eq!(Lang::Es.date(d(2026, 12, 9)), "mié 9 dic 2026");
     assert_eq!(Lang::En.date(d(2026, 12, 9)), "Wed 9 Dec 2026");
 }
+
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn a_phq9_safety_flag_prints_the_crisis_line() {
+    use crate::rules::{Answer as Chosen, Instrument};
+    let mut r = PatientRecord::default();
+    assert!(!handout(&r, d(2026, 12, 3), "Ana").crisis_line);
+    // PHQ-9 with item 9 ("thoughts that you would be better off dead…") answered "several days".
+    let mut answers: Vec<Chosen> = (0..8).map(|_| Chosen::Choice(0)).collect();
+    answers.push(Chosen::Choice(1));
+    let (response, _) = crate::assess::instrument_response(
+        Instrument::Phq9,
+        &answers,
+        "p1".into(),
+        IsoDate::new(d(2026, 12, 2)),
+        "Ana".into(),
+    )
+    .unwrap();
+    r.assessments.responses.push(response);
+    let h = handout(&r, d(2026, 12, 3), "Ana");
+    assert!(h.crisis_line);
+    assert!(Lang::En.labels().crisis.contains("988"));
+    assert!(Lang::Es.labels().crisis.contains("988"));
+}

@@ -233,7 +233,7 @@ fn RecordTeaching(
     view! {
         <FormToggle
             open_label=open_label
-            title=Signal::derive(move || title.clone())
+            title=title
             submit_label="Save teaching"
             saved_text="Teaching recorded."
             quiet=quiet
@@ -285,8 +285,8 @@ fn ScheduleReview(chart: Chart, topic: String) -> impl IntoView {
     view! {
         <FormToggle
             open_label="Schedule review"
-            open_name=Signal::derive({ let n = name.clone(); move || n.clone() })
-            title=Signal::derive(move || name.clone())
+            open_name=name.clone()
+            title=name
             submit_label="Schedule"
             saved_text="Review scheduled."
             quiet=true

@@ -496,8 +496,8 @@ fn RemoveNested(
     view! {
         <FormToggle
             open_label="Remove"
-            open_name=Signal::derive({ let n = name.clone(); move || n.clone() })
-            title=Signal::derive(move || name.clone())
+            open_name=name.clone()
+            title=name
             submit_label="Remove"
             saved_text="Removed (entered in error)."
             quiet=true
@@ -932,8 +932,8 @@ fn OverrideLace(
     view! {
         <FormToggle
             open_label="Override"
-            open_name=Signal::derive({ let n = name.clone(); move || n.clone() })
-            title=Signal::derive(move || name.clone())
+            open_name=name.clone()
+            title=name
             submit_label="Save override"
             saved_text="LACE part set by hand."
             quiet=true
