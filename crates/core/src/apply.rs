@@ -32,6 +32,13 @@ fn check_date(d: &IsoDate) -> Result<(), DocError> {
         .ok_or_else(|| invalid(format!("not a date (YYYY-MM-DD): {:?}", d.0)))
 }
 
+fn check_minutes(minutes: u64) -> Result<(), DocError> {
+    if minutes == 0 || minutes > 24 * 60 {
+        return Err(invalid("minutes must be between 1 and 1440"));
+    }
+    Ok(())
+}
+
 fn check_opt_date(d: &Option<IsoDate>) -> Result<(), DocError> {
     d.as_ref().map_or(Ok(()), check_date)
 }
@@ -108,6 +115,20 @@ impl PatientDoc {
             stamp,
         };
         self.set(path, "retired", Some(retirement))
+    }
+
+    /// Creates the empty list `prop` in the object at `path` when an item written by an older build
+    /// lacks it. (Two devices creating it for the same old item at once keep one list: rare, since
+    /// every item made by this build already has it.)
+    fn ensure_list(&mut self, path: &[&str], prop: &str) -> Result<(), DocError> {
+        let obj = resolve(&self.doc, path)?;
+        if !matches!(
+            self.doc.get(&obj, prop)?,
+            Some((Value::Object(ObjType::List), _))
+        ) {
+            self.doc.put_object(&obj, prop, ObjType::List)?;
+        }
+        Ok(())
     }
 
     fn set_item<V: Reconcile>(
@@ -244,18 +265,90 @@ impl PatientDoc {
                 status,
                 date,
                 reason,
+                change_id,
             } => {
                 check_opt_date(&date)?;
+                resolve(&self.doc, &item_path(ItemList::Programs, &program_id))?;
                 let ending = matches!(status, ProgramStatus::Ended | ProgramStatus::Declined);
                 self.set_item(ItemList::Programs, &program_id, "status", &status)?;
+                if let Some(day) = date.clone().filter(|_| !change_id.is_empty()) {
+                    check_id(&change_id)?;
+                    let mut path = item_path(ItemList::Programs, &program_id);
+                    path.push("status_changes");
+                    self.ensure_list(
+                        &item_path(ItemList::Programs, &program_id),
+                        "status_changes",
+                    )?;
+                    let change = ProgramStatusChange {
+                        id: change_id,
+                        status: status.clone(),
+                        date: day,
+                        reason: reason.clone(),
+                        recorded: stamp.clone(),
+                    };
+                    let list = resolve(&self.doc, &path)?;
+                    if find_item(&self.doc, &list, &change.id)?.is_some() {
+                        return Err(invalid(format!("duplicate id {:?}", change.id)));
+                    }
+                    let len = self.doc.length(&list);
+                    reconcile_insert(&mut self.doc, list, len, &change)?;
+                }
                 if ending {
                     self.set_item(ItemList::Programs, &program_id, "end_date", date)?;
                     self.set_item(ItemList::Programs, &program_id, "end_reason", reason)
-                } else if date.is_some() {
-                    self.set_item(ItemList::Programs, &program_id, "start_date", date)
                 } else {
                     Ok(())
                 }
+            }
+            Op::ChangeProgram {
+                id,
+                start_date,
+                reason,
+                linked_transition,
+                linked_authorization,
+            } => {
+                check_opt_date(&start_date)?;
+                self.change_texts(
+                    ItemList::Programs,
+                    &id,
+                    [
+                        ("reason", reason),
+                        ("linked_transition", linked_transition),
+                        ("linked_authorization", linked_authorization),
+                    ],
+                )?;
+                if let Some(d) = start_date {
+                    self.set_item(ItemList::Programs, &id, "start_date", Some(d))?;
+                }
+                Ok(())
+            }
+            Op::SetComplexMonth {
+                program_id,
+                month,
+                complex,
+            } => {
+                let Some(month) = crate::billing::parse_month(&month) else {
+                    return Err(invalid("the month must be written 2026-11"));
+                };
+                let month = crate::billing::month_id(month);
+                let record = self.record()?;
+                let Some(p) = record.programs.iter().find(|p| p.id == program_id) else {
+                    return Err(invalid(format!("no program {program_id:?}")));
+                };
+                if p.program != ProgramKind::Ccm {
+                    return Err(invalid("only CCM has complex months"));
+                }
+                let mut months: Vec<String> = p
+                    .complex_months
+                    .iter()
+                    .filter(|m| **m != month)
+                    .cloned()
+                    .collect();
+                if complex {
+                    months.push(month);
+                    months.sort();
+                }
+                self.set_item(ItemList::Programs, &program_id, "complex_months", months)
             }
             Op::AddCondition { condition } => {
                 check_text("condition", &condition.text)?;
@@ -784,10 +877,40 @@ impl PatientDoc {
             }
             Op::LogMinutes { entry } => {
                 check_date(&entry.date)?;
-                if entry.minutes == 0 || entry.minutes > 24 * 60 {
-                    return Err(invalid("minutes must be between 1 and 1440"));
-                }
+                check_minutes(entry.minutes)?;
                 self.add(ItemList::TimeEntries, entry, &stamp)
+            }
+            Op::ChangeTimeEntry {
+                id,
+                date,
+                minutes,
+                program,
+                activity,
+                staff,
+                staff_role,
+            } => {
+                check_opt_date(&date)?;
+                if let Some(m) = minutes {
+                    check_minutes(m)?;
+                }
+                self.change_texts(
+                    ItemList::TimeEntries,
+                    &id,
+                    [("activity", activity), ("staff", staff)],
+                )?;
+                if let Some(d) = date {
+                    self.set_item(ItemList::TimeEntries, &id, "date", d)?;
+                }
+                if let Some(m) = minutes {
+                    self.set_item(ItemList::TimeEntries, &id, "minutes", m)?;
+                }
+                if let Some(p) = program {
+                    self.set_item(ItemList::TimeEntries, &id, "program", p)?;
+                }
+                if let Some(r) = staff_role {
+                    self.set_item(ItemList::TimeEntries, &id, "staff_role", r)?;
+                }
+                Ok(())
             }
             Op::Retire {
                 list,

@@ -116,6 +116,7 @@ mod tests {
             risk_reasons: vec!["3+ chronic conditions".into()],
             identifiers: vec![format!("MRN-{id}")],
             transition_steps: Vec::new(),
+            billing: Default::default(),
         }
     }
 

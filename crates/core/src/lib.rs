@@ -8,6 +8,7 @@ mod access;
 mod apply;
 pub mod assess;
 pub mod author;
+pub mod billing;
 pub mod caseload;
 pub mod conflicts;
 pub mod document;

@@ -230,11 +230,29 @@ pub enum Op {
         program_id: String,
         consent: Consent,
     },
+    /// Pause, resume, end (or record a decline): sets the status and keeps a dated entry in the
+    /// program's `status_changes` (id `change_id`) when a date is given.
     SetProgramStatus {
         program_id: String,
         status: ProgramStatus,
         date: Option<IsoDate>,
         reason: String,
+        #[serde(default)]
+        change_id: String,
+    },
+    /// Corrects an enrolment or episode; fields left `None` are not written.
+    ChangeProgram {
+        id: String,
+        start_date: Option<IsoDate>,
+        reason: Option<String>,
+        linked_transition: Option<String>,
+        linked_authorization: Option<String>,
+    },
+    /// Marks (or unmarks) a month ("2026-11") of a CCM enrolment as complex CCM.
+    SetComplexMonth {
+        program_id: String,
+        month: String,
+        complex: bool,
     },
     // Medical.
     AddCondition {
@@ -482,6 +500,16 @@ pub enum Op {
     LogMinutes {
         entry: TimeEntry,
     },
+    /// Corrects a time entry; fields left `None` are not written.
+    ChangeTimeEntry {
+        id: String,
+        date: Option<IsoDate>,
+        minutes: Option<u64>,
+        program: Option<ProgramKind>,
+        activity: Option<String>,
+        staff: Option<String>,
+        staff_role: Option<PersonRole>,
+    },
     // Lifecycle and review.
     Retire {
         list: ItemList,
@@ -605,6 +633,8 @@ impl Op {
             Op::EnrollProgram { .. } => "enroll_program",
             Op::RecordConsent { .. } => "record_consent",
             Op::SetProgramStatus { .. } => "set_program_status",
+            Op::ChangeProgram { .. } => "change_program",
+            Op::SetComplexMonth { .. } => "set_complex_month",
             Op::AddCondition { .. } => "add_condition",
             Op::SetConditionStatus { .. } => "set_condition_status",
             Op::AddAllergy { .. } => "add_allergy",
@@ -659,6 +689,7 @@ impl Op {
             Op::SetLaceOverride { .. } => "set_lace_override",
             Op::RetireTransitionItem { .. } => "retire_transition_item",
             Op::LogMinutes { .. } => "log_minutes",
+            Op::ChangeTimeEntry { .. } => "change_time_entry",
             Op::Retire { .. } => "retire",
             Op::ResolveConflict { .. } => "resolve_conflict",
         }

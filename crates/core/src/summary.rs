@@ -54,6 +54,27 @@ pub struct PatientSummary {
     /// "tcm_med_rec"; id: the transition), earliest due first; only with `summary_on`.
     #[serde(default)]
     pub transition_steps: Vec<DueItem>,
+    /// Enrolments and minutes per month, program and class: the monthly report and Today's
+    /// "close to a threshold" read these (`billing::program_months`) without opening documents.
+    #[serde(default)]
+    pub billing: crate::billing::BillingFacts,
+}
+
+/// The shape stored with version 3 (before billing facts). Postcard writes a struct as its fields
+/// in order, so version 2's fields followed by the steps read the same bytes.
+#[derive(Deserialize)]
+struct SummaryV3 {
+    v2: SummaryV2,
+    transition_steps: Vec<DueItem>,
+}
+
+impl From<SummaryV3> for PatientSummary {
+    fn from(v: SummaryV3) -> Self {
+        PatientSummary {
+            transition_steps: v.transition_steps,
+            ..v.v2.into()
+        }
+    }
 }
 
 /// The shape stored with version 2 (before transition steps), read so an older summary still
@@ -100,6 +121,7 @@ impl From<SummaryV2> for PatientSummary {
             risk_reasons: v.risk_reasons,
             identifiers: v.identifiers,
             transition_steps: Vec::new(),
+            billing: Default::default(),
         }
     }
 }
@@ -107,7 +129,7 @@ impl From<SummaryV2> for PatientSummary {
 /// First byte of the stored summary encoding (postcard). A summary in any other encoding — the
 /// first builds stored JSON, which starts with `{` — still reads, but as [`Stored::Outdated`].
 /// Bump it when the struct changes shape: postcard is not self-describing.
-pub const STORED_SUMMARY_VERSION: u8 = 3;
+pub const STORED_SUMMARY_VERSION: u8 = 4;
 
 /// A summary read back from storage.
 #[derive(Debug, PartialEq)]
@@ -167,6 +189,11 @@ impl PatientSummary {
                     Err(SummaryDecodeError::Trailing(rest.len()))
                 }
             }
+            Some((3, body)) => match postcard::take_from_bytes::<SummaryV3>(body) {
+                Ok((summary, [])) => Ok(Stored::Outdated(summary.into())),
+                Ok((_, rest)) => Err(SummaryDecodeError::Trailing(rest.len())),
+                Err(e) => Err(SummaryDecodeError::Malformed(e.to_string())),
+            },
             Some((2, body)) => match postcard::take_from_bytes::<SummaryV2>(body) {
                 Ok((summary, [])) => Ok(Stored::Outdated(summary.into())),
                 Ok((_, rest)) => Err(SummaryDecodeError::Trailing(rest.len())),
@@ -305,6 +332,7 @@ impl PatientSummary {
             risk_tier: risk.as_ref().map(|r| r.tier.id().to_string()),
             priority: risk.as_ref().map_or(0, |r| r.priority),
             risk_reasons: risk.map(|r| r.reasons).unwrap_or_default(),
+            billing: crate::billing::BillingFacts::of(record),
             transition_steps: today.map_or_else(Vec::new, |t| {
                 crate::transitions::open_tcm_steps(record, t)
                     .into_iter()

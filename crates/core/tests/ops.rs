@@ -117,6 +117,7 @@ fn remaining_ops_each_change_their_field() {
             status: ProgramStatus::Ended,
             date: Some(d("2026-06-01")),
             reason: "moved".into(),
+            change_id: "s1".into(),
         },
         Op::AddCondition {
             condition: Condition {

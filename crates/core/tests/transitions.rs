@@ -341,10 +341,20 @@ fn two_devices_offline_merge_to_the_same_tcm_state() {
 fn a_summary_stored_before_transition_steps_reads_as_outdated() {
     let mut doc = new_patient();
     apply(&mut doc, admit("t1", "2026-11-28"), 1, T0);
-    let s = PatientSummary::of_on(&doc.record().unwrap(), Some(day("2026-11-30")));
+    let mut s = PatientSummary::of_on(&doc.record().unwrap(), Some(day("2026-11-30")));
     assert!(s.transition_steps.is_empty());
-    // Version 2 is version 3 without the trailing (empty) list: postcard writes it as one 0 byte.
+    s.billing = Default::default();
+    // Version 3 is version 4 without the trailing billing facts (empty: four 0 bytes); version 2
+    // is version 3 without the trailing (empty) list: postcard writes it as one 0 byte.
     let mut v2 = s.to_stored().unwrap();
+    for _ in 0..4 {
+        assert_eq!(v2.pop(), Some(0));
+    }
+    v2[0] = 3;
+    assert_eq!(
+        PatientSummary::from_stored(&v2),
+        Ok(Stored::Outdated(s.clone()))
+    );
     assert_eq!(v2.pop(), Some(0));
     v2[0] = 2;
     assert_eq!(

@@ -214,4 +214,13 @@ pub struct TimeEntry {
     pub activity: String,
     pub recorded: Stamp,
     pub retired: Option<Retirement>,
+    /// The role of the person whose time this is: it decides which codes the minutes count toward
+    /// (clinical staff vs the billing practitioner) or whether they count at all.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub staff_role: PersonRole,
+    /// When a timer started it (ms since the epoch); `None` for a manual entry.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub timer_started_at: Option<i64>,
 }

@@ -77,10 +77,43 @@ pub struct ProgramEnrollment {
     pub status: ProgramStatus,
     pub start_date: Option<IsoDate>,
     pub end_date: Option<IsoDate>,
+    /// For an episode, its outcome.
     pub end_reason: String,
     pub consent: Option<Consent>,
     pub recorded: Stamp,
     pub retired: Option<Retirement>,
+    /// A case-management episode's acute event ("fall at home, new walker needed").
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub reason: String,
+    /// The hospital stay (transition id) an episode follows, if any.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub linked_transition: String,
+    /// The insurer's authorisation (reference or id) an episode works under, if any.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub linked_authorization: String,
+    /// Every pause, resumption and end, dated (time on a paused day does not count).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub status_changes: Vec<ProgramStatusChange>,
+    /// Months ("2026-11") billed as complex CCM: moderate or high complexity decision making and
+    /// the care plan established or substantially revised that month.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub complex_months: Vec<String>,
+}
+
+/// One dated change of a program's status, with the reason given.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct ProgramStatusChange {
+    #[key]
+    pub id: String,
+    pub status: ProgramStatus,
+    pub date: IsoDate,
+    pub reason: String,
+    pub recorded: Stamp,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]

@@ -7,6 +7,9 @@
 //! - CCM: 99490 at 20 min; +99439 per further full 20 min, at most 2 units (CMS limit).
 //! - Complex CCM: 99487 at 60 min; +99489 per further full 30 min (no unit cap applied here).
 //! - PCM: 99426 at 30 min; +99427 per further full 30 min (no unit cap applied here).
+//! - CCM by the billing practitioner: 99491 at 30 min; +99437 per further full 30 min.
+//! - PCM by the billing practitioner: 99424 at 30 min; +99425 per further full 30 min.
+//! - BHI: 99484 at 20 min, once a month.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +26,13 @@ pub enum CareProgram {
     ComplexCcm,
     /// Principal care management, clinical staff time.
     Pcm,
+    /// Chronic care management time personally spent by the billing practitioner (physician, NP,
+    /// PA).
+    CcmPractitioner,
+    /// Principal care management time personally spent by the billing practitioner.
+    PcmPractitioner,
+    /// General behavioural health integration (clinical staff or practitioner time).
+    Bhi,
 }
 
 /// One program's time-based billing rule.
@@ -59,6 +69,28 @@ impl CareProgram {
                 add_on_code: "99427",
                 add_on_minutes: 30,
                 add_on_max_units: None,
+            },
+            CareProgram::CcmPractitioner => BillingRule {
+                base_code: "99491",
+                base_minutes: 30,
+                add_on_code: "99437",
+                add_on_minutes: 30,
+                add_on_max_units: None,
+            },
+            CareProgram::PcmPractitioner => BillingRule {
+                base_code: "99424",
+                base_minutes: 30,
+                add_on_code: "99425",
+                add_on_minutes: 30,
+                add_on_max_units: None,
+            },
+            // One unit a month, no add-on.
+            CareProgram::Bhi => BillingRule {
+                base_code: "99484",
+                base_minutes: 20,
+                add_on_code: "",
+                add_on_minutes: 20,
+                add_on_max_units: Some(0),
             },
         }
     }
@@ -263,6 +295,42 @@ mod tests {
                 "{minutes} min"
             );
         }
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn practitioner_and_bhi_thresholds() {
+        let cases: &[(CareProgram, u32, &[(&str, u32)])] = &[
+            (CareProgram::CcmPractitioner, 29, &[]),
+            (CareProgram::CcmPractitioner, 30, &[("99491", 1)]),
+            (CareProgram::CcmPractitioner, 59, &[("99491", 1)]),
+            (
+                CareProgram::CcmPractitioner,
+                60,
+                &[("99491", 1), ("99437", 1)],
+            ),
+            (CareProgram::PcmPractitioner, 29, &[]),
+            (CareProgram::PcmPractitioner, 30, &[("99424", 1)]),
+            (
+                CareProgram::PcmPractitioner,
+                90,
+                &[("99424", 1), ("99425", 2)],
+            ),
+            (CareProgram::Bhi, 19, &[]),
+            (CareProgram::Bhi, 20, &[("99484", 1)]),
+            (CareProgram::Bhi, 200, &[("99484", 1)]),
+        ];
+        for (program, minutes, expected) in cases {
+            assert_eq!(
+                codes(*program, *minutes),
+                expected.to_vec(),
+                "{program:?} {minutes} min"
+            );
+        }
+        assert_eq!(
+            minutes_to_next_unit(CareProgram::Bhi, 12),
+            Some((8, "99484"))
+        );
+        assert_eq!(minutes_to_next_unit(CareProgram::Bhi, 20), None);
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
