@@ -153,10 +153,12 @@ export function withRelayAndBrowser(use) {
 
 /**
  * A fresh device at tablet size (PIN set, the test person) with a new patient's chart open; page
- * errors are collected in `errors` for the test to assert empty.
+ * errors are collected in `errors` for the test to assert empty. `beforeOpen(context)` runs before
+ * the first page opens (e.g. to install Playwright's clock).
  */
-export async function newPatientChart(browser, relay, given, family) {
+export async function newPatientChart(browser, relay, given, family, { beforeOpen } = {}) {
   const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
+  if (beforeOpen) await beforeOpen(context);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));

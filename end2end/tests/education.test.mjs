@@ -7,24 +7,12 @@
 // tablet sizes; axe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { newPatientChart, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
-import { addDays, inspect, localToday, parseDay, TEST_PERSON, useForm } from './support.mjs';
+import { addDays, inspect, localToday, parseDay, printedText, TEST_PERSON, useForm } from './support.mjs';
 
 let relay;
 let browser;
 withRelayAndBrowser((r, b) => { relay = r; browser = b; });
-
-/** The printed page's text, as a person reading the paper would see it. */
-async function printedText(page) {
-  const dir = mkdtempSync(join(tmpdir(), 'tend-handout-'));
-  const pdf = join(dir, 'handout.pdf');
-  writeFileSync(pdf, await page.pdf({ format: 'Letter', printBackground: false }));
-  return execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
-}
 
 /** The schedule table as { "Name dose …": [column headers ticked] }, read from the page. */
 async function grid(table) {

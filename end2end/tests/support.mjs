@@ -1,6 +1,10 @@
 // Shared helpers for the screen tests: axe-core (WCAG 2.2 AA tags), touch-target sizes and
 // screenshots into end2end/screenshots/ (gitignored; for a person to look at).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 
@@ -120,3 +124,11 @@ export const addDays = (day, n) => { const d = parseDay(day); d.setUTCDate(d.get
 export const shown = (day) => { const d = parseDay(day); return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`; };
 /** "2026-12-04" → "Fri 4 Dec 2026", how deadlines are shown. */
 export const weekday = (day) => `${WEEKDAYS[parseDay(day).getUTCDay()]} ${shown(day)}`;
+
+/** The printed page's text (page.pdf, then pdftotext), as a person reading the paper would see it. */
+export async function printedText(page) {
+  const dir = mkdtempSync(join(tmpdir(), 'tend-print-'));
+  const pdf = join(dir, 'printed.pdf');
+  writeFileSync(pdf, await page.pdf({ format: 'Letter', printBackground: false }));
+  return execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+}

@@ -7,7 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openApp, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
+import { VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
+import {
+  addPatient, device as openDevice, goCaseload, goOffline, goSettings, invite, joinWith, openChart, pair, saved,
+  syncStatus, upToDate,
+} from './devices.mjs';
 import { inspect, useForm } from './support.mjs';
 
 let relay;
@@ -18,89 +22,7 @@ withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 // is down, reset or empty if it stopped mid-request); sync retries them. Anything else fails.
 const EXPECTED_NETWORK_ERRORS = /ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket/;
 
-const syncStatus = (page) => page.getByTestId('sync-status');
-const upToDate = (page, timeout = 30000) =>
-  syncStatus(page).filter({ hasText: /Synced: up to date/ }).waitFor({ timeout });
-const saved = (page) =>
-  page.getByRole('status').filter({ hasText: /All changes saved on this device at/ }).waitFor();
-
-/** A device: a browser context with its own IndexedDB, tracking the app's WebSockets. */
-async function device(name, person) {
-  const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
-  const { page, errors } = await openApp(context, `${relay.url}/caseload`, person);
-  const sockets = [];
-  page.on('websocket', (ws) => sockets.push(ws));
-  return { name, context, page, errors, sockets };
-}
-
-async function goSettings(page) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
-  await page.getByRole('heading', { level: 2, name: 'Sync between devices' }).waitFor();
-}
-
-async function goCaseload(page) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Caseload' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
-}
-
-async function addPatient(page, given, family) {
-  await goCaseload(page);
-  await page.getByLabel('Given name').fill(given);
-  await page.getByLabel('Family name').fill(family);
-  await page.getByRole('button', { name: 'Add patient' }).click();
-  await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: new RegExp(`${family}, ${given}`) }).waitFor();
-  await saved(page);
-}
-
-async function invite(page) {
-  await goSettings(page);
-  await page.getByRole('button', { name: 'Invite a device' }).click();
-  const code = page.getByLabel('Join code for a new device');
-  await code.waitFor();
-  await page.getByRole('img', { name: /QR code of the join code/ }).waitFor();
-  return (await code.inputValue()).trim();
-}
-
-/** Joins with `code`; returns the credentials the relay issued (stored on the device only sealed). */
-async function joinWith(page, code) {
-  await goSettings(page);
-  await page.getByLabel('Join code', { exact: true }).fill(code);
-  const joined = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/join');
-  await page.getByRole('button', { name: 'Join workspace' }).click();
-  const response = await joined;
-  assert.equal(response.status(), 201, 'the relay accepts the join');
-  await page.getByText('Joined. This device is receiving').waitFor();
-  return response.json();
-}
-
-/** The devices go offline; the app closes its notification socket when the browser says so. */
-async function goOffline(...devices) {
-  for (const d of devices) {
-    await d.context.setOffline(true);
-    await syncStatus(d.page).filter({ hasText: /^Offline/ }).waitFor();
-    await waitFor(async () => d.sockets.every((ws) => ws.isClosed()), `${d.name}'s WebSocket to close`);
-  }
-}
-
-/** A starts a workspace; B joins it with A's code and is up to date. */
-async function pair(a, b) {
-  await goSettings(a.page);
-  await a.page.getByRole('button', { name: 'Start a workspace' }).click();
-  await upToDate(a.page);
-  const code = await invite(a.page);
-  await joinWith(b.page, code);
-  await upToDate(b.page);
-}
-
-async function openChart(page, name, section) {
-  await goCaseload(page);
-  await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: new RegExp(name) }).click();
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-  if (section) {
-    await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: section, exact: true }).click();
-    await page.locator('.chart-nav a[aria-current="page"]', { hasText: section }).waitFor();
-  }
-}
+const device = (name, person) => openDevice(browser, relay, name, person);
 
 async function patientNames(page) {
   await goCaseload(page);

@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod billing;
 pub mod caseload;
 pub mod chart;
 pub mod handout;

@@ -227,6 +227,41 @@ pub fn TodayPage() -> impl IntoView {
 
     let transitions = Memo::new(move |_| caseload.with(|all| transition_rows(all, day)));
 
+    // Last week of the month: patients a few minutes short of a billing code.
+    let near = Memo::new(move |_| {
+        caseload.with(|all| {
+            let mut rows: Vec<(String, String, String, String)> = all
+                .iter()
+                .filter_map(|s| {
+                    let near = tend_core::billing::near_threshold(&s.billing, day);
+                    (!near.is_empty()).then(|| {
+                        let text = near
+                            .iter()
+                            .map(|n| {
+                                format!(
+                                    "{}: {}",
+                                    tend_core::billing::program_name(&n.program),
+                                    n.text()
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" · ");
+                        (
+                            s.sort_key.clone(),
+                            s.id.clone(),
+                            s.display_name.clone(),
+                            text,
+                        )
+                    })
+                })
+                .collect();
+            rows.sort();
+            rows.into_iter()
+                .map(|(_, id, name, text)| (id, name, text))
+                .collect::<Vec<_>>()
+        })
+    });
+
     // Patients whose charts hold values changed on two devices at once (summary flag).
     let to_review = Memo::new(move |_| {
         caseload.with(|all| {
@@ -276,6 +311,22 @@ pub fn TodayPage() -> impl IntoView {
                                         <span class=row.tier_class.clone()>{format!("Risk: {}", row.tier)}</span>
                                     </span>
                                     {row.steps.iter().map(|s| view! { <span class="row-detail">{s.clone()}</span> }).collect_view()}
+                                </A>
+                            </li>
+                        </For>
+                    </ul>
+                </section>
+            </Show>
+            <Show when=move || !near.with(Vec::is_empty)>
+                <section class="card" aria-labelledby="near-title">
+                    <h2 id="near-title">"Close to a billing threshold"</h2>
+                    <p class="muted">"The month ends soon: these patients are a few minutes short of a code."</p>
+                    <ul class="patient-list" aria-label="Close to a billing threshold">
+                        <For each=move || near.get() key=|r| r.clone() let:row>
+                            <li>
+                                <A href=format!("/patients/{}?section=programs", row.0)>
+                                    <span class="row-main"><span class="patient-name">{row.1.clone()}</span></span>
+                                    <span class="row-detail">{row.2.clone()}</span>
                                 </A>
                             </li>
                         </For>

@@ -493,6 +493,35 @@ pub fn program_months(facts: &BillingFacts, month: YearMonth) -> Vec<ProgramMont
     out
 }
 
+/// What a program needs before its time can be billed, each with whether it is met, as the chart
+/// explains eligibility. Programs not billed by time need nothing here.
+pub fn requirements(
+    facts: &BillingFacts,
+    program: &ProgramKind,
+    consent_on_file: bool,
+) -> Vec<(String, bool)> {
+    let n = facts.chronic_conditions;
+    let conditions = match program {
+        ProgramKind::Ccm => Some((
+            format!("2 or more chronic conditions expected to last 12 months or more (has {n})"),
+            n >= crate::rules::programs::CCM_MIN_CONDITIONS,
+        )),
+        ProgramKind::Pcm => Some((
+            format!("One complex chronic condition expected to last 3 months or more (has {n})"),
+            n >= 1,
+        )),
+        ProgramKind::Bhi => None,
+        _ => return Vec::new(),
+    };
+    let mut out: Vec<(String, bool)> = conditions.into_iter().collect();
+    out.push(("Consent recorded".to_string(), consent_on_file));
+    out.push((
+        "A care plan (at least one need or goal)".to_string(),
+        facts.has_care_plan,
+    ));
+    out
+}
+
 /// A patient close to a threshold in the last week of the month ("8 min to 99490, 4 days left").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NearThreshold {

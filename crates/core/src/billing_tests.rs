@@ -318,3 +318,23 @@ fn the_csv_has_one_row_per_patient_program_and_code_and_is_safe() {
         vec![("99439".to_string(), 1), ("99490".to_string(), 1)]
     );
 }
+
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn requirements_explain_eligibility() {
+    let mut f = facts(ProgramKind::Ccm, &[]);
+    f.chronic_conditions = 1;
+    let ccm = requirements(&f, &ProgramKind::Ccm, true);
+    assert_eq!(ccm.len(), 3);
+    assert_eq!(
+        ccm[0],
+        (
+            "2 or more chronic conditions expected to last 12 months or more (has 1)".to_string(),
+            false
+        )
+    );
+    assert!(ccm[1].1 && ccm[2].1);
+    assert!(requirements(&f, &ProgramKind::Pcm, false)[0].1);
+    assert!(!requirements(&f, &ProgramKind::Pcm, false)[1].1);
+    assert_eq!(requirements(&f, &ProgramKind::Bhi, true).len(), 2);
+    assert!(requirements(&f, &ProgramKind::Tcm, true).is_empty());
+}

@@ -529,6 +529,34 @@ impl Op {
     /// form that produced it has nothing to save.
     pub fn changes_nothing(&self) -> bool {
         match self {
+            Op::ChangeTimeEntry {
+                date,
+                minutes,
+                program,
+                activity,
+                staff,
+                staff_role,
+                ..
+            } => {
+                date.is_none()
+                    && minutes.is_none()
+                    && program.is_none()
+                    && activity.is_none()
+                    && staff.is_none()
+                    && staff_role.is_none()
+            }
+            Op::ChangeProgram {
+                start_date,
+                reason,
+                linked_transition,
+                linked_authorization,
+                ..
+            } => {
+                start_date.is_none()
+                    && [reason, linked_transition, linked_authorization]
+                        .iter()
+                        .all(|f| f.is_none())
+            }
             Op::ChangeMedication {
                 name,
                 dose,

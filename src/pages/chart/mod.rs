@@ -13,9 +13,11 @@ mod history;
 mod med_schedule;
 mod medical;
 mod overview;
+mod programs;
 mod reconcile;
 mod retire;
 mod review;
+mod timer;
 mod transitions;
 mod visits;
 
@@ -134,6 +136,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("visits", "Visits & calls"),
     ("follow-ups", "Follow-ups"),
     ("education", "Education"),
+    ("programs", "Programs & time"),
 ];
 
 pub use med_schedule::schedule_table;
@@ -243,6 +246,7 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
             "transitions" => view! { <transitions::TransitionsSection chart=chart /> }.into_any(),
             "reconcile" => view! { <reconcile::ReconcileSection chart=chart /> }.into_any(),
             "education" => view! { <education::EducationSection chart=chart /> }.into_any(),
+            "programs" => view! { <programs::ProgramsSection chart=chart /> }.into_any(),
             _ => view! { <overview::OverviewSection chart=chart /> }.into_any(),
         }
     };
@@ -250,9 +254,10 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
         <ChartHeader record=chart.record />
         <review::ReviewNotice chart=chart.clone() patient_id=patient_id />
         <nav class="chart-nav" aria-label="Chart sections"><ul>{nav}</ul></nav>
-        <p class="chart-tools">
+        <div class="chart-tools">
             <A href=move || format!("/patients/{}/handout", patient_id.get()) attr:class="button">"Print for patient"</A>
-        </p>
+            <timer::TimerControl chart=chart.clone() />
+        </div>
         <Show when=move || error.get().is_some()>
             <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>
         </Show>

@@ -2,13 +2,11 @@
 //! demographics a care manager sets first (date of birth, language, identifiers, programs).
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use tend_core::{
     assess,
     ids::new_item_id,
-    record::{
-        Address, CodeStatus, Identifier, IsoDate, ListItem, PersonName, ProgramEnrollment,
-        ProgramKind, ProgramStatus,
-    },
+    record::{Address, CodeStatus, Identifier, IsoDate, ListItem, PersonName, ProgramEnrollment},
     summary::PatientSummary,
     Op, ProfileField,
 };
@@ -16,7 +14,7 @@ use tend_core::{
 use super::entries::{active_lines, entry, removed_lines, Entries};
 use super::history::HistoryToggle;
 use super::review::AlsoSet;
-use super::{program_label, today_iso, Chart};
+use super::{program_label, Chart};
 use crate::clock::today;
 use crate::components::fields::{humanize, CheckField, SelectField, TextField};
 use crate::components::form::{changed, edit_of, trimmed, EditToggle, FormToggle};
@@ -118,7 +116,7 @@ pub fn OverviewSection(chart: Chart) -> impl IntoView {
                     items=active_lines(record, |r| &r.programs, program_line)
                     removed=removed_lines(record, |r| &r.programs, program_line)
                     fields=PROGRAM_FIELDS />
-                <EnrollProgram chart=chart.clone() />
+                <p><A href=move || format!("/patients/{}?section=programs", record.with(|r| r.id.clone()))>"Enrol, consent and time: Programs & time"</A></p>
             </section>
         </div>
     }
@@ -499,48 +497,6 @@ fn EditIdentifier(chart: Chart, id: String) -> impl IntoView {
             on_open=Callback::new(move |_| f.fill(&item.get_untracked())) changes=build save=move |ops| chart.save(ops)>
             {move || f.view(Some(item.with(|i| i.system.clone())))}
         </EditToggle>
-    }
-}
-
-#[component]
-fn EnrollProgram(chart: Chart) -> impl IntoView {
-    let program = RwSignal::new("ccm".to_string());
-    let start = RwSignal::new(String::new());
-    let reset = move |_| {
-        program.set("ccm".to_string());
-        start.set(today_iso().0);
-    };
-    let build = move || {
-        let Some(date) = IsoDate::parse(&start.get_untracked()) else {
-            return Err("Enter the start date.".to_string());
-        };
-        Ok(vec![Op::EnrollProgram {
-            enrollment: ProgramEnrollment {
-                id: new_item_id(),
-                program: ProgramKind::parse(&program.get_untracked()),
-                status: ProgramStatus::Active,
-                start_date: Some(date),
-                ..Default::default()
-            },
-        }])
-    };
-    let options = ProgramKind::ALL
-        .iter()
-        .map(|p| (p.as_str().to_string(), program_label(p.as_str())))
-        .collect::<Vec<_>>();
-    view! {
-        <FormToggle
-            open_label="Enroll in a program"
-            title="Enroll in a program"
-            submit_label="Enroll"
-            saved_text="Enrolled."
-            on_open=Callback::new(reset)
-            changes=build
-            save=move |ops| chart.save(ops)
-        >
-            <SelectField label="Program" value=program options=options.clone() />
-            <TextField label="Start date" value=start kind="date" />
-        </FormToggle>
     }
 }
 

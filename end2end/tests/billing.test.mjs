@@ -1,0 +1,172 @@
+// Programs, time and billing (issue 15): enrol in CCM with consent, a 2-minute timer that survives
+// a reload (Playwright's clock, not a sleep), 20 minutes logged by hand, the chart's month showing
+// 22 minutes and 99490, the monthly report listing the patient, its CSV holding that row; then two
+// devices log time offline and after sync both count the sum. Phone and tablet sizes; axe.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { newPatientChart, passLock, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
+import { addPatient, device, goOffline, openChart, pair, saved, upToDate } from './devices.mjs';
+import { inspect, localToday, printedText, shown, TEST_PERSON, useForm } from './support.mjs';
+
+let relay;
+let browser;
+withRelayAndBrowser((r, b) => { relay = r; browser = b; });
+
+const EXPECTED_NETWORK_ERRORS = /ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|WebSocket/;
+
+// CMS CCM (clinical staff): 99490 at 20 minutes, 99439 for each further full 20, at most two.
+function ccmCodes(minutes) {
+  if (minutes < 20) return [];
+  const addOns = Math.min(2, Math.floor((minutes - 20) / 20));
+  return addOns > 0 ? ['99490', addOns > 1 ? `99439 ×${addOns}` : '99439'] : ['99490'];
+}
+
+const monthOf = (isoDay) => isoDay.slice(0, 7);
+
+async function section(page, name) {
+  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name, exact: true }).click();
+  await page.locator('.chart-nav a[aria-current="page"]', { hasText: name }).waitFor();
+}
+
+/** The "This month" line of a program, e.g. "CCM: 22 min". */
+const monthLine = (page, program) =>
+  page.getByRole('list', { name: 'This month by program' }).getByRole('listitem').filter({ hasText: `${program}:` });
+
+async function enrolInCcm(page) {
+  await section(page, 'Programs & time');
+  await useForm(page, page, 'Enroll in a program', [['Program', 'CCM']], 'Enroll', 'Enrolled.');
+}
+
+test('enrol with consent, a timer and manual time reach 99490; the monthly report and its CSV list it', async () => {
+  const { context, page, errors } = await newPatientChart(browser, relay, 'Mae', 'Brooks', {
+    beforeOpen: (ctx) => ctx.clock.install(),
+  });
+  const problems = [];
+  const today = await localToday(page);
+  const patientId = new URL(page.url()).pathname.split('/').pop();
+
+  // Two chronic conditions and a goal: what CCM needs besides consent.
+  await section(page, 'Conditions & medications');
+  for (const name of ['Heart failure', 'Type 2 diabetes']) {
+    await useForm(page, page, 'Add condition', [['Condition', name]], 'Save condition', 'Condition added.');
+  }
+  await section(page, 'Care plan');
+  await useForm(page, page, 'Add need', [['Need', 'Breathless on stairs']], 'Save need', 'Need added.');
+
+  await enrolInCcm(page);
+  const card = page.getByRole('article').filter({ has: page.getByRole('heading', { name: /^CCM — Active since/ }) });
+  await card.getByText(`Consent: verbal, ${shown(today)}, obtained by ${TEST_PERSON.name}`).waitFor();
+  const eligibility = card.getByRole('list', { name: 'CCM eligibility' });
+  assert.equal(await eligibility.getByText(/^Missing:/).count(), 0, await eligibility.innerText());
+  assert.equal(await eligibility.getByText(/^Met:/).count(), 3);
+
+  // The timer: the clock is paused, so the time it counts is exactly what the test moves it by.
+  const base = await page.evaluate(() => Date.now() + 1000);
+  await context.clock.pauseAt(base);
+  await page.getByRole('button', { name: 'Start timer' }).click();
+  const start = page.getByRole('form', { name: 'Start timer' });
+  await start.getByLabel('Program').selectOption({ label: 'CCM' });
+  await start.getByLabel('Activity').fill('Phone call with patient');
+  await start.getByRole('button', { name: 'Start', exact: true }).click();
+  await page.getByText('Timer running:').waitFor();
+
+  // A reload (and the lock it brings) keeps the timer.
+  await page.reload();
+  await passLock(page);
+  await page.getByText('Timer running:').waitFor();
+  await context.clock.fastForward(2 * 60_000 + 5_000);
+  await page.locator('.timer-clock').filter({ hasText: /^02:0\d$/ }).waitFor();
+  await page.getByRole('button', { name: 'Stop and log time' }).click();
+  await page.getByRole('status').filter({ hasText: 'Logged 2 min of CCM.' }).waitFor();
+  await context.clock.resume();
+
+  // Twenty minutes logged by hand (date, program, staff and role default to today, CCM, me).
+  await useForm(page, page, 'Log time', [['Minutes', '20'], ['Activity', 'Care plan review']], 'Save time', 'Time logged.');
+
+  const minutes = 2 + 20;
+  const codes = ccmCodes(minutes);
+  assert.deepEqual(codes, ['99490']);
+  const line = monthLine(page, 'CCM');
+  await line.filter({ hasText: `CCM: ${minutes} min` }).waitFor();
+  assert.match(await line.innerText(), new RegExp(`Codes reached: ${codes.join(', ')}`));
+  const log = page.getByRole('list', { name: 'Time logged' });
+  await log.getByText(/2 min · CCM · Phone call with patient · Ana López \(Nurse\) · timed/).waitFor();
+  await log.getByText(/20 min · CCM · Care plan review/).waitFor();
+  for (const size of ['tablet', 'phone']) {
+    await page.setViewportSize(VIEWPORTS[size]);
+    await inspect(page, size, 'programs', problems);
+  }
+  await page.setViewportSize(VIEWPORTS.tablet);
+
+  // The monthly report.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Billing' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Billing report:/ }).waitFor();
+  const row = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Brooks, Mae' }) });
+  await row.waitFor();
+  const cells = await row.getByRole('cell').allInnerTexts();
+  assert.deepEqual(cells, ['CCM', String(minutes), codes.join(', '), 'Yes', '']);
+  for (const size of ['tablet', 'phone']) {
+    await page.setViewportSize(VIEWPORTS[size]);
+    await inspect(page, size, 'billing-report', problems);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${size}: the report is ${overflow}px wider than the screen`);
+  }
+  await page.setViewportSize(VIEWPORTS.tablet);
+
+  // Printed: the report's rows and totals, none of the app's navigation or buttons.
+  const printed = await printedText(page);
+  assert.match(printed, /Billing report: \w+ \d{4}/);
+  assert.match(printed, new RegExp(`Brooks, Mae CCM ${minutes} ${codes.join(', ')} Yes`));
+  for (const absent of ['Caseload', 'Download CSV', 'Lock']) assert.ok(!printed.includes(absent), `printed: ${absent}`);
+
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download CSV' }).click();
+  const download = await downloading;
+  assert.equal(download.suggestedFilename(), `tend-billing-${monthOf(today)}.csv`);
+  const csv = (await readFile(await download.path(), 'utf8')).split('\r\n');
+  assert.equal(csv[0], 'month,patient_id,patient,program,minutes_logged,minutes_counted,code,units,billable,blockers');
+  assert.ok(
+    csv.includes(`${monthOf(today)},${patientId},"Brooks, Mae",CCM,${minutes},${minutes},99490,1,yes,`),
+    csv.join('\n'),
+  );
+
+  assert.deepEqual(problems, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('time logged on two devices offline both counts after sync', async () => {
+  const a = await device(browser, relay, 'A');
+  const b = await device(browser, relay, 'B', { name: 'Ben Okoro', role: 'Care manager' });
+  await addPatient(a.page, 'Iris', 'Vega');
+  await openChart(a.page, 'Vega, Iris', 'Programs & time');
+  await useForm(a.page, a.page, 'Enroll in a program', [['Program', 'CCM']], 'Enroll', 'Enrolled.');
+  await saved(a.page);
+  await pair(a, b);
+  await openChart(b.page, 'Vega, Iris', 'Programs & time');
+  await b.page.getByRole('heading', { name: /^CCM — Active since/ }).waitFor();
+
+  await openChart(a.page, 'Vega, Iris', 'Programs & time');
+  await goOffline(a, b);
+  const logged = { a: 7, b: 8 };
+  await useForm(a.page, a.page, 'Log time', [['Minutes', String(logged.a)], ['Activity', 'Call with pharmacy']], 'Save time', 'Time logged.');
+  await useForm(b.page, b.page, 'Log time', [['Minutes', String(logged.b)], ['Activity', 'Home visit prep']], 'Save time', 'Time logged.');
+  await monthLine(a.page, 'CCM').filter({ hasText: `CCM: ${logged.a} min` }).waitFor();
+  await monthLine(b.page, 'CCM').filter({ hasText: `CCM: ${logged.b} min` }).waitFor();
+
+  await a.context.setOffline(false);
+  await b.context.setOffline(false);
+  const total = logged.a + logged.b;
+  for (const d of [a, b]) {
+    await upToDate(d.page, 60000);
+    await waitFor(async () => (await monthLine(d.page, 'CCM').innerText()).includes(`CCM: ${total} min`),
+      `${d.name} to count ${total} min`, 60000);
+    const entries = d.page.getByRole('list', { name: 'Time logged' }).getByRole('listitem');
+    assert.equal(await entries.count(), 2, `${d.name}: one entry per device, none doubled`);
+  }
+  for (const d of [a, b]) {
+    assert.deepEqual(d.errors.filter((e) => !EXPECTED_NETWORK_ERRORS.test(e)), []);
+    await d.context.close();
+  }
+});
