@@ -1,13 +1,14 @@
 // Programs, time and billing (issue 15): enrol in CCM with consent, a 2-minute timer that survives
 // a reload (Playwright's clock, not a sleep), 20 minutes logged by hand, the chart's month showing
-// 22 minutes and 99490, the monthly report listing the patient, its CSV holding that row; then two
-// devices log time offline and after sync both count the sum. Phone and tablet sizes; axe.
+// 22 minutes and 99490, the monthly report listing the patient, its CSV holding that row, printed;
+// a timer left running 95 minutes survives the auto-lock and asks before counting; then two devices
+// log time offline and after sync both count the sum. Phone and tablet sizes; axe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { newPatientChart, passLock, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
 import { addPatient, device, goOffline, openChart, pair, saved, upToDate } from './devices.mjs';
-import { inspect, localToday, printedText, shown, TEST_PERSON, useForm } from './support.mjs';
+import { inspect, localToday, printedText, shown, TEST_PERSON, unlock, useForm } from './support.mjs';
 
 let relay;
 let browser;
@@ -130,6 +131,31 @@ test('enrol with consent, a timer and manual time reach 99490; the monthly repor
     csv.includes(`${monthOf(today)},${patientId},"Brooks, Mae",CCM,${minutes},${minutes},99490,1,yes,`),
     csv.join('\n'),
   );
+
+  // A timer left running past 90 minutes: the device locks itself meanwhile; after unlocking, the
+  // timer is still running and stopping it asks how much to count.
+  await row.getByRole('link', { name: 'Brooks, Mae' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Brooks, Mae' }).waitFor();
+  await context.clock.pauseAt(await page.evaluate(() => Date.now() + 1000));
+  await page.getByRole('button', { name: 'Start timer' }).click();
+  await page.getByRole('form', { name: 'Start timer' }).getByRole('button', { name: 'Start', exact: true }).click();
+  await page.getByText('Timer running:').waitFor();
+  await context.clock.fastForward(95 * 60_000);
+  // Time flows again (locking waits on timers); the lock and unlock take seconds, not minutes.
+  await context.clock.resume();
+  await unlock(page);
+  await page.getByText('Timer running:').waitFor();
+  await page.getByRole('button', { name: 'Stop and log time' }).click();
+  const ask = page.getByRole('form', { name: /^The timer ran 1 h \d+ min$/ });
+  const [, ran] = (await ask.getByRole('heading').innerText()).match(/1 h (\d+) min/);
+  assert.ok(Number(ran) >= 35 && Number(ran) <= 36, `ran 1 h ${ran} min`);
+  assert.equal(await ask.getByLabel('Minutes to log').inputValue(), String(60 + Number(ran)));
+  await ask.getByLabel('Minutes to log').fill('45');
+  await ask.getByRole('button', { name: 'Log these minutes' }).click();
+  await page.getByRole('status').filter({ hasText: 'Logged 45 min of CCM.' }).waitFor();
+  const later = minutes + 45;
+  await monthLine(page, 'CCM').filter({ hasText: `CCM: ${later} min` }).waitFor();
+  assert.match(await monthLine(page, 'CCM').innerText(), new RegExp(`Codes reached: ${ccmCodes(later).join(', ')}`));
 
   assert.deepEqual(problems, []);
   assert.deepEqual(errors, []);

@@ -624,13 +624,10 @@ pub fn split_by_day(start: NaiveDateTime, end: NaiveDateTime) -> Vec<(NaiveDate,
     let mut out = Vec::new();
     let mut day = start.date();
     let mut counted = 0i64;
-    loop {
-        let Some(next_midnight) = day
-            .checked_add_days(Days::new(1))
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-        else {
-            break;
-        };
+    while let Some(next_midnight) = day
+        .checked_add_days(Days::new(1))
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
         let part_end = end.min(next_midnight);
         let total_minutes = (part_end - start).num_seconds() / 60;
         let minutes = total_minutes - counted;

@@ -55,7 +55,12 @@ fn only(f: &BillingFacts) -> ProgramMonth {
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn ccm_staff_time_reaches_99490_then_99439_capped_at_two() {
-    let cases: &[(u32, &[(&str, u32)], Option<(u32, &str)>)] = &[
+    type Case = (
+        u32,
+        &'static [(&'static str, u32)],
+        Option<(u32, &'static str)>,
+    );
+    let cases: &[Case] = &[
         (19, &[], Some((1, "99490"))),
         (20, &[("99490", 1)], Some((20, "99439"))),
         (22, &[("99490", 1)], Some((18, "99439"))),

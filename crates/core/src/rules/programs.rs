@@ -299,7 +299,8 @@ mod tests {
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn practitioner_and_bhi_thresholds() {
-        let cases: &[(CareProgram, u32, &[(&str, u32)])] = &[
+        type Case = (CareProgram, u32, &'static [(&'static str, u32)]);
+        let cases: &[Case] = &[
             (CareProgram::CcmPractitioner, 29, &[]),
             (CareProgram::CcmPractitioner, 30, &[("99491", 1)]),
             (CareProgram::CcmPractitioner, 59, &[("99491", 1)]),
