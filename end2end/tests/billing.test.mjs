@@ -62,6 +62,13 @@ test('enrol with consent, a timer and manual time reach 99490; the monthly repor
   assert.equal(await eligibility.getByText(/^Missing:/).count(), 0, await eligibility.innerText());
   assert.equal(await eligibility.getByText(/^Met:/).count(), 3);
 
+  // A case-management episode for an acute event, opened and closed with its outcome.
+  await useForm(page, page, 'Open an episode', [['Reason (the acute event)', 'Fall at home']], 'Open episode', 'Episode opened.');
+  await page.getByRole('heading', { name: `Fall at home — open since ${shown(today)}` }).waitFor();
+  await useForm(page, page, 'Close episode: Fall at home', [['Outcome', 'Walker delivered, home safety visit done']], 'Close episode');
+  const episode = page.getByRole('article').filter({ has: page.getByRole('heading', { name: `Fall at home — closed ${shown(today)}` }) });
+  await episode.getByText('Outcome: Walker delivered, home safety visit done').waitFor();
+
   // The timer: the clock is paused, so the time it counts is exactly what the test moves it by.
   const base = await page.evaluate(() => Date.now() + 1000);
   await context.clock.pauseAt(base);
@@ -158,6 +165,32 @@ test('enrol with consent, a timer and manual time reach 99490; the monthly repor
   assert.match(await monthLine(page, 'CCM').innerText(), new RegExp(`Codes reached: ${ccmCodes(later).join(', ')}`));
 
   assert.deepEqual(problems, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('in the last week of the month Today lists a patient a few minutes short of 99490', async () => {
+  const now = new Date();
+  const lastDay = new Date(now.getFullYear(), now.getMonth() + 1, 0).getDate();
+  const daysLeft = 3;
+  const fakeToday = new Date(now.getFullYear(), now.getMonth(), lastDay - daysLeft, 10, 0);
+  const { context, page, errors } = await newPatientChart(browser, relay, 'Lu', 'Reyes', {
+    beforeOpen: (ctx) => ctx.clock.install({ time: fakeToday }),
+  });
+  await section(page, 'Conditions & medications');
+  for (const name of ['COPD', 'Chronic kidney disease']) {
+    await useForm(page, page, 'Add condition', [['Condition', name]], 'Save condition', 'Condition added.');
+  }
+  await section(page, 'Care plan');
+  await useForm(page, page, 'Add need', [['Need', 'Short of breath at night']], 'Save need', 'Need added.');
+  await enrolInCcm(page);
+  const logged = 12;
+  await useForm(page, page, 'Log time', [['Minutes', String(logged)]], 'Save time', 'Time logged.');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Today' }).click();
+  const near = page.getByRole('list', { name: 'Close to a billing threshold' });
+  await near.getByRole('link', { name: /Reyes, Lu/ }).waitFor();
+  assert.match(await near.innerText(), new RegExp(`CCM: ${20 - logged} min to 99490, ${daysLeft} days left`));
   assert.deepEqual(errors, []);
   await context.close();
 });

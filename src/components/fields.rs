@@ -77,3 +77,20 @@ pub fn enum_options<'a, T: 'a>(all: &'a [T], id: impl Fn(&T) -> &str) -> Vec<(St
         .map(|v| (id(v).to_string(), humanize(id(v))))
         .collect()
 }
+
+/// A person's role as screens say it ("Physician, NP or PA" for the billing practitioner).
+pub fn role_label(r: &tend_core::record::PersonRole) -> String {
+    use tend_core::record::PersonRole;
+    match r {
+        PersonRole::Practitioner => "Physician, NP or PA".into(),
+        other => humanize(other.as_str()),
+    }
+}
+
+/// Every known role as (value, label) options.
+pub fn role_options() -> Vec<(String, String)> {
+    tend_core::record::PersonRole::ALL
+        .iter()
+        .map(|r| (r.as_str().to_string(), role_label(r)))
+        .collect()
+}

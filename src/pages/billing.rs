@@ -12,21 +12,12 @@ use tend_core::{
 use crate::clock::today;
 use crate::session::Session;
 
-fn codes_text(m: &billing::ProgramMonth) -> String {
-    if m.codes.is_empty() {
-        return "—".into();
+fn or_dash(codes: String) -> String {
+    if codes.is_empty() {
+        "—".into()
+    } else {
+        codes
     }
-    m.codes
-        .iter()
-        .map(|c| {
-            if c.units > 1 {
-                format!("{} ×{}", c.code, c.units)
-            } else {
-                c.code.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[component]
@@ -155,7 +146,7 @@ pub fn BillingPage() -> impl IntoView {
                                         } else {
                                             format!("{} of {}", r.month.minutes_counted, r.month.minutes_logged)
                                         }}</td>
-                                        <td>{codes_text(&r.month)}</td>
+                                        <td>{or_dash(r.month.codes_text())}</td>
                                         <td>{if r.month.billable() { "Yes" } else { "No" }}</td>
                                         <td>{r.month.blockers.iter().map(|b| b.text()).collect::<Vec<_>>().join("; ")}</td>
                                     </tr>

@@ -6,7 +6,7 @@
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tend_core::record::PersonRole;
 
-use crate::components::fields::{enum_options, SelectField, TextField};
+use crate::components::fields::{role_options, SelectField, TextField};
 use crate::session::Session;
 
 /// The shared name + role form; `on_saved` runs after the identity is stored.
@@ -66,7 +66,7 @@ fn IdentityForm(
     view! {
         <form class="form" on:submit=submit>
             <TextField label="Your name" value=name hint="As colleagues know you, e.g. Ana López" autofocus=autofocus />
-            <SelectField label="Your role" value=role options=enum_options(PersonRole::ALL, |r| r.as_str()) />
+            <SelectField label="Your role" value=role options=role_options() />
             {feedback}
             <button type="submit" class="button button-primary" disabled=move || busy.get()>
                 {move || if busy.get() { "Saving…" } else { submit_label }}

@@ -155,6 +155,18 @@ impl ProgramMonth {
     pub fn billable(&self) -> bool {
         !self.codes.is_empty() && !self.blockers.iter().any(Blocker::blocks_billing)
     }
+
+    /// The codes as a person reads them, "99490, 99439 ×2" (empty when none is reached).
+    pub fn codes_text(&self) -> String {
+        self.codes
+            .iter()
+            .map(|c| match c.units {
+                1 => c.code.to_string(),
+                n => format!("{} ×{n}", c.code),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 fn time_billed(p: &ProgramKind) -> bool {

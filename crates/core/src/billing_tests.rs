@@ -91,6 +91,7 @@ fn complex_ccm_counts_all_time_toward_99487_and_99489() {
     let m = only(&f);
     assert!(m.complex);
     assert_eq!(codes(&m), vec![("99487", 1), ("99489", 1)]);
+    assert_eq!(m.codes_text(), "99487, 99489");
     assert_eq!(m.next, Some((25, "99489")));
     // Another month is not complex.
     f.minutes[0].month = ym(2026, 12);
@@ -106,6 +107,10 @@ fn practitioner_time_reaches_99491_or_counts_with_staff() {
         &[(TimeClass::Staff, 20), (TimeClass::Practitioner, 65)],
     ));
     assert_eq!(codes(&m), vec![("99491", 1), ("99437", 1), ("99490", 1)]);
+    assert_eq!(
+        only(&facts(ProgramKind::Ccm, &[(TimeClass::Staff, 60)])).codes_text(),
+        "99490, 99439 ×2"
+    );
     let m = only(&facts(
         ProgramKind::Pcm,
         &[(TimeClass::Staff, 10), (TimeClass::Practitioner, 25)],

@@ -51,16 +51,28 @@ fn minutes(id: &str, on: &str, m: u64, role: PersonRole) -> Op {
     }
 }
 
-/// A CCM patient: two chronic conditions, a goal, enrolled with consent on 1 November.
-fn ccm_patient() -> PatientDoc {
-    let mut doc = new_patient();
-    for (id, text) in [("c1", "Heart failure"), ("c2", "Type 2 diabetes")] {
+/// Corrects a time entry's date, minutes or activity.
+fn correct(id: &str, date: Option<&str>, minutes: Option<u64>, activity: Option<&str>) -> Op {
+    Op::ChangeTimeEntry {
+        id: id.into(),
+        date: date.map(d),
+        minutes,
+        program: None,
+        activity: activity.map(Into::into),
+        staff: None,
+        staff_role: None,
+    }
+}
+
+/// Adds chronic conditions `(id, text)`.
+fn chronic(doc: &mut PatientDoc, conditions: &[(&str, &str)]) {
+    for (id, text) in conditions {
         apply(
-            &mut doc,
+            doc,
             Op::AddCondition {
                 condition: Condition {
-                    id: id.into(),
-                    text: text.into(),
+                    id: (*id).into(),
+                    text: (*text).into(),
                     chronic: true,
                     ..Default::default()
                 },
@@ -69,6 +81,15 @@ fn ccm_patient() -> PatientDoc {
             T0,
         );
     }
+}
+
+/// A CCM patient: two chronic conditions, a goal, enrolled with consent on 1 November.
+fn ccm_patient() -> PatientDoc {
+    let mut doc = new_patient();
+    chronic(
+        &mut doc,
+        &[("c1", "Heart failure"), ("c2", "Type 2 diabetes")],
+    );
     apply(
         &mut doc,
         Op::AddGoal {
@@ -170,15 +191,7 @@ fn retired_and_edited_entries_count_as_corrected() {
     // 25 → 15 minutes: below 99490.
     apply(
         &mut doc,
-        Op::ChangeTimeEntry {
-            id: "e1".into(),
-            date: None,
-            minutes: Some(15),
-            program: None,
-            activity: Some("Care plan review".into()),
-            staff: None,
-            staff_role: None,
-        },
+        correct("e1", None, Some(15), Some("Care plan review")),
         1,
         T0,
     );
@@ -189,15 +202,7 @@ fn retired_and_edited_entries_count_as_corrected() {
     // Moved to December: nothing left in November.
     apply(
         &mut doc,
-        Op::ChangeTimeEntry {
-            id: "e1".into(),
-            date: Some(d("2026-12-02")),
-            minutes: None,
-            program: None,
-            activity: None,
-            staff: None,
-            staff_role: None,
-        },
+        correct("e1", Some("2026-12-02"), None, None),
         1,
         T0,
     );
@@ -209,21 +214,7 @@ fn retired_and_edited_entries_count_as_corrected() {
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn paused_days_before_consent_and_non_billing_roles_do_not_count() {
     let mut doc = new_patient();
-    for (id, text) in [("c1", "COPD"), ("c2", "CKD stage 3")] {
-        apply(
-            &mut doc,
-            Op::AddCondition {
-                condition: Condition {
-                    id: id.into(),
-                    text: text.into(),
-                    chronic: true,
-                    ..Default::default()
-                },
-            },
-            1,
-            T0,
-        );
-    }
+    chronic(&mut doc, &[("c1", "COPD"), ("c2", "CKD stage 3")]);
     apply(
         &mut doc,
         Op::AddNeed {
@@ -401,24 +392,8 @@ fn bad_time_and_program_input_changes_nothing() {
             },
         },
         minutes("e1", "2026-11-03", 5, PersonRole::Nurse),
-        Op::ChangeTimeEntry {
-            id: "e1".into(),
-            date: None,
-            minutes: Some(0),
-            program: None,
-            activity: None,
-            staff: None,
-            staff_role: None,
-        },
-        Op::ChangeTimeEntry {
-            id: "missing".into(),
-            date: None,
-            minutes: Some(5),
-            program: None,
-            activity: None,
-            staff: None,
-            staff_role: None,
-        },
+        correct("e1", None, Some(0), None),
+        correct("missing", None, Some(5), None),
         Op::SetComplexMonth {
             program_id: "p1".into(),
             month: "November".into(),
@@ -469,15 +444,7 @@ fn two_devices_log_time_offline_and_every_minute_counts_once() {
         T0,
     );
     // Both correct the shared entry: one entry, last writer's minutes, never counted twice.
-    let change = |m| Op::ChangeTimeEntry {
-        id: "shared".into(),
-        date: None,
-        minutes: Some(m),
-        program: None,
-        activity: None,
-        staff: None,
-        staff_role: None,
-    };
+    let change = |m| correct("shared", None, Some(m), None);
     apply(&mut a, change(12), 1, T0 + 5);
     apply(&mut b, change(12), 2, T0 + 6);
     exchange(&mut a, &mut b);

@@ -17,7 +17,7 @@ use tend_core::{
 use super::entries::{active_lines, entry, removed_lines, Entries};
 use super::{today_iso, Chart};
 use crate::clock::today;
-use crate::components::fields::{CheckField, SelectField, TextField};
+use crate::components::fields::{role_label, role_options, CheckField, SelectField, TextField};
 use crate::components::form::{
     changed, changed_date, edit_of, optional_date, trimmed, ConfirmToggle, EditToggle, FormToggle,
 };
@@ -30,22 +30,6 @@ const TIME_FIELDS: &[(&str, &str)] = &[
     ("activity", "Activity"),
     ("staff", "Staff"),
 ];
-
-/// A role as the time log says it.
-pub fn role_label(r: &PersonRole) -> String {
-    match r {
-        PersonRole::Practitioner => "Physician, NP or PA".into(),
-        PersonRole::CommunityHealthWorker => "Community health worker".into(),
-        other => crate::components::fields::humanize(other.as_str()),
-    }
-}
-
-fn role_options() -> Vec<(String, String)> {
-    PersonRole::ALL
-        .iter()
-        .map(|r| (r.as_str().to_string(), role_label(r)))
-        .collect()
-}
 
 /// Programs time can be logged to.
 fn program_options() -> Vec<(String, String)> {
@@ -95,21 +79,12 @@ fn time_line(e: &TimeEntry) -> String {
     parts.join(" · ")
 }
 
-fn codes_text(m: &billing::ProgramMonth) -> String {
-    if m.codes.is_empty() {
-        return "None yet".into();
+fn or_none(codes: String) -> String {
+    if codes.is_empty() {
+        "None yet".into()
+    } else {
+        codes
     }
-    m.codes
-        .iter()
-        .map(|c| {
-            if c.units > 1 {
-                format!("{} ×{}", c.code, c.units)
-            } else {
-                c.code.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn next_text(m: &billing::ProgramMonth) -> String {
@@ -224,7 +199,7 @@ fn ThisMonth(record: RwSignal<PatientRecord>) -> impl IntoView {
                             {(m.minutes_logged != m.minutes_counted).then(|| format!(" counted of {} logged", m.minutes_logged))}
                             {m.complex.then_some(" · complex CCM")}
                         </p>
-                        <p class="entry-meta">{format!("Codes reached: {} · {}", codes_text(&m), next_text(&m))}</p>
+                        <p class="entry-meta">{format!("Codes reached: {} · {}", or_none(m.codes_text()), next_text(&m))}</p>
                         {(!m.blockers.is_empty()).then(|| view! {
                             <ul class="blockers" aria-label=format!("{} billing problems", program_name(&m.program))>
                                 {m.blockers.iter().map(|b| view! { <li>{b.text()}</li> }).collect_view()}
