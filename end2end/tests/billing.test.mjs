@@ -164,6 +164,22 @@ test('enrol with consent, a timer and manual time reach 99490; the monthly repor
   await monthLine(page, 'CCM').filter({ hasText: `CCM: ${later} min` }).waitFor();
   assert.match(await monthLine(page, 'CCM').innerText(), new RegExp(`Codes reached: ${ccmCodes(later).join(', ')}`));
 
+  // Two tabs show the same running timer; stopping it in both logs its time once.
+  await page.getByRole('button', { name: 'Start timer' }).click();
+  await page.getByRole('form', { name: 'Start timer' }).getByRole('button', { name: 'Start', exact: true }).click();
+  await page.getByText('Timer running:').waitFor();
+  const tab = await context.newPage();
+  await tab.goto(page.url());
+  await passLock(tab);
+  await tab.getByText('Timer running:').waitFor();
+  await context.clock.fastForward(3 * 60_000);
+  await page.getByRole('button', { name: 'Stop and log time' }).click();
+  await page.getByRole('status').filter({ hasText: 'Logged 3 min of CCM.' }).waitFor();
+  await tab.getByRole('button', { name: 'Stop and log time' }).click();
+  await tab.getByRole('status').filter({ hasText: 'This timer was already stopped in another tab; nothing logged again.' }).waitFor();
+  await monthLine(page, 'CCM').filter({ hasText: `CCM: ${later + 3} min` }).waitFor();
+  await tab.close();
+
   assert.deepEqual(problems, []);
   assert.deepEqual(errors, []);
   await context.close();

@@ -156,6 +156,7 @@ pub fn TimerControl(chart: Chart) -> impl IntoView {
     let log = {
         let chart = chart.clone();
         let store = store.clone();
+        let key = key.clone();
         move |timer: Timer, parts: Vec<(IsoDate, u32)>| {
             let who = chart.session.identity.get_untracked();
             let (staff, role) = match who {
@@ -181,8 +182,31 @@ pub fn TimerControl(chart: Chart) -> impl IntoView {
                 .collect();
             let save = chart.save(ops);
             let forget = store(String::new());
+            let storage = chart.session.storage();
+            let key = key.clone();
             busy.set(true);
             spawn_local(async move {
+                // Another tab of this chart may have stopped (and logged) this timer already.
+                let stored = match storage.meta(&key).await {
+                    Ok(stored) => stored,
+                    Err(e) => {
+                        message.try_set(Some((format!("Nothing logged: {e}"), true)));
+                        busy.try_set(false);
+                        return;
+                    }
+                };
+                let still_running = stored
+                    .is_some_and(|s| serde_json::from_str::<Timer>(&s).is_ok_and(|t| t == timer));
+                if !still_running {
+                    phase.try_set(Phase::Idle);
+                    message.try_set(Some((
+                        "This timer was already stopped in another tab; nothing logged again."
+                            .into(),
+                        true,
+                    )));
+                    busy.try_set(false);
+                    return;
+                }
                 let saved = save.await;
                 match saved {
                     Ok(()) => {
