@@ -24,6 +24,8 @@ function ccmCodes(minutes) {
 }
 
 const monthOf = (isoDay) => isoDay.slice(0, 7);
+/** A local Date's day as "YYYY-MM-DD". */
+const localDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 
 async function section(page, name) {
   await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name, exact: true }).click();
@@ -207,6 +209,22 @@ test('in the last week of the month Today lists a patient a few minutes short of
   const near = page.getByRole('list', { name: 'Close to a billing threshold' });
   await near.getByRole('link', { name: /Reyes, Lu/ }).waitFor();
   assert.match(await near.innerText(), new RegExp(`CCM: ${20 - logged} min to 99490, ${daysLeft} days left`));
+
+  // Paused, the patient leaves that list; resumed, the pause stays in the program's history.
+  await near.getByRole('link', { name: /Reyes, Lu/ }).click();
+  await page.getByRole('heading', { level: 1, name: 'Reyes, Lu' }).waitFor();
+  const day = localDay(fakeToday);
+  await useForm(page, page, 'Pause CCM', [['Reason', 'In rehab for two weeks']], 'Pause');
+  await page.getByRole('heading', { name: `CCM — Paused ${shown(day)}` }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Today' }).click();
+  await page.getByRole('heading', { level: 2, name: 'Due today' }).waitFor();
+  assert.equal(await page.getByRole('list', { name: 'Close to a billing threshold' }).count(), 0);
+  await page.goBack();
+  await useForm(page, page, 'Resume CCM', [], 'Resume');
+  await page.getByRole('heading', { name: `CCM — Active since ${shown(day)}` }).waitFor();
+  const history = await page.getByRole('article').filter({ hasText: 'Status history' }).innerText();
+  assert.match(history, new RegExp(`Paused ${shown(day)} by ${TEST_PERSON.name}: In rehab for two weeks`));
+  assert.match(history, new RegExp(`Resumed ${shown(day)} by ${TEST_PERSON.name}`));
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -555,8 +555,8 @@ impl NearThreshold {
     }
 }
 
-/// In the last week of `today`'s month: each billable-looking program within
-/// [`NEAR_THRESHOLD_MINUTES`] of its next unit (nothing blocks it).
+/// In the last week of `today`'s month: each active program within [`NEAR_THRESHOLD_MINUTES`] of
+/// its next unit that nothing blocks from billing.
 pub fn near_threshold(facts: &BillingFacts, today: NaiveDate) -> Vec<NearThreshold> {
     let month = YearMonth::of(today);
     let Some((_, last)) = month_bounds(month) else {
@@ -569,6 +569,13 @@ pub fn near_threshold(facts: &BillingFacts, today: NaiveDate) -> Vec<NearThresho
     program_months(facts, month)
         .into_iter()
         .filter(|m| !m.blockers.iter().any(Blocker::blocks_billing))
+        // Only programs still running: a paused or ended one gets no more time this month.
+        .filter(|m| {
+            facts
+                .enrollments
+                .iter()
+                .any(|e| e.program == m.program && e.status == ProgramStatus::Active)
+        })
         .filter_map(|m| {
             let (short, code) = m.next?;
             (short <= NEAR_THRESHOLD_MINUTES).then_some(NearThreshold {

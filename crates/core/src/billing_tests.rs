@@ -220,6 +220,9 @@ fn near_threshold_only_in_the_last_week_and_when_billable() {
     assert!(near_threshold(&blocked, day("2026-11-29")).is_empty());
     let capped = facts(ProgramKind::Ccm, &[(TimeClass::Staff, 60)]);
     assert!(near_threshold(&capped, day("2026-11-29")).is_empty());
+    let mut paused = facts(ProgramKind::Ccm, &[(TimeClass::Staff, 12)]);
+    paused.enrollments[0].status = ProgramStatus::Paused;
+    assert!(near_threshold(&paused, day("2026-11-29")).is_empty());
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]

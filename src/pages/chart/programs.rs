@@ -515,6 +515,16 @@ fn ProgramCard(chart: Chart, id: String) -> impl IntoView {
                         .map(|d| format!(" {}", format::day(d.as_str())))
                         .unwrap_or_default()
                 ),
+                ProgramStatus::Paused => {
+                    let paused_on = p
+                        .status_changes
+                        .iter()
+                        .filter(|c| c.status == ProgramStatus::Paused)
+                        .max_by_key(|c| (c.date.clone(), c.recorded.at))
+                        .map(|c| format!(" {}", format::day(c.date.as_str())))
+                        .unwrap_or_default();
+                    format!("{} — Paused{paused_on}", program_name(&p.program))
+                }
                 _ => format!(
                     "{} — {}{since}",
                     program_name(&p.program),
@@ -554,9 +564,12 @@ fn ProgramCard(chart: Chart, id: String) -> impl IntoView {
                     } else {
                         format!(": {}", c.reason.trim())
                     };
+                    let what = match c.status {
+                        ProgramStatus::Active => "Resumed",
+                        ref other => status_label(other),
+                    };
                     format!(
-                        "{} {} by {}{why}",
-                        status_label(&c.status),
+                        "{what} {} by {}{why}",
                         format::day(c.date.as_str()),
                         c.recorded.user_name
                     )
