@@ -784,11 +784,6 @@ pub fn report_csv(rows: &[ReportRow]) -> String {
     out
 }
 
-/// Today's month's last day, for "N days left" sentences elsewhere.
-pub fn last_day_of_month(day: NaiveDate) -> NaiveDate {
-    month_bounds(YearMonth::of(day)).map_or(day, |(_, last)| last)
-}
-
 #[cfg(test)]
 #[path = "billing_tests.rs"]
 mod tests;

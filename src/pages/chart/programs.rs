@@ -283,7 +283,7 @@ impl TimeFields {
 
 /// The program time is logged to by default: the first active time-billed one, else case
 /// management.
-fn default_program(r: &PatientRecord) -> ProgramKind {
+pub(super) fn default_program(r: &PatientRecord) -> ProgramKind {
     r.programs
         .iter()
         .filter(|p| p.is_active() && p.status == ProgramStatus::Active)

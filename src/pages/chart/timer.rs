@@ -99,24 +99,14 @@ pub fn TimerControl(chart: Chart) -> impl IntoView {
         }
     };
 
-    let default_program = move || {
-        chart
-            .record
-            .with_untracked(|r| {
-                r.programs
-                    .iter()
-                    .filter(|p| {
-                        tend_core::record::ListItem::is_active(*p)
-                            && p.status == tend_core::record::ProgramStatus::Active
-                    })
-                    .map(|p| p.program.clone())
-                    .find(|p| tend_core::billing::TIME_BILLED.contains(p))
-            })
-            .unwrap_or(ProgramKind::CaseManagement)
-    };
-
     let choose = move |_| {
-        program.set(default_program().as_str().to_string());
+        program.set(
+            chart
+                .record
+                .with_untracked(super::programs::default_program)
+                .as_str()
+                .to_string(),
+        );
         activity.set("Phone call".into());
         message.set(None);
         phase.set(Phase::Choosing);
