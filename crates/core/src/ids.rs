@@ -32,3 +32,50 @@ impl fmt::Display for PatientId {
 pub fn new_item_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+/// The id the workspace document (what everyone in a workspace shares) has on the relay and in
+/// storage. One per workspace: chunks on the relay are already scoped to their workspace.
+pub const WORKSPACE_DOC_ID: &str = "workspace";
+
+/// Which document a chunk, outbox entry or stored record belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DocId {
+    Patient(PatientId),
+    Workspace,
+}
+
+impl DocId {
+    /// A patient id (a UUID) or [`WORKSPACE_DOC_ID`]; anything else is not a document.
+    pub fn parse(s: &str) -> Option<Self> {
+        if s == WORKSPACE_DOC_ID {
+            return Some(DocId::Workspace);
+        }
+        PatientId::parse(s).map(DocId::Patient)
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            DocId::Patient(p) => p.as_str(),
+            DocId::Workspace => WORKSPACE_DOC_ID,
+        }
+    }
+
+    pub fn patient(&self) -> Option<&PatientId> {
+        match self {
+            DocId::Patient(p) => Some(p),
+            DocId::Workspace => None,
+        }
+    }
+}
+
+impl From<PatientId> for DocId {
+    fn from(p: PatientId) -> Self {
+        DocId::Patient(p)
+    }
+}
+
+impl fmt::Display for DocId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

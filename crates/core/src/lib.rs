@@ -24,6 +24,7 @@ pub mod summary;
 pub mod sync;
 pub mod transitions;
 mod view;
+pub mod workspace;
 
 /// What crosses the wire (sync API types, chunk envelope, join codes, the AEAD primitive) lives in
 /// `tend-wire`, which the relay depends on instead of this crate; re-exported here for the app.
@@ -35,7 +36,7 @@ pub use conflicts::{Conflict, ConflictValue};
 pub use document::PatientDoc;
 pub use error::DocError;
 pub use history::{ChangeAuthor, FieldChange};
-pub use ids::PatientId;
+pub use ids::{DocId, PatientId, WORKSPACE_DOC_ID};
 pub use ops::{ItemList, NarrativeTarget, Op, ProfileField, TransitionChanges};
 pub use record::PatientRecord;
 pub use summary::PatientSummary;

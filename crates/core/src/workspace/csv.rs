@@ -1,0 +1,1 @@
+//! Reading a directory from CSV.
