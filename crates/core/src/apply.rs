@@ -3,14 +3,18 @@
 //! concurrent edit of some other field.
 
 use automerge::{transaction::Transactable, ObjType, ReadDoc, ScalarValue, Value};
-use autosurgeon::{hydrate_prop, reconcile::reconcile_insert, reconcile_prop, Reconcile};
+use autosurgeon::{hydrate_prop, reconcile::reconcile_insert, reconcile_prop, Hydrate, Reconcile};
+use chrono::NaiveDate;
 
-use crate::access::{find_item, resolve, split_path};
+use crate::access::{find_item, item_id, resolve, split_path};
 use crate::author::Author;
 use crate::conflicts::is_reviewed_field;
 use crate::document::PatientDoc;
 use crate::error::DocError;
-use crate::ops::{ItemList, NarrativeTarget, Op, TransitionChanges, TransitionList};
+use crate::ops::{
+    AuthorizationChanges, AuthorizationDecision, CoverageChanges, ItemList, NarrativeTarget, Op,
+    ReferralChanges, TransitionChanges, TransitionList,
+};
 use crate::record::*;
 
 const MAX_ID_LEN: usize = 100;
@@ -50,6 +54,49 @@ fn check_text(what: &str, s: &str) -> Result<(), DocError> {
     Ok(())
 }
 
+fn day(d: &Option<IsoDate>) -> Option<NaiveDate> {
+    d.as_ref().and_then(IsoDate::date)
+}
+
+/// `later` may not be before `earlier` (either may be unknown).
+fn check_order(
+    earlier_what: &str,
+    earlier: &Option<IsoDate>,
+    later_what: &str,
+    later: &Option<IsoDate>,
+) -> Result<(), DocError> {
+    match (day(earlier), day(later)) {
+        (Some(a), Some(b)) if b < a => Err(invalid(format!(
+            "the {later_what} ({}) is before the {earlier_what} ({})",
+            IsoDate::new(b).as_str(),
+            IsoDate::new(a).as_str()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A count of units (requested, approved, used) is at least 1.
+fn check_units(what: &str, n: Option<u64>) -> Result<(), DocError> {
+    if n == Some(0) {
+        return Err(invalid(format!("{what} must be at least 1")));
+    }
+    Ok(())
+}
+
+fn check_window(days: Option<u64>) -> Result<(), DocError> {
+    match days {
+        Some(d) if d == 0 || d > 3650 => {
+            Err(invalid("an appeal window is between 1 and 3650 days"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The value a field will have: the one given, else the stored one.
+fn given_or<T: Clone>(given: &Option<T>, stored: &Option<T>) -> Option<T> {
+    given.clone().or_else(|| stored.clone())
+}
+
 /// A required text field an edit changes may not be emptied.
 fn check_changed_text(what: &str, s: &Option<String>) -> Result<(), DocError> {
     s.as_deref().map_or(Ok(()), |s| check_text(what, s))
@@ -80,12 +127,84 @@ impl PatientDoc {
         path: &[&str],
         item: T,
     ) -> Result<(), DocError> {
+        let id = item.id().to_string();
+        self.insert_keyed(path, &id, item)
+    }
+
+    /// Appends `item` (whose id is `id`) to the list at `path`; ids must be fresh.
+    fn insert_keyed<T: Reconcile>(
+        &mut self,
+        path: &[&str],
+        id: &str,
+        item: T,
+    ) -> Result<(), DocError> {
         let list = resolve(&self.doc, path)?;
-        if find_item(&self.doc, &list, item.id())?.is_some() {
-            return Err(invalid(format!("duplicate id {:?}", item.id())));
+        if find_item(&self.doc, &list, id)?.is_some() {
+            return Err(invalid(format!("duplicate id {id:?}")));
         }
         let len = self.doc.length(&list);
         reconcile_insert(&mut self.doc, list, len, &item)?;
+        Ok(())
+    }
+
+    /// Appends `entry` to the list `prop` of the item at `item` (created first for an item an
+    /// older build wrote without it).
+    fn append<T: Reconcile>(
+        &mut self,
+        item: &[&str],
+        prop: &str,
+        id: &str,
+        entry: T,
+    ) -> Result<(), DocError> {
+        check_id(id)?;
+        self.ensure_list(item, prop)?;
+        let mut path = item.to_vec();
+        path.push(prop);
+        self.insert_keyed(&path, id, entry)
+    }
+
+    /// The item `id` of `list`, read as it is now (to check an op against it).
+    fn item<T: Hydrate>(&self, list: ItemList, id: &str) -> Result<T, DocError> {
+        let path = item_path(list, id);
+        let items =
+            resolve(&self.doc, list.path()).map_err(|_| DocError::NotFound(path.join("/")))?;
+        for i in 0..self.doc.length(&items) {
+            if let Some((Value::Object(ObjType::Map), obj)) = self.doc.get(&items, i)? {
+                if item_id(&self.doc, &obj)?.as_deref() == Some(id) {
+                    return Ok(hydrate_prop(&self.doc, &items, i)?);
+                }
+            }
+        }
+        Err(DocError::NotFound(path.join("/")))
+    }
+
+    /// Sets each date given.
+    fn set_dates<const N: usize>(
+        &mut self,
+        list: ItemList,
+        id: &str,
+        dates: [(&str, Option<IsoDate>); N],
+    ) -> Result<(), DocError> {
+        for (prop, date) in dates {
+            if let Some(d) = date {
+                self.set_item(list, id, prop, Some(d))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets each count given.
+    fn set_counts<const N: usize>(
+        &mut self,
+        list: ItemList,
+        id: &str,
+        counts: [(&str, Option<u64>); N],
+    ) -> Result<(), DocError> {
+        for (prop, n) in counts {
+            if let Some(n) = n {
+                self.set_item(list, id, prop, Some(n))?;
+            }
+        }
         Ok(())
     }
 
@@ -242,6 +361,69 @@ impl PatientDoc {
                     ItemList::Identifiers,
                     &id,
                     [("system", system), ("value", value), ("issuer", issuer)],
+                )
+            }
+            Op::AddCoverage { coverage } => {
+                check_text("payer", &coverage.payer)?;
+                check_opt_date(&coverage.effective_from)?;
+                check_opt_date(&coverage.effective_to)?;
+                check_order(
+                    "start of coverage",
+                    &coverage.effective_from,
+                    "end of coverage",
+                    &coverage.effective_to,
+                )?;
+                check_window(coverage.appeal_window_days)?;
+                self.ensure_list(&["profile"], "coverages")?;
+                self.add(ItemList::Coverages, coverage, &stamp)
+            }
+            Op::ChangeCoverage { id, changes } => {
+                let CoverageChanges {
+                    payer,
+                    plan,
+                    member_id,
+                    group,
+                    effective_from,
+                    effective_to,
+                    rank,
+                    appeal_window_days,
+                } = changes;
+                let c: Coverage = self.item(ItemList::Coverages, &id)?;
+                check_changed_text("payer", &payer)?;
+                check_opt_date(&effective_from)?;
+                check_opt_date(&effective_to)?;
+                check_order(
+                    "start of coverage",
+                    &given_or(&effective_from, &c.effective_from),
+                    "end of coverage",
+                    &given_or(&effective_to, &c.effective_to),
+                )?;
+                check_window(appeal_window_days)?;
+                self.change_texts(
+                    ItemList::Coverages,
+                    &id,
+                    [
+                        ("payer", payer),
+                        ("plan", plan),
+                        ("member_id", member_id),
+                        ("group", group),
+                    ],
+                )?;
+                self.set_dates(
+                    ItemList::Coverages,
+                    &id,
+                    [
+                        ("effective_from", effective_from),
+                        ("effective_to", effective_to),
+                    ],
+                )?;
+                if let Some(r) = rank {
+                    self.set_item(ItemList::Coverages, &id, "rank", r)?;
+                }
+                self.set_counts(
+                    ItemList::Coverages,
+                    &id,
+                    [("appeal_window_days", appeal_window_days)],
                 )
             }
             Op::EnrollProgram { enrollment } => {
@@ -651,6 +833,22 @@ impl PatientDoc {
                 check_text("referral target", &referral.to)?;
                 check_opt_date(&referral.sent_on)?;
                 check_opt_date(&referral.completed_on)?;
+                check_opt_date(&referral.appointment_on)?;
+                check_order(
+                    "sending",
+                    &referral.sent_on,
+                    "appointment",
+                    &referral.appointment_on,
+                )?;
+                check_order(
+                    "sending",
+                    &referral.sent_on,
+                    "completion",
+                    &referral.completed_on,
+                )?;
+                if !referral.status_changes.is_empty() {
+                    return Err(invalid("record status changes with SetReferralStatus"));
+                }
                 self.add(ItemList::Referrals, referral, &stamp)
             }
             Op::SetReferralStatus {
@@ -658,37 +856,90 @@ impl PatientDoc {
                 status,
                 note,
                 date,
+                change_id,
+                appointment_on,
+                outcome,
             } => {
-                check_opt_date(&date)?;
-                self.set_item(ItemList::Referrals, &id, "status", &status)?;
-                self.set_item(ItemList::Referrals, &id, "status_note", note)?;
-                match (&status, date) {
-                    (ReferralStatus::Sent, Some(d)) => {
-                        self.set_item(ItemList::Referrals, &id, "sent_on", Some(d))
-                    }
-                    (ReferralStatus::Completed, Some(d)) => {
-                        self.set_item(ItemList::Referrals, &id, "completed_on", Some(d))
-                    }
-                    _ => Ok(()),
-                }
+                let date = date.ok_or_else(|| invalid("a status change needs its date"))?;
+                let change = ReferralStatusChange {
+                    id: change_id,
+                    status,
+                    date,
+                    note,
+                    recorded: stamp,
+                };
+                self.set_referral_status(&id, change, appointment_on, outcome)
             }
+            Op::ChangeReferral { id, changes } => self.change_referral(&id, changes),
             Op::AddAuthorization { authorization } => {
                 check_text("authorised service", &authorization.service)?;
-                check_opt_date(&authorization.requested_on)?;
-                check_opt_date(&authorization.decided_on)?;
+                for d in [
+                    &authorization.requested_on,
+                    &authorization.decided_on,
+                    &authorization.valid_from,
+                    &authorization.valid_to,
+                    &authorization.denied_on,
+                    &authorization.appealed_on,
+                ] {
+                    check_opt_date(d)?;
+                }
+                check_order(
+                    "first valid day",
+                    &authorization.valid_from,
+                    "last valid day",
+                    &authorization.valid_to,
+                )?;
+                check_units("units requested", authorization.units_requested)?;
+                check_units("units approved", authorization.units_approved)?;
+                check_window(authorization.appeal_window_days)?;
+                if !authorization.status_changes.is_empty() || !authorization.uses.is_empty() {
+                    return Err(invalid(
+                        "record status changes and uses with their own operations",
+                    ));
+                }
                 self.add(ItemList::Authorizations, authorization, &stamp)
             }
-            Op::SetAuthorizationStatus { id, status, date } => {
-                check_opt_date(&date)?;
-                let prop = match status {
-                    AuthorizationStatus::Requested | AuthorizationStatus::Appealed => None,
-                    _ => Some("decided_on"),
+            Op::SetAuthorizationStatus {
+                id,
+                status,
+                date,
+                change_id,
+                note,
+                decision,
+            } => {
+                let date = date.ok_or_else(|| invalid("a status change needs its date"))?;
+                let change = AuthorizationStatusChange {
+                    id: change_id,
+                    status,
+                    date,
+                    note,
+                    recorded: stamp,
                 };
-                self.set_item(ItemList::Authorizations, &id, "status", status)?;
-                match (prop, date) {
-                    (Some(p), Some(d)) => self.set_item(ItemList::Authorizations, &id, p, Some(d)),
-                    _ => Ok(()),
-                }
+                self.set_authorization_status(&id, change, decision)
+            }
+            Op::ChangeAuthorization { id, changes } => self.change_authorization(&id, changes),
+            Op::RecordAuthorizationUse {
+                authorization_id,
+                mut entry,
+            } => {
+                check_date(&entry.date)?;
+                check_units("units used", Some(entry.units))?;
+                let item = item_path(ItemList::Authorizations, &authorization_id);
+                resolve(&self.doc, &item)?;
+                entry.stamp_new(stamp);
+                let id = entry.id.clone();
+                self.append(&item, "uses", &id, entry)
+            }
+            Op::RetireAuthorizationUse {
+                authorization_id,
+                id,
+                reason,
+                note,
+            } => {
+                let mut path = item_path(ItemList::Authorizations, &authorization_id);
+                path.push("uses");
+                path.push(&id);
+                self.retire(&path, &id, reason, note, stamp)
             }
             Op::RecordEducation { education } => {
                 check_text("education topic", &education.topic)?;
@@ -698,6 +949,27 @@ impl PatientDoc {
             Op::AddAdvocacyNote { note } => {
                 check_date(&note.date)?;
                 self.add(ItemList::Advocacy, note, &stamp)
+            }
+            Op::ChangeAdvocacyNote {
+                id,
+                date,
+                with_whom,
+                topic,
+                outcome,
+            } => {
+                check_opt_date(&date)?;
+                self.change_texts(
+                    ItemList::Advocacy,
+                    &id,
+                    [
+                        ("with_whom", with_whom),
+                        ("topic", topic),
+                        ("outcome", outcome),
+                    ],
+                )?;
+                date.map_or(Ok(()), |d| {
+                    self.set_item(ItemList::Advocacy, &id, "date", d)
+                })
             }
             Op::ScheduleFollowUp { follow_up } => {
                 check_date(&follow_up.due)?;
@@ -953,5 +1225,311 @@ impl PatientDoc {
                 Ok(())
             }
         }
+    }
+}
+
+/// Referrals and authorisations: the status changes check the item as it is now, so their
+/// rules (what a status needs, which status may follow which) see the merged record.
+impl PatientDoc {
+    fn set_referral_status(
+        &mut self,
+        id: &str,
+        change: ReferralStatusChange,
+        appointment_on: Option<IsoDate>,
+        outcome: Option<String>,
+    ) -> Result<(), DocError> {
+        use ReferralStatus as S;
+        let r: Referral = self.item(ItemList::Referrals, id)?;
+        check_id(&change.id)?;
+        check_date(&change.date)?;
+        check_opt_date(&appointment_on)?;
+        let status = &change.status;
+        if let S::Other(s) = status {
+            return Err(invalid(format!("unknown referral status {s:?}")));
+        }
+        if *status == S::Scheduled && appointment_on.is_none() {
+            return Err(invalid(
+                "scheduling a referral asks for the appointment date",
+            ));
+        }
+        if *status == S::Completed && outcome.as_deref().unwrap_or(&r.outcome).trim().is_empty() {
+            return Err(invalid("closing the loop asks for the outcome"));
+        }
+        let day = Some(change.date.clone());
+        let sent_on = if *status == S::Sent {
+            day.clone()
+        } else {
+            r.sent_on.clone()
+        };
+        check_order("sending", &sent_on, "appointment", &appointment_on)?;
+        if *status == S::Completed {
+            check_order("sending", &sent_on, "completion", &day)?;
+        }
+
+        let list = ItemList::Referrals;
+        self.set_item(list, id, "status", status)?;
+        self.set_item(list, id, "status_note", &change.note)?;
+        match status {
+            S::Sent => self.set_item(list, id, "sent_on", &day)?,
+            S::Completed => self.set_item(list, id, "completed_on", &day)?,
+            _ => {}
+        }
+        self.set_dates(list, id, [("appointment_on", appointment_on)])?;
+        if let Some(o) = outcome {
+            self.set_item(list, id, "outcome", o)?;
+        }
+        let change_id = change.id.clone();
+        self.append(&item_path(list, id), "status_changes", &change_id, change)
+    }
+
+    fn change_referral(&mut self, id: &str, changes: ReferralChanges) -> Result<(), DocError> {
+        let ReferralChanges {
+            kind,
+            to,
+            organisation_id,
+            reason,
+            urgency,
+            need_id,
+            goal_id,
+            sent_on,
+            appointment_on,
+            completed_on,
+            outcome,
+        } = changes;
+        let r: Referral = self.item(ItemList::Referrals, id)?;
+        check_changed_text("referral target", &to)?;
+        for d in [&sent_on, &appointment_on, &completed_on] {
+            check_opt_date(d)?;
+        }
+        let sent = given_or(&sent_on, &r.sent_on);
+        check_order(
+            "sending",
+            &sent,
+            "appointment",
+            &given_or(&appointment_on, &r.appointment_on),
+        )?;
+        check_order(
+            "sending",
+            &sent,
+            "completion",
+            &given_or(&completed_on, &r.completed_on),
+        )?;
+        let list = ItemList::Referrals;
+        self.change_texts(
+            list,
+            id,
+            [
+                ("to", to),
+                ("organisation_id", organisation_id),
+                ("reason", reason),
+                ("need_id", need_id),
+                ("goal_id", goal_id),
+                ("outcome", outcome),
+            ],
+        )?;
+        if let Some(k) = kind {
+            self.set_item(list, id, "kind", k)?;
+        }
+        if let Some(u) = urgency {
+            self.set_item(list, id, "urgency", u)?;
+        }
+        self.set_dates(
+            list,
+            id,
+            [
+                ("sent_on", sent_on),
+                ("appointment_on", appointment_on),
+                ("completed_on", completed_on),
+            ],
+        )
+    }
+
+    fn set_authorization_status(
+        &mut self,
+        id: &str,
+        change: AuthorizationStatusChange,
+        decision: AuthorizationDecision,
+    ) -> Result<(), DocError> {
+        use AuthorizationStatus as S;
+        let a: Authorization = self.item(ItemList::Authorizations, id)?;
+        let AuthorizationDecision {
+            units_approved,
+            valid_from,
+            valid_to,
+            denial_reason,
+            medical_necessity,
+            alternative_plan,
+            mut appeal_window_days,
+        } = decision;
+        check_id(&change.id)?;
+        check_date(&change.date)?;
+        check_opt_date(&valid_from)?;
+        check_opt_date(&valid_to)?;
+        check_units("units approved", units_approved)?;
+        check_window(appeal_window_days)?;
+        check_order(
+            "first valid day",
+            &given_or(&valid_from, &a.valid_from),
+            "last valid day",
+            &given_or(&valid_to, &a.valid_to),
+        )?;
+        let status = &change.status;
+        match status {
+            S::Requested | S::Approved | S::Denied => {}
+            S::PartiallyApproved => {
+                if let (Some(u), Some(req)) = (
+                    given_or(&units_approved, &a.units_approved),
+                    a.units_requested,
+                ) {
+                    if u >= req {
+                        return Err(invalid(format!(
+                            "a partial approval is fewer units than the {req} requested"
+                        )));
+                    }
+                }
+            }
+            S::Appealed => {
+                if a.status != S::Denied {
+                    return Err(invalid("only a denial can be appealed"));
+                }
+                let statement = medical_necessity
+                    .as_deref()
+                    .unwrap_or(a.medical_necessity.as_str());
+                if statement.trim().is_empty() {
+                    return Err(invalid("an appeal needs the medical-necessity statement"));
+                }
+            }
+            S::AppealApproved | S::AppealDenied => {
+                if a.status != S::Appealed {
+                    return Err(invalid("only an appeal can be decided on appeal"));
+                }
+            }
+            S::Other(s) => return Err(invalid(format!("unknown authorization status {s:?}"))),
+        }
+        if *status == S::Denied && appeal_window_days.is_none() && a.appeal_window_days.is_none() {
+            // The payer's window, when its coverage records one, is the one this denial gets.
+            let record = self.record()?;
+            appeal_window_days = crate::coordination::coverage_of_payer(&record, &a.payer)
+                .and_then(|c| c.appeal_window_days);
+        }
+
+        let list = ItemList::Authorizations;
+        let day = Some(change.date.clone());
+        self.set_item(list, id, "status", status)?;
+        match status {
+            S::Requested => self.set_item(list, id, "requested_on", &day)?,
+            S::Appealed => self.set_item(list, id, "appealed_on", &day)?,
+            S::Denied => {
+                self.set_item(list, id, "decided_on", &day)?;
+                self.set_item(list, id, "denied_on", &day)?;
+            }
+            _ => self.set_item(list, id, "decided_on", &day)?,
+        }
+        self.set_counts(
+            list,
+            id,
+            [
+                ("units_approved", units_approved),
+                ("appeal_window_days", appeal_window_days),
+            ],
+        )?;
+        self.set_dates(
+            list,
+            id,
+            [("valid_from", valid_from), ("valid_to", valid_to)],
+        )?;
+        self.change_texts(
+            list,
+            id,
+            [
+                ("denial_reason", denial_reason),
+                ("alternative_plan", alternative_plan),
+            ],
+        )?;
+        if let Some(text) = medical_necessity {
+            self.set_item(list, id, "medical_necessity", Narrative::new(text))?;
+        }
+        let change_id = change.id.clone();
+        self.append(&item_path(list, id), "status_changes", &change_id, change)
+    }
+
+    fn change_authorization(
+        &mut self,
+        id: &str,
+        changes: AuthorizationChanges,
+    ) -> Result<(), DocError> {
+        let AuthorizationChanges {
+            service,
+            payer,
+            reference,
+            requested_on,
+            units_requested,
+            units_approved,
+            valid_from,
+            valid_to,
+            denied_on,
+            denial_reason,
+            appeal_window_days,
+            appealed_on,
+            alternative_plan,
+        } = changes;
+        let a: Authorization = self.item(ItemList::Authorizations, id)?;
+        check_changed_text("authorised service", &service)?;
+        for d in [
+            &requested_on,
+            &valid_from,
+            &valid_to,
+            &denied_on,
+            &appealed_on,
+        ] {
+            check_opt_date(d)?;
+        }
+        check_order(
+            "first valid day",
+            &given_or(&valid_from, &a.valid_from),
+            "last valid day",
+            &given_or(&valid_to, &a.valid_to),
+        )?;
+        check_order(
+            "denial",
+            &given_or(&denied_on, &a.denied_on),
+            "appeal",
+            &given_or(&appealed_on, &a.appealed_on),
+        )?;
+        check_units("units requested", units_requested)?;
+        check_units("units approved", units_approved)?;
+        check_window(appeal_window_days)?;
+        let list = ItemList::Authorizations;
+        self.change_texts(
+            list,
+            id,
+            [
+                ("service", service),
+                ("payer", payer),
+                ("reference", reference),
+                ("denial_reason", denial_reason),
+                ("alternative_plan", alternative_plan),
+            ],
+        )?;
+        self.set_counts(
+            list,
+            id,
+            [
+                ("units_requested", units_requested),
+                ("units_approved", units_approved),
+                ("appeal_window_days", appeal_window_days),
+            ],
+        )?;
+        self.set_dates(
+            list,
+            id,
+            [
+                ("requested_on", requested_on),
+                ("valid_from", valid_from),
+                ("valid_to", valid_to),
+                ("denied_on", denied_on),
+                ("appealed_on", appealed_on),
+            ],
+        )
     }
 }

@@ -117,6 +117,7 @@ mod tests {
             identifiers: vec![format!("MRN-{id}")],
             transition_steps: Vec::new(),
             billing: Default::default(),
+            coordination: Default::default(),
         }
     }
 

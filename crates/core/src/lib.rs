@@ -11,6 +11,7 @@ pub mod author;
 pub mod billing;
 pub mod caseload;
 pub mod conflicts;
+pub mod coordination;
 pub mod document;
 pub mod error;
 pub mod handout;

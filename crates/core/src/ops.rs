@@ -35,6 +35,7 @@ impl ProfileField {
 pub enum ItemList {
     Phones,
     Identifiers,
+    Coverages,
     Programs,
     Conditions,
     Allergies,
@@ -64,6 +65,7 @@ impl ItemList {
     pub const ALL: &'static [ItemList] = &[
         ItemList::Phones,
         ItemList::Identifiers,
+        ItemList::Coverages,
         ItemList::Programs,
         ItemList::Conditions,
         ItemList::Allergies,
@@ -94,6 +96,7 @@ impl ItemList {
         match self {
             ItemList::Phones => &["profile", "phones"],
             ItemList::Identifiers => &["profile", "identifiers"],
+            ItemList::Coverages => &["profile", "coverages"],
             ItemList::Programs => &["programs"],
             ItemList::Conditions => &["medical", "conditions"],
             ItemList::Allergies => &["medical", "allergies"],
@@ -138,6 +141,109 @@ pub struct TransitionChanges {
     pub medication_reconciled_on: Option<IsoDate>,
     #[serde(default)]
     pub reconciled_by: Option<String>,
+}
+
+/// What [`Op::ChangeCoverage`] corrects; fields left `None` are not written.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CoverageChanges {
+    #[serde(default)]
+    pub payer: Option<String>,
+    #[serde(default)]
+    pub plan: Option<String>,
+    #[serde(default)]
+    pub member_id: Option<String>,
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub effective_from: Option<IsoDate>,
+    #[serde(default)]
+    pub effective_to: Option<IsoDate>,
+    #[serde(default)]
+    pub rank: Option<CoverageRank>,
+    #[serde(default)]
+    pub appeal_window_days: Option<u64>,
+}
+
+/// What [`Op::ChangeReferral`] corrects (not the status: that is [`Op::SetReferralStatus`], which
+/// keeps the dated history); fields left `None` are not written.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReferralChanges {
+    #[serde(default)]
+    pub kind: Option<ReferralKind>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub organisation_id: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub urgency: Option<ReferralUrgency>,
+    #[serde(default)]
+    pub need_id: Option<String>,
+    #[serde(default)]
+    pub goal_id: Option<String>,
+    #[serde(default)]
+    pub sent_on: Option<IsoDate>,
+    #[serde(default)]
+    pub appointment_on: Option<IsoDate>,
+    #[serde(default)]
+    pub completed_on: Option<IsoDate>,
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+/// What [`Op::ChangeAuthorization`] corrects (not the status); fields left `None` are not written.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizationChanges {
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub payer: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub requested_on: Option<IsoDate>,
+    #[serde(default)]
+    pub units_requested: Option<u64>,
+    #[serde(default)]
+    pub units_approved: Option<u64>,
+    #[serde(default)]
+    pub valid_from: Option<IsoDate>,
+    #[serde(default)]
+    pub valid_to: Option<IsoDate>,
+    #[serde(default)]
+    pub denied_on: Option<IsoDate>,
+    #[serde(default)]
+    pub denial_reason: Option<String>,
+    #[serde(default)]
+    pub appeal_window_days: Option<u64>,
+    #[serde(default)]
+    pub appealed_on: Option<IsoDate>,
+    #[serde(default)]
+    pub alternative_plan: Option<String>,
+}
+
+/// What a payer's decision (or an appeal) adds with [`Op::SetAuthorizationStatus`]; fields left
+/// `None` are not written.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizationDecision {
+    /// Units approved (approval, partial approval, approval on appeal).
+    #[serde(default)]
+    pub units_approved: Option<u64>,
+    #[serde(default)]
+    pub valid_from: Option<IsoDate>,
+    #[serde(default)]
+    pub valid_to: Option<IsoDate>,
+    #[serde(default)]
+    pub denial_reason: Option<String>,
+    /// The medical-necessity statement: replaces the authorisation's narrative (an appeal needs
+    /// one, given here or written before).
+    #[serde(default)]
+    pub medical_necessity: Option<String>,
+    #[serde(default)]
+    pub alternative_plan: Option<String>,
+    #[serde(default)]
+    pub appeal_window_days: Option<u64>,
 }
 
 /// The lists inside one transition.
@@ -222,6 +328,15 @@ pub enum Op {
         system: Option<String>,
         value: Option<String>,
         issuer: Option<String>,
+    },
+    /// An insurance plan; removed with [`Op::Retire`] (list `coverages`).
+    AddCoverage {
+        coverage: Coverage,
+    },
+    ChangeCoverage {
+        id: String,
+        #[serde(flatten)]
+        changes: CoverageChanges,
     },
     EnrollProgram {
         enrollment: ProgramEnrollment,
@@ -412,25 +527,83 @@ pub enum Op {
     AddReferral {
         referral: Referral,
     },
+    /// Moves a referral on (the date is required) and keeps the change, signed, in its
+    /// `status_changes` (id `change_id`). Sent sets `sent_on`; Scheduled requires the
+    /// `appointment_on`; Completed sets `completed_on` and requires an outcome (given here or
+    /// recorded before). `appointment_on` and `outcome` are written whenever given.
     SetReferralStatus {
         id: String,
         status: ReferralStatus,
         note: String,
         date: Option<IsoDate>,
+        #[serde(default)]
+        change_id: String,
+        #[serde(default)]
+        appointment_on: Option<IsoDate>,
+        #[serde(default)]
+        outcome: Option<String>,
+    },
+    /// Corrects a referral; only the fields given change.
+    ChangeReferral {
+        id: String,
+        #[serde(flatten)]
+        changes: ReferralChanges,
     },
     AddAuthorization {
         authorization: Authorization,
     },
+    /// Records a payer's decision or an appeal (the date is required) and keeps the change, signed,
+    /// in `status_changes` (id `change_id`). Approved and partially approved take the units
+    /// approved (a partial approval fewer than requested); Denied sets `denied_on` (the appeal
+    /// window runs from it); Appealed only follows a denial and needs the medical-necessity
+    /// statement; the appeal's outcome only follows an appeal.
     SetAuthorizationStatus {
         id: String,
         status: AuthorizationStatus,
         date: Option<IsoDate>,
+        #[serde(default)]
+        change_id: String,
+        #[serde(default)]
+        note: String,
+        #[serde(flatten)]
+        decision: AuthorizationDecision,
+    },
+    /// Corrects an authorisation; only the fields given change.
+    ChangeAuthorization {
+        id: String,
+        #[serde(flatten)]
+        changes: AuthorizationChanges,
+    },
+    /// Units of an authorised service used (`entry.id` chosen by the caller).
+    RecordAuthorizationUse {
+        authorization_id: String,
+        entry: AuthorizationUse,
+    },
+    /// Retires a use recorded in error.
+    RetireAuthorizationUse {
+        authorization_id: String,
+        id: String,
+        reason: RetireReason,
+        note: String,
     },
     RecordEducation {
         education: Education,
     },
     AddAdvocacyNote {
         note: AdvocacyNote,
+    },
+    /// Corrects an advocacy note's date, counterpart, topic or outcome (its text is a narrative,
+    /// edited with [`Op::EditNarrative`]); only the fields given change.
+    ChangeAdvocacyNote {
+        id: String,
+        #[serde(default)]
+        date: Option<IsoDate>,
+        #[serde(default)]
+        with_whom: Option<String>,
+        #[serde(default)]
+        topic: Option<String>,
+        #[serde(default)]
+        outcome: Option<String>,
     },
     // Follow-ups, encounters, transitions, time.
     ScheduleFollowUp {
@@ -641,6 +814,16 @@ impl Op {
                     && emergent.is_none()
             }
             Op::UpdateTransition { changes, .. } => *changes == TransitionChanges::default(),
+            Op::ChangeCoverage { changes, .. } => *changes == CoverageChanges::default(),
+            Op::ChangeReferral { changes, .. } => *changes == ReferralChanges::default(),
+            Op::ChangeAuthorization { changes, .. } => *changes == AuthorizationChanges::default(),
+            Op::ChangeAdvocacyNote {
+                date,
+                with_whom,
+                topic,
+                outcome,
+                ..
+            } => date.is_none() && [with_whom, topic, outcome].iter().all(|f| f.is_none()),
             _ => false,
         }
     }
@@ -658,6 +841,8 @@ impl Op {
             Op::ChangePhone { .. } => "change_phone",
             Op::AddIdentifier { .. } => "add_identifier",
             Op::ChangeIdentifier { .. } => "change_identifier",
+            Op::AddCoverage { .. } => "add_coverage",
+            Op::ChangeCoverage { .. } => "change_coverage",
             Op::EnrollProgram { .. } => "enroll_program",
             Op::RecordConsent { .. } => "record_consent",
             Op::SetProgramStatus { .. } => "set_program_status",
@@ -699,10 +884,15 @@ impl Op {
             Op::RecordAgreement { .. } => "record_agreement",
             Op::AddReferral { .. } => "add_referral",
             Op::SetReferralStatus { .. } => "set_referral_status",
+            Op::ChangeReferral { .. } => "change_referral",
             Op::AddAuthorization { .. } => "add_authorization",
             Op::SetAuthorizationStatus { .. } => "set_authorization_status",
+            Op::ChangeAuthorization { .. } => "change_authorization",
+            Op::RecordAuthorizationUse { .. } => "record_authorization_use",
+            Op::RetireAuthorizationUse { .. } => "retire_authorization_use",
             Op::RecordEducation { .. } => "record_education",
             Op::AddAdvocacyNote { .. } => "add_advocacy_note",
+            Op::ChangeAdvocacyNote { .. } => "change_advocacy_note",
             Op::ScheduleFollowUp { .. } => "schedule_follow_up",
             Op::RescheduleFollowUp { .. } => "reschedule_follow_up",
             Op::CompleteFollowUp { .. } => "complete_follow_up",

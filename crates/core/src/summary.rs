@@ -58,6 +58,27 @@ pub struct PatientSummary {
     /// "close to a threshold" read these (`billing::program_months`) without opening documents.
     #[serde(default)]
     pub billing: crate::billing::BillingFacts,
+    /// Open referrals, denials not yet appealed and approvals, as dated facts: Today lists what is
+    /// due or overdue with `coordination::due_items(&summary.coordination, today)`.
+    #[serde(default)]
+    pub coordination: crate::coordination::CoordinationFacts,
+}
+
+/// The shape stored with version 4 (before coordination facts): version 3's fields followed by
+/// the billing facts.
+#[derive(Deserialize)]
+struct SummaryV4 {
+    v3: SummaryV3,
+    billing: crate::billing::BillingFacts,
+}
+
+impl From<SummaryV4> for PatientSummary {
+    fn from(v: SummaryV4) -> Self {
+        PatientSummary {
+            billing: v.billing,
+            ..v.v3.into()
+        }
+    }
 }
 
 /// The shape stored with version 3 (before billing facts). Postcard writes a struct as its fields
@@ -122,6 +143,7 @@ impl From<SummaryV2> for PatientSummary {
             identifiers: v.identifiers,
             transition_steps: Vec::new(),
             billing: Default::default(),
+            coordination: Default::default(),
         }
     }
 }
@@ -129,7 +151,7 @@ impl From<SummaryV2> for PatientSummary {
 /// First byte of the stored summary encoding (postcard). A summary in any other encoding — the
 /// first builds stored JSON, which starts with `{` — still reads, but as [`Stored::Outdated`].
 /// Bump it when the struct changes shape: postcard is not self-describing.
-pub const STORED_SUMMARY_VERSION: u8 = 4;
+pub const STORED_SUMMARY_VERSION: u8 = 5;
 
 /// A summary read back from storage.
 #[derive(Debug, PartialEq)]
@@ -189,6 +211,11 @@ impl PatientSummary {
                     Err(SummaryDecodeError::Trailing(rest.len()))
                 }
             }
+            Some((4, body)) => match postcard::take_from_bytes::<SummaryV4>(body) {
+                Ok((summary, [])) => Ok(Stored::Outdated(summary.into())),
+                Ok((_, rest)) => Err(SummaryDecodeError::Trailing(rest.len())),
+                Err(e) => Err(SummaryDecodeError::Malformed(e.to_string())),
+            },
             Some((3, body)) => match postcard::take_from_bytes::<SummaryV3>(body) {
                 Ok((summary, [])) => Ok(Stored::Outdated(summary.into())),
                 Ok((_, rest)) => Err(SummaryDecodeError::Trailing(rest.len())),
@@ -333,6 +360,7 @@ impl PatientSummary {
             priority: risk.as_ref().map_or(0, |r| r.priority),
             risk_reasons: risk.map(|r| r.reasons).unwrap_or_default(),
             billing: crate::billing::BillingFacts::of(record),
+            coordination: crate::coordination::CoordinationFacts::of(record),
             transition_steps: today.map_or_else(Vec::new, |t| {
                 crate::transitions::open_tcm_steps(record, t)
                     .into_iter()

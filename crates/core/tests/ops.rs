@@ -206,6 +206,9 @@ fn remaining_ops_each_change_their_field() {
             id: "au1".into(),
             status: AuthorizationStatus::Denied,
             date: Some(d("2026-03-01")),
+            change_id: "au1s1".into(),
+            note: String::new(),
+            decision: Default::default(),
         },
         Op::EditNarrative {
             target: NarrativeTarget::MedicalNecessity { id: "au1".into() },
@@ -214,7 +217,10 @@ fn remaining_ops_each_change_their_field() {
         Op::SetAuthorizationStatus {
             id: "au1".into(),
             status: AuthorizationStatus::Appealed,
-            date: None,
+            date: Some(d("2026-03-02")),
+            change_id: "au1s2".into(),
+            note: String::new(),
+            decision: Default::default(),
         },
         Op::AddAdvocacyNote {
             note: AdvocacyNote {

@@ -74,19 +74,22 @@ impl Device {
                 self.logs.entry(s.doc_id.clone()).or_default().set_aside = true;
             }
             for d in opened.docs {
-                let mut existing = self.docs.remove(&d.id);
+                let Some(id) = d.id.patient().cloned() else {
+                    continue;
+                };
+                let mut existing = self.docs.remove(&id);
                 let before = existing.as_mut().map(|d| d.heads()).unwrap_or_default();
                 let merged = page::merge_chunks(existing, d.id.as_str(), d.chunks);
                 assert!(merged.set_aside.is_empty(), "nothing here is damaged");
                 if let Some(mut doc) = merged.doc {
                     let hex =
                         |h: &[ChangeHash]| h.iter().map(|h| h.to_string()).collect::<Vec<_>>();
-                    let acked = self.acked.entry(d.id.clone()).or_default();
+                    let acked = self.acked.entry(id.clone()).or_default();
                     *acked = page::acked_after_pull(&hex(acked), &before, &doc.heads())
                         .iter()
                         .map(|h| h.parse().unwrap())
                         .collect();
-                    self.docs.insert(d.id, doc);
+                    self.docs.insert(id, doc);
                 }
             }
             self.cursor = p.next_cursor;

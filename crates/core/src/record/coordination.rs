@@ -30,6 +30,43 @@ pub struct Referral {
     pub completed_on: Option<IsoDate>,
     pub recorded: Stamp,
     pub retired: Option<Retirement>,
+    /// The workspace directory's organisation referred to; empty when `to` is free text.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub organisation_id: String,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub urgency: ReferralUrgency,
+    /// The care plan's need (and goal) the referral serves, empty when none.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub need_id: String,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub goal_id: String,
+    /// The appointment the referral was scheduled for.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub appointment_on: Option<IsoDate>,
+    /// What came of it (closing the loop).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub outcome: String,
+    /// Every status change, dated and signed, oldest first.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub status_changes: Vec<ReferralStatusChange>,
+}
+
+/// One dated change of a referral's status, with who recorded it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct ReferralStatusChange {
+    #[key]
+    pub id: String,
+    pub status: ReferralStatus,
+    pub date: IsoDate,
+    pub note: String,
+    pub recorded: Stamp,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
@@ -45,6 +82,69 @@ pub struct Authorization {
     pub medical_necessity: Narrative,
     pub recorded: Stamp,
     pub retired: Option<Retirement>,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub units_requested: Option<u64>,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub units_approved: Option<u64>,
+    /// The period the approval covers.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub valid_from: Option<IsoDate>,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub valid_to: Option<IsoDate>,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub denial_reason: String,
+    /// The date on the denial notice: the appeal window runs from it.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub denied_on: Option<IsoDate>,
+    /// The payer's appeal window in days; `None` means the usual
+    /// [`crate::coordination::DEFAULT_APPEAL_WINDOW_DAYS`].
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub appeal_window_days: Option<u64>,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub appealed_on: Option<IsoDate>,
+    /// What the patient does meanwhile, or instead, after a denial.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub alternative_plan: String,
+    /// Units used against the approval (visits, trips, supplies...).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub uses: Vec<AuthorizationUse>,
+    /// Every status change, dated and signed, oldest first.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub status_changes: Vec<AuthorizationStatusChange>,
+}
+
+/// Units of an authorised service used on one day.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct AuthorizationUse {
+    #[key]
+    pub id: String,
+    pub date: IsoDate,
+    pub units: u64,
+    pub note: String,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+/// One dated change of an authorisation's status, with who recorded it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct AuthorizationStatusChange {
+    #[key]
+    pub id: String,
+    pub status: AuthorizationStatus,
+    pub date: IsoDate,
+    pub note: String,
+    pub recorded: Stamp,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
@@ -79,6 +179,17 @@ pub struct AdvocacyNote {
     pub text: Narrative,
     pub recorded: Stamp,
     pub retired: Option<Retirement>,
+    /// Who the care manager advocated with (a payer, a landlord, a pharmacy...).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub with_whom: String,
+    /// What it was about.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub topic: String,
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub outcome: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]

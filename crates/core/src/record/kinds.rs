@@ -136,10 +136,21 @@ string_enum!(
     } default CommunityResource
 );
 string_enum!(
-    ReferralStatus { Draft = "draft", Sent = "sent", Accepted = "accepted", Scheduled = "scheduled", Completed = "completed", Declined = "declined", Cancelled = "cancelled" } default Draft
+    /// A referral's place in the loop: sent, then scheduled, then closed with its outcome (completed)
+    /// or without one (declined, cancelled, no-show).
+    ReferralStatus { Draft = "draft", Sent = "sent", Accepted = "accepted", Scheduled = "scheduled", Completed = "completed", Declined = "declined", Cancelled = "cancelled", NoShow = "no_show" } default Draft
 );
 string_enum!(
-    AuthorizationStatus { Requested = "requested", Approved = "approved", Denied = "denied", Appealed = "appealed", AppealApproved = "appeal_approved", AppealDenied = "appeal_denied" } default Requested
+    /// How soon the referral must be acted on: it decides how many days after sending an
+    /// unscheduled referral becomes overdue (`coordination::schedule_within_days`).
+    ReferralUrgency { Routine = "routine", Urgent = "urgent", Emergent = "emergent" } default Routine
+);
+string_enum!(
+    AuthorizationStatus { Requested = "requested", Approved = "approved", PartiallyApproved = "partially_approved", Denied = "denied", Appealed = "appealed", AppealApproved = "appeal_approved", AppealDenied = "appeal_denied" } default Requested
+);
+string_enum!(
+    /// Which payer is billed first (coordination of benefits).
+    CoverageRank { Primary = "primary", Secondary = "secondary", Tertiary = "tertiary" } default Primary
 );
 string_enum!(
     /// "Not understood" (older records) and "needs review" both mean: teach it again.

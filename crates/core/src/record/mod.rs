@@ -102,6 +102,7 @@ pub struct PatientRecord {
 common::list_items!(
     Phone,
     Identifier,
+    Coverage,
     ProgramEnrollment,
     Caregiver,
     SocialNeed,
@@ -120,6 +121,7 @@ common::list_items!(
     Agreement,
     Referral,
     Authorization,
+    AuthorizationUse,
     Education,
     AdvocacyNote,
     FollowUp,

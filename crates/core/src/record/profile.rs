@@ -22,6 +22,29 @@ pub struct Profile {
     pub identifiers: Vec<Identifier>,
     /// Clinically important: concurrent edits are surfaced as a conflict.
     pub code_status: CodeStatus,
+    /// Insurance plans, primary first by `rank`.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub coverages: Vec<Coverage>,
+}
+
+/// One insurance plan covering the patient.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Coverage {
+    #[key]
+    pub id: String,
+    /// The insurer ("Medicare Advantage — Humana", "Medicaid").
+    pub payer: String,
+    pub plan: String,
+    pub member_id: String,
+    pub group: String,
+    pub effective_from: Option<IsoDate>,
+    pub effective_to: Option<IsoDate>,
+    pub rank: CoverageRank,
+    /// The payer's appeal window in days, when known.
+    pub appeal_window_days: Option<u64>,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]

@@ -8,7 +8,8 @@ use automerge::ChangeHash;
 
 use crate::crypto::{self, WorkspaceKey};
 use crate::sync_wire::{ChunkKind, PullResponse, PulledChunk};
-use crate::{PatientDoc, PatientId};
+use crate::workspace::SyncDoc;
+use crate::DocId;
 
 /// A chunk that opened with the workspace key.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,7 +34,7 @@ pub struct SetAsideChunk {
 /// The chunks of one document in a page, in seq order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DocChunks {
-    pub id: PatientId,
+    pub id: DocId,
     pub chunks: Vec<OpenedChunk>,
 }
 
@@ -70,7 +71,8 @@ impl OpenedPage {
 
 /// Decrypts a page. `own_device_id`'s chunks are skipped (this device has them) but still counted
 /// in [`OpenedPage::relay`]. Chunks for an id that is not a patient, or that do not open with this
-/// key for their workspace, document and kind, are set aside.
+/// key for their workspace, document and kind, are set aside. The workspace document counts as a
+/// document like a patient's.
 pub fn open_page(
     key: &WorkspaceKey,
     workspace_id: &str,
@@ -79,7 +81,7 @@ pub fn open_page(
 ) -> OpenedPage {
     let mut page = OpenedPage::default();
     let mut relay_at: HashMap<String, usize> = HashMap::new();
-    let mut doc_at: HashMap<PatientId, usize> = HashMap::new();
+    let mut doc_at: HashMap<DocId, usize> = HashMap::new();
     for c in chunks {
         let at = *relay_at.entry(c.doc_id.clone()).or_insert_with(|| {
             page.relay.push((c.doc_id.clone(), RelayBytes::default()));
@@ -89,7 +91,7 @@ pub fn open_page(
         if c.device_id == own_device_id {
             continue;
         }
-        let Some(id) = PatientId::parse(&c.doc_id) else {
+        let Some(id) = DocId::parse(&c.doc_id) else {
             page.set_aside.push(SetAsideChunk {
                 reason: format!("unknown document {:?}", c.doc_id),
                 doc_id: c.doc_id,
@@ -205,9 +207,9 @@ impl PullBatch {
 }
 
 /// One document after merging a page's chunks.
-pub struct Merged {
+pub struct Merged<D> {
     /// `None` if the document was new here and nothing applied.
-    pub doc: Option<PatientDoc>,
+    pub doc: Option<D>,
     /// The bytes that applied (merged into open charts afterwards).
     pub applied: Vec<Vec<u8>>,
     pub set_aside: Vec<SetAsideChunk>,
@@ -216,7 +218,11 @@ pub struct Merged {
 /// Merges chunks into `doc` (or makes it from them, if this device does not have it). A chunk that
 /// does not apply is set aside and the rest still apply. Snapshots merge like changes: local edits
 /// the snapshot lacks are kept.
-pub fn merge_chunks(mut doc: Option<PatientDoc>, doc_id: &str, chunks: Vec<OpenedChunk>) -> Merged {
+pub fn merge_chunks<D: SyncDoc>(
+    mut doc: Option<D>,
+    doc_id: &str,
+    chunks: Vec<OpenedChunk>,
+) -> Merged<D> {
     // A document new here, from several chunks (a new device's history): loaded in one go, which
     // is several times faster than change by change. A load fails whole on any chunk that does not
     // parse or apply; then the chunks go one by one below, so only the bad one is set aside.
@@ -225,7 +231,7 @@ pub fn merge_chunks(mut doc: Option<PatientDoc>, doc_id: &str, chunks: Vec<Opene
             .iter()
             .flat_map(|c| c.plain.iter().copied())
             .collect();
-        if let Ok(made) = PatientDoc::load(&all) {
+        if let Ok(made) = D::load(&all) {
             return Merged {
                 doc: Some(made),
                 applied: chunks.into_iter().map(|c| c.plain).collect(),
@@ -238,7 +244,7 @@ pub fn merge_chunks(mut doc: Option<PatientDoc>, doc_id: &str, chunks: Vec<Opene
     for c in chunks {
         let result = match doc.as_mut() {
             Some(d) => d.apply_changes(&c.plain),
-            None => PatientDoc::load(&c.plain).map(|d| doc = Some(d)),
+            None => D::load(&c.plain).map(|d| doc = Some(d)),
         };
         match result {
             Ok(()) => applied.push(c.plain),

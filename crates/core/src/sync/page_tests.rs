@@ -4,7 +4,7 @@ use super::*;
 use crate::crypto::seal;
 use crate::ops::{Op, ProfileField};
 use crate::record::PersonName;
-use crate::Author;
+use crate::{Author, PatientDoc, PatientId};
 
 const WS: &str = "ws-1";
 const ME: &str = "device-me";
@@ -69,12 +69,15 @@ fn a_page_is_grouped_by_document_and_what_does_not_open_is_set_aside() {
     ];
     let sizes: Vec<u64> = chunks.iter().map(|c| c.ciphertext.len() as u64).collect();
     let page = open_page(&key(), WS, ME, chunks);
-    let seqs: Vec<(PatientId, Vec<u64>)> = page
+    let seqs: Vec<(DocId, Vec<u64>)> = page
         .docs
         .iter()
         .map(|d| (d.id.clone(), d.chunks.iter().map(|c| c.seq).collect()))
         .collect();
-    assert_eq!(seqs, vec![(a.clone(), vec![1, 6]), (b.clone(), vec![2])]);
+    assert_eq!(
+        seqs,
+        vec![(a.clone().into(), vec![1, 6]), (b.clone().into(), vec![2])]
+    );
     assert_eq!(page.docs[0].chunks[0].plain, a1);
     let aside: Vec<(u64, &str)> = page
         .set_aside
@@ -180,7 +183,7 @@ fn a_document_new_here_is_made_from_its_first_chunk_that_applies() {
         plain,
         envelope: vec![],
     };
-    let merged = merge_chunks(
+    let merged = merge_chunks::<PatientDoc>(
         None,
         a.as_str(),
         vec![opened(1, b"junk".to_vec()), opened(2, theirs.save())],
@@ -188,7 +191,7 @@ fn a_document_new_here_is_made_from_its_first_chunk_that_applies() {
     let mut doc = merged.doc.expect("made from the second chunk");
     assert_eq!(doc.heads(), theirs.heads());
     assert_eq!(merged.set_aside.len(), 1);
-    let nothing = merge_chunks(None, a.as_str(), vec![opened(1, b"junk".to_vec())]);
+    let nothing = merge_chunks::<PatientDoc>(None, a.as_str(), vec![opened(1, b"junk".to_vec())]);
     assert!(nothing.doc.is_none());
 }
 
@@ -299,7 +302,7 @@ fn a_new_document_from_many_chunks_loads_at_once_or_sets_aside_only_the_bad_one(
             })
             .collect()
     };
-    let merged = merge_chunks(None, a.as_str(), opened(&plains));
+    let merged = merge_chunks::<PatientDoc>(None, a.as_str(), opened(&plains));
     assert_eq!(merged.applied.len(), 4);
     assert!(merged.set_aside.is_empty());
     assert_eq!(merged.doc.unwrap().heads(), theirs.heads());
@@ -308,7 +311,7 @@ fn a_new_document_from_many_chunks_loads_at_once_or_sets_aside_only_the_bad_one(
     // chunks go one by one, the document is made from the others and only the bad one is set aside.
     let mut damaged = plains.clone();
     damaged.insert(0, b"not a change".to_vec());
-    let merged = merge_chunks(None, a.as_str(), opened(&damaged));
+    let merged = merge_chunks::<PatientDoc>(None, a.as_str(), opened(&damaged));
     assert_eq!(merged.set_aside.len(), 1);
     assert_eq!(merged.set_aside[0].seq, 1);
     assert_eq!(merged.set_aside[0].envelope, vec![0]);
@@ -317,4 +320,32 @@ fn a_new_document_from_many_chunks_loads_at_once_or_sets_aside_only_the_bad_one(
         merged.doc.expect("made from the others").heads(),
         theirs.heads()
     );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_workspace_document_travels_like_a_patient_and_merges_with_a_copy_started_apart() {
+    use crate::workspace::WorkspaceDoc;
+    // Two devices each started the shared document on their own (offline, before joining).
+    let mut theirs = WorkspaceDoc::new();
+    let mine = WorkspaceDoc::new();
+    let genesis = theirs.heads();
+    let chunks = vec![chunk(
+        1,
+        crate::WORKSPACE_DOC_ID,
+        ChunkKind::Change,
+        THEM,
+        &theirs.save(),
+    )];
+    let page = open_page(&key(), WS, ME, chunks);
+    assert!(page.set_aside.is_empty());
+    assert_eq!(page.docs.len(), 1);
+    assert_eq!(page.docs[0].id, DocId::Workspace);
+    let merged = merge_chunks(
+        Some(mine),
+        crate::WORKSPACE_DOC_ID,
+        page.docs[0].chunks.clone(),
+    );
+    assert!(merged.set_aside.is_empty());
+    // One genesis, so nothing to reconcile: the same single head.
+    assert_eq!(merged.doc.expect("merged").heads(), genesis);
 }

@@ -19,8 +19,12 @@ pub mod csv;
 pub mod directory;
 mod ops;
 
-pub use directory::{Organisation, WorkspaceRecord};
-pub use ops::WorkspaceOp;
+pub use csv::{
+    guess_mapping, import_preview, parse_csv, BadRow, BadRowReason, ColumnMapping, CsvError,
+    ImportPreview, Row, Table,
+};
+pub use directory::{Organisation, ServiceType, WorkspaceRecord};
+pub use ops::{OrganisationChanges, WorkspaceOp};
 
 /// The shape of the workspace document this build writes.
 pub const WORKSPACE_SCHEMA_VERSION: u64 = 1;

@@ -446,6 +446,9 @@ pub fn year_of_activity(doc: &mut PatientDoc) -> usize {
             status: ReferralStatus::Sent,
             note: "faxed".into(),
             date: Some(day(4)),
+            change_id: "r1s1".into(),
+            appointment_on: None,
+            outcome: None,
         },
     );
     go(
@@ -455,6 +458,9 @@ pub fn year_of_activity(doc: &mut PatientDoc) -> usize {
             status: ReferralStatus::Completed,
             note: "rides booked".into(),
             date: Some(day(20)),
+            change_id: "r1s2".into(),
+            appointment_on: None,
+            outcome: Some("rides booked".into()),
         },
     );
     for month in 0..12i64 {
