@@ -10,8 +10,8 @@ use crate::components::lock_button::LockButton;
 use crate::components::status::StatusBar;
 use crate::components::update_banner::UpdateBanner;
 use crate::pages::{
-    billing::BillingPage, caseload::CaseloadPage, chart::PatientPage, handout::HandoutPage,
-    not_found::NotFound, settings::SettingsPage, today::TodayPage,
+    billing::BillingPage, caseload::CaseloadPage, chart::PatientPage, directory::DirectoryPage,
+    handout::HandoutPage, not_found::NotFound, settings::SettingsPage, today::TodayPage,
 };
 use crate::session::Session;
 
@@ -26,6 +26,7 @@ pub fn App(session: Session) -> impl IntoView {
                 <nav aria-label="Main">
                     <A href="/" exact=true>"Today"</A>
                     <A href="/caseload">"Caseload"</A>
+                    <A href="/directory">"Resources"</A>
                     <A href="/billing">"Billing"</A>
                     <A href="/settings">"Settings"</A>
                 </nav>
@@ -39,6 +40,7 @@ pub fn App(session: Session) -> impl IntoView {
                     <Route path=path!("/") view=TodayPage />
                     <Route path=path!("/caseload") view=CaseloadPage />
                     <Route path=path!("/billing") view=BillingPage />
+                    <Route path=path!("/directory") view=DirectoryPage />
                     <Route path=path!("/patients/:id") view=PatientPage />
                     <Route path=path!("/patients/:id/handout") view=HandoutPage />
                     <Route path=path!("/settings") view=SettingsPage />

@@ -11,7 +11,8 @@ use send_wrapper::SendWrapper;
 use tend_core::{
     author::{person_name, PersonNameError},
     record::{PersonName, PersonRole},
-    Author, DocError, PatientDoc, PatientId, PatientSummary,
+    workspace::{WorkspaceDoc, WorkspaceOp, WorkspaceRecord},
+    Author, DocError, PatientDoc, PatientId, PatientSummary, WORKSPACE_DOC_ID,
 };
 
 use crate::clock::now_ms;
@@ -93,6 +94,18 @@ pub struct Session {
     /// Other tabs of the app on this device (set once the session exists; see `listen_to_tabs`).
     tabs: SendWrapper<Rc<RefCell<Option<crate::tabs::Tabs>>>>,
     cache_upkeep: SendWrapper<Rc<CacheUpkeep>>,
+    /// The workspace document (the shared directory), loaded on first use.
+    workspace: SendWrapper<Rc<RefCell<SharedDoc>>>,
+    /// What the workspace document holds; `None` until it is loaded ([`Session::workspace`]).
+    pub workspace_record: RwSignal<Option<WorkspaceRecord>>,
+}
+
+/// The workspace document in memory, like an [`OpenDoc`].
+#[derive(Default)]
+struct SharedDoc {
+    doc: Option<WorkspaceDoc>,
+    /// Changes not yet durable (kept after a failed save, retried with the next).
+    pending: Vec<u8>,
 }
 
 /// This tab's share of keeping the caseload cache fresh.
@@ -163,6 +176,8 @@ impl Session {
             open_docs: SendWrapper::new(Rc::new(RefCell::new(Vec::new()))),
             tabs: SendWrapper::new(Rc::new(RefCell::new(None))),
             cache_upkeep: SendWrapper::new(Rc::new(CacheUpkeep::default())),
+            workspace: SendWrapper::new(Rc::new(RefCell::new(SharedDoc::default()))),
+            workspace_record: RwSignal::new(None),
         };
         if !caseload.outdated.is_empty() {
             // The cache is rebuilt once these are current (it never holds an outdated summary).
@@ -189,6 +204,12 @@ impl Session {
 
     /// Merges what storage holds for `doc_id` into the open copies and the caseload row.
     async fn refresh_from_storage(&self, doc_id: &str) {
+        if doc_id == WORKSPACE_DOC_ID {
+            if let Ok(mut loaded) = self.storage.load_workspace().await {
+                self.merge_remote_workspace(&[loaded.doc.save()]);
+            }
+            return;
+        }
         let Some(id) = PatientId::parse(doc_id) else {
             return;
         };
@@ -215,6 +236,9 @@ impl Session {
             .collect();
         for id in open {
             self.refresh_from_storage(&id).await;
+        }
+        if doc_ids.iter().any(|d| d == WORKSPACE_DOC_ID) {
+            self.refresh_from_storage(WORKSPACE_DOC_ID).await;
         }
         if let Ok(caseload) = self.storage.caseload().await {
             self.caseload.set(caseload.summaries);
@@ -316,6 +340,97 @@ impl Session {
         self.remote_version.update(|v| *v += 1);
     }
 
+    /// The workspace document's content, loading it first if needed (a device that has none yet
+    /// starts from the shared genesis; it is stored with its first change).
+    pub async fn workspace(&self) -> Result<WorkspaceRecord, StorageError> {
+        if let Some(record) = self.workspace_record.get_untracked() {
+            return Ok(record);
+        }
+        let loaded = match self.storage.load_workspace().await {
+            Ok(loaded) => {
+                if !loaded.problems.is_empty() {
+                    self.problems.update(|p| p.extend(loaded.problems));
+                }
+                loaded.doc
+            }
+            Err(StorageError::NotFound(_)) => WorkspaceDoc::new(),
+            Err(e) => return Err(e),
+        };
+        let mut shared = self.workspace.borrow_mut();
+        // Another call may have loaded it meanwhile: keep that one (it may hold edits).
+        let doc = shared.doc.get_or_insert(loaded);
+        let record = doc.record()?;
+        self.workspace_record.set(Some(record.clone()));
+        Ok(record)
+    }
+
+    /// Applies typed operations to the workspace document as one change and makes it durable,
+    /// like [`Session::edit`] does for a patient.
+    pub async fn edit_workspace(&self, ops: Vec<WorkspaceOp>) -> Result<(), EditError> {
+        self.workspace().await.map_err(EditError::NotSaved)?;
+        let author = self.author();
+        let (batch, record) = {
+            let mut shared = self.workspace.borrow_mut();
+            let shared = &mut *shared;
+            let Some(doc) = shared.doc.as_mut() else {
+                return Err(EditError::NotSaved(StorageError::NotFound(
+                    WORKSPACE_DOC_ID.into(),
+                )));
+            };
+            doc.apply_all(ops, &author, now_ms())
+                .map_err(EditError::Rejected)?;
+            let record = doc
+                .record()
+                .map_err(|e| EditError::NotSaved(StorageError::Document(e)))?;
+            let mut batch = std::mem::take(&mut shared.pending);
+            batch.extend(doc.save_incremental());
+            (batch, record)
+        };
+        self.workspace_record.set(Some(record));
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.save_state.set(SaveState::Saving);
+        match self.storage.append_workspace_changes(&batch).await {
+            Ok(()) => {
+                self.save_state.set(SaveState::Saved { at_ms: now_ms() });
+                self.announce_saved(WORKSPACE_DOC_ID);
+                Ok(())
+            }
+            Err(e) => {
+                let mut shared = self.workspace.borrow_mut();
+                let newer = std::mem::take(&mut shared.pending);
+                shared.pending = batch;
+                shared.pending.extend(newer);
+                self.save_state.set(SaveState::Failed(e.to_string()));
+                Err(EditError::NotSaved(e))
+            }
+        }
+    }
+
+    /// Stored changes to the workspace document from other devices or tabs: merged into the
+    /// copy in memory (if loaded) and shown.
+    pub fn merge_remote_workspace(&self, chunks: &[Vec<u8>]) {
+        let record = {
+            let Ok(mut shared) = self.workspace.try_borrow_mut() else {
+                return;
+            };
+            let Some(doc) = shared.doc.as_mut() else {
+                // Not loaded here: the next `workspace()` reads it from storage.
+                return;
+            };
+            for chunk in chunks {
+                // Already durable in storage; one that does not apply is re-read on reload.
+                let _ = doc.apply_changes(chunk);
+            }
+            doc.record().ok()
+        };
+        if let Some(record) = record {
+            self.workspace_record.set(Some(record));
+        }
+        self.remote_version.update(|v| *v += 1);
+    }
+
     /// Applies one typed operation and makes it durable. The in-memory document changes at once
     /// (typing never waits for IndexedDB); the UI says "saved" only after the transaction commits.
     pub async fn edit(
@@ -398,12 +513,15 @@ impl Session {
             // A no-op edit stores exactly the pending batch (see `edit`).
             self.edit(&handle, |_, _, _| Ok(())).await?;
         }
+        if !self.workspace.borrow().pending.is_empty() {
+            self.edit_workspace(Vec::new()).await?;
+        }
         Ok(())
     }
 
     async fn compact_if_due(&self, open: &OpenDocHandle) {
         let id = open.borrow().id.clone();
-        let Ok(count) = self.storage.chunk_count(&id).await else {
+        let Ok(count) = self.storage.chunk_count(id.as_str()).await else {
             return;
         };
         if count < COMPACT_AFTER_CHUNKS {
@@ -412,7 +530,7 @@ impl Session {
         // Compaction works on a copy so the open document is never borrowed across an await.
         let copy = PatientDoc::load(&open.borrow_mut().doc.save());
         if let Ok(mut copy) = copy {
-            if let Err(e) = self.storage.compact(&id, &mut copy).await {
+            if let Err(e) = self.storage.compact(id.as_str(), &mut copy).await {
                 // Not fatal: the chunks are still there; the next edit tries again.
                 self.problems
                     .update(|p| p.push(format!("Tidying saved data failed: {e}")));

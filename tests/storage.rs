@@ -47,7 +47,7 @@ async fn a_thousand_edits_survive_reopening_and_compaction() {
         rename_and_save(&storage, &id, &mut doc, &format!("Diaz-{i}"), 2 + i).await;
     }
     let expected_heads = doc.heads();
-    assert_eq!(storage.chunk_count(&id).await.expect("count"), 1000);
+    assert_eq!(storage.chunk_count(id.as_str()).await.expect("count"), 1000);
     storage.close();
 
     let storage = Storage::open(db).await.expect("reopen");
@@ -59,9 +59,12 @@ async fn a_thousand_edits_survive_reopening_and_compaction() {
     );
     assert_eq!(loaded.record().expect("record").name.family, "Diaz-999");
 
-    storage.compact(&id, &mut loaded).await.expect("compact");
+    storage
+        .compact(id.as_str(), &mut loaded)
+        .await
+        .expect("compact");
     assert_eq!(
-        storage.chunk_count(&id).await.expect("count"),
+        storage.chunk_count(id.as_str()).await.expect("count"),
         0,
         "compaction removed the merged chunks"
     );
@@ -91,7 +94,7 @@ async fn compaction_keeps_a_chunk_written_by_another_tab() {
     rename_and_save(&storage, &id, &mut other_tab, "FromOtherTab", 5).await;
 
     storage
-        .compact(&id, &mut doc)
+        .compact(id.as_str(), &mut doc)
         .await
         .expect("compact with a stale copy");
     let loaded = storage.load_patient(&id).await.expect("load").doc;

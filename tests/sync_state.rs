@@ -12,7 +12,7 @@ use tend::sync::pull;
 use tend_core::{
     crypto::{self, WorkspaceKey},
     sync_wire::{ChunkKind, PullResponse, PulledChunk},
-    PatientDoc, PatientId,
+    DocId, PatientDoc, PatientId,
 };
 use wasm_bindgen_test::*;
 
@@ -52,7 +52,7 @@ async fn local_changes_mark_the_outbox_and_an_ack_clears_it_only_if_unchanged() 
     let outbox = storage.outbox().await.expect("outbox");
     assert_eq!(outbox.len(), 1, "creating a patient marks it for sync");
     let (marked, token) = outbox[0].clone();
-    assert_eq!(marked, id);
+    assert_eq!(marked, DocId::Patient(id.clone()));
 
     // A local edit after the push began: the acknowledgement must not clear the newer change.
     doc.rename(name("Rosa", "Ortiz"), &author("a"), 2)
@@ -63,7 +63,7 @@ async fn local_changes_mark_the_outbox_and_an_ack_clears_it_only_if_unchanged() 
         .await
         .expect("append");
     storage
-        .record_acked(&id, vec!["aa".into()], &token)
+        .record_acked(&DocId::Patient(id.clone()), vec!["aa".into()], &token)
         .await
         .expect("ack");
     let outbox = storage.outbox().await.expect("outbox");
@@ -73,14 +73,18 @@ async fn local_changes_mark_the_outbox_and_an_ack_clears_it_only_if_unchanged() 
         "a change written after the push stays waiting"
     );
     assert_eq!(
-        storage.doc_sync(&id).await.expect("doc sync").acked_heads,
+        storage
+            .doc_sync(&DocId::Patient(id.clone()))
+            .await
+            .expect("doc sync")
+            .acked_heads,
         vec!["aa".to_string()]
     );
 
     // Acknowledged with the current token: nothing waits any more.
     let token = outbox[0].1.clone();
     storage
-        .record_acked(&id, vec!["bb".into()], &token)
+        .record_acked(&DocId::Patient(id.clone()), vec!["bb".into()], &token)
         .await
         .expect("ack");
     assert!(storage.outbox().await.expect("outbox").is_empty());
@@ -100,10 +104,19 @@ async fn pending_push_is_recorded_before_sending_and_survives_reopening() {
             heads: vec!["cc".into()],
         }),
     };
-    storage.record_pending(&id, &sync).await.expect("record");
+    storage
+        .record_pending(&DocId::Patient(id.clone()), &sync)
+        .await
+        .expect("record");
     storage.close();
     let storage = Storage::open(db).await.expect("reopen");
-    assert_eq!(storage.doc_sync(&id).await.expect("read"), sync);
+    assert_eq!(
+        storage
+            .doc_sync(&DocId::Patient(id.clone()))
+            .await
+            .expect("read"),
+        sync
+    );
     storage.close();
 }
 
@@ -198,11 +211,11 @@ async fn a_pull_page_stores_chunks_summaries_and_cursor_together_and_sets_aside_
         .collect();
     assert_eq!(
         outbox,
-        vec![local_id.clone()],
+        vec![DocId::Patient(local_id.clone())],
         "only the local creation waits"
     );
     assert!(!storage
-        .doc_sync(&remote_id)
+        .doc_sync(&DocId::Patient(remote_id.clone()))
         .await
         .expect("sync")
         .acked_heads
@@ -218,7 +231,7 @@ async fn joining_a_workspace_resets_bookkeeping_and_queues_every_patient() {
     storage.create_patient(&mut doc).await.expect("store");
     let (_, token) = storage.outbox().await.expect("outbox")[0].clone();
     storage
-        .record_acked(&id, vec!["aa".into()], &token)
+        .record_acked(&DocId::Patient(id.clone()), vec!["aa".into()], &token)
         .await
         .expect("ack");
     let log = tend_core::sync::RelayLog {
@@ -244,7 +257,10 @@ async fn joining_a_workspace_resets_bookkeeping_and_queues_every_patient() {
     assert_eq!(storage.sync_cursor().await.expect("cursor"), 0);
     assert!(storage.relay_logs().await.expect("relay logs").is_empty());
     assert_eq!(
-        storage.doc_sync(&id).await.expect("sync"),
+        storage
+            .doc_sync(&DocId::Patient(id.clone()))
+            .await
+            .expect("sync"),
         DocSync::default()
     );
     let outbox: Vec<_> = storage
@@ -254,7 +270,7 @@ async fn joining_a_workspace_resets_bookkeeping_and_queues_every_patient() {
         .into_iter()
         .map(|(id, _)| id)
         .collect();
-    assert_eq!(outbox, vec![id]);
+    assert_eq!(outbox, vec![DocId::Patient(id)]);
     storage.close();
 }
 
@@ -386,4 +402,59 @@ fn the_relay_s_limits_read_as_what_they_mean_and_its_wait_is_kept() {
             .ends_with("Try again in 20 seconds.")
     );
     assert!(tend::sync::describe_setup_error(&status(403, "join_rejected", None)).contains("403"));
+}
+
+#[wasm_bindgen_test]
+async fn the_workspace_document_is_stored_without_a_summary_and_waits_in_the_outbox() {
+    use tend_core::workspace::{Organisation, WorkspaceDoc, WorkspaceOp};
+    let storage = fresh("test-sync-workspace").await;
+    assert!(matches!(
+        storage.load_workspace().await,
+        Err(tend::storage::StorageError::NotFound(_))
+    ));
+    let mut doc = WorkspaceDoc::new();
+    doc.apply(
+        WorkspaceOp::AddOrganisation {
+            organisation: Organisation {
+                id: "org-1".into(),
+                name: "Eastside Food Bank".into(),
+                ..Default::default()
+            },
+        },
+        &author("a"),
+        5,
+    )
+    .expect("add");
+    // The first save holds the genesis too.
+    storage
+        .append_workspace_changes(&doc.save_incremental())
+        .await
+        .expect("store");
+    let outbox = storage.outbox().await.expect("outbox");
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].0, DocId::Workspace);
+    let mut loaded = storage.load_workspace().await.expect("load").doc;
+    assert_eq!(loaded.heads(), doc.heads());
+    let record = loaded.record().expect("record");
+    assert_eq!(record.organisations["org-1"].name, "Eastside Food Bank");
+    // It is not a patient: the caseload does not list it.
+    assert!(storage
+        .caseload()
+        .await
+        .expect("caseload")
+        .summaries
+        .is_empty());
+
+    // Joining a workspace puts it in the outbox again, with every patient.
+    storage
+        .record_acked(&DocId::Workspace, vec![], &outbox[0].1)
+        .await
+        .expect("ack");
+    assert!(storage.outbox().await.expect("outbox").is_empty());
+    storage.reset_sync_state().await.expect("reset");
+    let outbox = storage.outbox().await.expect("outbox");
+    assert_eq!(
+        outbox.into_iter().map(|(d, _)| d).collect::<Vec<_>>(),
+        vec![DocId::Workspace]
+    );
 }

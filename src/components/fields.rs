@@ -94,3 +94,20 @@ pub fn role_options() -> Vec<(String, String)> {
         .map(|r| (r.as_str().to_string(), role_label(r)))
         .collect()
 }
+
+/// A multi-line text field bound to `value` (a statement, a note).
+#[component]
+pub fn TextArea(
+    label: &'static str,
+    value: RwSignal<String>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(default = 4)] rows: u32,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            {hint.map(|h| view! { <span class="hint">{h}</span> })}
+            <textarea rows=rows prop:value=value on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+        </label>
+    }
+}

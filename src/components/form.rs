@@ -30,7 +30,7 @@ struct FormState {
 }
 
 #[component]
-pub fn FormToggle<B, S, Fut>(
+pub fn FormToggle<O, B, S, Fut>(
     /// Visible text of the opening button, e.g. "Edit".
     #[prop(into)]
     open_label: String,
@@ -51,19 +51,23 @@ pub fn FormToggle<B, S, Fut>(
     /// Runs when the form opens: reset the fields to the record's current values here.
     #[prop(optional, into)]
     on_open: Option<Callback<()>>,
-    /// Typed validation: the ops to save, or what to fix.
+    /// Typed validation: the ops to save (a patient's `Op`s or the workspace's), or what to fix.
     changes: B,
     /// Saves the ops (the chart's `save`).
     save: S,
     /// Marks the opening button as the quiet kind (per-item actions) instead of a primary one.
     #[prop(optional)]
     quiet: bool,
+    /// Opens the form at once (a link that asked for it, e.g. "Start referral").
+    #[prop(optional)]
+    start_open: bool,
     /// The fields.
     children: ChildrenFn,
 ) -> impl IntoView
 where
-    B: Fn() -> Built + 'static,
-    S: Fn(Vec<Op>) -> Fut + 'static,
+    O: Clone + Send + Sync + 'static,
+    B: Fn() -> Result<Vec<O>, String> + 'static,
+    S: Fn(Vec<O>) -> Fut + 'static,
     Fut: Future<Output = Result<(), EditError>> + 'static,
 {
     let state = FormState {
@@ -76,7 +80,7 @@ where
     // The form's handlers live inside `Show` (which wants Send + Sync); the app is one thread.
     let changes = SendWrapper::new(Rc::new(changes));
 
-    let action = Action::new_local(move |ops: &Vec<Op>| {
+    let action = Action::new_local(move |ops: &Vec<O>| {
         let fut = save(ops.clone());
         async move {
             let result = fut.await;
@@ -97,7 +101,7 @@ where
     });
     let busy = action.pending();
 
-    let open_form = move |_| {
+    let open_form = move || {
         if let Some(cb) = on_open {
             cb.run(());
         }
@@ -110,6 +114,9 @@ where
             focus_first_field(&form);
         }
     });
+    if start_open {
+        open_form();
+    }
     let cancel = move |_| {
         state.open.set(false);
         state.message.set(None);
@@ -165,7 +172,7 @@ where
                     node_ref=opener
                     aria-label=move || open_name.map(|n| n.get())
                     aria-expanded="false"
-                    on:click=open_form
+                    on:click=move |_| open_form()
                 >
                     {open_label.clone()}
                 </button>

@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod caseload;
 pub mod chart;
+pub mod directory;
 pub mod handout;
 pub mod identity;
 pub mod install;

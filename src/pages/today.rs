@@ -262,6 +262,34 @@ pub fn TodayPage() -> impl IntoView {
         })
     });
 
+    // Referrals to follow through and authorisation deadlines (summaries' coordination facts).
+    let coordination = Memo::new(move |_| {
+        caseload.with(|all| {
+            let mut rows: Vec<(bool, String, String, String, String, Vec<(String, bool)>)> = all
+                .iter()
+                .filter_map(|s| {
+                    let items = tend_core::coordination::due_items(&s.coordination, day);
+                    let first = items.iter().map(|i| i.due.as_str().to_string()).min()?;
+                    Some((
+                        !items.iter().any(|i| i.overdue),
+                        first,
+                        s.sort_key.clone(),
+                        s.id.clone(),
+                        s.display_name.clone(),
+                        items
+                            .into_iter()
+                            .map(|i| (readable_dates(&i.label), i.overdue))
+                            .collect(),
+                    ))
+                })
+                .collect();
+            rows.sort();
+            rows.into_iter()
+                .map(|(_, _, _, id, name, items)| (id, name, items))
+                .collect::<Vec<_>>()
+        })
+    });
+
     // Patients whose charts hold values changed on two devices at once (summary flag).
     let to_review = Memo::new(move |_| {
         caseload.with(|all| {
@@ -311,6 +339,24 @@ pub fn TodayPage() -> impl IntoView {
                                         <span class=row.tier_class.clone()>{format!("Risk: {}", row.tier)}</span>
                                     </span>
                                     {row.steps.iter().map(|s| view! { <span class="row-detail">{s.clone()}</span> }).collect_view()}
+                                </A>
+                            </li>
+                        </For>
+                    </ul>
+                </section>
+            </Show>
+            <Show when=move || !coordination.with(Vec::is_empty)>
+                <section class="card" aria-labelledby="coordination-title">
+                    <h2 id="coordination-title">"Referrals and authorizations"</h2>
+                    <p class="muted">"Referrals waiting for an appointment or an outcome, appeal deadlines and approvals running out."</p>
+                    <ul class="patient-list" aria-label="Referrals and authorizations">
+                        <For each=move || coordination.get() key=|r| r.clone() let:row>
+                            <li>
+                                <A href=format!("/patients/{}?section=coordination", row.0)>
+                                    <span class="row-main"><span class="patient-name">{row.1.clone()}</span></span>
+                                    {row.2.iter().map(|(label, overdue)| view! {
+                                        <span class=if *overdue { "row-detail overdue" } else { "row-detail" }>{label.clone()}</span>
+                                    }).collect_view()}
                                 </A>
                             </li>
                         </For>
@@ -382,4 +428,18 @@ fn PatientLink(row: Row) -> impl IntoView {
             })}
         </A>
     }
+}
+
+/// Core's labels carry ISO days ("due 2026-02-14"); screens show days the app's way.
+fn readable_dates(label: &str) -> String {
+    label
+        .split(' ')
+        .map(|word| match (word.get(..10), word.get(10..)) {
+            (Some(day), Some(rest)) if tend_core::record::IsoDate::parse(day).is_some() => {
+                format!("{}{rest}", crate::format::day(day))
+            }
+            _ => word.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

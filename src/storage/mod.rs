@@ -18,7 +18,8 @@ pub mod sync_state;
 use rexie::{KeyRange, Rexie, TransactionMode};
 use tend_core::lock::Place;
 use tend_core::summary::Stored;
-use tend_core::{DocError, PatientDoc, PatientId, PatientSummary};
+use tend_core::workspace::{SyncDoc, WorkspaceDoc};
+use tend_core::{DocError, PatientDoc, PatientId, PatientSummary, WORKSPACE_DOC_ID};
 use wasm_bindgen::JsValue;
 
 pub use caseload::{CacheRebuild, CacheState, CASELOAD_CACHE_KEY};
@@ -77,8 +78,8 @@ fn js_err(e: JsValue) -> StorageError {
 }
 
 /// A document opened from storage, with what could not be read set aside.
-pub struct LoadedDoc {
-    pub doc: PatientDoc,
+pub struct LoadedDoc<D = PatientDoc> {
+    pub doc: D,
     /// Human-readable reports of records that failed to decode and were quarantined.
     pub problems: Vec<String>,
 }
@@ -203,6 +204,22 @@ impl Storage {
         changes: &[u8],
         summary: &PatientSummary,
     ) -> Result<(), StorageError> {
+        self.append_chunk(doc_id.as_str(), changes, Some(summary))
+            .await
+    }
+
+    /// Appends changes to the workspace document (it has no summary), with its outbox marker, in
+    /// one transaction. The first save of a device's workspace document includes its genesis.
+    pub async fn append_workspace_changes(&self, changes: &[u8]) -> Result<(), StorageError> {
+        self.append_chunk(WORKSPACE_DOC_ID, changes, None).await
+    }
+
+    async fn append_chunk(
+        &self,
+        doc_id: &str,
+        changes: &[u8],
+        summary: Option<&PatientSummary>,
+    ) -> Result<(), StorageError> {
         let tx = self.db.transaction(
             &[
                 schema::CHUNKS,
@@ -212,20 +229,19 @@ impl Storage {
             ],
             TransactionMode::ReadWrite,
         )?;
-        let summary_row = self.summary_row(summary)?;
+        let summary_row = summary.map(|s| self.summary_row(s)).transpose()?;
         let chunk = js::object(&[
-            ("doc_id", JsValue::from_str(doc_id.as_str())),
-            (
-                "bytes",
-                self.sealed(schema::CHUNKS, doc_id.as_str(), changes)?,
-            ),
+            ("doc_id", JsValue::from_str(doc_id)),
+            ("bytes", self.sealed(schema::CHUNKS, doc_id, changes)?),
         ])
         .map_err(js_err)?;
         tx.store(schema::CHUNKS)?.add(&chunk, None).await?;
-        self.put_summaries(&tx, &[summary_row]).await?;
+        if let Some(row) = summary_row {
+            self.put_summaries(&tx, &[row]).await?;
+        }
         // Outbox marker in the same transaction: the relay has not acknowledged this change.
         tx.store(schema::SYNC_STATE)?
-            .put(&self.outbox_row(doc_id.as_str())?, None)
+            .put(&self.outbox_row(doc_id)?, None)
             .await?;
         commit(tx).await
     }
@@ -260,6 +276,16 @@ impl Storage {
     /// Loads snapshot + remaining chunks. Records that fail to decode are moved to quarantine
     /// (kept, not deleted) and reported; the document opens from what is intact.
     pub async fn load_patient(&self, doc_id: &PatientId) -> Result<LoadedDoc, StorageError> {
+        self.load_doc(doc_id.as_str()).await
+    }
+
+    /// The workspace document as stored (`NotFound` before its first save or pull here).
+    pub async fn load_workspace(&self) -> Result<LoadedDoc<WorkspaceDoc>, StorageError> {
+        self.load_doc(WORKSPACE_DOC_ID).await
+    }
+
+    /// Loads snapshot + remaining chunks of any kind of document.
+    pub async fn load_doc<D: SyncDoc>(&self, doc_id: &str) -> Result<LoadedDoc<D>, StorageError> {
         let (snapshot, chunks) = self.read_doc_records(doc_id).await?;
         self.ensure_open()?;
         let mut problems = Vec::new();
@@ -267,7 +293,7 @@ impl Storage {
         let mut doc = match snapshot {
             Some(row) => match self
                 .open_bytes(schema::SNAPSHOTS, &row)
-                .and_then(|b| PatientDoc::load(&b).map_err(Into::into))
+                .and_then(|b| D::load(&b).map_err(Into::into))
             {
                 Ok(doc) => Some(doc),
                 Err(e) => {
@@ -285,9 +311,7 @@ impl Storage {
                 self.open_bytes(schema::CHUNKS, &row)
                     .and_then(|bytes| match doc.as_mut() {
                         Some(d) => d.apply_changes(&bytes).map_err(Into::into),
-                        None => PatientDoc::load(&bytes)
-                            .map(|d| doc = Some(d))
-                            .map_err(Into::into),
+                        None => D::load(&bytes).map(|d| doc = Some(d)).map_err(Into::into),
                     });
             if let Err(e) = applied {
                 problems.push(format!(
@@ -306,11 +330,7 @@ impl Storage {
 
     /// Rewrites the snapshot and deletes the chunks it now contains, in ONE transaction. Chunks are
     /// re-read inside the transaction so a chunk another tab appended is never lost.
-    pub async fn compact(
-        &self,
-        doc_id: &PatientId,
-        doc: &mut PatientDoc,
-    ) -> Result<(), StorageError> {
+    pub async fn compact<D: SyncDoc>(&self, doc_id: &str, doc: &mut D) -> Result<(), StorageError> {
         let tx = self.db.transaction(
             &[schema::SNAPSHOTS, schema::CHUNKS],
             TransactionMode::ReadWrite,
@@ -334,10 +354,10 @@ impl Storage {
             }
         }
         let snapshot_row = js::object(&[
-            ("doc_id", JsValue::from_str(doc_id.as_str())),
+            ("doc_id", JsValue::from_str(doc_id)),
             (
                 "bytes",
-                self.sealed(schema::SNAPSHOTS, doc_id.as_str(), &doc.save())?,
+                self.sealed(schema::SNAPSHOTS, doc_id, &doc.save())?,
             ),
         ])
         .map_err(js_err)?;
@@ -351,7 +371,7 @@ impl Storage {
     }
 
     /// Number of chunks appended since the document's last compaction.
-    pub async fn chunk_count(&self, doc_id: &PatientId) -> Result<u32, StorageError> {
+    pub async fn chunk_count(&self, doc_id: &str) -> Result<u32, StorageError> {
         let tx = self
             .db
             .transaction(&[schema::CHUNKS], TransactionMode::ReadOnly)?;
@@ -412,7 +432,7 @@ impl Storage {
 
     async fn read_doc_records(
         &self,
-        doc_id: &PatientId,
+        doc_id: &str,
     ) -> Result<(Option<JsValue>, Vec<JsValue>), StorageError> {
         let tx = self.db.transaction(
             &[schema::SNAPSHOTS, schema::CHUNKS],
@@ -420,7 +440,7 @@ impl Storage {
         )?;
         let snapshot = tx
             .store(schema::SNAPSHOTS)?
-            .get(JsValue::from_str(doc_id.as_str()))
+            .get(JsValue::from_str(doc_id))
             .await?;
         let range = doc_range(doc_id)?;
         let chunks = tx
@@ -436,7 +456,7 @@ impl Storage {
     /// transaction, so they are reported once and never block loading again.
     async fn quarantine(
         &self,
-        doc_id: &PatientId,
+        doc_id: &str,
         rows: Vec<(&'static str, JsValue)>,
     ) -> Result<(), StorageError> {
         let tx = self.db.transaction(
@@ -446,7 +466,7 @@ impl Storage {
         // Build the rows first (sealing may fail, e.g. when locked): nothing is moved half-way.
         let mut kept_rows = Vec::with_capacity(rows.len());
         for (from_store, row) in &rows {
-            kept_rows.push(self.quarantine_row(doc_id.as_str(), from_store, row)?);
+            kept_rows.push(self.quarantine_row(doc_id, from_store, row)?);
         }
         let quarantine = tx.store(schema::QUARANTINE)?;
         for ((from_store, row), kept) in rows.into_iter().zip(kept_rows) {
@@ -454,7 +474,7 @@ impl Storage {
             let key = if from_store == schema::CHUNKS {
                 js::get_f64(&row, "seq").map(JsValue::from_f64)
             } else {
-                Some(JsValue::from_str(doc_id.as_str()))
+                Some(JsValue::from_str(doc_id))
             };
             if let Some(key) = key {
                 tx.store(from_store)?.delete(key).await?;
@@ -518,9 +538,8 @@ fn record_key_of(store: &str, row: &JsValue) -> Option<String> {
 }
 
 /// The key range selecting one document's chunks in the `by_doc` index.
-fn doc_range(doc_id: &PatientId) -> Result<KeyRange, StorageError> {
-    KeyRange::only(&JsValue::from_str(doc_id.as_str()))
-        .map_err(|e| StorageError::Failed(e.to_string()))
+fn doc_range(doc_id: &str) -> Result<KeyRange, StorageError> {
+    KeyRange::only(&JsValue::from_str(doc_id)).map_err(|e| StorageError::Failed(e.to_string()))
 }
 
 /// Waits for the transaction and turns an abort into an error: a write is saved only if committed.

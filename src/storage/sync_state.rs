@@ -16,7 +16,7 @@ use rexie::TransactionMode;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use tend_core::{sync::RelayLog, PatientId, PatientSummary};
+use tend_core::{sync::RelayLog, DocId, PatientSummary, WORKSPACE_DOC_ID};
 use wasm_bindgen::JsValue;
 
 use super::{commit, js, js_err, schema, Storage, StorageError};
@@ -50,16 +50,17 @@ pub struct DocSync {
 pub enum PulledDocWrite {
     /// A document already on the device: the new changes are appended as a chunk.
     Existing {
-        id: PatientId,
+        id: DocId,
         changes: Vec<u8>,
-        summary: PatientSummary,
+        /// `None` for the workspace document (it has no caseload summary).
+        summary: Option<PatientSummary>,
         sync: DocSync,
     },
     /// A document new to this device: stored as a snapshot.
     New {
-        id: PatientId,
+        id: DocId,
         snapshot: Vec<u8>,
-        summary: PatientSummary,
+        summary: Option<PatientSummary>,
         sync: DocSync,
     },
 }
@@ -79,7 +80,7 @@ pub struct PulledPage {
     pub set_aside: Vec<SetAside>,
     pub next_cursor: u64,
     /// What each written document's records were before the page was prepared against them.
-    pub stamps: Vec<(PatientId, DocStamp)>,
+    pub stamps: Vec<(DocId, DocStamp)>,
     /// The documents' relay logs as they stand after this page.
     pub relay_logs: Vec<(String, RelayLog)>,
 }
@@ -98,7 +99,7 @@ impl Storage {
     /// Taken before a pull page is prepared against a document, and checked again inside the page's
     /// write transaction: if another tab (or this one) saved the document meanwhile, the page was
     /// prepared from an older state and is not written (`StorageError::ChangedMeanwhile`).
-    pub async fn doc_stamp(&self, id: &PatientId) -> Result<DocStamp, StorageError> {
+    pub async fn doc_stamp(&self, id: &DocId) -> Result<DocStamp, StorageError> {
         let tx = self.db.transaction(
             &[schema::SNAPSHOTS, schema::CHUNKS, schema::SYNC_STATE],
             TransactionMode::ReadOnly,
@@ -114,7 +115,7 @@ impl Storage {
     }
 
     /// Documents with local changes not yet acknowledged by the relay, with their marker token.
-    pub async fn outbox(&self) -> Result<Vec<(PatientId, String)>, StorageError> {
+    pub async fn outbox(&self) -> Result<Vec<(DocId, String)>, StorageError> {
         let tx = self
             .db
             .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
@@ -126,7 +127,7 @@ impl Storage {
             let Some(key) = js::get_string(&row, "key") else {
                 continue;
             };
-            let Some(id) = key.strip_prefix(OUTBOX_PREFIX).and_then(PatientId::parse) else {
+            let Some(id) = key.strip_prefix(OUTBOX_PREFIX).and_then(DocId::parse) else {
                 continue;
             };
             let token = self
@@ -185,12 +186,12 @@ impl Storage {
         commit(tx).await
     }
 
-    pub async fn doc_sync(&self, id: &PatientId) -> Result<DocSync, StorageError> {
+    pub async fn doc_sync(&self, id: &DocId) -> Result<DocSync, StorageError> {
         Ok(self.read_sync_json(&doc_key(id)).await?.unwrap_or_default())
     }
 
     /// Records the chunk about to be pushed (before sending it).
-    pub async fn record_pending(&self, id: &PatientId, sync: &DocSync) -> Result<(), StorageError> {
+    pub async fn record_pending(&self, id: &DocId, sync: &DocSync) -> Result<(), StorageError> {
         let tx = self
             .db
             .transaction(&[schema::SYNC_STATE], TransactionMode::ReadWrite)?;
@@ -204,7 +205,7 @@ impl Storage {
     /// outbox marker removed if no local change was written since the push began (same transaction).
     pub async fn record_acked(
         &self,
-        id: &PatientId,
+        id: &DocId,
         heads: Vec<String>,
         marker_seen: &str,
     ) -> Result<(), StorageError> {
@@ -255,7 +256,9 @@ impl Storage {
                         ])
                         .map_err(js_err)?,
                     );
-                    summary_rows.push(self.summary_row(summary)?);
+                    if let Some(summary) = summary {
+                        summary_rows.push(self.summary_row(summary)?);
+                    }
                     sync_rows.push(self.sync_row(&doc_key(id), sync)?);
                 }
                 PulledDocWrite::New {
@@ -274,7 +277,9 @@ impl Storage {
                         ])
                         .map_err(js_err)?,
                     );
-                    summary_rows.push(self.summary_row(summary)?);
+                    if let Some(summary) = summary {
+                        summary_rows.push(self.summary_row(summary)?);
+                    }
                     sync_rows.push(self.sync_row(&doc_key(id), sync)?);
                 }
             }
@@ -339,22 +344,34 @@ impl Storage {
 
     /// Joining or starting a workspace: forget every cursor, acknowledgement and pending chunk (they
     /// belong to another workspace or identity) and put every patient on this device in the outbox,
-    /// so the new workspace receives them whole. One transaction.
+    /// so the new workspace receives them whole (the workspace document too, if this device has
+    /// one: it merges with the joined workspace's from their shared genesis). One transaction.
     pub async fn reset_sync_state(&self) -> Result<(), StorageError> {
         let tx = self.db.transaction(
-            &[schema::SYNC_STATE, schema::SUMMARIES],
+            &[
+                schema::SYNC_STATE,
+                schema::SUMMARIES,
+                schema::SNAPSHOTS,
+                schema::CHUNKS,
+            ],
             TransactionMode::ReadWrite,
         )?;
-        let ids = tx
+        let mut ids: Vec<String> = tx
             .store(schema::SUMMARIES)?
             .get_all_keys(None, None)
-            .await?;
+            .await?
+            .iter()
+            .filter_map(JsValue::as_string)
+            .collect();
+        let workspace = DocId::Workspace;
+        let stamp = read_stamp(&tx, &workspace).await?;
+        if stamp.has_snapshot || !stamp.chunk_keys.is_empty() {
+            ids.push(WORKSPACE_DOC_ID.to_string());
+        }
         let sync = tx.store(schema::SYNC_STATE)?;
         sync.clear().await?;
         for id in ids {
-            if let Some(id) = id.as_string() {
-                sync.put(&self.outbox_row(&id)?, None).await?;
-            }
+            sync.put(&self.outbox_row(&id)?, None).await?;
         }
         commit(tx).await
     }
@@ -405,7 +422,7 @@ impl Storage {
 }
 
 /// Reads `id`'s stamp inside `tx` (scope: snapshots, chunks, sync_state).
-async fn read_stamp(tx: &rexie::Transaction, id: &PatientId) -> Result<DocStamp, StorageError> {
+async fn read_stamp(tx: &rexie::Transaction, id: &DocId) -> Result<DocStamp, StorageError> {
     let has_snapshot = tx
         .store(schema::SNAPSHOTS)?
         .key_exists(JsValue::from_str(id.as_str()))
@@ -413,7 +430,7 @@ async fn read_stamp(tx: &rexie::Transaction, id: &PatientId) -> Result<DocStamp,
     let chunk_keys = tx
         .store(schema::CHUNKS)?
         .index(schema::CHUNKS_BY_DOC)?
-        .get_all_keys(Some(super::doc_range(id)?), None)
+        .get_all_keys(Some(super::doc_range(id.as_str())?), None)
         .await?
         .iter()
         .filter_map(JsValue::as_f64)
@@ -430,7 +447,7 @@ async fn read_stamp(tx: &rexie::Transaction, id: &PatientId) -> Result<DocStamp,
     })
 }
 
-fn doc_key(id: &PatientId) -> String {
+fn doc_key(id: &DocId) -> String {
     format!("{DOC_PREFIX}{}", id.as_str())
 }
 
@@ -438,6 +455,6 @@ fn relay_key(doc_id: &str) -> String {
     format!("{RELAY_PREFIX}{doc_id}")
 }
 
-fn outbox_key(id: &PatientId) -> String {
+fn outbox_key(id: &DocId) -> String {
     format!("{OUTBOX_PREFIX}{}", id.as_str())
 }

@@ -37,7 +37,8 @@ use tend_core::{
         Timer, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS,
     },
     sync_wire::{ChunkKind, JoinRequest, PullResponse, PushChunk, PushRequest, ServerMessage},
-    PatientId,
+    workspace::SyncDoc,
+    DocId,
 };
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -718,7 +719,12 @@ impl Engine {
                 });
             }
             for m in merged {
-                self.session.merge_remote(&m.id, &m.chunks, m.summary);
+                match (m.id, m.summary) {
+                    (DocId::Patient(id), Some(summary)) => {
+                        self.session.merge_remote(&id, &m.chunks, summary)
+                    }
+                    _ => self.session.merge_remote_workspace(&m.chunks),
+                }
             }
             let problems = prepared.problems();
             if !problems.is_empty() {
@@ -777,15 +783,32 @@ impl Engine {
         &self,
         ws: &Workspace,
         key: &WorkspaceKey,
-        id: &PatientId,
+        id: &DocId,
         marker: &str,
     ) -> Result<Option<PendingPush>, SyncError> {
         let mut sync = self.storage.doc_sync(id).await?;
         if let Some(p) = sync.pending.clone() {
             return Ok(Some(p));
         }
-        let mut doc = match self.storage.load_patient(id).await {
-            Ok(loaded) => loaded.doc,
+        let acked: Vec<automerge::ChangeHash> = sync
+            .acked_heads
+            .iter()
+            .filter_map(|h| h.parse().ok())
+            .collect();
+        let loaded = match id {
+            DocId::Patient(p) => self
+                .storage
+                .load_patient(p)
+                .await
+                .map(|mut l| unacked(&mut l.doc, &acked)),
+            DocId::Workspace => self
+                .storage
+                .load_workspace()
+                .await
+                .map(|mut l| unacked(&mut l.doc, &acked)),
+        };
+        let (heads, bytes) = match loaded {
+            Ok(found) => found,
             Err(StorageError::NotFound(_)) => {
                 self.storage
                     .record_acked(id, sync.acked_heads.clone(), marker)
@@ -794,13 +817,6 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         };
-        let acked: Vec<automerge::ChangeHash> = sync
-            .acked_heads
-            .iter()
-            .filter_map(|h| h.parse().ok())
-            .collect();
-        let heads: Vec<String> = doc.heads().iter().map(|h| h.to_string()).collect();
-        let bytes = doc.save_after(&acked);
         if bytes.is_empty() {
             self.storage.record_acked(id, heads, marker).await?;
             return Ok(None);
@@ -829,7 +845,7 @@ impl Engine {
         ws: &Workspace,
         key: &WorkspaceKey,
     ) -> Result<Vec<String>, SyncError> {
-        let mut pending: Vec<(PatientId, String, PendingPush)> = Vec::new();
+        let mut pending: Vec<(DocId, String, PendingPush)> = Vec::new();
         for (id, marker) in self.storage.outbox().await? {
             if let Some(p) = self.pending_push(ws, key, &id, &marker).await? {
                 pending.push((id, marker, p));
@@ -848,7 +864,7 @@ impl Engine {
     async fn flush(
         &self,
         ws: &Workspace,
-        batch: Vec<(PatientId, String, PendingPush)>,
+        batch: Vec<(DocId, String, PendingPush)>,
     ) -> Result<(), SyncError> {
         let req = PushRequest {
             chunks: batch
@@ -893,11 +909,21 @@ impl Engine {
             .iter()
             .filter(|(d, l)| l.worth_checking() && !pushed.contains(d))
         {
-            let Some(id) = PatientId::parse(doc_id) else {
-                continue;
+            let saved = match DocId::parse(doc_id) {
+                Some(DocId::Patient(id)) => self
+                    .storage
+                    .load_patient(&id)
+                    .await
+                    .map(|mut l| l.doc.save()),
+                Some(DocId::Workspace) => self
+                    .storage
+                    .load_workspace()
+                    .await
+                    .map(|mut l| l.doc.save()),
+                None => continue,
             };
-            let mut doc = match self.storage.load_patient(&id).await {
-                Ok(loaded) => loaded.doc,
+            let saved = match saved {
+                Ok(saved) => saved,
                 // Not on this device (everything set aside, say): nothing to compact with.
                 Err(StorageError::NotFound(_)) => continue,
                 Err(e) => return Err(e.into()),
@@ -906,7 +932,7 @@ impl Engine {
                 key,
                 &ws.workspace_id,
                 doc_id,
-                &doc.save(),
+                &saved,
                 cursor,
                 uuid::Uuid::new_v4().to_string(),
             )
@@ -1010,4 +1036,10 @@ impl Engine {
             leptos::task::spawn_local(async move { drop(old) });
         }
     }
+}
+
+/// A document's heads and its changes after `acked` (what the relay lacks).
+fn unacked<D: SyncDoc>(doc: &mut D, acked: &[automerge::ChangeHash]) -> (Vec<String>, Vec<u8>) {
+    let heads = doc.heads().iter().map(|h| h.to_string()).collect();
+    (heads, doc.save_after(acked))
 }

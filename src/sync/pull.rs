@@ -10,7 +10,8 @@ use tend_core::{
     sync::page::{self, DocChunks, RelayBytes, SetAsideChunk},
     sync::RelayLog,
     sync_wire::PullResponse,
-    PatientId, PatientSummary,
+    workspace::{SyncDoc, WorkspaceDoc},
+    DocId, PatientDoc, PatientSummary,
 };
 
 use crate::storage::{
@@ -21,9 +22,10 @@ use crate::storage::{
 /// A document that received changes: merged into open charts after the page is committed.
 #[derive(Clone)]
 pub struct Merged {
-    pub id: PatientId,
+    pub id: DocId,
     pub chunks: Vec<Vec<u8>>,
-    pub summary: PatientSummary,
+    /// `None` for the workspace document.
+    pub summary: Option<PatientSummary>,
 }
 
 /// One document of a page, prepared against its stored state.
@@ -166,11 +168,42 @@ async fn prepare_doc(
     chunks: DocChunks,
     today: chrono::NaiveDate,
 ) -> Result<PreparedDoc, StorageError> {
+    match chunks.id {
+        DocId::Patient(_) => {
+            prepare_typed::<PatientDoc>(storage, chunks, |doc| {
+                doc.summary_on(today).map(Some).map_err(|e| {
+                    format!(
+                        "Changes received for a patient could not be read ({e}); they were not applied."
+                    )
+                })
+            })
+            .await
+        }
+        DocId::Workspace => {
+            prepare_typed::<WorkspaceDoc>(storage, chunks, |doc| {
+                doc.record().map(|_| None).map_err(|e| {
+                    format!(
+                        "Changes received for the shared directory could not be read ({e}); they were not applied."
+                    )
+                })
+            })
+            .await
+        }
+    }
+}
+
+/// Merges one document of kind `D`; `summarise` gives its caseload summary (none for the
+/// workspace document) or, if the merged document does not read, the problem to report.
+async fn prepare_typed<D: SyncDoc>(
+    storage: &Storage,
+    chunks: DocChunks,
+    summarise: impl FnOnce(&D) -> Result<Option<PatientSummary>, String>,
+) -> Result<PreparedDoc, StorageError> {
     let id = chunks.id.clone();
     let mut problems = Vec::new();
     // Before reading the document: the page is written only if it is still this way then.
     let stamp = storage.doc_stamp(&id).await?;
-    let mut doc = match storage.load_patient(&id).await {
+    let mut doc = match storage.load_doc::<D>(id.as_str()).await {
         Ok(loaded) => {
             problems.extend(loaded.problems);
             Some(loaded.doc)
@@ -200,12 +233,10 @@ async fn prepare_doc(
     if after == before {
         return Ok(prepared);
     }
-    let summary = match doc.summary_on(today) {
+    let summary = match summarise(&doc) {
         Ok(s) => s,
-        Err(e) => {
-            prepared.problems.push(format!(
-                "Changes received for a patient could not be read ({e}); they were not applied."
-            ));
+        Err(problem) => {
+            prepared.problems.push(problem);
             return Ok(prepared);
         }
     };

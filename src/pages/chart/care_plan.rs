@@ -193,6 +193,8 @@ fn NeedCard(chart: Chart, need_id: String) -> impl IntoView {
             <EntryActions chart=chart.clone() list=List::Needs id=need_id.clone() name=Signal::derive(move || format!("need {}", title.get())) fields=NEED_FIELDS>
                 <EditNeed chart=chart_edit need=need />
             </EntryActions>
+            <super::coordination::NeedReferrals record=record need_id=need_id.clone() />
+            <super::coordination::Refer chart=chart.clone() need_id=need_id.clone() />
             <For each=goal_ids key=|id| id.clone() let:goal_id>
                 <GoalCard chart=chart_goals.clone() goal_id=goal_id />
             </For>

@@ -6,6 +6,7 @@
 mod assessment;
 mod care_plan;
 mod contacts;
+mod coordination;
 mod education;
 mod entries;
 mod follow_ups;
@@ -135,6 +136,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("plan", "Care plan"),
     ("visits", "Visits & calls"),
     ("follow-ups", "Follow-ups"),
+    ("coordination", "Referrals & insurance"),
     ("education", "Education"),
     ("programs", "Programs & time"),
 ];
@@ -247,6 +249,9 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
             "reconcile" => view! { <reconcile::ReconcileSection chart=chart /> }.into_any(),
             "education" => view! { <education::EducationSection chart=chart /> }.into_any(),
             "programs" => view! { <programs::ProgramsSection chart=chart /> }.into_any(),
+            "coordination" => {
+                view! { <coordination::CoordinationSection chart=chart /> }.into_any()
+            }
             _ => view! { <overview::OverviewSection chart=chart /> }.into_any(),
         }
     };
