@@ -178,31 +178,16 @@ impl PatientDoc {
         Err(DocError::NotFound(path.join("/")))
     }
 
-    /// Sets each date given.
-    fn set_dates<const N: usize>(
+    /// Sets each value given (a date, a count...), leaving the `None`s as they are.
+    fn set_given<V: Reconcile, const N: usize>(
         &mut self,
         list: ItemList,
         id: &str,
-        dates: [(&str, Option<IsoDate>); N],
+        values: [(&str, Option<V>); N],
     ) -> Result<(), DocError> {
-        for (prop, date) in dates {
-            if let Some(d) = date {
-                self.set_item(list, id, prop, Some(d))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Sets each count given.
-    fn set_counts<const N: usize>(
-        &mut self,
-        list: ItemList,
-        id: &str,
-        counts: [(&str, Option<u64>); N],
-    ) -> Result<(), DocError> {
-        for (prop, n) in counts {
-            if let Some(n) = n {
-                self.set_item(list, id, prop, Some(n))?;
+        for (prop, value) in values {
+            if let Some(v) = value {
+                self.set_item(list, id, prop, Some(v))?;
             }
         }
         Ok(())
@@ -409,7 +394,7 @@ impl PatientDoc {
                         ("group", group),
                     ],
                 )?;
-                self.set_dates(
+                self.set_given(
                     ItemList::Coverages,
                     &id,
                     [
@@ -420,7 +405,7 @@ impl PatientDoc {
                 if let Some(r) = rank {
                     self.set_item(ItemList::Coverages, &id, "rank", r)?;
                 }
-                self.set_counts(
+                self.set_given(
                     ItemList::Coverages,
                     &id,
                     [("appeal_window_days", appeal_window_days)],
@@ -1274,7 +1259,7 @@ impl PatientDoc {
             S::Completed => self.set_item(list, id, "completed_on", &day)?,
             _ => {}
         }
-        self.set_dates(list, id, [("appointment_on", appointment_on)])?;
+        self.set_given(list, id, [("appointment_on", appointment_on)])?;
         if let Some(o) = outcome {
             self.set_item(list, id, "outcome", o)?;
         }
@@ -1333,7 +1318,7 @@ impl PatientDoc {
         if let Some(u) = urgency {
             self.set_item(list, id, "urgency", u)?;
         }
-        self.set_dates(
+        self.set_given(
             list,
             id,
             [
@@ -1425,7 +1410,7 @@ impl PatientDoc {
             }
             _ => self.set_item(list, id, "decided_on", &day)?,
         }
-        self.set_counts(
+        self.set_given(
             list,
             id,
             [
@@ -1433,7 +1418,7 @@ impl PatientDoc {
                 ("appeal_window_days", appeal_window_days),
             ],
         )?;
-        self.set_dates(
+        self.set_given(
             list,
             id,
             [("valid_from", valid_from), ("valid_to", valid_to)],
@@ -1511,7 +1496,7 @@ impl PatientDoc {
                 ("alternative_plan", alternative_plan),
             ],
         )?;
-        self.set_counts(
+        self.set_given(
             list,
             id,
             [
@@ -1520,7 +1505,7 @@ impl PatientDoc {
                 ("appeal_window_days", appeal_window_days),
             ],
         )?;
-        self.set_dates(
+        self.set_given(
             list,
             id,
             [

@@ -145,104 +145,69 @@ pub struct TransitionChanges {
 
 /// What [`Op::ChangeCoverage`] corrects; fields left `None` are not written.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CoverageChanges {
-    #[serde(default)]
     pub payer: Option<String>,
-    #[serde(default)]
     pub plan: Option<String>,
-    #[serde(default)]
     pub member_id: Option<String>,
-    #[serde(default)]
     pub group: Option<String>,
-    #[serde(default)]
     pub effective_from: Option<IsoDate>,
-    #[serde(default)]
     pub effective_to: Option<IsoDate>,
-    #[serde(default)]
     pub rank: Option<CoverageRank>,
-    #[serde(default)]
     pub appeal_window_days: Option<u64>,
 }
 
 /// What [`Op::ChangeReferral`] corrects (not the status: that is [`Op::SetReferralStatus`], which
 /// keeps the dated history); fields left `None` are not written.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ReferralChanges {
-    #[serde(default)]
     pub kind: Option<ReferralKind>,
-    #[serde(default)]
     pub to: Option<String>,
-    #[serde(default)]
     pub organisation_id: Option<String>,
-    #[serde(default)]
     pub reason: Option<String>,
-    #[serde(default)]
     pub urgency: Option<ReferralUrgency>,
-    #[serde(default)]
     pub need_id: Option<String>,
-    #[serde(default)]
     pub goal_id: Option<String>,
-    #[serde(default)]
     pub sent_on: Option<IsoDate>,
-    #[serde(default)]
     pub appointment_on: Option<IsoDate>,
-    #[serde(default)]
     pub completed_on: Option<IsoDate>,
-    #[serde(default)]
     pub outcome: Option<String>,
 }
 
 /// What [`Op::ChangeAuthorization`] corrects (not the status); fields left `None` are not written.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AuthorizationChanges {
-    #[serde(default)]
     pub service: Option<String>,
-    #[serde(default)]
     pub payer: Option<String>,
-    #[serde(default)]
     pub reference: Option<String>,
-    #[serde(default)]
     pub requested_on: Option<IsoDate>,
-    #[serde(default)]
     pub units_requested: Option<u64>,
-    #[serde(default)]
     pub units_approved: Option<u64>,
-    #[serde(default)]
     pub valid_from: Option<IsoDate>,
-    #[serde(default)]
     pub valid_to: Option<IsoDate>,
-    #[serde(default)]
     pub denied_on: Option<IsoDate>,
-    #[serde(default)]
     pub denial_reason: Option<String>,
-    #[serde(default)]
     pub appeal_window_days: Option<u64>,
-    #[serde(default)]
     pub appealed_on: Option<IsoDate>,
-    #[serde(default)]
     pub alternative_plan: Option<String>,
 }
 
 /// What a payer's decision (or an appeal) adds with [`Op::SetAuthorizationStatus`]; fields left
 /// `None` are not written.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AuthorizationDecision {
     /// Units approved (approval, partial approval, approval on appeal).
-    #[serde(default)]
     pub units_approved: Option<u64>,
-    #[serde(default)]
     pub valid_from: Option<IsoDate>,
-    #[serde(default)]
     pub valid_to: Option<IsoDate>,
-    #[serde(default)]
     pub denial_reason: Option<String>,
     /// The medical-necessity statement: replaces the authorisation's narrative (an appeal needs
     /// one, given here or written before).
-    #[serde(default)]
     pub medical_necessity: Option<String>,
-    #[serde(default)]
     pub alternative_plan: Option<String>,
-    #[serde(default)]
     pub appeal_window_days: Option<u64>,
 }
 
