@@ -97,13 +97,16 @@ test('a CSV directory, a referral from a need closed with its outcome, seen on a
     await addPatient(a.page, 'Rosa', 'Diaz');
     await openChart(a.page, 'Diaz, Rosa', 'Care plan');
     await useForm(a.page, a.page, 'Add need', [['Need', 'Not enough food at home']], 'Save need', 'Need added.');
+    await useForm(a.page, a.page, 'Add goal for Not enough food at home', [['Goal', 'Three meals a day']], 'Save goal', 'Goal added.');
     await useForm(a.page, a.page, 'Refer for this need: Not enough food at home',
-      [['Organization', food[0][0]], ['Reason', 'Weekly groceries']], 'Save referral', 'Referral saved as a draft.');
+      [['Organization', food[0][0]], ['Reason', 'Weekly groceries'], ['For goal', 'Three meals a day']], 'Save referral', 'Referral saved as a draft.');
     await a.page.getByRole('list', { name: 'Referrals for this need' }).getByText(`Referral to ${food[0][0]}: Draft`).waitFor();
 
     await section(a.page, 'Referrals & insurance');
     const card = referralCard(a.page, food[0][0]);
     await card.getByText('Food bank · Routine urgency · Weekly groceries').waitFor();
+    await card.getByText('For need: Not enough food at home').waitFor();
+    await card.getByText('For goal: Three meals a day').waitFor();
     const appointment = addDays(today, 3);
     // Each step replaces the card's actions; the status line (a live region) says what changed.
     await useForm(a.page, card, `Mark sent: referral to ${food[0][0]}`, [['Date sent', today]], 'Mark sent');

@@ -227,6 +227,7 @@ pub fn Refer(
     let reason = RwSignal::new(String::new());
     let urgency = RwSignal::new(String::new());
     let need = RwSignal::new(String::new());
+    let goal = RwSignal::new(String::new());
     let record = chart.record;
     let fixed_need = need_id.clone();
     let start_org = organisation_id.clone();
@@ -242,6 +243,7 @@ pub fn Refer(
         reason.set(String::new());
         urgency.set(ReferralUrgency::Routine.as_str().to_string());
         need.set(fixed_need.clone());
+        goal.set(String::new());
     });
     let org_options = move || {
         let mut options = vec![(String::new(), "Someone not in the directory".to_string())];
@@ -265,6 +267,21 @@ pub fn Refer(
                     .iter()
                     .filter(|n| n.is_active())
                     .map(|n| (n.id.clone(), n.description.clone())),
+            )
+        });
+        options
+    };
+    // The goals of the chosen need (or every active goal when no need is chosen).
+    let goal_options = move || {
+        let for_need = need.get();
+        let mut options = vec![(String::new(), "No particular goal".to_string())];
+        record.with(|r| {
+            options.extend(
+                r.care_plan
+                    .goals
+                    .iter()
+                    .filter(|g| g.is_active() && (for_need.is_empty() || g.need_id == for_need))
+                    .map(|g| (g.id.clone(), g.description.clone())),
             )
         });
         options
@@ -308,6 +325,7 @@ pub fn Refer(
                 reason: trimmed(reason),
                 urgency: ReferralUrgency::parse(&urgency.get_untracked()),
                 need_id: need.get_untracked(),
+                goal_id: goal.get_untracked(),
                 status: ReferralStatus::Draft,
                 ..Default::default()
             },
@@ -346,6 +364,7 @@ pub fn Refer(
             <TextField label="Reason" value=reason />
             <SelectField label="Urgency" value=urgency options=enum_options(ReferralUrgency::ALL, |u| u.as_str()) />
             {(!for_need).then(|| view! { {move || view! { <SelectField label="For need" value=need options=need_options() /> }} })}
+            {move || view! { <SelectField label="For goal" value=goal options=goal_options() /> }}
         </FormToggle>
     }
 }
@@ -437,6 +456,17 @@ fn ReferralCard(chart: Chart, id: String) -> impl IntoView {
             })
         })
     };
+    let goal_name = move || {
+        r.with(|x| {
+            record.with(|rec| {
+                rec.care_plan
+                    .goals
+                    .iter()
+                    .find(|g| g.id == x.goal_id && !x.goal_id.is_empty())
+                    .map(|g| g.description.clone())
+            })
+        })
+    };
     let facts = move || {
         r.with(|x| {
             let mut parts = vec![
@@ -513,6 +543,7 @@ fn ReferralCard(chart: Chart, id: String) -> impl IntoView {
             <h3 id=heading_id.clone()>"Referral to " {to}</h3>
             <p class="entry-main">{facts}</p>
             {move || need_name().map(|n| view! { <p class="muted">{format!("For need: {n}")}</p> })}
+            {move || goal_name().map(|g| view! { <p class="muted">{format!("For goal: {g}")}</p> })}
             <p role="status"><strong>{state}</strong></p>
             {move || outcome().map(|o| view! { <p>{format!("Outcome: {o}")}</p> })}
             <ul class="plain history-lines" aria-label=move || format!("Status history of the referral to {}", to.get())>
