@@ -362,6 +362,47 @@ impl PatientDoc {
                 self.ensure_list(&["profile"], "coverages")?;
                 self.add(ItemList::Coverages, coverage, &stamp)
             }
+            Op::HandOver { mut handover } => {
+                check_text("care manager", &handover.to_id)?;
+                let current: String = hydrate_prop(&self.doc, resolve(&self.doc, &["profile"])?, "care_manager")
+                    .unwrap_or_default();
+                if handover.from_id != current {
+                    return Err(invalid(
+                        "the patient's care manager changed since this screen was opened; look again before handing over",
+                    ));
+                }
+                if handover.to_id == current {
+                    return Err(invalid("the patient is already with this care manager"));
+                }
+                handover.note = handover.note.trim().to_string();
+                handover.acknowledged = None;
+                self.set(&["profile"], "care_manager", handover.to_id.clone())?;
+                self.ensure_list(&["profile"], "handovers")?;
+                self.add(ItemList::Handovers, handover, &stamp)
+            }
+            Op::AcknowledgeHandover { id } => {
+                let h: Handover = self.item(ItemList::Handovers, &id)?;
+                if h.acknowledged.is_some() {
+                    return Ok(());
+                }
+                self.set_item(ItemList::Handovers, &id, "acknowledged", Some(stamp))
+            }
+            Op::AddTeamMember { member } => {
+                check_text("team member", &member.person_id)?;
+                self.ensure_list(&["profile"], "team")?;
+                let team: Vec<TeamMember> =
+                    hydrate_prop(&self.doc, resolve(&self.doc, &["profile"])?, "team")?;
+                if team
+                    .iter()
+                    .any(|m| m.is_active() && m.person_id == member.person_id)
+                {
+                    return Err(invalid(format!(
+                        "{} is already on the care team",
+                        member.person_name
+                    )));
+                }
+                self.add(ItemList::CareTeam, member, &stamp)
+            }
             Op::ChangeCoverage { id, changes } => {
                 let CoverageChanges {
                     payer,

@@ -118,6 +118,9 @@ mod tests {
             transition_steps: Vec::new(),
             billing: Default::default(),
             coordination: Default::default(),
+            care_manager: String::new(),
+            care_team: Vec::new(),
+            plan_reviewed_on: None,
         }
     }
 

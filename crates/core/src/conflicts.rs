@@ -13,7 +13,7 @@ use crate::ops::ItemList;
 
 /// Fields whose concurrent values a clinician must review, per list; `None` = a profile field.
 const REVIEWED: &[(Option<ItemList>, &[&str])] = &[
-    (None, &["code_status"]),
+    (None, &["code_status", "care_manager"]),
     (
         Some(ItemList::Medications),
         &["name", "dose", "route", "frequency", "status"],

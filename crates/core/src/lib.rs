@@ -22,6 +22,7 @@ pub mod ops;
 pub mod record;
 pub mod rules;
 pub mod summary;
+pub mod team;
 pub mod sync;
 pub mod transitions;
 mod view;

@@ -36,6 +36,8 @@ pub enum ItemList {
     Phones,
     Identifiers,
     Coverages,
+    CareTeam,
+    Handovers,
     Programs,
     Conditions,
     Allergies,
@@ -66,6 +68,8 @@ impl ItemList {
         ItemList::Phones,
         ItemList::Identifiers,
         ItemList::Coverages,
+        ItemList::CareTeam,
+        ItemList::Handovers,
         ItemList::Programs,
         ItemList::Conditions,
         ItemList::Allergies,
@@ -97,6 +101,8 @@ impl ItemList {
             ItemList::Phones => &["profile", "phones"],
             ItemList::Identifiers => &["profile", "identifiers"],
             ItemList::Coverages => &["profile", "coverages"],
+            ItemList::CareTeam => &["profile", "team"],
+            ItemList::Handovers => &["profile", "handovers"],
             ItemList::Programs => &["programs"],
             ItemList::Conditions => &["medical", "conditions"],
             ItemList::Allergies => &["medical", "allergies"],
@@ -302,6 +308,20 @@ pub enum Op {
         id: String,
         #[serde(flatten)]
         changes: CoverageChanges,
+    },
+    /// Makes `handover.to_id` the primary care manager and records the handover (who from, the
+    /// note the receiver reads first). `from_id` must be the care manager now: a handover made
+    /// from a stale screen is refused instead of silently overriding a newer one.
+    HandOver {
+        handover: Handover,
+    },
+    /// The receiver has read the handover note.
+    AcknowledgeHandover {
+        id: String,
+    },
+    /// A person joins the patient's care team (leaves it with [`Op::Retire`], list `care_team`).
+    AddTeamMember {
+        member: TeamMember,
     },
     EnrollProgram {
         enrollment: ProgramEnrollment,
@@ -808,6 +828,9 @@ impl Op {
             Op::ChangeIdentifier { .. } => "change_identifier",
             Op::AddCoverage { .. } => "add_coverage",
             Op::ChangeCoverage { .. } => "change_coverage",
+            Op::HandOver { .. } => "hand_over",
+            Op::AcknowledgeHandover { .. } => "acknowledge_handover",
+            Op::AddTeamMember { .. } => "add_team_member",
             Op::EnrollProgram { .. } => "enroll_program",
             Op::RecordConsent { .. } => "record_consent",
             Op::SetProgramStatus { .. } => "set_program_status",

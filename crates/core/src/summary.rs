@@ -62,6 +62,32 @@ pub struct PatientSummary {
     /// due or overdue with `coordination::due_items(&summary.coordination, today)`.
     #[serde(default)]
     pub coordination: crate::coordination::CoordinationFacts,
+    /// Roster id of the primary care manager; empty when unassigned.
+    #[serde(default)]
+    pub care_manager: String,
+    /// Roster ids of the others on the care team.
+    #[serde(default)]
+    pub care_team: Vec<String>,
+    /// When the care plan was last made or revised ("YYYY-MM-DD"); `None` without a plan.
+    #[serde(default)]
+    pub plan_reviewed_on: Option<String>,
+}
+
+/// The shape stored with version 5 (before the care team): version 4's fields followed by the
+/// coordination facts.
+#[derive(Deserialize)]
+struct SummaryV5 {
+    v4: SummaryV4,
+    coordination: crate::coordination::CoordinationFacts,
+}
+
+impl From<SummaryV5> for PatientSummary {
+    fn from(v: SummaryV5) -> Self {
+        PatientSummary {
+            coordination: v.coordination,
+            ..v.v4.into()
+        }
+    }
 }
 
 /// The shape stored with version 4 (before coordination facts): version 3's fields followed by
@@ -144,6 +170,9 @@ impl From<SummaryV2> for PatientSummary {
             transition_steps: Vec::new(),
             billing: Default::default(),
             coordination: Default::default(),
+            care_manager: String::new(),
+            care_team: Vec::new(),
+            plan_reviewed_on: None,
         }
     }
 }
@@ -151,7 +180,7 @@ impl From<SummaryV2> for PatientSummary {
 /// First byte of the stored summary encoding (postcard). A summary in any other encoding — the
 /// first builds stored JSON, which starts with `{` — still reads, but as [`Stored::Outdated`].
 /// Bump it when the struct changes shape: postcard is not self-describing.
-pub const STORED_SUMMARY_VERSION: u8 = 5;
+pub const STORED_SUMMARY_VERSION: u8 = 6;
 
 /// A summary read back from storage.
 #[derive(Debug, PartialEq)]
@@ -211,6 +240,11 @@ impl PatientSummary {
                     Err(SummaryDecodeError::Trailing(rest.len()))
                 }
             }
+            Some((5, body)) => match postcard::take_from_bytes::<SummaryV5>(body) {
+                Ok((summary, [])) => Ok(Stored::Outdated(summary.into())),
+                Ok((_, rest)) => Err(SummaryDecodeError::Trailing(rest.len())),
+                Err(e) => Err(SummaryDecodeError::Malformed(e.to_string())),
+            },
             Some((4, body)) => match postcard::take_from_bytes::<SummaryV4>(body) {
                 Ok((summary, [])) => Ok(Stored::Outdated(summary.into())),
                 Ok((_, rest)) => Err(SummaryDecodeError::Trailing(rest.len())),
@@ -379,8 +413,39 @@ impl PatientSummary {
                 .filter(|i| i.is_active() && !i.value.trim().is_empty())
                 .map(|i| i.value.trim().to_string())
                 .collect(),
+            care_manager: record.profile.care_manager.clone(),
+            care_team: record
+                .profile
+                .team
+                .iter()
+                .filter(|m| m.is_active())
+                .map(|m| m.person_id.clone())
+                .collect(),
+            plan_reviewed_on: plan_reviewed_on(record).map(|d| IsoDate::new(d).0),
         }
     }
+}
+
+/// The day the care plan was last revised, or else made (its first need or goal was recorded);
+/// `None` when it has no active need or goal.
+fn plan_reviewed_on(record: &PatientRecord) -> Option<NaiveDate> {
+    let plan = &record.care_plan;
+    let made = plan
+        .needs
+        .iter()
+        .filter(|n| n.is_active())
+        .map(|n| n.recorded.at)
+        .chain(plan.goals.iter().filter(|g| g.is_active()).map(|g| g.recorded.at))
+        .min()
+        .and_then(|ms| chrono::DateTime::from_timestamp_millis(ms))
+        .map(|t| t.date_naive())?;
+    let revised = plan
+        .revisions
+        .iter()
+        .filter(|r| r.is_active())
+        .filter_map(|r| r.date.date())
+        .max();
+    Some(revised.map_or(made, |r| r.max(made)))
 }
 
 fn count<I: Iterator>(it: I) -> u32 {

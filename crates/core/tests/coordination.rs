@@ -894,9 +894,19 @@ fn a_summary_stored_before_coordination_facts_reads_as_outdated() {
     let mut s = doc.summary().unwrap();
     assert!(s.coordination.referrals.is_empty() && s.coordination.authorizations.is_empty());
     s.billing = Default::default();
-    // Version 4 is version 5 without the trailing coordination facts (two empty lists: two 0
-    // bytes).
-    let mut v4 = s.to_stored().unwrap();
+    // Version 5 is version 6 without the care team (an empty name, an empty list and no plan
+    // date: three 0 bytes); version 4 is version 5 without the coordination facts (two empty
+    // lists: two 0 bytes).
+    let mut v5 = s.to_stored().unwrap();
+    for _ in 0..3 {
+        assert_eq!(v5.pop(), Some(0));
+    }
+    v5[0] = 5;
+    assert_eq!(
+        PatientSummary::from_stored(&v5),
+        Ok(Stored::Outdated(s.clone()))
+    );
+    let mut v4 = v5.clone();
     assert_eq!(v4.pop(), Some(0));
     assert_eq!(v4.pop(), Some(0));
     v4[0] = 4;

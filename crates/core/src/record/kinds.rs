@@ -206,7 +206,7 @@ string_enum!(
 );
 string_enum!(
     /// What a person does on the team (who-I-am on a device; the team roster later).
-    PersonRole { CareManager = "care_manager", Nurse = "nurse", SocialWorker = "social_worker", CommunityHealthWorker = "community_health_worker", Supervisor = "supervisor", Practitioner = "practitioner" } default CareManager
+    PersonRole { CareManager = "care_manager", Nurse = "nurse", SocialWorker = "social_worker", CommunityHealthWorker = "community_health_worker", Supervisor = "supervisor", Administrator = "administrator", Practitioner = "practitioner" } default CareManager
 );
 string_enum!(
     NarrativeSection { Physical = "physical", Emotional = "emotional", Social = "social", Preferences = "preferences", Priorities = "priorities" } default Physical

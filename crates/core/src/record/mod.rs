@@ -103,6 +103,8 @@ common::list_items!(
     Phone,
     Identifier,
     Coverage,
+    TeamMember,
+    Handover,
     ProgramEnrollment,
     Caregiver,
     SocialNeed,

@@ -26,6 +26,53 @@ pub struct Profile {
     #[autosurgeon(missing = "Default::default")]
     #[serde(default)]
     pub coverages: Vec<Coverage>,
+    /// The roster id of the patient's primary care manager; empty: not assigned (a patient from
+    /// before teams, in everyone's caseload). Reviewed: two supervisors assigning at once see both.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub care_manager: String,
+    /// Others of the team who work with this patient, each in a role.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub team: Vec<TeamMember>,
+    /// Every change of primary care manager, oldest first (the first is the assignment at intake).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub handovers: Vec<Handover>,
+}
+
+/// A person of the roster on a patient's care team.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct TeamMember {
+    #[key]
+    pub id: String,
+    /// Roster id.
+    pub person_id: String,
+    /// The person's name when they were added (the roster has the current one).
+    pub person_name: String,
+    /// What they do for this patient.
+    pub role: PersonRole,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+}
+
+/// The patient passing from one primary care manager to another, with what the receiver should
+/// know first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct Handover {
+    #[key]
+    pub id: String,
+    /// Roster id of the previous care manager; empty for the first assignment.
+    pub from_id: String,
+    pub from_name: String,
+    pub to_id: String,
+    pub to_name: String,
+    pub note: String,
+    /// Who handed over, when.
+    pub recorded: Stamp,
+    /// When the receiver read the note ("Got it").
+    pub acknowledged: Option<Stamp>,
+    pub retired: Option<Retirement>,
 }
 
 /// One insurance plan covering the patient.

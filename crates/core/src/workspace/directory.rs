@@ -20,6 +20,14 @@ pub struct WorkspaceRecord {
     #[autosurgeon(missing = "Default::default")]
     #[serde(default)]
     pub organisations: BTreeMap<String, Organisation>,
+    /// The team roster: everyone who works in the workspace, keyed by person id.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub people: BTreeMap<String, super::roster::Person>,
+    /// Which person each device belongs to, keyed by device id.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub devices: BTreeMap<String, super::roster::DeviceLink>,
 }
 
 /// One organisation of the directory: who they are, what they offer, to whom, and how to reach
@@ -544,6 +552,7 @@ mod tests {
         WorkspaceRecord {
             schema_version: 1,
             organisations: orgs.into_iter().map(|o| (o.id.clone(), o)).collect(),
+            ..Default::default()
         }
     }
 

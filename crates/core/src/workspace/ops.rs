@@ -14,6 +14,7 @@ use crate::error::DocError;
 use crate::record::{IsoDate, RetireReason, Retirement, SdohDomain, Stamp};
 
 use super::directory::{Organisation, ServiceType};
+use super::roster::{DeviceLink, Person};
 
 /// The longest id an organisation may have.
 const MAX_ID_LEN: usize = 100;
@@ -77,6 +78,16 @@ impl OrganisationChanges {
     }
 }
 
+/// What [`WorkspaceOp::ChangePerson`] sets; fields left `None` are not written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PersonChanges {
+    pub name: Option<String>,
+    pub role: Option<crate::record::PersonRole>,
+    pub credentials: Option<String>,
+    pub active: Option<bool>,
+}
+
 /// A typed change to the workspace document. Applied with
 /// [`WorkspaceDoc::apply`](super::WorkspaceDoc::apply). (Ops are built one per user action and
 /// consumed at once: the larger add variant costs nothing worth boxing.)
@@ -105,6 +116,17 @@ pub enum WorkspaceOp {
     /// Adds many new organisations at once (a CSV import), each as [`Self::AddOrganisation`];
     /// one bad organisation refuses them all.
     ImportOrganisations { organisations: Vec<Organisation> },
+    /// Adds a person to the roster (id fresh; the name is tidied and checked like "who I am").
+    AddPerson { person: Person },
+    /// Changes a person's name, role, credentials or whether they are active.
+    ChangePerson {
+        id: String,
+        #[serde(flatten)]
+        changes: PersonChanges,
+    },
+    /// Says which person a device belongs to (a device belongs to one person; linking it again
+    /// moves it).
+    LinkDevice { link: DeviceLink },
 }
 
 impl WorkspaceOp {
@@ -116,6 +138,9 @@ impl WorkspaceOp {
             WorkspaceOp::RetireOrganisation { .. } => "retire_organisation",
             WorkspaceOp::RestoreOrganisation { .. } => "restore_organisation",
             WorkspaceOp::ImportOrganisations { .. } => "import_organisations",
+            WorkspaceOp::AddPerson { .. } => "add_person",
+            WorkspaceOp::ChangePerson { .. } => "change_person",
+            WorkspaceOp::LinkDevice { .. } => "link_device",
         }
     }
 }
@@ -280,7 +305,60 @@ pub(super) fn write(
             }
             set(doc, &obj, "retired", Some(None::<Retirement>))
         }
+        WorkspaceOp::AddPerson { mut person } => {
+            check_key("person", &person.id)?;
+            person.name = tidy_name(&person.name)?;
+            person.credentials = person.credentials.trim().to_string();
+            person.active = true;
+            person.added = stamp;
+            let map = roster_map(doc, "people")?;
+            if doc.get(&map, person.id.as_str())?.is_some() {
+                return Err(invalid(format!("{} is already on the roster", person.name)));
+            }
+            reconcile_prop(doc, &map, person.id.as_str(), &person)?;
+            Ok(())
+        }
+        WorkspaceOp::ChangePerson { id, changes } => {
+            let PersonChanges {
+                name,
+                role,
+                credentials,
+                active,
+            } = changes;
+            let name = name.as_deref().map(tidy_name).transpose()?;
+            let obj = resolve(doc, &["people", &id])?;
+            set(doc, &obj, "name", name)?;
+            set(doc, &obj, "role", role)?;
+            set(doc, &obj, "credentials", credentials.map(|c| c.trim().to_string()))?;
+            set(doc, &obj, "active", active)
+        }
+        WorkspaceOp::LinkDevice { mut link } => {
+            check_key("device", &link.device_id)?;
+            resolve(doc, &["people", &link.person_id])?;
+            link.name = link.name.trim().to_string();
+            link.linked = stamp;
+            let map = roster_map(doc, "devices")?;
+            reconcile_prop(doc, &map, link.device_id.clone().as_str(), &link)?;
+            Ok(())
+        }
     }
+}
+
+/// A person's or device's id: a map key, so no '/' and not empty.
+fn check_key(what: &str, id: &str) -> Result<(), DocError> {
+    if id.trim().is_empty() || id.len() > MAX_ID_LEN || id.contains('/') {
+        return Err(invalid(format!("bad {what} id {id:?}")));
+    }
+    Ok(())
+}
+
+fn tidy_name(name: &str) -> Result<String, DocError> {
+    crate::author::person_name(name).map_err(|e| invalid(e.to_string()))
+}
+
+/// The roster map `key` ("people" or "devices"), made by the roster upgrade change.
+fn roster_map(doc: &AutoCommit, key: &str) -> Result<ObjId, DocError> {
+    resolve(doc, &[key]).map_err(|_| DocError::Shape(format!("no {key} map")))
 }
 
 #[cfg(test)]
