@@ -42,6 +42,16 @@ fn Unlocked(session: Session) -> impl IntoView {
     let control = expect_context::<LockControl>();
     let sync = SyncHandle::start(session.clone());
     control.adopt_sync(sync.clone());
+    {
+        // The roster (in the workspace document) decides roles and names: load it now, and put
+        // a device that was in a workspace before rosters on it once.
+        let session = session.clone();
+        spawn_local(async move {
+            if session.workspace().await.is_ok() {
+                session.join_roster_if_new().await;
+            }
+        });
+    }
     provide_context(sync);
     let idle = send_wrapper::SendWrapper::new(IdleWatch::start(control.clone()));
     on_cleanup(move || drop(idle));

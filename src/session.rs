@@ -10,9 +10,10 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use tend_core::{
     author::{person_name, PersonNameError},
+    record::Handover,
     record::{PersonName, PersonRole},
-    workspace::{WorkspaceDoc, WorkspaceOp, WorkspaceRecord},
-    Author, DocError, PatientDoc, PatientId, PatientSummary, WORKSPACE_DOC_ID,
+    workspace::{DeviceLink, Person, PersonChanges, WorkspaceDoc, WorkspaceOp, WorkspaceRecord},
+    Author, DocError, Op, PatientDoc, PatientId, PatientSummary, WORKSPACE_DOC_ID,
 };
 
 use crate::clock::now_ms;
@@ -37,6 +38,9 @@ pub enum SaveState {
     /// The last save failed; the edit is kept in memory and retried with the next save.
     Failed(String),
 }
+
+/// Set once this device's person and the device itself are on the workspace's roster.
+const ROSTER_META: &str = "roster_joined";
 
 /// Why an edit did not become durable. The two cases mean different things to the user:
 /// core refused the change (nothing changed; say "not allowed" and why), or the change is in
@@ -280,14 +284,239 @@ impl Session {
         let identity = Identity { name, role };
         self.author.borrow_mut().user_name = identity.name.clone();
         self.identity.set(Some(identity.clone()));
+        if self.in_roster() {
+            // The roster follows: the name always, the role only where this person may set roles.
+            let changes = PersonChanges {
+                name: Some(identity.name.clone()),
+                role: self.leads_team().then(|| identity.role.clone()),
+                ..Default::default()
+            };
+            let op = WorkspaceOp::ChangePerson {
+                id: self.person_id(),
+                changes,
+            };
+            if let Err(e) = self.edit_workspace(vec![op]).await {
+                self.problems
+                    .update(|p| p.push(format!("The team roster was not updated: {e}")));
+            }
+        }
         Ok(identity)
+    }
+
+    /// This person's roster id (the `user_id` their changes carry).
+    pub fn person_id(&self) -> String {
+        self.author.borrow().user_id.clone()
+    }
+
+    /// Whether this person is on the workspace's roster (as loaded).
+    pub fn in_roster(&self) -> bool {
+        let me = self.person_id();
+        self.workspace_record
+            .with_untracked(|r| r.as_ref().is_some_and(|r| r.people.contains_key(&me)))
+    }
+
+    /// This person's role: the roster's when they are on it, else what they said on this device.
+    pub fn role(&self) -> PersonRole {
+        let me = self.person_id();
+        let rostered = self.workspace_record.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.people.get(&me))
+                .map(|p| p.role.clone())
+        });
+        rostered
+            .or_else(|| self.identity.with(|i| i.as_ref().map(|i| i.role.clone())))
+            .unwrap_or_default()
+    }
+
+    /// Whether this person manages the roster, reassigns patients and sees the team dashboard:
+    /// supervisors and administrators, or anyone while the roster names no active one (a small
+    /// practice without a supervisor still needs someone to do it).
+    pub fn leads_team(&self) -> bool {
+        if self.role().leads_team() {
+            return true;
+        }
+        self.workspace_record.with(|r| {
+            !r.as_ref()
+                .is_some_and(|r| r.people.values().any(|p| p.active && p.role.leads_team()))
+        })
+    }
+
+    /// Everyone on the roster, by name.
+    pub fn people(&self) -> Vec<Person> {
+        let mut people: Vec<Person> = self.workspace_record.with(|r| {
+            r.as_ref()
+                .map(|r| r.people.values().cloned().collect())
+                .unwrap_or_default()
+        });
+        people.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        people
+    }
+
+    /// A person's name as the roster has it ("" when unknown).
+    pub fn person_name(&self, id: &str) -> String {
+        self.workspace_record.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.people.get(id))
+                .map(|p| p.name.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    /// This device joined a workspace with an invite for `person`: from now on it is theirs —
+    /// its changes carry their id, name and role.
+    pub async fn adopt_person(
+        &self,
+        id: &str,
+        name: &str,
+        role: PersonRole,
+    ) -> Result<(), StorageError> {
+        self.storage.set_meta("user_id", id).await?;
+        self.storage.set_meta("user_role", role.as_str()).await?;
+        self.storage.set_meta("user_name", name).await?;
+        {
+            let mut author = self.author.borrow_mut();
+            author.user_id = id.to_string();
+            author.user_name = name.to_string();
+        }
+        self.identity.set(Some(Identity {
+            name: name.to_string(),
+            role,
+        }));
+        Ok(())
+    }
+
+    /// Puts this person and device on the workspace's roster: at "Start a workspace", at a join
+    /// (`invited`: the roster already names the person, it arrives with the first pull, so only
+    /// the device is linked), and once on a device that was in a workspace before rosters.
+    pub async fn join_roster(
+        &self,
+        invited: bool,
+        device_name: Option<String>,
+    ) -> Result<(), EditError> {
+        self.workspace().await.map_err(EditError::NotSaved)?;
+        let me = self.person_id();
+        let mut ops = Vec::new();
+        if !invited && !self.in_roster() {
+            let identity = self.identity.get_untracked();
+            ops.push(WorkspaceOp::AddPerson {
+                person: Person {
+                    id: me.clone(),
+                    name: identity
+                        .as_ref()
+                        .map(|i| i.name.clone())
+                        .unwrap_or_default(),
+                    role: identity.map(|i| i.role).unwrap_or_default(),
+                    ..Default::default()
+                },
+            });
+        }
+        ops.push(WorkspaceOp::LinkDevice {
+            link: DeviceLink {
+                device_id: self.author().device_id,
+                person_id: me,
+                name: device_name.unwrap_or_default(),
+                ..Default::default()
+            },
+        });
+        self.edit_workspace(ops).await?;
+        self.storage
+            .set_meta(ROSTER_META, "1")
+            .await
+            .map_err(EditError::NotSaved)
+    }
+
+    /// On a device in a workspace since before rosters: joins it once.
+    pub async fn join_roster_if_new(&self) {
+        if self.identity.with_untracked(Option::is_none) {
+            return;
+        }
+        let in_workspace = matches!(
+            self.storage.meta(crate::sync::WORKSPACE_META).await,
+            Ok(Some(_))
+        );
+        if !in_workspace {
+            return;
+        }
+        if let Ok(None) = self.storage.meta(ROSTER_META).await {
+            if let Err(e) = self.join_roster(false, None).await {
+                self.problems
+                    .update(|p| p.push(format!("This device could not join the team roster: {e}")));
+            }
+        }
+    }
+
+    /// Whether this person may change the chart of a patient with this care team.
+    pub fn may_edit(&self, care_manager: &str, care_team: &[String]) -> bool {
+        tend_core::team::may_edit(care_manager, care_team, &self.person_id(), &self.role())
+    }
+
+    /// Hands several patients to `to` with one note, one change per patient; returns how many
+    /// were handed over and the problems of those that were not.
+    pub async fn hand_over(
+        &self,
+        patients: &[String],
+        to: &Person,
+        note: &str,
+    ) -> (usize, Vec<String>) {
+        let mut done = 0;
+        let mut problems = Vec::new();
+        for id in patients {
+            let Some(pid) = PatientId::parse(id) else {
+                continue;
+            };
+            let open = match self.open_patient(&pid).await {
+                Ok(open) => open,
+                Err(e) => {
+                    problems.push(format!("{id}: {e}"));
+                    continue;
+                }
+            };
+            let from_id = open.borrow().doc.care_team().0;
+            let handover = Handover {
+                id: uuid::Uuid::new_v4().to_string(),
+                from_name: self.person_name(&from_id),
+                from_id,
+                to_id: to.id.clone(),
+                to_name: to.name.clone(),
+                note: note.to_string(),
+                ..Default::default()
+            };
+            let result = self
+                .edit(&open, move |doc, author, now| {
+                    doc.apply(Op::HandOver { handover }, author, now)
+                })
+                .await;
+            match result {
+                Ok(()) => done += 1,
+                Err(e) => {
+                    let name = open
+                        .borrow()
+                        .doc
+                        .record()
+                        .map(|r| r.name.display())
+                        .unwrap_or_else(|_| id.clone());
+                    problems.push(format!("{name}: {e}"));
+                }
+            }
+        }
+        (done, problems)
     }
 
     /// Creates a patient and stores them; the caseload shows them only once they are saved.
     pub async fn add_patient(&self, name: PersonName) -> Result<PatientSummary, EditError> {
         let id = PatientId::random();
+        let author = self.author();
         let mut doc =
-            PatientDoc::create(&id, name, &self.author(), now_ms()).map_err(EditError::Rejected)?;
+            PatientDoc::create(&id, name, &author, now_ms()).map_err(EditError::Rejected)?;
+        // A new patient is the care manager's who adds them.
+        let handover = Handover {
+            id: uuid::Uuid::new_v4().to_string(),
+            to_id: author.user_id.clone(),
+            to_name: author.user_name.clone(),
+            ..Default::default()
+        };
+        doc.apply(Op::HandOver { handover }, &author, now_ms())
+            .map_err(EditError::Rejected)?;
         self.save_state.set(SaveState::Saving);
         match self.storage.create_patient(&mut doc).await {
             Ok(summary) => {
@@ -438,9 +667,44 @@ impl Session {
         open: &OpenDocHandle,
         op: impl FnOnce(&mut PatientDoc, &Author, i64) -> Result<(), DocError>,
     ) -> Result<(), EditError> {
+        self.edit_checked(open, op, true).await
+    }
+
+    /// "Join the care team" on a chart outside this person's caseload: the one change they may
+    /// make there, recorded like any other (who, when) for the team to see.
+    pub async fn join_care_team(&self, open: &OpenDocHandle) -> Result<(), EditError> {
+        let me = self.person_id();
+        let member = tend_core::record::TeamMember {
+            id: uuid::Uuid::new_v4().to_string(),
+            person_name: self.author().user_name,
+            person_id: me,
+            role: self.role(),
+            ..Default::default()
+        };
+        self.edit_checked(
+            open,
+            move |doc, author, now| doc.apply(Op::AddTeamMember { member }, author, now),
+            false,
+        )
+        .await
+    }
+
+    async fn edit_checked(
+        &self,
+        open: &OpenDocHandle,
+        op: impl FnOnce(&mut PatientDoc, &Author, i64) -> Result<(), DocError>,
+        check: bool,
+    ) -> Result<(), EditError> {
         let author = self.author();
         let (id, batch, summary) = {
             let mut o = open.borrow_mut();
+            let (care_manager, team) = o.doc.care_team();
+            if check && !self.may_edit(&care_manager, &team) {
+                return Err(EditError::Rejected(DocError::Invalid(
+                    "this patient is not in your caseload; join the care team to make changes"
+                        .into(),
+                )));
+            }
             op(&mut o.doc, &author, now_ms()).map_err(EditError::Rejected)?;
             // Dated summary: risk tier, priority, reasons and overdue flag for the device's today.
             // Taken before the incremental save, so if it fails the change stays in the document

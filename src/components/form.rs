@@ -21,6 +21,19 @@ use crate::session::EditError;
 /// message for the user when the fields do not make a valid change yet.
 pub type Built = Result<Vec<Op>, String>;
 
+/// Provided by a screen whose content the person may read but not change (a chart outside
+/// their caseload): forms then do not offer to open.
+#[derive(Clone, Copy)]
+pub struct ReadOnly(pub Signal<bool>);
+
+/// Whether forms here may open (no [`ReadOnly`] context: they may).
+pub fn editable() -> Signal<bool> {
+    match use_context::<ReadOnly>() {
+        Some(ReadOnly(read_only)) => Signal::derive(move || !read_only.get()),
+        None => Signal::derive(|| true),
+    }
+}
+
 /// A form's shared state: open or closed, the last message, and the save in flight.
 #[derive(Clone, Copy)]
 struct FormState {
@@ -77,6 +90,7 @@ where
     let opener = NodeRef::<html::Button>::new();
     let form_ref = NodeRef::<html::Form>::new();
     let saved_text = StoredValue::new(saved_text);
+    let editable = editable();
     // The form's handlers live inside `Show` (which wants Send + Sync); the app is one thread.
     let changes = SendWrapper::new(Rc::new(changes));
 
@@ -165,7 +179,7 @@ where
     };
     view! {
         <div class="form-toggle">
-            <Show when=move || !state.open.get()>
+            <Show when=move || !state.open.get() && editable.get()>
                 <button
                     type="button"
                     class=button_class

@@ -22,6 +22,12 @@ pub fn CaseloadPage() -> impl IntoView {
     let tier = RwSignal::new(String::new());
     let program = RwSignal::new(String::new());
     let overdue_only = RwSignal::new(false);
+    // "My patients" (the default) or the whole team's; `?show=team` opens the team's.
+    let query_map = leptos_router::hooks::use_query_map();
+    let team_view =
+        RwSignal::new(query_map.with_untracked(|q| q.get("show").as_deref() == Some("team")));
+    let me = session.person_id();
+    let names = session.clone();
     let day = tend_core::record::IsoDate::new(today()).0;
     // Rendering thousands of rows costs far more than reading them: show a page, offer the rest.
     let limit = RwSignal::new(PAGE_SIZE);
@@ -30,8 +36,10 @@ pub fn CaseloadPage() -> impl IntoView {
         let tier = tier.get();
         let program = program.get();
         let overdue_only = overdue_only.get();
+        let team = team_view.get();
         caseload.with(|all| {
             all.iter()
+                .filter(|s| team || tend_core::team::in_caseload_of(s, &me))
                 .filter(|s| s.matches_search(&q))
                 .filter(|s| {
                     tier.is_empty()
@@ -73,17 +81,35 @@ pub fn CaseloadPage() -> impl IntoView {
     let hidden = move || visible.with(Vec::len).saturating_sub(limit.get());
     let count_text = move || {
         let (shown, total) = (visible.with(Vec::len), caseload.with(Vec::len));
+        let noun = |n: usize| if n == 1 { "patient" } else { "patients" };
         if shown == total {
-            format!("{total} patients")
+            format!("{total} {}", noun(total))
         } else {
-            format!("{shown} of {total} patients")
+            format!("{shown} of {total} {}", noun(total))
         }
     };
+    let manager_of = StoredValue::new(move |id: &str| {
+        if id.is_empty() {
+            "Not assigned".to_string()
+        } else {
+            match names.person_name(id) {
+                n if n.is_empty() => "Care manager not on this device's roster".to_string(),
+                n => format!("Care manager: {n}"),
+            }
+        }
+    });
 
     view! {
         <section class="page" aria-labelledby="caseload-title">
             <h1 id="caseload-title">"Caseload"</h1>
             <AddPatientForm />
+            <fieldset class="switch">
+                <legend>"Show"</legend>
+                <label><input type="radio" name="caseload-scope" prop:checked=move || !team_view.get()
+                    on:change=move |_| team_view.set(false) />" My patients"</label>
+                <label><input type="radio" name="caseload-scope" prop:checked=move || team_view.get()
+                    on:change=move |_| team_view.set(true) />" Team"</label>
+            </fieldset>
             <div class="toolbar">
                 <label class="field">
                     <span>"Search patients"</span>
@@ -97,12 +123,12 @@ pub fn CaseloadPage() -> impl IntoView {
             </div>
             <Show
                 when=move || !visible.with(Vec::is_empty)
-                fallback=move || view! { <p class="empty">{move || if caseload.with(Vec::is_empty) { "No patients on this device yet. Add one above." } else { "No patient matches your search and filters." }}</p> }
+                fallback=move || view! { <p class="empty">{move || if caseload.with(Vec::is_empty) { "No patients on this device yet. Add one above." } else if !team_view.get() { "None of your patients matches. Choose Team to see everyone's." } else { "No patient matches your search and filters." }}</p> }
             >
                 <ul class="patient-list" aria-label="Patients">
                     <For
                         each=move || page.get()
-                        key=|s| (s.id.clone(), s.display_name.clone(), s.risk_tier.clone(), s.flags.clone(), s.next_due.as_ref().map(|d| (d.date.clone(), d.label.clone())), s.age, s.programs.clone())
+                        key=|s| (s.id.clone(), s.display_name.clone(), s.risk_tier.clone(), s.flags.clone(), s.next_due.as_ref().map(|d| (d.date.clone(), d.label.clone())), s.age, s.programs.clone(), s.care_manager.clone())
                         let:summary
                     >
                         <li>
@@ -119,6 +145,7 @@ pub fn CaseloadPage() -> impl IntoView {
                                         (!summary.programs.is_empty()).then(|| summary.programs.iter().map(|p| program_label(p)).collect::<Vec<_>>().join(", ")),
                                         summary.next_due.as_ref().map(|d| format!("Next due {}", crate::format::day(&d.date))),
                                         (!summary.flags.is_empty()).then(|| summary.flags.iter().map(|f| flag_label(f)).collect::<Vec<_>>().join(", ")),
+                                        team_view.get_untracked().then(|| manager_of.with_value(|f| f(&summary.care_manager))),
                                     ].into_iter().flatten().collect::<Vec<_>>().join(" · ")}
                                 </span>
                             </A>

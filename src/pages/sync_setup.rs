@@ -72,13 +72,52 @@ pub fn SyncSetup() -> impl IntoView {
             busy.set(false);
         });
     };
+    let session = expect_context::<crate::session::Session>();
+    // Whom the next invite is for: this person by default (their own second device); people
+    // of the roster for someone who leads the team.
+    let invite_for = RwSignal::new(session.person_id());
+    let invitees = {
+        let session = session.clone();
+        move || {
+            let me = session.person_id();
+            let leads = session.leads_team();
+            let mut options = vec![(me.clone(), format!("Me ({})", session.author().user_name))];
+            options.extend(
+                session
+                    .people()
+                    .into_iter()
+                    .filter(|p| p.active && p.id != me && leads)
+                    .map(|p| (p.id.clone(), p.signed_name())),
+            );
+            options
+        }
+    };
     let s = sync.clone();
+    let chooser = session.clone();
     let make_invite = move |_| {
         let s = s.clone();
+        let chosen = invite_for.get_untracked();
+        let person = chooser
+            .people()
+            .into_iter()
+            .find(|p| p.id == chosen)
+            .or_else(|| {
+                // Not on the roster yet (a device that never synced it): invite as who is here.
+                chooser
+                    .identity
+                    .get_untracked()
+                    .map(|i| tend_core::workspace::Person {
+                        id: chooser.person_id(),
+                        name: i.name,
+                        role: i.role,
+                        active: true,
+                        ..Default::default()
+                    })
+            });
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            match s.invite().await {
+            match s.invite(person.as_ref()).await {
                 Ok(code) => invite.set(Some(code)),
                 Err(e) => error.set(Some(e)),
             }
@@ -135,6 +174,16 @@ pub fn SyncSetup() -> impl IntoView {
                 <Show when=follower.clone()>
                     <p class="hint">"Another Tend tab on this device syncs for it; this tab shows its status, and \"Sync now\" asks that tab."</p>
                 </Show>
+                <label class="field">
+                    <span>"New device is for"</span>
+                    <select on:change=move |ev| invite_for.set(event_target_value(&ev))
+                        prop:value=move || invite_for.get()>
+                        {let invitees = invitees.clone(); move || invitees().into_iter().map(|(id, label)| {
+                            let selected = id == invite_for.get_untracked();
+                            view! { <option value=id selected=selected>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
                 <div class="toolbar">
                     <button class="button" on:click=sync_now.clone()>"Sync now"</button>
                     <button class="button" on:click=make_invite.clone()
@@ -154,7 +203,7 @@ fn Invite(code: String) -> impl IntoView {
     let qr = qr_data_url(&code);
     view! {
         <div class="invite">
-            <p>"On the new device, open Settings and paste this join code (or scan the QR code). It works once, for 24 hours. Anyone with it can read this workspace's patients: share it only in person."</p>
+            <p>"On the new device, open Settings and paste this join code (or scan the QR code). The device will belong to the person it is for. It works once, for 24 hours. Anyone with it can read this workspace's patients: share it only in person."</p>
             <label class="field field-wide">
                 <span>"Join code for a new device"</span>
                 <textarea readonly rows="3" spellcheck="false">{code.clone()}</textarea>

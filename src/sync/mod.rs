@@ -30,13 +30,15 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use serde::{Deserialize, Serialize};
 use tend_core::{
-    crypto::{self, JoinCode, WorkspaceKey, KEY_LEN},
+    crypto::{self, InvitedPerson, JoinCode, WorkspaceKey, KEY_LEN},
+    record::PersonRole,
     sync::{
         logs_after_page, plan_batches, should_snapshot, snapshot_chunk, Effect as SyncEffect,
         Event, Inputs, Machine, Phase, PullBatch, RelayLog, RoundOutcome, Stored, TabMessage,
         Timer, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS,
     },
     sync_wire::{ChunkKind, JoinRequest, PullResponse, PushChunk, PushRequest, ServerMessage},
+    workspace::Person,
     workspace::SyncDoc,
     DocId,
 };
@@ -305,7 +307,7 @@ impl SyncHandle {
         let key = WorkspaceKey::generate().map_err(|e| e.to_string())?;
         let origin = own_origin();
         let creds = Relay::new(&origin, None)
-            .create_workspace(device_name)
+            .create_workspace(device_name.clone())
             .await
             .map_err(|e| describe_setup_error(&e))?;
         self.adopt(Workspace {
@@ -315,7 +317,13 @@ impl SyncHandle {
             device_token: creds.device_token,
             key: base64::engine::general_purpose::STANDARD.encode(key.as_bytes()),
         })
-        .await
+        .await?;
+        // Whoever starts the workspace is its roster's first person.
+        self.engine
+            .session
+            .join_roster(false, device_name)
+            .await
+            .map_err(|e| format!("The workspace started, but the team roster was not: {e}"))
     }
 
     /// "Join a workspace" with a pasted (or scanned) join code; then pulls everything from 0.
@@ -329,7 +337,7 @@ impl SyncHandle {
             .join(&JoinRequest {
                 workspace_id: code.workspace_id.clone(),
                 join_secret: code.join_secret.clone(),
-                device_name,
+                device_name: device_name.clone(),
             })
             .await
             .map_err(|e| match e {
@@ -343,11 +351,23 @@ impl SyncHandle {
             device_token: creds.device_token,
             key: base64::engine::general_purpose::STANDARD.encode(code.key.as_bytes()),
         })
-        .await
+        .await?;
+        // An invite for a person makes this device theirs; one without joins as who is here.
+        let session = &self.engine.session;
+        if let Some(p) = &code.person {
+            session
+                .adopt_person(&p.id, &p.name, PersonRole::parse(&p.role))
+                .await
+                .map_err(|e| format!("Joined, but who this device is for was not saved: {e}"))?;
+        }
+        session
+            .join_roster(code.person.is_some(), device_name)
+            .await
+            .map_err(|e| format!("Joined, but the team roster was not updated: {e}"))
     }
 
     /// "Invite a device": a fresh one-time join secret, wrapped with the key into a join code.
-    pub async fn invite(&self) -> Result<String, String> {
+    pub async fn invite(&self, person: Option<&Person>) -> Result<String, String> {
         let ws = self
             .engine
             .workspace
@@ -365,6 +385,11 @@ impl SyncHandle {
             workspace_id: ws.workspace_id.clone(),
             join_secret: secret.join_secret,
             key,
+            person: person.map(|p| InvitedPerson {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                role: p.role.as_str().to_string(),
+            }),
         }
         .encode()
         .map_err(|e| e.to_string())

@@ -322,6 +322,7 @@ fn join_code(state: &State) -> Res<String> {
         workspace_id: state.creds.workspace_id.clone(),
         join_secret: secret.join_secret,
         key: WorkspaceKey::from_bytes(key),
+        person: None,
     }
     .encode()
     .map_err(|e| e.to_string())

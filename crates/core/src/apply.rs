@@ -364,8 +364,9 @@ impl PatientDoc {
             }
             Op::HandOver { mut handover } => {
                 check_text("care manager", &handover.to_id)?;
-                let current: String = hydrate_prop(&self.doc, resolve(&self.doc, &["profile"])?, "care_manager")
-                    .unwrap_or_default();
+                let current: String =
+                    hydrate_prop(&self.doc, resolve(&self.doc, &["profile"])?, "care_manager")
+                        .unwrap_or_default();
                 if handover.from_id != current {
                     return Err(invalid(
                         "the patient's care manager changed since this screen was opened; look again before handing over",

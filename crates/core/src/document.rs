@@ -111,6 +111,23 @@ impl PatientDoc {
         Ok(summary)
     }
 
+    /// The primary care manager's roster id ("" when unassigned) and the ids of the others on
+    /// the care team — read without hydrating the whole record (checked before every edit).
+    pub fn care_team(&self) -> (String, Vec<String>) {
+        let Ok(profile) = crate::access::resolve(&self.doc, &["profile"]) else {
+            return (String::new(), Vec::new());
+        };
+        let manager: String = hydrate_prop(&self.doc, &profile, "care_manager").unwrap_or_default();
+        let team: Vec<crate::record::TeamMember> =
+            hydrate_prop(&self.doc, &profile, "team").unwrap_or_default();
+        let ids = team
+            .into_iter()
+            .filter(|m| m.retired.is_none())
+            .map(|m| m.person_id)
+            .collect();
+        (manager, ids)
+    }
+
     /// Typed operation: correct the patient's name.
     pub fn rename(
         &mut self,

@@ -435,7 +435,12 @@ fn plan_reviewed_on(record: &PatientRecord) -> Option<NaiveDate> {
         .iter()
         .filter(|n| n.is_active())
         .map(|n| n.recorded.at)
-        .chain(plan.goals.iter().filter(|g| g.is_active()).map(|g| g.recorded.at))
+        .chain(
+            plan.goals
+                .iter()
+                .filter(|g| g.is_active())
+                .map(|g| g.recorded.at),
+        )
         .min()
         .and_then(|ms| chrono::DateTime::from_timestamp_millis(ms))
         .map(|t| t.date_naive())?;

@@ -95,7 +95,10 @@ const MEASURES: &[(&str, &str)] = &[
     ("tcm_due", "Transition-of-care steps due or missed"),
     ("no_plan", "No care plan"),
     ("plan_review", "Care plan not reviewed in 90 days"),
-    ("below_threshold", "CCM/PCM below the billable minutes this month"),
+    (
+        "below_threshold",
+        "CCM/PCM below the billable minutes this month",
+    ),
     ("billable", "CCM/PCM billable this month"),
     ("referrals_stale", "Referrals open more than 14 days"),
 ];
@@ -104,15 +107,13 @@ const MEASURES: &[(&str, &str)] = &[
 /// CCM/PCM minutes this month.
 fn classify(s: &PatientSummary, today: NaiveDate) -> (Vec<&'static str>, u32) {
     let mut ids = Vec::new();
-    ids.push(
-        match s.risk_tier.as_deref().and_then(RiskTier::from_id) {
-            Some(RiskTier::VeryHigh) => "tier_very_high",
-            Some(RiskTier::High) => "tier_high",
-            Some(RiskTier::Moderate) => "tier_moderate",
-            Some(RiskTier::Low) => "tier_low",
-            None => "tier_none",
-        },
-    );
+    ids.push(match s.risk_tier.as_deref().and_then(RiskTier::from_id) {
+        Some(RiskTier::VeryHigh) => "tier_very_high",
+        Some(RiskTier::High) => "tier_high",
+        Some(RiskTier::Moderate) => "tier_moderate",
+        Some(RiskTier::Low) => "tier_low",
+        None => "tier_none",
+    });
     let before_today = |d: &str| IsoDate(d.to_string()).date().is_some_and(|d| d < today);
     let by_today = |d: &str| IsoDate(d.to_string()).date().is_some_and(|d| d <= today);
     if s.next_due.as_ref().is_some_and(|d| before_today(&d.date)) {
@@ -121,7 +122,11 @@ fn classify(s: &PatientSummary, today: NaiveDate) -> (Vec<&'static str>, u32) {
     if s.transition_steps.iter().any(|d| by_today(&d.date)) {
         ids.push("tcm_due");
     }
-    match s.plan_reviewed_on.as_deref().and_then(|d| IsoDate(d.to_string()).date()) {
+    match s
+        .plan_reviewed_on
+        .as_deref()
+        .and_then(|d| IsoDate(d.to_string()).date())
+    {
         None => ids.push("no_plan"),
         Some(d) if (today - d).num_days() > PLAN_REVIEW_DAYS => ids.push("plan_review"),
         Some(_) => {}
@@ -210,9 +215,10 @@ pub fn dashboard(
             continue;
         }
         let row = by_person.entry(s.care_manager.as_str()).or_insert_with(|| {
-            let name = people
-                .get(&s.care_manager)
-                .map_or_else(|| "Someone not on the roster".to_string(), |p| p.name.clone());
+            let name = people.get(&s.care_manager).map_or_else(
+                || "Someone not on the roster".to_string(),
+                |p| p.name.clone(),
+            );
             empty_row(Scope::Person(s.care_manager.clone()), name)
         });
         count_in(row, &s.id, &ids, minutes);

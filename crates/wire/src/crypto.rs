@@ -254,6 +254,17 @@ pub struct JoinCode {
     pub workspace_id: String,
     pub join_secret: String,
     pub key: WorkspaceKey,
+    /// Whom the invite is for: the new device belongs to this person of the roster.
+    pub person: Option<InvitedPerson>,
+}
+
+/// The person a join code is for, as the inviting device's roster knows them (id, name, role
+/// id). The code never reaches the relay: it is passed from hand to hand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitedPerson {
+    pub id: String,
+    pub name: String,
+    pub role: String,
 }
 
 impl std::fmt::Debug for JoinCode {
@@ -313,7 +324,9 @@ fn checksum(payload: &[u8]) -> [u8; JOIN_CHECKSUM_LEN] {
 
 impl JoinCode {
     /// `TEND1-` ‖ base64url (no padding) of: version ‖ key (32) ‖ u16be len ‖ workspace id ‖ u16be len ‖
-    /// join secret ‖ u16be len ‖ relay URL ‖ first 4 bytes of SHA-256 of everything before.
+    /// join secret ‖ u16be len ‖ relay URL ‖ (optionally, for an invite naming a person: u16be
+    /// len ‖ person id ‖ u16be len ‖ name ‖ u16be len ‖ role) ‖ first 4 bytes of SHA-256 of
+    /// everything before.
     pub fn encode(&self) -> Result<String, JoinCodeError> {
         let mut p = Vec::with_capacity(64 + self.relay_url.len() + self.join_secret.len());
         p.push(JOIN_CODE_VERSION);
@@ -321,6 +334,11 @@ impl JoinCode {
         put_field(&mut p, &self.workspace_id, "workspace id")?;
         put_field(&mut p, &self.join_secret, "join secret")?;
         put_field(&mut p, &self.relay_url, "relay URL")?;
+        if let Some(person) = &self.person {
+            put_field(&mut p, &person.id, "person id")?;
+            put_field(&mut p, &person.name, "person name")?;
+            put_field(&mut p, &person.role, "person role")?;
+        }
         let c = checksum(&p);
         p.extend_from_slice(&c);
         let s = format!(
@@ -365,6 +383,15 @@ impl JoinCode {
         let workspace_id = take_field(&mut rest, "workspace id")?;
         let join_secret = take_field(&mut rest, "join secret")?;
         let relay_url = take_field(&mut rest, "relay URL")?;
+        let person = if rest.is_empty() {
+            None
+        } else {
+            Some(InvitedPerson {
+                id: take_field(&mut rest, "person id")?,
+                name: take_field(&mut rest, "person name")?,
+                role: take_field(&mut rest, "person role")?,
+            })
+        };
         if !rest.is_empty() {
             return Err(JoinCodeError::Truncated);
         }
@@ -373,6 +400,7 @@ impl JoinCode {
             workspace_id,
             join_secret,
             key: WorkspaceKey::from_bytes(key),
+            person,
         })
     }
 }
@@ -534,6 +562,23 @@ mod tests {
             workspace_id: "0123456789abcdef0123456789abcdef".into(),
             join_secret: "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t".into(),
             key: WorkspaceKey::from_bytes([42u8; 32]),
+            person: None,
+        }
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn join_code_for_a_person_round_trips_and_stays_scannable() {
+        let mut c = sample_code();
+        c.person = Some(InvitedPerson {
+            id: "3f2c7a4e-1b9d-4c55-9a0e-7d1e2f3a4b5c".into(),
+            name: "Ana María López-Hernández".into(),
+            role: "care_manager".into(),
+        });
+        let s = c.encode().unwrap();
+        assert_eq!(JoinCode::parse(&s).unwrap(), c);
+        assert!(s.len() < 300, "still fits a QR code: {} chars", s.len());
+        for n in 0..s.len() {
+            assert!(JoinCode::parse(&s[..n]).is_err(), "prefix {n}");
         }
     }
 

@@ -18,6 +18,7 @@ mod programs;
 mod reconcile;
 mod retire;
 mod review;
+mod team;
 mod timer;
 mod transitions;
 mod visits;
@@ -255,8 +256,25 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
             _ => view! { <overview::OverviewSection chart=chart /> }.into_any(),
         }
     };
+    // Outside the care team the chart is read-only: forms do not offer to open.
+    let access = chart.clone();
+    let read_only = Signal::derive(move || {
+        access.record.with(|r| {
+            let team: Vec<String> = r
+                .profile
+                .team
+                .iter()
+                .filter(|m| m.is_active())
+                .map(|m| m.person_id.clone())
+                .collect();
+            !access.session.may_edit(&r.profile.care_manager, &team)
+        })
+    });
+    provide_context(crate::components::form::ReadOnly(read_only));
     view! {
         <ChartHeader record=chart.record />
+        <team::HandoverNotice chart=chart.clone() />
+        <team::CareTeamBar chart=chart.clone() />
         <review::ReviewNotice chart=chart.clone() patient_id=patient_id />
         <nav class="chart-nav" aria-label="Chart sections"><ul>{nav}</ul></nav>
         <div class="chart-tools">

@@ -82,7 +82,9 @@ pub fn roster_upgrade() -> Vec<u8> {
     }
     doc.commit_with(
         CommitOptions::default()
-            .with_message("{\"op\":\"create_roster\",\"user_id\":\"\",\"user_name\":\"\",\"device_id\":\"\"}")
+            .with_message(
+                "{\"op\":\"create_roster\",\"user_id\":\"\",\"user_name\":\"\",\"device_id\":\"\"}",
+            )
             .with_time(0),
     );
     doc.save_after(&base)

@@ -125,7 +125,7 @@ pub enum WorkspaceOp {
         changes: PersonChanges,
     },
     /// Says which person a device belongs to (a device belongs to one person; linking it again
-    /// moves it).
+    /// moves it). The person need not be on this copy of the roster yet.
     LinkDevice { link: DeviceLink },
 }
 
@@ -329,12 +329,19 @@ pub(super) fn write(
             let obj = resolve(doc, &["people", &id])?;
             set(doc, &obj, "name", name)?;
             set(doc, &obj, "role", role)?;
-            set(doc, &obj, "credentials", credentials.map(|c| c.trim().to_string()))?;
+            set(
+                doc,
+                &obj,
+                "credentials",
+                credentials.map(|c| c.trim().to_string()),
+            )?;
             set(doc, &obj, "active", active)
         }
         WorkspaceOp::LinkDevice { mut link } => {
             check_key("device", &link.device_id)?;
-            resolve(doc, &["people", &link.person_id])?;
+            // The person may not be here yet: a device joining with an invite links itself
+            // before its first pull brings the roster entry the inviter made.
+            check_key("person", &link.person_id)?;
             link.name = link.name.trim().to_string();
             link.linked = stamp;
             let map = roster_map(doc, "devices")?;
