@@ -11,7 +11,8 @@ use crate::components::status::StatusBar;
 use crate::components::update_banner::UpdateBanner;
 use crate::pages::{
     billing::BillingPage, caseload::CaseloadPage, chart::PatientPage, directory::DirectoryPage,
-    handout::HandoutPage, not_found::NotFound, settings::SettingsPage, today::TodayPage,
+    handout::HandoutPage, not_found::NotFound, settings::SettingsPage, team::TeamPage,
+    today::TodayPage,
 };
 use crate::session::Session;
 
@@ -28,6 +29,7 @@ pub fn App(session: Session) -> impl IntoView {
                     <A href="/caseload">"Caseload"</A>
                     <A href="/directory">"Resources"</A>
                     <A href="/billing">"Billing"</A>
+                    <A href="/team">"Team"</A>
                     <A href="/settings">"Settings"</A>
                 </nav>
                 <StatusBar />
@@ -40,6 +42,7 @@ pub fn App(session: Session) -> impl IntoView {
                     <Route path=path!("/") view=TodayPage />
                     <Route path=path!("/caseload") view=CaseloadPage />
                     <Route path=path!("/billing") view=BillingPage />
+                    <Route path=path!("/team") view=TeamPage />
                     <Route path=path!("/directory") view=DirectoryPage />
                     <Route path=path!("/patients/:id") view=PatientPage />
                     <Route path=path!("/patients/:id/handout") view=HandoutPage />

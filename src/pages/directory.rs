@@ -195,7 +195,7 @@ fn OrgFieldsView(f: OrgFields) -> impl IntoView {
 }
 
 /// Saves workspace ops through the session.
-fn saver(
+pub fn saver(
     session: Session,
 ) -> impl Fn(
     Vec<WorkspaceOp>,

@@ -10,4 +10,5 @@ pub mod install;
 pub mod not_found;
 pub mod settings;
 pub mod sync_setup;
+pub mod team;
 pub mod today;

@@ -139,7 +139,44 @@ fn transition_rows(all: &[PatientSummary], day: NaiveDate) -> Vec<TransitionRow>
 #[component]
 pub fn TodayPage() -> impl IntoView {
     let session = expect_context::<Session>();
-    let caseload = session.caseload;
+    // Whose work: mine by default; someone who leads the team can pick a person or everyone.
+    let scope = RwSignal::new("me".to_string());
+    let me = session.person_id();
+    let all = session.caseload;
+    let caseload = Memo::new(move |_| {
+        let scope = scope.get();
+        all.with(|all| {
+            all.iter()
+                .filter(|s| match scope.as_str() {
+                    "team" => true,
+                    "me" => tend_core::team::in_caseload_of(s, &me),
+                    person => s.care_manager == person,
+                })
+                .cloned()
+                .collect::<Vec<PatientSummary>>()
+        })
+    });
+    let leads = {
+        let s = session.clone();
+        Memo::new(move |_| s.leads_team())
+    };
+    let people = {
+        let s = session.clone();
+        move || {
+            let me = s.person_id();
+            let mut options = vec![
+                ("me".to_string(), "Mine".to_string()),
+                ("team".to_string(), "Whole team".to_string()),
+            ];
+            options.extend(
+                s.people()
+                    .into_iter()
+                    .filter(|p| p.active && p.id != me)
+                    .map(|p| (p.id.clone(), p.signed_name())),
+            );
+            options
+        }
+    };
     let day = today();
     let heading_date = day.format("%A %-d %B %Y").to_string();
 
@@ -308,6 +345,17 @@ pub fn TodayPage() -> impl IntoView {
         <section class="page" aria-labelledby="today-title">
             <h1 id="today-title">"Today"</h1>
             <p class="muted">{heading_date}</p>
+            <Show when=move || leads.get()>
+                <label class="field">
+                    <span>"Work of"</span>
+                    <select on:change=move |ev| scope.set(event_target_value(&ev)) prop:value=move || scope.get()>
+                        {let people = people.clone(); move || people().into_iter().map(|(id, label)| {
+                            let selected = id == scope.get_untracked();
+                            view! { <option value=id selected=selected>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+            </Show>
             <Show when=move || !to_review.with(Vec::is_empty)>
                 <section class="card card-warn" aria-labelledby="review-title">
                     <h2 id="review-title">{move || match to_review.with(Vec::len) {

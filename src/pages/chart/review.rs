@@ -174,14 +174,23 @@ fn ClashItem(chart: Chart, clash: Conflict) -> impl IntoView {
             let path = path.clone();
             let value = v.value.clone();
             let label = clash.label.clone();
+            // A care manager is stored as a roster id: show the person.
+            let shown = if path == "profile/care_manager" {
+                match chart.session.person_name(&v.value) {
+                    n if n.is_empty() => v.value.clone(),
+                    n => n,
+                }
+            } else {
+                v.value.clone()
+            };
             view! {
                 <li class="clash-value">
-                    <p class="entry-main">{v.value.clone()} {(i == 0).then_some(" (shown now)")}</p>
+                    <p class="entry-main">{shown.clone()} {(i == 0).then_some(" (shown now)")}</p>
                     <p class="entry-meta">{value_line(&v)}</p>
                     <ConfirmToggle
-                        open_label=format!("Keep {}", v.value)
-                        open_name=format!("Keep {} for {}", v.value, label)
-                        title=format!("Keep {} for {}", v.value, label)
+                        open_label=format!("Keep {}", shown)
+                        open_name=format!("Keep {} for {}", shown, label)
+                        title=format!("Keep {} for {}", shown, label)
                         submit_label="Confirm"
                         saved_text=RESOLVED
                         ops=vec![Op::ResolveConflict { path, value }]
