@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { newPatientChart, passLock, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
-import { addPatient, device, goOffline, openChart, pair, saved, upToDate } from './devices.mjs';
+import { addPatient, device, goOffline, openChart, pair, saved, upToDate, joinCareTeam } from './devices.mjs';
 import { inspect, localToday, printedText, shown, TEST_PERSON, unlock, useForm } from './support.mjs';
 
 let relay;
@@ -239,6 +239,9 @@ test('time logged on two devices offline both counts after sync', async () => {
   await pair(a, b);
   await openChart(b.page, 'Vega, Iris', 'Programs & time');
   await b.page.getByRole('heading', { name: /^CCM — Active since/ }).waitFor();
+  // Ben is another person: he joins Iris's care team to log time on her chart.
+  await joinCareTeam(b.page);
+  await saved(b.page);
 
   await openChart(a.page, 'Vega, Iris', 'Programs & time');
   await goOffline(a, b);

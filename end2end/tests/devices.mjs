@@ -15,7 +15,7 @@ export async function device(browser, relay, name, person) {
   const { page, errors } = await openApp(context, `${relay.url}/caseload`, person);
   const sockets = [];
   page.on('websocket', (ws) => sockets.push(ws));
-  return { name, context, page, errors, sockets };
+  return { name, context, page, errors, sockets, person };
 }
 
 export async function goSettings(page) {
@@ -37,8 +37,10 @@ export async function addPatient(page, given, family) {
   await saved(page);
 }
 
-export async function invite(page) {
+/** An invite for `forWhom` (a label of "New device is for"); by default for the inviter. */
+export async function invite(page, forWhom) {
   await goSettings(page);
+  if (forWhom) await page.getByLabel('New device is for').selectOption({ label: forWhom });
   await page.getByRole('button', { name: 'Invite a device' }).click();
   const code = page.getByLabel('Join code for a new device');
   await code.waitFor();
@@ -67,18 +69,25 @@ export async function goOffline(...devices) {
   }
 }
 
-/** A starts a workspace; B joins it with A's code and is up to date. */
+export const SOMEONE_NEW = 'Someone new (they say who they are on the device)';
+
+/**
+ * A starts a workspace; B joins it with A's code and is up to date. A device made for another
+ * person joins as that person (an invite for someone new); else as A's second device.
+ */
 export async function pair(a, b) {
   await goSettings(a.page);
   await a.page.getByRole('button', { name: 'Start a workspace' }).click();
   await upToDate(a.page);
-  const code = await invite(a.page);
+  const code = await invite(a.page, b.person ? SOMEONE_NEW : undefined);
   await joinWith(b.page, code);
   await upToDate(b.page);
 }
 
+/** Opens a chart from the team's caseload (any patient on the device, whoever's they are). */
 export async function openChart(page, name, section) {
   await goCaseload(page);
+  await page.getByRole('radio', { name: 'Team' }).check();
   await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: new RegExp(name) }).click();
   await page.getByRole('heading', { level: 1, name }).waitFor();
   if (section) {
@@ -87,3 +96,9 @@ export async function openChart(page, name, section) {
   }
 }
 
+
+/** A colleague outside the patient's care team joins it to make changes (recorded on the chart). */
+export async function joinCareTeam(page) {
+  await page.getByRole('button', { name: 'Join the care team' }).click();
+  await page.getByRole('button', { name: 'Join the care team' }).waitFor({ state: 'detached' });
+}

@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
 import {
-  addPatient, device as openDevice, goCaseload, goOffline, goSettings, invite, joinWith, openChart, pair, saved,
+  addPatient, device as openDevice, goCaseload, goOffline, goSettings, invite, joinCareTeam, joinWith, openChart, pair, saved,
   syncStatus, upToDate,
 } from './devices.mjs';
 import { inspect, useForm } from './support.mjs';
@@ -26,6 +26,7 @@ const device = (name, person) => openDevice(browser, relay, name, person);
 
 async function patientNames(page) {
   await goCaseload(page);
+  await page.getByRole('radio', { name: 'Team' }).check();
   const links = page.getByRole('list', { name: 'Patients' }).getByRole('link');
   return (await links.allInnerTexts()).map((t) => t.split('\n')[0].trim()).sort();
 }
@@ -220,6 +221,10 @@ test('both devices change the same dose offline: both show it for review, one re
   await saved(a.page);
   await pair(a, b);
   await waitFor(async () => (await patientNames(b.page)).includes('Okafor, Walter'), 'B to receive Walter');
+  // Ben is another person: he joins Walter's care team to work on his chart.
+  await openChart(b.page, 'Okafor, Walter', 'Overview');
+  await joinCareTeam(b.page);
+  await saved(b.page);
 
   // Apart, each changes the dose to something else.
   await goOffline(a, b);

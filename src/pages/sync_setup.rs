@@ -89,6 +89,12 @@ pub fn SyncSetup() -> impl IntoView {
                     .filter(|p| p.active && p.id != me && leads)
                     .map(|p| (p.id.clone(), p.signed_name())),
             );
+            if leads {
+                options.push((
+                    String::new(),
+                    "Someone new (they say who they are on the device)".to_string(),
+                ));
+            }
             options
         }
     };
@@ -97,23 +103,28 @@ pub fn SyncSetup() -> impl IntoView {
     let make_invite = move |_| {
         let s = s.clone();
         let chosen = invite_for.get_untracked();
-        let person = chooser
-            .people()
-            .into_iter()
-            .find(|p| p.id == chosen)
-            .or_else(|| {
-                // Not on the roster yet (a device that never synced it): invite as who is here.
-                chooser
-                    .identity
-                    .get_untracked()
-                    .map(|i| tend_core::workspace::Person {
-                        id: chooser.person_id(),
-                        name: i.name,
-                        role: i.role,
-                        active: true,
-                        ..Default::default()
-                    })
-            });
+        let person = if chosen.is_empty() {
+            // Someone new: the device joins as whoever says who they are on it.
+            None
+        } else {
+            chooser
+                .people()
+                .into_iter()
+                .find(|p| p.id == chosen)
+                .or_else(|| {
+                    // Not on the roster yet (a device that never synced it): invite as who is here.
+                    chooser
+                        .identity
+                        .get_untracked()
+                        .map(|i| tend_core::workspace::Person {
+                            id: chooser.person_id(),
+                            name: i.name,
+                            role: i.role,
+                            active: true,
+                            ..Default::default()
+                        })
+                })
+        };
         busy.set(true);
         error.set(None);
         spawn_local(async move {

@@ -2,13 +2,15 @@
 //! `{"<measure>": {"value", "unit", "baseline", "ratio", ...}}`, each baseline measured in the same
 //! run (`ratio = value / baseline`; extra fields such as `baseline_what`, `target`, `note` explain it).
 //!
-//! Sections (`cargo xtask bench [core] [sync] [storage] [lighthouse]`, default all):
+//! Sections (`cargo xtask bench [core] [sync] [storage] [team] [lighthouse]`, default all):
 //!   - core: `crates/core/examples/core_bench.rs` (native, release);
 //!   - sync: `crates/relay/examples/sync_bench.rs` (native, release; relay in-process on 127.0.0.1),
 //!     then the browser measure against automerge-repo (`bench_sync.rs`: the release app in headless
 //!     Chromium against the release relay, its no-network baseline and the peer, same run);
 //!   - storage: `tests/bench_storage.rs` (wasm-bindgen-test, headless Chromium, real IndexedDB; an
 //!     ignored test, run here with `--include-ignored --nocapture`; it logs one `BENCH_JSON {...}` line);
+//!   - team: `tests/bench_team.rs` (the same kind of ignored wasm-bindgen test): the supervisor's
+//!     dashboard of 10,000 summaries computed and rendered, next to the same table set with innerHTML;
 //!   - lighthouse: `end2end/lighthouse.mjs` (Lighthouse 12.8.2, Debian Chromium) on the release build
 //!     served by the relay, next to a reference page served by an identical relay (`lighthouse.rs`).
 //!
@@ -50,6 +52,11 @@ pub fn bench(args: &[String]) -> Result<()> {
         let r = setup::setup()
             .and_then(|tools| wasm_bench(&tools, "bench_storage", "the storage benchmark"));
         section("storage", r);
+    }
+    if only("team") {
+        let r = setup::setup()
+            .and_then(|tools| wasm_bench(&tools, "bench_team", "the team dashboard benchmark"));
+        section("team", r);
     }
     if only("lighthouse") {
         match setup::setup().and_then(|tools| lighthouse::bench(&tools)) {
@@ -95,10 +102,10 @@ fn native_example(package: &str, example: &str) -> Result<Value> {
     serde_json::from_slice(&out.stdout).map_err(|e| format!("{example} printed invalid JSON: {e}"))
 }
 
-/// A browser benchmark: runs the ignored wasm-bindgen test `tests/<test>.rs` (headless Chromium,
-/// real IndexedDB) and parses the one `BENCH_JSON` line it logs.
+/// A browser benchmark: runs the ignored wasm-bindgen test `tests/<test>.rs` (headless Chromium;
+/// the storage one with real IndexedDB) and parses the one `BENCH_JSON` line it logs.
 pub fn wasm_bench(tools: &Tools, test: &str, what: &str) -> Result<Value> {
-    println!("\n== bench: {what} (wasm-bindgen-test {test}, headless Chromium, real IndexedDB) ==");
+    println!("\n== bench: {what} (wasm-bindgen-test {test}, headless Chromium) ==");
     let runner = tools.wasm_bindgen_bin.join("wasm-bindgen-test-runner");
     let mut cmd = tools.route.cargo();
     cmd.args([
