@@ -61,7 +61,7 @@ async function inviteFor(page, person) {
 
 /** The number in the dashboard for `row` and `measure` (0 when the cell shows no link). */
 async function count(page, row, measure) {
-  const link = page.getByRole('link', { name: new RegExp(`^${row}: ${measure} — \\d+ patients$`) });
+  const link = page.getByRole('link', { name: new RegExp(`^${row}: ${measure} — \\d+ patients?$`) });
   if ((await link.count()) === 0) return 0;
   return Number(await link.innerText());
 }

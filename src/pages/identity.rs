@@ -26,6 +26,7 @@ fn IdentityForm(
     );
     let busy = RwSignal::new(false);
     let message = RwSignal::new(None::<(String, bool)>);
+    let asking = session.clone();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -33,7 +34,7 @@ fn IdentityForm(
         }
         busy.set(true);
         message.set(None);
-        let session = session.clone();
+        let session = asking.clone();
         spawn_local(async move {
             let role = PersonRole::parse(&role.get_untracked());
             match session.set_identity(&name.get_untracked(), role).await {
@@ -67,6 +68,9 @@ fn IdentityForm(
         <form class="form" on:submit=submit>
             <TextField label="Your name" value=name hint="As colleagues know you, e.g. Ana López" autofocus=autofocus />
             <SelectField label="Your role" value=role options=role_options() />
+            {let s = session.clone(); move || (s.in_roster() && !s.leads_team()).then(|| view! {
+                <p class="hint">"On a team, your role is the one on the Team page: a supervisor changes it there."</p>
+            })}
             {feedback}
             <button type="submit" class="button button-primary" disabled=move || busy.get()>
                 {move || if busy.get() { "Saving…" } else { submit_label }}

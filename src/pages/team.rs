@@ -42,7 +42,12 @@ pub fn DashboardTable(rows: Vec<DashboardRow>) -> impl IntoView {
                 .iter()
                 .map(|m| {
                     let n = m.patients.len();
-                    let label = format!("{}: {} — {n} patients", row.name, m.label);
+                    let label = format!(
+                        "{}: {} — {n} patient{}",
+                        row.name,
+                        m.label,
+                        if n == 1 { "" } else { "s" }
+                    );
                     if n == 0 {
                         view! { <td><span class="zero">"0"</span></td> }.into_any()
                     } else {
@@ -368,7 +373,7 @@ fn PersonRow(person: Person, devices: usize, leads: Memo<bool>) -> impl IntoView
         <li>
             <h3>{person.signed_name()}</h3>
             <p class="muted">{detail}</p>
-            <p class="muted">{move || format!("Care manager of {} patients on this device", count().len())}</p>
+            <p class="muted">{move || { let n = count().len(); format!("Care manager of {n} patient{} on this device", if n == 1 { "" } else { "s" }) }}</p>
             <Show when=move || leads.get()>
                 <div class="toolbar">
                     <FormToggle

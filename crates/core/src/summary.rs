@@ -442,7 +442,7 @@ fn plan_reviewed_on(record: &PatientRecord) -> Option<NaiveDate> {
                 .map(|g| g.recorded.at),
         )
         .min()
-        .and_then(|ms| chrono::DateTime::from_timestamp_millis(ms))
+        .and_then(chrono::DateTime::from_timestamp_millis)
         .map(|t| t.date_naive())?;
     let revised = plan
         .revisions

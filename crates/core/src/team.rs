@@ -224,7 +224,7 @@ pub fn dashboard(
         count_in(row, &s.id, &ids, minutes);
     }
     let mut rows: Vec<DashboardRow> = by_person.into_values().collect();
-    rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    rows.sort_by_key(|r| r.name.to_lowercase());
     rows.insert(0, team);
     if !unassigned.measures[0].patients.is_empty() {
         rows.push(unassigned);
