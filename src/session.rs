@@ -504,15 +504,28 @@ impl Session {
 
     /// Creates a patient and stores them; the caseload shows them only once they are saved.
     pub async fn add_patient(&self, name: PersonName) -> Result<PatientSummary, EditError> {
+        self.add_patient_for(name, None).await
+    }
+
+    /// Creates a patient assigned to `care_manager` (someone who leads the team may add a
+    /// patient for a colleague), or else to the person adding them.
+    pub async fn add_patient_for(
+        &self,
+        name: PersonName,
+        care_manager: Option<&Person>,
+    ) -> Result<PatientSummary, EditError> {
         let id = PatientId::random();
         let author = self.author();
         let mut doc =
             PatientDoc::create(&id, name, &author, now_ms()).map_err(EditError::Rejected)?;
-        // A new patient is the care manager's who adds them.
+        let (to_id, to_name) = match care_manager {
+            Some(p) => (p.id.clone(), p.name.clone()),
+            None => (author.user_id.clone(), author.user_name.clone()),
+        };
         let handover = Handover {
             id: uuid::Uuid::new_v4().to_string(),
-            to_id: author.user_id.clone(),
-            to_name: author.user_name.clone(),
+            to_id,
+            to_name,
             ..Default::default()
         };
         doc.apply(Op::HandOver { handover }, &author, now_ms())

@@ -100,6 +100,13 @@ test('a supervisor and two care managers: roster, invites for a person, my patie
     await addPatient(c.page, 'Alma', 'Reyes');
     await addPatient(c.page, 'Bruno', 'Silva');
     await addPatient(d.page, 'Chen', 'Wei');
+    // The supervisor adds one for Cara.
+    await goCaseload(s.page);
+    await s.page.getByLabel('Given name').fill('Dina');
+    await s.page.getByLabel('Family name').fill('Moss');
+    await s.page.getByLabel('Care manager').selectOption({ label: signed(CARA) });
+    await s.page.getByRole('button', { name: 'Add patient' }).click();
+    await saved(s.page);
     // One overdue follow-up, on Cara's Alma.
     await openFrom(c.page, 'My patients', 'Reyes, Alma');
     await c.page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Follow-ups', exact: true }).click();
@@ -108,8 +115,8 @@ test('a supervisor and two care managers: roster, invites for a person, my patie
       'Save follow-up', 'Follow-up scheduled.');
     await saved(c.page);
 
-    const all = ['Reyes, Alma', 'Silva, Bruno', 'Wei, Chen'];
-    const mine = { [CARA.name]: ['Reyes, Alma', 'Silva, Bruno'], [DEV.name]: ['Wei, Chen'] };
+    const all = ['Moss, Dina', 'Reyes, Alma', 'Silva, Bruno', 'Wei, Chen'];
+    const mine = { [CARA.name]: ['Moss, Dina', 'Reyes, Alma', 'Silva, Bruno'], [DEV.name]: ['Wei, Chen'] };
     for (const dev of [s, c, d]) await waitForListed(dev.page, 'Team', all, `${dev.name} holds every patient`);
     await waitForListed(c.page, 'My patients', mine[CARA.name], 'Cara sees only her patients');
     await waitForListed(d.page, 'My patients', mine[DEV.name], 'Dev sees only his patients');
@@ -131,7 +138,7 @@ test('a supervisor and two care managers: roster, invites for a person, my patie
     await bar.getByText(`Care manager: ${DEV.name}`).waitFor();
     await saved(s.page);
     mine[DEV.name] = ['Silva, Bruno', 'Wei, Chen'];
-    mine[CARA.name] = ['Reyes, Alma'];
+    mine[CARA.name] = ['Moss, Dina', 'Reyes, Alma'];
     await waitForListed(d.page, 'My patients', mine[DEV.name], 'Bruno moved to Dev');
     await waitForListed(c.page, 'My patients', mine[CARA.name], 'Bruno left Cara');
 

@@ -169,6 +169,29 @@ fn AddPatientForm() -> impl IntoView {
     let family = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // Someone who leads the team may add a patient for a colleague; everyone else adds their own.
+    let care_manager = RwSignal::new(String::new());
+    let choices = {
+        let s = session.clone();
+        Memo::new(move |_| {
+            if !s.leads_team() {
+                return Vec::new();
+            }
+            let me = s.person_id();
+            let others: Vec<(String, String)> = s
+                .people()
+                .into_iter()
+                .filter(|p| p.active && p.id != me)
+                .map(|p| (p.id.clone(), p.signed_name()))
+                .collect();
+            if others.is_empty() {
+                return Vec::new();
+            }
+            let mut options = vec![(String::new(), "Me".to_string())];
+            options.extend(others);
+            options
+        })
+    };
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -185,8 +208,10 @@ fn AddPatientForm() -> impl IntoView {
         }
         busy.set(true);
         let session = session.clone();
+        let chosen = care_manager.get_untracked();
         spawn_local(async move {
-            match session.add_patient(name).await {
+            let person = session.people().into_iter().find(|p| p.id == chosen);
+            match session.add_patient_for(name, person.as_ref()).await {
                 Ok(_) => {
                     given.set(String::new());
                     family.set(String::new());
@@ -210,6 +235,17 @@ fn AddPatientForm() -> impl IntoView {
                     <span>"Family name"</span>
                     <input type="text" autocomplete="off" prop:value=family on:input=move |ev| family.set(event_target_value(&ev)) />
                 </label>
+                <Show when=move || !choices.with(Vec::is_empty)>
+                    <label class="field">
+                        <span>"Care manager"</span>
+                        <select on:change=move |ev| care_manager.set(event_target_value(&ev)) prop:value=move || care_manager.get()>
+                            {move || choices.get().into_iter().map(|(id, label)| {
+                                let selected = id == care_manager.get_untracked();
+                                view! { <option value=id selected=selected>{label}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                </Show>
                 <button type="submit" class="button button-primary" prop:disabled=busy>"Add patient"</button>
             </div>
             <Show when=move || error.get().is_some()>

@@ -65,7 +65,44 @@ pub fn DashboardTable(rows: Vec<DashboardRow>) -> impl IntoView {
             }
         })
         .collect_view();
+    // On a phone the same numbers, one card per person (CSS shows one of the two).
+    let cards = rows
+        .iter()
+        .map(|row| {
+            let scope = row.scope.id().to_string();
+            let items = row
+                .measures
+                .iter()
+                .map(|m| {
+                    let n = m.patients.len();
+                    let value = if n == 0 {
+                        view! { <span class="zero">"0"</span> }.into_any()
+                    } else {
+                        let href = format!("/team?scope={}&measure={}", scope, m.id);
+                        let label = format!(
+                            "{}: {} — {n} patient{}",
+                            row.name,
+                            m.label,
+                            if n == 1 { "" } else { "s" }
+                        );
+                        view! { <a href=href aria-label=label>{n}</a> }.into_any()
+                    };
+                    view! { <div><dt>{m.label}</dt><dd>{value}</dd></div> }
+                })
+                .collect_view();
+            view! {
+                <li class="card">
+                    <h3>{row.name.clone()}</h3>
+                    <dl class="dash-facts">
+                        {items}
+                        <div><dt>"CCM/PCM minutes this month"</dt><dd>{format!("{} min", row.ccm_pcm_minutes)}</dd></div>
+                    </dl>
+                </li>
+            }
+        })
+        .collect_view();
     view! {
+        <ul class="dashboard-cards" aria-label="Team dashboard">{cards}</ul>
         <div class="dashboard-wrap" tabindex="0" role="region" aria-label="Team dashboard table">
             <table class="dashboard">
                 <caption class="sr-only">"Caseload and open work per person, this month"</caption>
