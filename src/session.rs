@@ -352,6 +352,16 @@ impl Session {
         people
     }
 
+    /// Active people of the roster but `except` (a person id, or ""), as (id, "Name, credentials")
+    /// choices for a select.
+    pub fn people_choices(&self, except: &str) -> Vec<(String, String)> {
+        self.people()
+            .into_iter()
+            .filter(|p| p.active && p.id != except)
+            .map(|p| (p.id.clone(), p.signed_name()))
+            .collect()
+    }
+
     /// A person's name as the roster has it ("" when unknown).
     pub fn person_name(&self, id: &str) -> String {
         self.workspace_record.with(|r| {

@@ -177,13 +177,7 @@ fn AddPatientForm() -> impl IntoView {
             if !s.leads_team() {
                 return Vec::new();
             }
-            let me = s.person_id();
-            let others: Vec<(String, String)> = s
-                .people()
-                .into_iter()
-                .filter(|p| p.active && p.id != me)
-                .map(|p| (p.id.clone(), p.signed_name()))
-                .collect();
+            let others = s.people_choices(&s.person_id());
             if others.is_empty() {
                 return Vec::new();
             }

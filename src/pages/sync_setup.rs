@@ -82,14 +82,8 @@ pub fn SyncSetup() -> impl IntoView {
             let me = session.person_id();
             let leads = session.leads_team();
             let mut options = vec![(me.clone(), format!("Me ({})", session.author().user_name))];
-            options.extend(
-                session
-                    .people()
-                    .into_iter()
-                    .filter(|p| p.active && p.id != me && leads)
-                    .map(|p| (p.id.clone(), p.signed_name())),
-            );
             if leads {
+                options.extend(session.people_choices(&me));
                 options.push((
                     String::new(),
                     "Someone new (they say who they are on the device)".to_string(),

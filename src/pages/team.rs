@@ -8,7 +8,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 use tend_core::{
     ids::new_item_id,
     record::PersonRole,
-    team::{dashboard, DashboardRow},
+    team::{dashboard, DashboardRow, Measure},
     workspace::{Person, PersonChanges, WorkspaceOp},
     DocError,
 };
@@ -20,6 +20,23 @@ use crate::components::fields::{
 use crate::components::form::{trimmed, FormToggle};
 use crate::pages::directory::saver;
 use crate::session::{EditError, Session};
+
+/// One count: a link to the patients behind it, named for the person and the measure ("Dev
+/// Patel: High risk — 2 patients"), or a plain 0.
+fn count(row: &DashboardRow, scope: &str, m: &Measure) -> AnyView {
+    let n = m.patients.len();
+    if n == 0 {
+        return view! { <span class="zero">"0"</span> }.into_any();
+    }
+    let href = format!("/team?scope={scope}&measure={}", m.id);
+    let label = format!(
+        "{}: {} — {n} patient{}",
+        row.name,
+        m.label,
+        if n == 1 { "" } else { "s" }
+    );
+    view! { <a href=href aria-label=label>{n}</a> }.into_any()
+}
 
 /// The dashboard table: one row per person (and the whole team), one column per measure; each
 /// count links to `/team?scope=<row>&measure=<measure>`.
@@ -40,21 +57,7 @@ pub fn DashboardTable(rows: Vec<DashboardRow>) -> impl IntoView {
             let cells = row
                 .measures
                 .iter()
-                .map(|m| {
-                    let n = m.patients.len();
-                    let label = format!(
-                        "{}: {} — {n} patient{}",
-                        row.name,
-                        m.label,
-                        if n == 1 { "" } else { "s" }
-                    );
-                    if n == 0 {
-                        view! { <td><span class="zero">"0"</span></td> }.into_any()
-                    } else {
-                        let href = format!("/team?scope={}&measure={}", scope, m.id);
-                        view! { <td><a href=href aria-label=label>{n}</a></td> }.into_any()
-                    }
-                })
+                .map(|m| view! { <td>{count(row, &scope, m)}</td> })
                 .collect_view();
             view! {
                 <tr>
@@ -73,22 +76,7 @@ pub fn DashboardTable(rows: Vec<DashboardRow>) -> impl IntoView {
             let items = row
                 .measures
                 .iter()
-                .map(|m| {
-                    let n = m.patients.len();
-                    let value = if n == 0 {
-                        view! { <span class="zero">"0"</span> }.into_any()
-                    } else {
-                        let href = format!("/team?scope={}&measure={}", scope, m.id);
-                        let label = format!(
-                            "{}: {} — {n} patient{}",
-                            row.name,
-                            m.label,
-                            if n == 1 { "" } else { "s" }
-                        );
-                        view! { <a href=href aria-label=label>{n}</a> }.into_any()
-                    };
-                    view! { <div><dt>{m.label}</dt><dd>{value}</dd></div> }
-                })
+                .map(|m| view! { <div><dt>{m.label}</dt><dd>{count(row, &scope, m)}</dd></div> })
                 .collect_view();
             view! {
                 <li class="card">
@@ -377,18 +365,8 @@ fn PersonRow(person: Person, devices: usize, leads: Memo<bool>) -> impl IntoView
             }
         }
     };
-    let receivers = {
-        let s = session.clone();
-        let id = person.id.clone();
-        let mut o = vec![(String::new(), "Choose a person".to_string())];
-        o.extend(
-            s.people()
-                .into_iter()
-                .filter(|p| p.active && p.id != id)
-                .map(|p| (p.id.clone(), p.signed_name())),
-        );
-        o
-    };
+    let mut receivers = vec![(String::new(), "Choose a person".to_string())];
+    receivers.extend(session.people_choices(&person.id));
     let receivers = StoredValue::new(receivers);
     let pick_list = StoredValue::new(theirs);
     let name = person.name.clone();

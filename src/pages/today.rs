@@ -168,12 +168,7 @@ pub fn TodayPage() -> impl IntoView {
                 ("me".to_string(), "Mine".to_string()),
                 ("team".to_string(), "Whole team".to_string()),
             ];
-            options.extend(
-                s.people()
-                    .into_iter()
-                    .filter(|p| p.active && p.id != me)
-                    .map(|p| (p.id.clone(), p.signed_name())),
-            );
+            options.extend(s.people_choices(&me));
             options
         }
     };

@@ -414,13 +414,7 @@ impl PatientSummary {
                 .map(|i| i.value.trim().to_string())
                 .collect(),
             care_manager: record.profile.care_manager.clone(),
-            care_team: record
-                .profile
-                .team
-                .iter()
-                .filter(|m| m.is_active())
-                .map(|m| m.person_id.clone())
-                .collect(),
+            care_team: record.profile.care_team_ids(),
             plan_reviewed_on: plan_reviewed_on(record).map(|d| IsoDate::new(d).0),
         }
     }

@@ -260,14 +260,9 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
     let access = chart.clone();
     let read_only = Signal::derive(move || {
         access.record.with(|r| {
-            let team: Vec<String> = r
-                .profile
-                .team
-                .iter()
-                .filter(|m| m.is_active())
-                .map(|m| m.person_id.clone())
-                .collect();
-            !access.session.may_edit(&r.profile.care_manager, &team)
+            !access
+                .session
+                .may_edit(&r.profile.care_manager, &r.profile.care_team_ids())
         })
     });
     provide_context(crate::components::form::ReadOnly(read_only));

@@ -84,16 +84,7 @@ pub fn CareTeamBar(chart: Chart) -> impl IntoView {
     };
     let access = session.clone();
     let may_edit = Memo::new(move |_| {
-        record.with(|r| {
-            let team: Vec<String> = r
-                .profile
-                .team
-                .iter()
-                .filter(|m| m.is_active())
-                .map(|m| m.person_id.clone())
-                .collect();
-            access.may_edit(&r.profile.care_manager, &team)
-        })
+        record.with(|r| access.may_edit(&r.profile.care_manager, &r.profile.care_team_ids()))
     });
     let leads = {
         let s = session.clone();
@@ -106,11 +97,9 @@ pub fn CareTeamBar(chart: Chart) -> impl IntoView {
     let people = {
         let s = session.clone();
         move || {
-            s.people()
-                .into_iter()
-                .filter(|p| p.active)
-                .map(|p| (p.id.clone(), p.signed_name()))
-                .collect::<Vec<_>>()
+            let mut o = vec![(String::new(), "Choose a person".to_string())];
+            o.extend(s.people_choices(""));
+            o
         }
     };
     let hand_people = StoredValue::new(people.clone());
@@ -230,11 +219,7 @@ pub fn CareTeamBar(chart: Chart) -> impl IntoView {
                         save={let c = save_handover.clone(); move |ops| c.save(ops)}
                         quiet=true
                     >
-                        <SelectField label="New care manager" value=to options={
-                            let mut o = vec![(String::new(), "Choose a person".to_string())];
-                            o.extend(hand_people.with_value(|f| f()));
-                            o
-                        } />
+                        <SelectField label="New care manager" value=to options=hand_people.with_value(|f| f()) />
                         <TextArea label="Handover note" value=note hint="What they should know first: risks, what is pending, who to call" />
                     </FormToggle>
                 </Show>
@@ -249,11 +234,7 @@ pub fn CareTeamBar(chart: Chart) -> impl IntoView {
                         save={let c = save_member.clone(); move |ops| c.save(ops)}
                         quiet=true
                     >
-                        <SelectField label="Person" value=member options={
-                            let mut o = vec![(String::new(), "Choose a person".to_string())];
-                            o.extend(add_people.with_value(|f| f()));
-                            o
-                        } />
+                        <SelectField label="Person" value=member options=add_people.with_value(|f| f()) />
                         <SelectField label="Role on this team" value=member_role options=roles.get_value() />
                     </FormToggle>
                 </Show>

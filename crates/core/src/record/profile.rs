@@ -41,6 +41,17 @@ pub struct Profile {
     pub handovers: Vec<Handover>,
 }
 
+impl Profile {
+    /// The roster ids of the care team's current members (besides the care manager).
+    pub fn care_team_ids(&self) -> Vec<String> {
+        self.team
+            .iter()
+            .filter(|m| m.retired.is_none())
+            .map(|m| m.person_id.clone())
+            .collect()
+    }
+}
+
 /// A person of the roster on a patient's care team.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct TeamMember {
