@@ -57,40 +57,18 @@ pub fn DashboardTable(rows: Vec<DashboardRow>) -> impl IntoView {
             let cells = row
                 .measures
                 .iter()
-                .map(|m| view! { <td>{count(row, &scope, m)}</td> })
+                .map(|m| view! { <td data-label=m.label>{count(row, &scope, m)}</td> })
                 .collect_view();
             view! {
                 <tr>
                     <th scope="row">{row.name.clone()}</th>
                     {cells}
-                    <td>{format!("{} min", row.ccm_pcm_minutes)}</td>
+                    <td data-label="CCM/PCM minutes this month">{format!("{} min", row.ccm_pcm_minutes)}</td>
                 </tr>
             }
         })
         .collect_view();
-    // On a phone the same numbers, one card per person (CSS shows one of the two).
-    let cards = rows
-        .iter()
-        .map(|row| {
-            let scope = row.scope.id().to_string();
-            let items = row
-                .measures
-                .iter()
-                .map(|m| view! { <div><dt>{m.label}</dt><dd>{count(row, &scope, m)}</dd></div> })
-                .collect_view();
-            view! {
-                <li class="card">
-                    <h3>{row.name.clone()}</h3>
-                    <dl class="dash-facts">
-                        {items}
-                        <div><dt>"CCM/PCM minutes this month"</dt><dd>{format!("{} min", row.ccm_pcm_minutes)}</dd></div>
-                    </dl>
-                </li>
-            }
-        })
-        .collect_view();
     view! {
-        <ul class="dashboard-cards" aria-label="Team dashboard">{cards}</ul>
         <div class="dashboard-wrap" tabindex="0" role="region" aria-label="Team dashboard table">
             <table class="dashboard">
                 <caption class="sr-only">"Caseload and open work per person, this month"</caption>
@@ -128,10 +106,11 @@ pub fn TeamPage() -> impl IntoView {
         rows.with(|rows| {
             let row = rows.iter().find(|r| r.scope.id() == scope)?;
             let m = row.measures.iter().find(|m| m.id == measure)?;
+            // The rows were computed from this caseload (the memo re-runs when it changes).
             let patients: Vec<(String, String)> = caseload.with(|all| {
                 m.patients
                     .iter()
-                    .filter_map(|id| all.iter().find(|s| &s.id == id))
+                    .filter_map(|&i| all.get(i))
                     .map(|s| (s.id.clone(), s.display_name.clone()))
                     .collect()
             });

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::billing::program_months;
-use crate::record::{IsoDate, PersonRole, ProgramKind};
+use crate::record::{PersonRole, ProgramKind};
 use crate::rules::programs::YearMonth;
 use crate::rules::risk::RiskTier;
 use crate::summary::PatientSummary;
@@ -49,8 +49,9 @@ pub struct Measure {
     /// Stable id ("caseload", "tier_high", "overdue", ...), used in links.
     pub id: &'static str,
     pub label: &'static str,
-    /// Patient ids, in caseload order.
-    pub patients: Vec<String>,
+    /// The patients, as indices into the summaries given to [`dashboard`], in their order (no
+    /// id is copied: with 10,000 patients the dashboard stays well within a frame budget).
+    pub patients: Vec<usize>,
 }
 
 /// The dashboard of one person (their primary caseload), of the whole team, or of the patients
@@ -83,7 +84,8 @@ impl Scope {
     }
 }
 
-/// What each measure counts. Every patient lands in exactly one tier measure.
+/// What each measure counts, in order; a patient's measures are a bit set over this list.
+/// Every patient lands in exactly one tier measure.
 const MEASURES: &[(&str, &str)] = &[
     ("caseload", "Patients"),
     ("tier_very_high", "Very high risk"),
@@ -103,64 +105,95 @@ const MEASURES: &[(&str, &str)] = &[
     ("referrals_stale", "Referrals open more than 14 days"),
 ];
 
-/// The ids of the measures a patient counts in on `today` (besides "caseload"), and their
-/// CCM/PCM minutes this month.
-fn classify(s: &PatientSummary, today: NaiveDate) -> (Vec<&'static str>, u32) {
-    let mut ids = Vec::new();
-    ids.push(match s.risk_tier.as_deref().and_then(RiskTier::from_id) {
-        Some(RiskTier::VeryHigh) => "tier_very_high",
-        Some(RiskTier::High) => "tier_high",
-        Some(RiskTier::Moderate) => "tier_moderate",
-        Some(RiskTier::Low) => "tier_low",
-        None => "tier_none",
-    });
-    let before_today = |d: &str| IsoDate(d.to_string()).date().is_some_and(|d| d < today);
-    let by_today = |d: &str| IsoDate(d.to_string()).date().is_some_and(|d| d <= today);
-    if s.next_due.as_ref().is_some_and(|d| before_today(&d.date)) {
-        ids.push("overdue");
+/// The bit of measure `id` (its place in [`MEASURES`]).
+const fn bit(i: usize) -> u32 {
+    1 << i
+}
+const CASELOAD: u32 = bit(0);
+const TIER_VERY_HIGH: u32 = bit(1);
+const TIER_HIGH: u32 = bit(2);
+const TIER_MODERATE: u32 = bit(3);
+const TIER_LOW: u32 = bit(4);
+const TIER_NONE: u32 = bit(5);
+const OVERDUE: u32 = bit(6);
+const TCM_DUE: u32 = bit(7);
+const NO_PLAN: u32 = bit(8);
+const PLAN_REVIEW: u32 = bit(9);
+const BELOW_THRESHOLD: u32 = bit(10);
+const BILLABLE: u32 = bit(11);
+const REFERRALS_STALE: u32 = bit(12);
+
+/// A stored "YYYY-MM-DD" day, read without allocating (summaries hold thousands of them).
+fn day(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
     }
-    if s.transition_steps.iter().any(|d| by_today(&d.date)) {
-        ids.push("tcm_due");
-    }
-    match s
-        .plan_reviewed_on
-        .as_deref()
-        .and_then(|d| IsoDate(d.to_string()).date())
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)
+}
+
+/// The measures a patient counts in on `today`, and their CCM/PCM minutes this month.
+fn classify(s: &PatientSummary, today: NaiveDate, month: YearMonth) -> (u32, u32) {
+    let mut bits = CASELOAD;
+    bits |= match s.risk_tier.as_deref().and_then(RiskTier::from_id) {
+        Some(RiskTier::VeryHigh) => TIER_VERY_HIGH,
+        Some(RiskTier::High) => TIER_HIGH,
+        Some(RiskTier::Moderate) => TIER_MODERATE,
+        Some(RiskTier::Low) => TIER_LOW,
+        None => TIER_NONE,
+    };
+    if s.next_due
+        .as_ref()
+        .and_then(|d| day(&d.date))
+        .is_some_and(|d| d < today)
     {
-        None => ids.push("no_plan"),
-        Some(d) if (today - d).num_days() > PLAN_REVIEW_DAYS => ids.push("plan_review"),
+        bits |= OVERDUE;
+    }
+    if s.transition_steps
+        .iter()
+        .any(|d| day(&d.date).is_some_and(|d| d <= today))
+    {
+        bits |= TCM_DUE;
+    }
+    match s.plan_reviewed_on.as_deref().and_then(day) {
+        None => bits |= NO_PLAN,
+        Some(d) if (today - d).num_days() > PLAN_REVIEW_DAYS => bits |= PLAN_REVIEW,
         Some(_) => {}
     }
     let mut minutes = 0;
-    let mut below = false;
-    let mut billable = false;
-    for m in program_months(&s.billing, YearMonth::of(today)) {
-        if !matches!(m.program, ProgramKind::Ccm | ProgramKind::Pcm) {
-            continue;
+    let time_billed = s
+        .billing
+        .enrollments
+        .iter()
+        .any(|e| matches!(e.program, ProgramKind::Ccm | ProgramKind::Pcm));
+    if time_billed {
+        for m in program_months(&s.billing, month) {
+            if !matches!(m.program, ProgramKind::Ccm | ProgramKind::Pcm) {
+                continue;
+            }
+            minutes += m.minutes_logged;
+            if m.codes.is_empty() {
+                bits |= BELOW_THRESHOLD;
+            } else if m.billable() {
+                bits |= BILLABLE;
+            }
         }
-        minutes += m.minutes_logged;
-        if m.codes.is_empty() {
-            below = true;
-        } else if m.billable() {
-            billable = true;
-        }
-    }
-    if below {
-        ids.push("below_threshold");
-    }
-    if billable {
-        ids.push("billable");
     }
     let stale = s.coordination.referrals.iter().any(|r| {
         r.sent_on
             .as_ref()
-            .and_then(IsoDate::date)
+            .and_then(|d| day(d.as_str()))
             .is_some_and(|d| (today - d).num_days() > REFERRAL_STALE_DAYS)
     });
     if stale {
-        ids.push("referrals_stale");
+        bits |= REFERRALS_STALE;
     }
-    (ids, minutes)
+    (bits, minutes)
 }
 
 fn empty_row(scope: Scope, name: String) -> DashboardRow {
@@ -179,11 +212,11 @@ fn empty_row(scope: Scope, name: String) -> DashboardRow {
     }
 }
 
-fn count_in(row: &mut DashboardRow, id: &str, ids: &[&'static str], minutes: u32) {
+fn count_in(row: &mut DashboardRow, index: usize, bits: u32, minutes: u32) {
     row.ccm_pcm_minutes = row.ccm_pcm_minutes.saturating_add(minutes);
-    for m in &mut row.measures {
-        if m.id == "caseload" || ids.contains(&m.id) {
-            m.patients.push(id.to_string());
+    for (i, m) in row.measures.iter_mut().enumerate() {
+        if bits & bit(i) != 0 {
+            m.patients.push(index);
         }
     }
 }
@@ -207,11 +240,12 @@ pub fn dashboard(
             );
         }
     }
-    for s in summaries {
-        let (ids, minutes) = classify(s, today);
-        count_in(&mut team, &s.id, &ids, minutes);
+    let month = YearMonth::of(today);
+    for (index, s) in summaries.iter().enumerate() {
+        let (bits, minutes) = classify(s, today, month);
+        count_in(&mut team, index, bits, minutes);
         if s.care_manager.is_empty() {
-            count_in(&mut unassigned, &s.id, &ids, minutes);
+            count_in(&mut unassigned, index, bits, minutes);
             continue;
         }
         let row = by_person.entry(s.care_manager.as_str()).or_insert_with(|| {
@@ -221,7 +255,7 @@ pub fn dashboard(
             );
             empty_row(Scope::Person(s.care_manager.clone()), name)
         });
-        count_in(row, &s.id, &ids, minutes);
+        count_in(row, index, bits, minutes);
     }
     let mut rows: Vec<DashboardRow> = by_person.into_values().collect();
     rows.sort_by_key(|r| r.name.to_lowercase());
@@ -230,4 +264,52 @@ pub fn dashboard(
         rows.push(unassigned);
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_read_like_iso_dates_and_bad_ones_are_none() {
+        for s in ["2026-02-28", "2024-02-29", "0001-01-01", "9999-12-31"] {
+            assert_eq!(day(s), crate::record::IsoDate(s.into()).date(), "{s}");
+        }
+        for s in [
+            "2026-02-30",
+            "2026-13-01",
+            "26-02-01",
+            "2026/02/01",
+            "2026-0a-01",
+            "",
+            "2026-02-011",
+            "２０２６-02-01",
+        ] {
+            assert_eq!(day(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn the_measure_bits_follow_the_measure_list() {
+        let named = [
+            ("caseload", CASELOAD),
+            ("tier_very_high", TIER_VERY_HIGH),
+            ("tier_high", TIER_HIGH),
+            ("tier_moderate", TIER_MODERATE),
+            ("tier_low", TIER_LOW),
+            ("tier_none", TIER_NONE),
+            ("overdue", OVERDUE),
+            ("tcm_due", TCM_DUE),
+            ("no_plan", NO_PLAN),
+            ("plan_review", PLAN_REVIEW),
+            ("below_threshold", BELOW_THRESHOLD),
+            ("billable", BILLABLE),
+            ("referrals_stale", REFERRALS_STALE),
+        ];
+        assert_eq!(named.len(), MEASURES.len());
+        for (i, (id, b)) in named.iter().enumerate() {
+            assert_eq!(MEASURES[i].0, *id);
+            assert_eq!(*b, bit(i));
+        }
+    }
 }

@@ -745,13 +745,16 @@ fn the_dashboard_reads_assignment_and_plan_review_from_real_summaries() {
         ];
         dashboard(&summaries, &people, today)
     };
+    let ids = [id_planned.clone(), id_other.clone()];
     let measure = |row: &DashboardRow, id: &str| -> Vec<String> {
         row.measures
             .iter()
             .find(|m| m.id == id)
             .unwrap_or_else(|| panic!("no measure {id}"))
             .patients
-            .clone()
+            .iter()
+            .map(|&i| ids[i].clone())
+            .collect()
     };
 
     let early = day_of("2026-01-20");
@@ -892,10 +895,21 @@ const TIERS_MEASURES: &[&str] = &[
 /// Measures the generated summaries never qualify for (no TCM, billing or referrals).
 const ALWAYS_EMPTY: &[&str] = &["tcm_due", "below_threshold", "billable", "referrals_stale"];
 
-fn measures_of(row: &DashboardRow) -> BTreeMap<&'static str, Vec<String>> {
+fn measures_of(
+    row: &DashboardRow,
+    summaries: &[PatientSummary],
+) -> BTreeMap<&'static str, Vec<String>> {
     row.measures
         .iter()
-        .map(|m| (m.id, m.patients.clone()))
+        .map(|m| {
+            (
+                m.id,
+                m.patients
+                    .iter()
+                    .map(|&i| summaries[i].id.clone())
+                    .collect(),
+            )
+        })
         .collect()
 }
 
@@ -990,7 +1004,7 @@ fn check_dashboard(patients: &[GenPatient], today_offset: i64) -> Result<(), Tes
         if let Scope::Person(id) = &row.scope {
             prop_assert_eq!(&row.name, &name_of(id));
         }
-        let got = measures_of(row);
+        let got = measures_of(row, &summaries);
         prop_assert_eq!(got.len(), row.measures.len(), "measure ids are unique");
         for id in MODELLED {
             let want: Vec<String> = members
@@ -1017,10 +1031,13 @@ fn check_dashboard(patients: &[GenPatient], today_offset: i64) -> Result<(), Tes
     }
 
     // The whole team is the sum of the person rows and the unassigned row, measure by measure.
-    let team = measures_of(&rows[0]);
+    let team = measures_of(&rows[0], &summaries);
     prop_assert_eq!(team["caseload"].len(), patients.len());
     for (id, patients_in_team) in &team {
-        let sum: usize = rows[1..].iter().map(|r| measures_of(r)[id].len()).sum();
+        let sum: usize = rows[1..]
+            .iter()
+            .map(|r| measures_of(r, &summaries)[id].len())
+            .sum();
         prop_assert_eq!(sum, patients_in_team.len(), "{}", id);
     }
     Ok(())
