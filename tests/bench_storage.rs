@@ -42,32 +42,7 @@ const EDITS: usize = 200;
 /// 32 writes (src/session.rs), so a device starts with fewer than that logged.
 const EDITED_SINCE_CACHE: usize = 25;
 
-use common::{console_log, perf_now};
-
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = document, js_name = querySelectorAll)]
-    fn query_all(selector: &str) -> JsValue;
-}
-
-fn count(selector: &str) -> u32 {
-    js_sys::Reflect::get(&query_all(selector), &JsValue::from_str("length"))
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0) as u32
-}
-
-async fn next_frame() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .expect("window")
-            .request_animation_frame(&resolve)
-            .expect("requestAnimationFrame");
-    });
-    wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .expect("frame");
-}
+use common::{console_log, count, next_frame, perf_now};
 
 fn median(v: &[f64]) -> f64 {
     percentile(v, 50.0)

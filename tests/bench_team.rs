@@ -36,10 +36,10 @@ use tend_core::summary::DueItem;
 use tend_core::team::{dashboard, DashboardRow, Scope};
 use tend_core::workspace::Person;
 use tend_core::PatientSummary;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
-use common::{console_log, perf_now, wait_ms};
+use common::{console_log, count, next_frame, perf_now, wait_ms};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -53,31 +53,6 @@ const TARGET_MS: f64 = 100.0;
 const HOST_ID: &str = "bench-team-host";
 /// A care manager id that is not on the roster (someone removed from the workspace).
 const GONE: &str = "p-gone";
-
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = document, js_name = querySelectorAll)]
-    fn query_all(selector: &str) -> JsValue;
-}
-
-fn count(selector: &str) -> u32 {
-    js_sys::Reflect::get(&query_all(selector), &JsValue::from_str("length"))
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0) as u32
-}
-
-async fn next_frame() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .expect("window")
-            .request_animation_frame(&resolve)
-            .expect("requestAnimationFrame");
-    });
-    wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .expect("frame");
-}
 
 /// The frame after the DOM change has run its rendering steps (style, layout, paint) once the task
 /// queued from its animation-frame callback runs.

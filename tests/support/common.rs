@@ -17,6 +17,33 @@ extern "C" {
     pub fn console_log(s: &str);
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = document, js_name = querySelectorAll)]
+    fn query_all(selector: &str) -> JsValue;
+}
+
+/// How many elements of the page match `selector`.
+pub fn count(selector: &str) -> u32 {
+    js_sys::Reflect::get(&query_all(selector), &JsValue::from_str("length"))
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0) as u32
+}
+
+/// Resolves at the next animation frame (what a person sees is painted by then).
+pub async fn next_frame() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .expect("window")
+            .request_animation_frame(&resolve)
+            .expect("requestAnimationFrame");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .expect("frame");
+}
+
 /// The author of test edits, on device `device`.
 pub fn author_on(device: &str) -> Author {
     Author {

@@ -1043,14 +1043,6 @@ fn check_dashboard(patients: &[GenPatient], today_offset: i64) -> Result<(), Tes
     Ok(())
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .or(option_env!("PROPTEST_CASES").map(String::from))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 

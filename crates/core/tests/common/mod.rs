@@ -720,3 +720,12 @@ pub fn year_of_activity(doc: &mut PatientDoc) -> usize {
     );
     n
 }
+
+/// How many cases a property test runs: `PROPTEST_CASES` at run or build time, else 200.
+pub fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .or(option_env!("PROPTEST_CASES").map(String::from))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200)
+}
