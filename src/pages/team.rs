@@ -95,8 +95,20 @@ pub fn TeamPage() -> impl IntoView {
         Memo::new(move |_| s.leads_team())
     };
     let caseload = session.caseload;
+    let me = session.clone();
     let rows = Memo::new(move |_| {
-        let people = record.with(|r| r.as_ref().map(|r| r.people.clone()).unwrap_or_default());
+        let mut people = record.with(|r| r.as_ref().map(|r| r.people.clone()).unwrap_or_default());
+        // On a device not in a workspace the roster is empty: this person's row still says
+        // who they are (shown only; nothing is written).
+        if let Some(identity) = me.identity.get() {
+            people.entry(me.person_id()).or_insert_with(|| Person {
+                id: me.person_id(),
+                name: identity.name,
+                role: identity.role,
+                active: true,
+                ..Default::default()
+            });
+        }
         caseload.with(|all| dashboard(all, &people, today()))
     });
     let query = use_query_map();
