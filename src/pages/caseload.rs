@@ -123,7 +123,7 @@ pub fn CaseloadPage() -> impl IntoView {
             </div>
             <Show
                 when=move || !visible.with(Vec::is_empty)
-                fallback=move || view! { <p class="empty">{move || if caseload.with(Vec::is_empty) { "No patients on this device yet. Add one above." } else if !team_view.get() { "None of your patients matches. Choose Team to see everyone's." } else { "No patient matches your search and filters." }}</p> }
+                fallback=move || view! { <p class="empty">{move || if caseload.with(Vec::is_empty) { "No patients on this device yet. Add one above." } else if !team_view.get() { "No patient matches your search and filters. Choose Team to see everyone's patients." } else { "No patient matches your search and filters." }}</p> }
             >
                 <ul class="patient-list" aria-label="Patients">
                     <For
