@@ -225,9 +225,9 @@ pub fn CareTeamBar(chart: Chart) -> impl IntoView {
                 </Show>
                 <Show when=move || may_edit.get()>
                     <FormToggle
-                        open_label="Add to care team"
-                        title=Signal::derive(|| "Add to the care team".to_string())
-                        submit_label="Add to care team"
+                        open_label="Add team member"
+                        title=Signal::derive(|| "Add a colleague to the care team".to_string())
+                        submit_label="Add team member"
                         saved_text="Added to the care team."
                         on_open=Callback::new(move |_| open_member())
                         changes=member_changes.clone()
