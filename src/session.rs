@@ -472,6 +472,7 @@ impl Session {
         let mut problems = Vec::new();
         for id in patients {
             let Some(pid) = PatientId::parse(id) else {
+                problems.push(format!("{id}: not a patient id"));
                 continue;
             };
             let open = match self.open_patient(&pid).await {

@@ -5,7 +5,7 @@
 // and tablet sizes; axe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
+import { VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
 import { addPatient, device, goCaseload, goSettings, joinWith, saved, upToDate } from './devices.mjs';
 import { addDays, inspect, localToday, useForm } from './support.mjs';
 
@@ -32,15 +32,12 @@ async function listed(page, scope) {
 }
 
 async function waitForListed(page, scope, expected, what) {
-  const deadline = Date.now() + 60000;
+  const want = JSON.stringify([...expected].sort());
   let last;
-  while (Date.now() < deadline) {
+  await waitFor(async () => {
     last = await listed(page, scope);
-    if (JSON.stringify(last) === JSON.stringify([...expected].sort())) return;
-    await page.getByRole('button', { name: 'Sync now' }).first().click().catch(() => {});
-    await page.waitForTimeout(250);
-  }
-  assert.deepEqual(last, [...expected].sort(), what);
+    return JSON.stringify(last) === want;
+  }, `${what} (last listed: ${JSON.stringify(last)})`, 60000);
 }
 
 async function openFrom(page, scope, name) {
@@ -170,20 +167,20 @@ test('a supervisor and two care managers: roster, invites for a person, my patie
       [CARA.name]: { Patients: mine[CARA.name].length, 'No care plan': mine[CARA.name].length, 'Overdue follow-ups or plan actions': 1 },
       [DEV.name]: { Patients: mine[DEV.name].length, 'No care plan': mine[DEV.name].length, 'Overdue follow-ups or plan actions': 0 },
     };
-    const deadline = Date.now() + 60000;
-    for (;;) {
+    const seenCounts = async () => {
       const seen = {};
       for (const row of Object.keys(expected)) {
         seen[row] = {};
         for (const measure of Object.keys(expected[row])) seen[row][measure] = await count(s.page, row, measure);
       }
-      if (JSON.stringify(seen) === JSON.stringify(expected) || Date.now() > deadline) {
-        assert.deepEqual(seen, expected, 'the dashboard counts what was created');
-        break;
-      }
-      await s.page.getByRole('button', { name: 'Sync now' }).first().click().catch(() => {});
-      await s.page.waitForTimeout(250);
-    }
+      return seen;
+    };
+    let seen;
+    await waitFor(async () => {
+      seen = await seenCounts();
+      return JSON.stringify(seen) === JSON.stringify(expected);
+    }, 'the dashboard to count what was created', 60000).catch(() => {});
+    assert.deepEqual(seen, expected, 'the dashboard counts what was created');
     // A number opens the patients behind it.
     await s.page.getByRole('link', { name: `${DEV.name}: Patients — 2 patients` }).click();
     const behind = s.page.getByRole('list', { name: 'Patients behind the number' });
