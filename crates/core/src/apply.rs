@@ -178,6 +178,20 @@ impl PatientDoc {
         Err(DocError::NotFound(path.join("/")))
     }
 
+    /// The active instrument response `id`, which must have raised the safety flag (PHQ-9 item 9).
+    fn flagged_response(&self, id: &str) -> Result<InstrumentResponse, DocError> {
+        let r: InstrumentResponse = self.item(ItemList::InstrumentResponses, id)?;
+        if !r.is_active() {
+            return Err(invalid(format!("the response {id:?} was removed")));
+        }
+        if !crate::assess::raises_safety_flag(&r) {
+            return Err(invalid(format!(
+                "the response {id:?} did not raise a safety flag (PHQ-9 item 9)"
+            )));
+        }
+        Ok(r)
+    }
+
     /// Sets each value given (a date, a count...), leaving the `None`s as they are.
     fn set_given<V: Reconcile, const N: usize>(
         &mut self,
@@ -724,10 +738,47 @@ impl PatientDoc {
             Op::SetSocialNeedStatus { id, status } => {
                 self.set_item(ItemList::SocialNeeds, &id, "status", status)
             }
-            Op::RecordInstrument { response } => {
+            Op::RecordInstrument { mut response } => {
                 check_text("instrument", &response.instrument)?;
                 check_date(&response.date)?;
+                response.safety_acknowledged = None;
                 self.add(ItemList::InstrumentResponses, response, &stamp)
+            }
+            Op::AcknowledgeSafetyFlag { response_id } => {
+                let r = self.flagged_response(&response_id)?;
+                if r.safety_acknowledged.is_some() {
+                    return Ok(());
+                }
+                self.set_item(
+                    ItemList::InstrumentResponses,
+                    &response_id,
+                    "safety_acknowledged",
+                    Some(stamp),
+                )
+            }
+            Op::RecordSafetyAssessment { mut assessment } => {
+                let r = self.flagged_response(&assessment.response_id)?;
+                check_date(&assessment.date)?;
+                check_order(
+                    "PHQ-9",
+                    &Some(r.date.clone()),
+                    "safety assessment",
+                    &Some(assessment.date.clone()),
+                )?;
+                assessment.assessed_by = assessment.assessed_by.trim().to_string();
+                assessment.plan = assessment.plan.trim().to_string();
+                check_text("who assessed the patient", &assessment.assessed_by)?;
+                check_text("the safety plan", &assessment.plan)?;
+                if matches!(
+                    assessment.risk_level,
+                    SafetyRiskLevel::NotRecorded | SafetyRiskLevel::Other(_)
+                ) {
+                    return Err(invalid(
+                        "a safety assessment needs its risk level (low, moderate, high or imminent)",
+                    ));
+                }
+                self.ensure_list(&["assessments"], "safety_assessments")?;
+                self.add(ItemList::SafetyAssessments, assessment, &stamp)
             }
             Op::EditNarrative { target, edit } => {
                 let path: Vec<&str> = match &target {
@@ -742,6 +793,7 @@ impl PatientDoc {
                         }
                     },
                     NarrativeTarget::EncounterNote { id } => {
+                        self.check_unsigned_encounter(id)?;
                         let mut p = item_path(ItemList::Encounters, id);
                         p.push("note");
                         p
@@ -1028,15 +1080,26 @@ impl PatientDoc {
             }
             Op::StartEncounter { encounter } => {
                 check_date(&encounter.date)?;
+                if encounter.signed.is_some() || !encounter.addenda.is_empty() {
+                    return Err(invalid(
+                        "a new encounter starts unsigned: sign it with SignEncounterNote",
+                    ));
+                }
                 self.add(ItemList::Encounters, encounter, &stamp)
             }
             Op::ChangeEncounter { id, subject, date } => {
+                self.check_unsigned_encounter(&id)?;
                 check_opt_date(&date)?;
                 self.change_texts(ItemList::Encounters, &id, [("subject", subject)])?;
                 date.map_or(Ok(()), |d| {
                     self.set_item(ItemList::Encounters, &id, "date", d)
                 })
             }
+            Op::SignEncounterNote { id } => self.sign_encounter_note(&id, stamp),
+            Op::AddEncounterAddendum {
+                encounter_id,
+                addendum,
+            } => self.add_encounter_addendum(&encounter_id, addendum, stamp),
             Op::RecordTransition { transition } => {
                 check_text("facility", &transition.facility)?;
                 check_opt_date(&transition.admitted_on)?;
@@ -1252,6 +1315,76 @@ impl PatientDoc {
                 Ok(())
             }
         }
+    }
+}
+
+/// Signed visit notes: signing closes an encounter; what comes later is an addendum.
+///
+/// Concurrency: when one device signs while another, offline, is still editing the note, the
+/// merge keeps both — the note's text holds the other device's words too (Automerge merges the
+/// text) and the encounter is signed. Dropping a colleague's documentation would be worse than a
+/// signed note that grew after its signer last saw it; the note's history shows who wrote what,
+/// when. From the merge on, every device refuses further edits of the note.
+impl PatientDoc {
+    /// Refuses a change of a signed encounter's note, subject or date.
+    fn check_unsigned_encounter(&self, id: &str) -> Result<(), DocError> {
+        let e: Encounter = self.item(ItemList::Encounters, id)?;
+        match e.signed {
+            Some(s) => Err(invalid(format!(
+                "this note was signed by {} and can no longer be changed; add an addendum instead",
+                s.user_name
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn sign_encounter_note(&mut self, id: &str, stamp: Stamp) -> Result<(), DocError> {
+        let e: Encounter = self.item(ItemList::Encounters, id)?;
+        if e.retired.is_some() {
+            return Err(invalid("a removed visit cannot be signed"));
+        }
+        if let Some(s) = &e.signed {
+            return Err(invalid(format!(
+                "this note was already signed by {}",
+                s.user_name
+            )));
+        }
+        if e.note.as_str().trim().is_empty() {
+            return Err(invalid("an empty note cannot be signed"));
+        }
+        let path = item_path(ItemList::Encounters, id);
+        // An encounter written by an older build gets its addenda list now, once, rather than
+        // with its first addendum (two devices adding the first addendum while apart would each
+        // create a list, and one list — with its addendum — would lose).
+        self.ensure_list(&path, "addenda")?;
+        self.set(&path, "signed", Some(stamp))
+    }
+
+    fn add_encounter_addendum(
+        &mut self,
+        encounter_id: &str,
+        mut addendum: EncounterAddendum,
+        stamp: Stamp,
+    ) -> Result<(), DocError> {
+        let e: Encounter = self.item(ItemList::Encounters, encounter_id)?;
+        if e.signed.is_none() {
+            return Err(invalid(
+                "only a signed note takes addenda; until it is signed, edit the note itself",
+            ));
+        }
+        if e.retired.is_some() {
+            return Err(invalid("a removed visit takes no addenda"));
+        }
+        addendum.text = addendum.text.trim().to_string();
+        check_text("the addendum's text", &addendum.text)?;
+        addendum.recorded = stamp;
+        let id = addendum.id.clone();
+        self.append(
+            &item_path(ItemList::Encounters, encounter_id),
+            "addenda",
+            &id,
+            addendum,
+        )
     }
 }
 

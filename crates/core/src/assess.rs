@@ -4,7 +4,10 @@
 use chrono::NaiveDate;
 
 use crate::record::*;
-use crate::rules::{self, Flag, Instrument, InstrumentResult, RiskAssessment, RiskInputs};
+use crate::rules::{
+    self, AssessedRisk, Flag, Instrument, InstrumentResult, RiskAssessment, RiskInputs,
+    SafetyAssessed,
+};
 
 /// The most recent active response of `instrument`, by date (ties: the later recorded).
 pub fn latest_response(
@@ -58,13 +61,98 @@ pub fn instrument_response(
     Ok((response, result))
 }
 
-/// Flags raised by the latest response of every instrument.
+/// Whether `response` raised the safety flag (PHQ-9 item 9 above "Not at all").
+pub fn raises_safety_flag(response: &InstrumentResponse) -> bool {
+    rescore(response).is_some_and(|r| r.flags.contains(&Flag::SafetyRisk))
+}
+
+/// The latest PHQ-9 when its item 9 is positive, whether or not its flag has been addressed (the
+/// patient handout keeps printing the crisis line from it).
+pub fn latest_safety_response(record: &PatientRecord) -> Option<&InstrumentResponse> {
+    latest_response(record, Instrument::Phq9).filter(|r| raises_safety_flag(r))
+}
+
+/// The active safety assessments of the response `response_id`, oldest first.
+pub fn safety_assessments_of<'a>(
+    record: &'a PatientRecord,
+    response_id: &str,
+) -> Vec<&'a SafetyAssessment> {
+    let mut list: Vec<&SafetyAssessment> = record
+        .assessments
+        .safety_assessments
+        .iter()
+        .filter(|a| a.is_active() && a.response_id == response_id)
+        .collect();
+    list.sort_by(|a, b| (&a.date, a.recorded.at, &a.id).cmp(&(&b.date, b.recorded.at, &b.id)));
+    list
+}
+
+/// Where the safety flag of the latest PHQ-9 stands.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SafetyFlag<'a> {
+    /// Item 9 positive and no safety assessment of this response yet: needs one the same day.
+    Open {
+        response: &'a InstrumentResponse,
+        /// Who took it, and when (`Op::AcknowledgeSafetyFlag`).
+        acknowledged: Option<&'a Stamp>,
+    },
+    /// Item 9 positive and assessed: `assessment` is the latest safety assessment of it (two
+    /// devices may each have recorded one).
+    Addressed {
+        response: &'a InstrumentResponse,
+        assessment: &'a SafetyAssessment,
+    },
+}
+
+/// The safety flag of the latest PHQ-9; `None` when its item 9 is not positive (or there is none).
+/// A new PHQ-9 with item 9 positive raises a new flag, open until it is assessed in turn.
+pub fn safety_flag(record: &PatientRecord) -> Option<SafetyFlag<'_>> {
+    let response = latest_safety_response(record)?;
+    Some(match safety_assessments_of(record, &response.id).pop() {
+        Some(assessment) => SafetyFlag::Addressed {
+            response,
+            assessment,
+        },
+        None => SafetyFlag::Open {
+            response,
+            acknowledged: response.safety_acknowledged.as_ref(),
+        },
+    })
+}
+
+/// The PHQ-9 whose safety flag is open (item 9 positive on the latest PHQ-9, and no safety
+/// assessment recorded for it).
+pub fn open_safety_flag(record: &PatientRecord) -> Option<&InstrumentResponse> {
+    match safety_flag(record)? {
+        SafetyFlag::Open { response, .. } => Some(response),
+        SafetyFlag::Addressed { .. } => None,
+    }
+}
+
+/// A stored risk level as the rules read it; a level this build does not know (or none) counts
+/// as high, so an unreadable assessment never lowers the tier.
+pub fn assessed_risk(level: &SafetyRiskLevel) -> AssessedRisk {
+    match level {
+        SafetyRiskLevel::Low => AssessedRisk::Low,
+        SafetyRiskLevel::Moderate => AssessedRisk::Moderate,
+        SafetyRiskLevel::Imminent => AssessedRisk::Imminent,
+        SafetyRiskLevel::High | SafetyRiskLevel::NotRecorded | SafetyRiskLevel::Other(_) => {
+            AssessedRisk::High
+        }
+    }
+}
+
+/// Flags raised by the latest response of every instrument. The safety flag (PHQ-9 item 9) is
+/// reported only while it is open: once its safety assessment is recorded it leaves the summary
+/// and the chart banner (the assessment stays in the record).
 pub fn instrument_flags(record: &PatientRecord) -> Vec<Flag> {
+    let addressed = matches!(safety_flag(record), Some(SafetyFlag::Addressed { .. }));
     let mut flags: Vec<Flag> = Instrument::ALL
         .iter()
         .filter_map(|i| latest_response(record, *i))
         .filter_map(rescore)
         .flat_map(|r| r.flags)
+        .filter(|f| !(addressed && *f == Flag::SafetyRisk))
         .collect();
     flags.sort();
     flags.dedup();
@@ -113,9 +201,14 @@ pub fn risk_inputs(record: &PatientRecord, today: NaiveDate) -> RiskInputs {
             .max()
             .and_then(|d| u32::try_from(*d).ok())
             .unwrap_or(0),
-        phq9_safety_flag: latest_response(record, Instrument::Phq9)
-            .and_then(rescore)
-            .is_some_and(|r| r.flags.contains(&Flag::SafetyRisk)),
+        phq9_safety_flag: latest_safety_response(record).is_some(),
+        phq9_safety_assessed: match safety_flag(record) {
+            Some(SafetyFlag::Addressed { assessment, .. }) => Some(SafetyAssessed {
+                on: assessment.date.date(),
+                risk: assessed_risk(&assessment.risk_level),
+            }),
+            _ => None,
+        },
         today,
     }
 }

@@ -121,6 +121,8 @@ mod tests {
             care_manager: String::new(),
             care_team: Vec::new(),
             plan_reviewed_on: None,
+            due_items: Vec::new(),
+            as_of: None,
         }
     }
 

@@ -731,8 +731,9 @@ pub fn handout(record: &PatientRecord, today: NaiveDate, care_manager: &str) -> 
         schedule: day_schedule(record, today, lang),
         appointments,
         contacts,
-        crisis_line: crate::assess::instrument_flags(record)
-            .contains(&crate::rules::Flag::SafetyRisk),
+        // Printed while the latest PHQ-9 is item-9 positive, also once its safety flag has been
+        // assessed (the patient keeps the crisis line).
+        crisis_line: crate::assess::latest_safety_response(record).is_some(),
         allergies: record
             .medical
             .allergies

@@ -1,7 +1,7 @@
 //! Per-field history, derived from the document's own changes: every change carries its author
 //! and time (ChangeMeta in the message), so "who changed this, when, to what" works offline.
 
-use automerge::{ActorId, ChangeHash, ObjId, ObjType, ReadDoc, Value};
+use automerge::{ActorId, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{resolve, scalar_text, split_path};
@@ -92,15 +92,29 @@ impl PatientDoc {
             return Err(DocError::Invalid("empty path".into()));
         };
         let obj = resolve(&self.doc, parent)?;
-        let text: Option<ObjId> = match self.doc.get(&obj, *prop)? {
-            Some((Value::Object(ObjType::Text), id)) => Some(id),
-            _ => None,
+        let (text, list): (Option<ObjId>, Option<ObjId>) = match self.doc.get(&obj, *prop)? {
+            Some((Value::Object(ObjType::Text), id)) => (Some(id), None),
+            Some((Value::Object(ObjType::List), id)) => (None, Some(id)),
+            _ => (None, None),
         };
         let index = ChangeIndex::build(self);
         let mut out = Vec::new();
         for entry in index.entries.iter() {
             let (_, _, _, hash, deps, by) = entry;
             let at = [*hash];
+            // A list (an encounter's addenda...): each change that added items to it, with what
+            // they say. Creating the list empty is nobody's entry.
+            if let Some(list) = &list {
+                let added = self.added_items(list, deps, &at);
+                if !added.is_empty() {
+                    out.push(FieldChange {
+                        by: by.clone(),
+                        value: Some(added.join("; ")),
+                        hash: hash.to_string(),
+                    });
+                }
+                continue;
+            }
             // What this change did to the field: compare the values visible right after it with
             // those visible right before it (at its dependencies). A new op is what it wrote; a
             // write equal to the value already shown may leave no new op but still removes the
@@ -118,6 +132,13 @@ impl PatientDoc {
                 .or_else(|| if same_set { None } else { after.last() })
                 .cloned();
             let value = match (&written, &text) {
+                // A field created empty (an optional value not given, such as an encounter's
+                // signature) is not a value anyone set.
+                (Some((Value::Scalar(v), _)), _)
+                    if before.is_empty() && matches!(v.as_ref(), ScalarValue::Null) =>
+                {
+                    None
+                }
                 (Some((Value::Scalar(v), _)), _) => Some(Some(scalar_text(v))),
                 (Some((Value::Object(_), _)), None) => Some(None),
                 (_, Some(t)) => {
@@ -137,5 +158,36 @@ impl PatientDoc {
             }
         }
         Ok(out)
+    }
+
+    /// The items of `list` present at `after` but not at `before`, each as its `text` (else its
+    /// `id`).
+    fn added_items(
+        &self,
+        list: &ObjId,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
+    ) -> Vec<String> {
+        let items_at = |heads: &[ChangeHash]| -> Vec<ObjId> {
+            (0..self.doc.length_at(list, heads))
+                .filter_map(|i| match self.doc.get_at(list, i, heads) {
+                    Ok(Some((Value::Object(_), id))) => Some(id),
+                    _ => None,
+                })
+                .collect()
+        };
+        let old = items_at(before);
+        items_at(after)
+            .into_iter()
+            .filter(|item| !old.contains(item))
+            .map(|item| {
+                let read = |key: &str| match self.doc.get_at(&item, key, after) {
+                    Ok(Some((Value::Scalar(v), _))) => Some(scalar_text(&v)),
+                    Ok(Some((Value::Object(ObjType::Text), t))) => self.doc.text_at(&t, after).ok(),
+                    _ => None,
+                };
+                read("text").or_else(|| read("id")).unwrap_or_default()
+            })
+            .collect()
     }
 }

@@ -25,6 +25,7 @@ pub mod summary;
 pub mod sync;
 pub mod team;
 pub mod transitions;
+pub mod trend;
 mod view;
 pub mod workspace;
 

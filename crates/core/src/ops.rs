@@ -47,6 +47,7 @@ pub enum ItemList {
     Caregivers,
     SocialNeeds,
     InstrumentResponses,
+    SafetyAssessments,
     Needs,
     Goals,
     Actions,
@@ -79,6 +80,7 @@ impl ItemList {
         ItemList::Caregivers,
         ItemList::SocialNeeds,
         ItemList::InstrumentResponses,
+        ItemList::SafetyAssessments,
         ItemList::Needs,
         ItemList::Goals,
         ItemList::Actions,
@@ -112,6 +114,7 @@ impl ItemList {
             ItemList::Caregivers => &["support", "caregivers"],
             ItemList::SocialNeeds => &["social_needs"],
             ItemList::InstrumentResponses => &["assessments", "responses"],
+            ItemList::SafetyAssessments => &["assessments", "safety_assessments"],
             ItemList::Needs => &["care_plan", "needs"],
             ItemList::Goals => &["care_plan", "goals"],
             ItemList::Actions => &["care_plan", "actions"],
@@ -450,6 +453,18 @@ pub enum Op {
     RecordInstrument {
         response: InstrumentResponse,
     },
+    /// Someone has taken the safety flag (PHQ-9 item 9) raised by `response_id`: the chart shows
+    /// who and when until the safety assessment is recorded. Refused unless that response raised
+    /// the flag; acknowledging it again changes nothing.
+    AcknowledgeSafetyFlag {
+        response_id: String,
+    },
+    /// The safety assessment of the flagged response `assessment.response_id` (which must exist,
+    /// be active and have raised the flag); it closes the flag. Removed with [`Op::Retire`]
+    /// (list `safety_assessments`), which reopens the flag.
+    RecordSafetyAssessment {
+        assessment: SafetyAssessment,
+    },
     EditNarrative {
         target: NarrativeTarget,
         edit: TextEdit,
@@ -611,10 +626,24 @@ pub enum Op {
     StartEncounter {
         encounter: Encounter,
     },
+    /// Refused once the encounter is signed.
     ChangeEncounter {
         id: String,
         subject: Option<String>,
         date: Option<IsoDate>,
+    },
+    /// Signs an encounter's note; the signer and the time are the change's author and time (kept
+    /// in `signed`). A signed encounter is closed: edits of its note and `ChangeEncounter` are
+    /// refused, later words are addenda ([`Op::AddEncounterAddendum`]); it may still be removed
+    /// with [`Op::Retire`]. An empty note, or one already signed, is refused.
+    SignEncounterNote {
+        id: String,
+    },
+    /// Appends an addendum (`addendum.id` chosen by the caller) to a signed encounter's note,
+    /// stamped with its author and time. Refused on an unsigned note and when empty.
+    AddEncounterAddendum {
+        encounter_id: String,
+        addendum: EncounterAddendum,
     },
     RecordTransition {
         transition: Transition,
@@ -856,6 +885,8 @@ impl Op {
             Op::AddSocialNeed { .. } => "add_social_need",
             Op::SetSocialNeedStatus { .. } => "set_social_need_status",
             Op::RecordInstrument { .. } => "record_instrument",
+            Op::AcknowledgeSafetyFlag { .. } => "acknowledge_safety_flag",
+            Op::RecordSafetyAssessment { .. } => "record_safety_assessment",
             Op::EditNarrative { .. } => "edit_narrative",
             Op::AddNeed { .. } => "add_need",
             Op::ChangeNeed { .. } => "change_need",
@@ -887,6 +918,8 @@ impl Op {
             Op::SetFollowUpStatus { .. } => "set_follow_up_status",
             Op::StartEncounter { .. } => "start_encounter",
             Op::ChangeEncounter { .. } => "change_encounter",
+            Op::SignEncounterNote { .. } => "sign_encounter_note",
+            Op::AddEncounterAddendum { .. } => "add_encounter_addendum",
             Op::RecordTransition { .. } => "record_transition",
             Op::ChangeTransition { .. } => "change_transition",
             Op::UpdateTransition { .. } => "update_transition",

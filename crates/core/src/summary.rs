@@ -71,6 +71,34 @@ pub struct PatientSummary {
     /// When the care plan was last made or revised ("YYYY-MM-DD"); `None` without a plan.
     #[serde(default)]
     pub plan_reviewed_on: Option<String>,
+    /// Every open dated item (follow-ups, care-plan actions, goals), earliest first: Today lists
+    /// each one due or overdue, not only the earliest.
+    #[serde(default)]
+    pub due_items: Vec<DueItem>,
+    /// The day ("YYYY-MM-DD") the dated fields (age, risk tier, priority, reasons, overdue) were
+    /// computed for; `None` for an undated summary. A summary from an earlier day is recomputed.
+    #[serde(default)]
+    pub as_of: Option<String>,
+}
+
+/// The shape stored with version 6 (before every due item and the day it is as of).
+#[derive(Deserialize)]
+struct SummaryV6 {
+    v5: SummaryV5,
+    care_manager: String,
+    care_team: Vec<String>,
+    plan_reviewed_on: Option<String>,
+}
+
+impl From<SummaryV6> for PatientSummary {
+    fn from(v: SummaryV6) -> Self {
+        PatientSummary {
+            care_manager: v.care_manager,
+            care_team: v.care_team,
+            plan_reviewed_on: v.plan_reviewed_on,
+            ..v.v5.into()
+        }
+    }
 }
 
 /// The shape stored with version 5 (before the care team): version 4's fields followed by the
@@ -173,6 +201,8 @@ impl From<SummaryV2> for PatientSummary {
             care_manager: String::new(),
             care_team: Vec::new(),
             plan_reviewed_on: None,
+            due_items: Vec::new(),
+            as_of: None,
         }
     }
 }
@@ -180,7 +210,7 @@ impl From<SummaryV2> for PatientSummary {
 /// First byte of the stored summary encoding (postcard). A summary in any other encoding — the
 /// first builds stored JSON, which starts with `{` — still reads, but as [`Stored::Outdated`].
 /// Bump it when the struct changes shape: postcard is not self-describing.
-pub const STORED_SUMMARY_VERSION: u8 = 6;
+pub const STORED_SUMMARY_VERSION: u8 = 7;
 
 /// A summary read back from storage.
 #[derive(Debug, PartialEq)]
@@ -240,6 +270,11 @@ impl PatientSummary {
                     Err(SummaryDecodeError::Trailing(rest.len()))
                 }
             }
+            Some((6, body)) => match postcard::take_from_bytes::<SummaryV6>(body) {
+                Ok((summary, [])) => Ok(Stored::Outdated(summary.into())),
+                Ok((_, rest)) => Err(SummaryDecodeError::Trailing(rest.len())),
+                Err(e) => Err(SummaryDecodeError::Malformed(e.to_string())),
+            },
             Some((5, body)) => match postcard::take_from_bytes::<SummaryV5>(body) {
                 Ok((summary, [])) => Ok(Stored::Outdated(summary.into())),
                 Ok((_, rest)) => Err(SummaryDecodeError::Trailing(rest.len())),
@@ -268,6 +303,17 @@ impl PatientSummary {
                 "unknown summary format {other}"
             ))),
         }
+    }
+
+    /// Whether the dated fields (risk tier, priority, reasons, overdue, age) were computed for a day
+    /// before `day` (or for no day): such a summary is recomputed, so every screen shows the tier
+    /// as of today rather than as of the last edit.
+    pub fn dated_before(&self, day: NaiveDate) -> bool {
+        self.as_of
+            .as_deref()
+            .and_then(IsoDate::parse)
+            .and_then(|d| d.date())
+            .is_none_or(|d| d < day)
     }
 
     /// Whether the caseload search `query` (already trimmed and lower-cased) finds this patient:
@@ -314,7 +360,8 @@ impl PatientSummary {
             .map(|p| p.program.as_str().to_string())
             .collect();
 
-        let next_due = next_due(record);
+        let due_items = due_items(record);
+        let next_due = due_items.first().cloned();
         let mut flags = Vec::new();
         if record.profile.interpreter_needed {
             flags.push("interpreter_needed".to_string());
@@ -416,6 +463,8 @@ impl PatientSummary {
             care_manager: record.profile.care_manager.clone(),
             care_team: record.profile.care_team_ids(),
             plan_reviewed_on: plan_reviewed_on(record).map(|d| IsoDate::new(d).0),
+            due_items,
+            as_of: today.map(|t| IsoDate::new(t).0),
         }
     }
 }
@@ -451,7 +500,8 @@ fn count<I: Iterator>(it: I) -> u32 {
     u32::try_from(it.count()).unwrap_or(u32::MAX)
 }
 
-fn next_due(record: &PatientRecord) -> Option<DueItem> {
+/// Open dated follow-ups, care-plan actions and goals, earliest first (the first is `next_due`).
+fn due_items(record: &PatientRecord) -> Vec<DueItem> {
     let follow_ups = record
         .follow_ups
         .iter()
@@ -471,18 +521,23 @@ fn next_due(record: &PatientRecord) -> Option<DueItem> {
         .iter()
         .filter(|g| g.is_active() && matches!(g.status, GoalStatus::Active | GoalStatus::Proposed))
         .map(|g| ("goal", &g.id, &g.description, g.due.as_ref()));
-    follow_ups
+    let mut items: Vec<(NaiveDate, DueItem)> = follow_ups
         .chain(actions)
         .chain(goals)
         .filter_map(|(kind, id, label, due)| {
             let date = due?.date()?;
-            Some((date, kind, id, label))
+            Some((
+                date,
+                DueItem {
+                    kind: kind.to_string(),
+                    id: id.clone(),
+                    label: label.clone(),
+                    date: IsoDate::new(date).0,
+                },
+            ))
         })
-        .min_by(|a, b| a.0.cmp(&b.0))
-        .map(|(date, kind, id, label)| DueItem {
-            kind: kind.to_string(),
-            id: id.clone(),
-            label: label.clone(),
-            date: IsoDate::new(date).0,
-        })
+        .collect();
+    // Stable: on one day, follow-ups before actions before goals, each in record order.
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    items.into_iter().map(|(_, item)| item).collect()
 }

@@ -894,10 +894,22 @@ fn a_summary_stored_before_coordination_facts_reads_as_outdated() {
     let mut s = doc.summary().unwrap();
     assert!(s.coordination.referrals.is_empty() && s.coordination.authorizations.is_empty());
     s.billing = Default::default();
+    s.due_items.clear();
+    // Version 6 is version 7 without every due item and the day (an empty list and no day: two
+    // 0 bytes).
+    let mut v6 = s.to_stored().unwrap();
+    for _ in 0..2 {
+        assert_eq!(v6.pop(), Some(0));
+    }
+    v6[0] = 6;
+    assert_eq!(
+        PatientSummary::from_stored(&v6),
+        Ok(Stored::Outdated(s.clone()))
+    );
     // Version 5 is version 6 without the care team (an empty name, an empty list and no plan
     // date: three 0 bytes); version 4 is version 5 without the coordination facts (two empty
     // lists: two 0 bytes).
-    let mut v5 = s.to_stored().unwrap();
+    let mut v5 = v6.clone();
     for _ in 0..3 {
         assert_eq!(v5.pop(), Some(0));
     }

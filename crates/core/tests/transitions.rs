@@ -344,12 +344,15 @@ fn a_summary_stored_before_transition_steps_reads_as_outdated() {
     let mut s = PatientSummary::of_on(&doc.record().unwrap(), Some(day("2026-11-30")));
     assert!(s.transition_steps.is_empty());
     s.billing = Default::default();
-    // Version 5 is version 6 without the care team (empty: three 0 bytes); version 4 is version
+    s.due_items.clear();
+    s.as_of = None;
+    // Version 6 is version 7 without the due items and the day (empty: two 0 bytes); version 5
+    // is version 6 without the care team (empty: three 0 bytes); version 4 is version
     // 5 without the trailing coordination facts (empty: two 0 bytes);
     // version 3 is version 4 without the trailing billing facts (empty: four 0 bytes); version 2
     // is version 3 without the trailing (empty) list: postcard writes it as one 0 byte.
     let mut v2 = s.to_stored().unwrap();
-    for _ in 0..3 {
+    for _ in 0..5 {
         assert_eq!(v2.pop(), Some(0));
     }
     for _ in 0..2 {

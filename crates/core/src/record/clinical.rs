@@ -126,6 +126,10 @@ pub struct Assessments {
     pub physical: Narrative,
     pub emotional: Narrative,
     pub social: Narrative,
+    /// Safety assessments of flagged PHQ-9 responses.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub safety_assessments: Vec<SafetyAssessment>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
@@ -147,6 +151,34 @@ pub struct InstrumentResponse {
     pub total: Option<i64>,
     pub date: IsoDate,
     pub administered_by: String,
+    pub recorded: Stamp,
+    pub retired: Option<Retirement>,
+    /// Who acknowledged this response's safety flag (PHQ-9 item 9), and when: the team sees
+    /// someone has taken it before the safety assessment is recorded
+    /// (`Op::AcknowledgeSafetyFlag`).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub safety_acknowledged: Option<Stamp>,
+}
+
+/// A clinician's suicide/self-harm safety assessment of a PHQ-9 response whose item 9 raised the
+/// safety flag (`response_id`). Recorded once the flag is addressed; the flag stays closed while
+/// an active assessment of the latest PHQ-9 exists (`assess::open_safety_flag`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct SafetyAssessment {
+    #[key]
+    pub id: String,
+    /// The instrument response that raised the flag.
+    pub response_id: String,
+    /// The day the assessment was done.
+    pub date: IsoDate,
+    /// Who assessed the patient (name and credentials, e.g. "Dr. Lee Kim, LCSW").
+    pub assessed_by: String,
+    pub risk_level: SafetyRiskLevel,
+    /// The 988 Suicide & Crisis Lifeline (or a local crisis line) was given to the patient.
+    pub crisis_line_given: bool,
+    /// The safety plan (or why none is needed).
+    pub plan: String,
     pub recorded: Stamp,
     pub retired: Option<Retirement>,
 }

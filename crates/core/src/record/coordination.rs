@@ -218,6 +218,31 @@ pub struct Encounter {
     pub note: Narrative,
     pub recorded: Stamp,
     pub retired: Option<Retirement>,
+    /// Who signed the note and when. A signed encounter is closed: its note, subject and date
+    /// are no longer changed; later words are `addenda` (see `Op::SignEncounterNote`).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub signed: Option<Stamp>,
+    /// What was added to the note after it was signed, oldest first.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub addenda: Vec<EncounterAddendum>,
+}
+
+impl Encounter {
+    pub fn is_signed(&self) -> bool {
+        self.signed.is_some()
+    }
+}
+
+/// Words added to a signed encounter's note, with who wrote them and when. Never edited: a
+/// correction is another addendum.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct EncounterAddendum {
+    #[key]
+    pub id: String,
+    pub text: String,
+    pub recorded: Stamp,
 }
 
 /// One stay or visit away from home: an ED visit, a hospital admission (inpatient or

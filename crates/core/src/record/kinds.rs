@@ -211,6 +211,11 @@ string_enum!(
 string_enum!(
     NarrativeSection { Physical = "physical", Emotional = "emotional", Social = "social", Preferences = "preferences", Priorities = "priorities" } default Physical
 );
+string_enum!(
+    /// Suicide/self-harm risk as judged in a safety assessment. Empty until chosen: a safety
+    /// assessment is refused without a level (`Op::RecordSafetyAssessment`).
+    SafetyRiskLevel { NotRecorded = "", Low = "low", Moderate = "moderate", High = "high", Imminent = "imminent" } default NotRecorded
+);
 
 #[cfg(test)]
 mod tests {

@@ -114,6 +114,7 @@ common::list_items!(
     Provider,
     Hospitalization,
     InstrumentResponse,
+    SafetyAssessment,
     Need,
     Goal,
     ProgressEntry,

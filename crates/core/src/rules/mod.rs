@@ -28,7 +28,9 @@ use thiserror::Error;
 pub use instruments::{
     answers_by_item_id, item_id_values, score, Answer, Flag, Instrument, InstrumentResult,
 };
-pub use risk::{assess_risk, RiskAssessment, RiskFactor, RiskInputs, RiskTier};
+pub use risk::{
+    assess_risk, AssessedRisk, RiskAssessment, RiskFactor, RiskInputs, RiskTier, SafetyAssessed,
+};
 
 /// Why a rule could not produce a result. Inputs come from people and old documents, so every
 /// malformed input ends here rather than in a panic.

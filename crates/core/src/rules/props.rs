@@ -159,6 +159,7 @@ proptest! {
             overdue_follow_ups: overdue,
             most_overdue_days: days,
             phq9_safety_flag: false,
+            phq9_safety_assessed: None,
             today,
         };
         let a = assess_risk(&inputs);

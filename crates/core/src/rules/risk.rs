@@ -11,10 +11,13 @@
 //! 4. Discharged from hospital in the last 30 days (0–30 days before today; a discharge date after
 //!    today is treated as not yet happened).
 //! 5. LACE readmission index of 10 or more.
-//! 6. Safety concern: PHQ-9 item 9 answered above "Not at all".
+//! 6. Safety concern: PHQ-9 item 9 answered above "Not at all" on the latest PHQ-9 — open until a
+//!    safety assessment of that PHQ-9 is recorded, then "safety assessed" with its risk level.
 //!
-//! Tier rule: 0 factors Low, 1 Moderate, 2 High, 3 or more Very high — and a safety concern makes
-//! the tier Very high on its own, whatever else is true.
+//! Tier rule: 0 factors Low, 1 Moderate, 2 High, 3 or more Very high — and an open safety concern
+//! makes the tier Very high on its own, whatever else is true, as does one assessed as high or
+//! imminent risk. Once assessed as low or moderate risk it still counts as a factor: the clinician's
+//! structured assessment, not the screening item alone, then decides how urgent the patient is.
 //!
 //! Priority (higher = work first): `tier base (Low 0, Moderate 100, High 200, Very high 300)
 //! + 10 × factors + 6 × min(overdue follow-ups, 5) + min(days the oldest is overdue, 19)`.
@@ -44,6 +47,9 @@ pub struct RiskInputs {
     pub most_overdue_days: u32,
     /// PHQ-9 item 9 above zero on the most recent PHQ-9.
     pub phq9_safety_flag: bool,
+    /// The safety assessment recorded for that PHQ-9, if any (the flag is then addressed).
+    #[serde(default)]
+    pub phq9_safety_assessed: Option<SafetyAssessed>,
     pub today: NaiveDate,
 }
 
@@ -99,6 +105,34 @@ impl RiskTier {
     }
 }
 
+/// Risk level found by a clinician's safety assessment. Ordered: `Low < … < Imminent`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssessedRisk {
+    Low,
+    Moderate,
+    High,
+    Imminent,
+}
+
+impl AssessedRisk {
+    pub fn label(self) -> &'static str {
+        match self {
+            AssessedRisk::Low => "low",
+            AssessedRisk::Moderate => "moderate",
+            AssessedRisk::High => "high",
+            AssessedRisk::Imminent => "imminent",
+        }
+    }
+}
+
+/// A safety assessment of the flagged PHQ-9: when (if the stored day reads) and the risk found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SafetyAssessed {
+    pub on: Option<NaiveDate>,
+    pub risk: AssessedRisk,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RiskFactor {
     HighlyComorbid { conditions: u32 },
@@ -106,7 +140,9 @@ pub enum RiskFactor {
     BehavioralHealth,
     RecentDischarge { days_ago: u32 },
     HighReadmissionRisk { lace: u32 },
+    // PHQ-9 item 9 positive: not yet assessed (same-day), or its safety assessment recorded.
     SafetyConcern,
+    SafetyAssessed(SafetyAssessed),
 }
 
 impl RiskFactor {
@@ -133,9 +169,18 @@ impl RiskFactor {
             RiskFactor::HighReadmissionRisk { lace } => {
                 format!("LACE readmission score {lace} (10 or more is high risk)")
             }
-            RiskFactor::SafetyConcern => {
-                "PHQ-9: thoughts of death or self-harm reported — needs same-day follow-up".into()
-            }
+            RiskFactor::SafetyConcern => SAFETY_FLAG_REASON.into(),
+            RiskFactor::SafetyAssessed(SafetyAssessed { on, risk }) => match on {
+                Some(day) => format!(
+                    "PHQ-9 item 9 positive; safety assessed {} (risk: {})",
+                    day.format("%Y-%m-%d"),
+                    risk.label()
+                ),
+                None => format!(
+                    "PHQ-9 item 9 positive; safety assessed (risk: {})",
+                    risk.label()
+                ),
+            },
         }
     }
 }
@@ -150,6 +195,10 @@ pub struct RiskAssessment {
     /// Worklist priority; higher first.
     pub priority: u32,
 }
+
+/// The reason an open safety flag gives (Today's worklist shows it once per patient).
+pub const SAFETY_FLAG_REASON: &str =
+    "Safety flag: PHQ-9 item 9 positive (thoughts of death or self-harm) — needs same-day safety assessment";
 
 pub const HIGHLY_COMORBID_CONDITIONS: u32 = 3;
 pub const RECENT_DISCHARGE_DAYS: i64 = 30;
@@ -184,11 +233,21 @@ pub fn assess_risk(inputs: &RiskInputs) -> RiskAssessment {
             factors.push(RiskFactor::HighReadmissionRisk { lace });
         }
     }
+    let mut safety_urgent = false;
     if inputs.phq9_safety_flag {
-        factors.push(RiskFactor::SafetyConcern);
+        match inputs.phq9_safety_assessed {
+            None => {
+                factors.push(RiskFactor::SafetyConcern);
+                safety_urgent = true;
+            }
+            Some(assessed) => {
+                factors.push(RiskFactor::SafetyAssessed(assessed));
+                safety_urgent = assessed.risk >= AssessedRisk::High;
+            }
+        }
     }
 
-    let tier = if inputs.phq9_safety_flag {
+    let tier = if safety_urgent {
         RiskTier::VeryHigh
     } else {
         match factors.len() {
@@ -259,6 +318,7 @@ mod tests {
             overdue_follow_ups: 0,
             most_overdue_days: 0,
             phq9_safety_flag: false,
+            phq9_safety_assessed: None,
             today: today(),
         }
     }
@@ -423,6 +483,41 @@ mod tests {
         assert_eq!(a.tier, RiskTier::VeryHigh);
         assert_eq!(a.factors, vec![RiskFactor::SafetyConcern]);
         assert!(a.reasons[0].contains("self-harm"));
+        assert!(a.reasons[0].contains("same-day"));
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn an_assessed_safety_flag_counts_by_its_risk_level() {
+        let assessed = |risk| {
+            assess_risk(&RiskInputs {
+                phq9_safety_flag: true,
+                phq9_safety_assessed: Some(SafetyAssessed {
+                    on: Some(d(2026, 12, 7)),
+                    risk,
+                }),
+                ..base()
+            })
+        };
+        let low = assessed(AssessedRisk::Low);
+        assert_eq!(low.tier, RiskTier::Moderate, "one factor, no longer forced");
+        assert_eq!(
+            low.reasons,
+            vec!["PHQ-9 item 9 positive; safety assessed 2026-12-07 (risk: low)"]
+        );
+        assert!(!low.reasons[0].contains("same-day"));
+        assert_eq!(assessed(AssessedRisk::Moderate).tier, RiskTier::Moderate);
+        assert_eq!(assessed(AssessedRisk::High).tier, RiskTier::VeryHigh);
+        assert_eq!(assessed(AssessedRisk::Imminent).tier, RiskTier::VeryHigh);
+        // Without a positive item 9 an assessment adds nothing.
+        let none = assess_risk(&RiskInputs {
+            phq9_safety_assessed: Some(SafetyAssessed {
+                on: None,
+                risk: AssessedRisk::Imminent,
+            }),
+            ..base()
+        });
+        assert_eq!(none.tier, RiskTier::Low);
+        assert!(none.reasons.is_empty());
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
