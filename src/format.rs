@@ -28,3 +28,8 @@ pub fn day(iso: &str) -> String {
 pub fn weekday(date: chrono::NaiveDate) -> String {
     date.format("%a %-d %b %Y").to_string()
 }
+
+/// "1 patient", "3 patients": a count with its noun in the right number.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -183,11 +183,22 @@ impl Session {
             workspace: SendWrapper::new(Rc::new(RefCell::new(SharedDoc::default()))),
             workspace_record: RwSignal::new(None),
         };
-        if !caseload.outdated.is_empty() {
+        // Summaries from an older build, and those dated before today (risk tier, priority and
+        // overdue as of an earlier day), are recomputed in the background.
+        let day = crate::clock::today();
+        let mut refresh = caseload.outdated;
+        let known: std::collections::HashSet<String> = refresh.iter().cloned().collect();
+        refresh.extend(session.caseload.with_untracked(|all| {
+            all.iter()
+                .filter(|s| s.dated_before(day) && !known.contains(&s.id))
+                .map(|s| s.id.clone())
+                .collect::<Vec<_>>()
+        }));
+        if !refresh.is_empty() {
             // The cache is rebuilt once these are current (it never holds an outdated summary).
             let session = session.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                session.refresh_outdated_summaries(caseload.outdated).await;
+                session.refresh_outdated_summaries(refresh).await;
                 session.rebuild_caseload_cache(0);
             });
         } else if caseload.cache != CacheState::Fresh && caseload.unreadable == 0 {
@@ -767,7 +778,8 @@ impl Session {
     }
 
     /// Recomputes, in the background and one patient at a time, summaries an older build stored
-    /// (they may lack fields the list needs, such as identifiers for search). Stops at the first
+    /// (they may lack fields the list needs, such as identifiers for search) or made on an earlier
+    /// day (their tier and overdue items are as of then). Stops at the first
     /// storage failure (e.g. the app locked): the old summaries stay usable and are retried next start.
     async fn refresh_outdated_summaries(&self, ids: Vec<String>) {
         for id in ids.iter().filter_map(|id| PatientId::parse(id)) {

@@ -5,4 +5,5 @@ pub mod form;
 pub mod lock_button;
 pub mod narrative;
 pub mod status;
+pub mod trend;
 pub mod update_banner;

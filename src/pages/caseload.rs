@@ -88,6 +88,13 @@ pub fn CaseloadPage() -> impl IntoView {
             format!("{shown} of {total} {}", noun(total))
         }
     };
+    let adding = RwSignal::new(false);
+    let filters_open = RwSignal::new(false);
+    let active_filters = move || {
+        usize::from(!tier.get().is_empty())
+            + usize::from(!program.get().is_empty())
+            + usize::from(overdue_only.get())
+    };
     let manager_of = StoredValue::new(move |id: &str| {
         if id.is_empty() {
             "Not assigned".to_string()
@@ -101,8 +108,16 @@ pub fn CaseloadPage() -> impl IntoView {
 
     view! {
         <section class="page" aria-labelledby="caseload-title">
-            <h1 id="caseload-title">"Caseload"</h1>
-            <AddPatientForm />
+            <div class="page-head">
+                <h1 id="caseload-title">"Caseload"</h1>
+                <button type="button" class="button button-primary" aria-controls="add-patient"
+                    aria-expanded=move || if adding.get() { "true" } else { "false" }
+                    on:click=move |_| adding.update(|a| *a = !*a)>"New patient"</button>
+            </div>
+            // The list comes first; the form opens on demand (and stays open to add several).
+            <Show when=move || adding.get()>
+                <AddPatientForm open=adding />
+            </Show>
             <fieldset class="switch">
                 <legend>"Show"</legend>
                 <label><input type="radio" name="caseload-scope" prop:checked=move || !team_view.get()
@@ -116,14 +131,25 @@ pub fn CaseloadPage() -> impl IntoView {
                     <span class="hint" id="caseload-search-hint">"Name, MRN or member ID"</span>
                     <input type="search" autocomplete="off" aria-describedby="caseload-search-hint" prop:value=query on:input=move |ev| query.set(event_target_value(&ev)) />
                 </label>
-                <SelectField label="Risk tier" value=tier options=tiers />
-                <SelectField label="Program" value=program options=programs />
-                <CheckField label="Has an overdue item" value=overdue_only />
+                // Phone: the filters open on demand (with how many are set); wider: always shown.
+                <button type="button" class="button filters-toggle" aria-controls="caseload-filters"
+                    aria-expanded=move || if filters_open.get() { "true" } else { "false" }
+                    on:click=move |_| filters_open.update(|o| *o = !*o)>
+                    {move || match active_filters() {
+                        0 => "Filters".to_string(),
+                        n => format!("Filters ({n} set)"),
+                    }}
+                </button>
+                <div class="caseload-filters" class:open=move || filters_open.get() id="caseload-filters">
+                    <SelectField label="Risk tier" value=tier options=tiers />
+                    <SelectField label="Program" value=program options=programs />
+                    <CheckField label="Has an overdue item" value=overdue_only />
+                </div>
                 <p class="muted" aria-live="polite">{count_text}</p>
             </div>
             <Show
                 when=move || !visible.with(Vec::is_empty)
-                fallback=move || view! { <p class="empty">{move || if caseload.with(Vec::is_empty) { "No patients on this device yet. Add one above." } else if !team_view.get() { "No patient matches your search and filters. Choose Team to see everyone's patients." } else { "No patient matches your search and filters." }}</p> }
+                fallback=move || view! { <p class="empty">{move || if caseload.with(Vec::is_empty) { "No patients on this device yet. Choose New patient to add one." } else if !team_view.get() { "No patient matches your search and filters. Choose Team to see everyone's patients." } else { "No patient matches your search and filters." }}</p> }
             >
                 <ul class="patient-list" aria-label="Patients">
                     <For
@@ -163,7 +189,7 @@ pub fn CaseloadPage() -> impl IntoView {
 }
 
 #[component]
-fn AddPatientForm() -> impl IntoView {
+fn AddPatientForm(open: RwSignal<bool>) -> impl IntoView {
     let session = expect_context::<Session>();
     let given = RwSignal::new(String::new());
     let family = RwSignal::new(String::new());
@@ -218,7 +244,7 @@ fn AddPatientForm() -> impl IntoView {
     };
 
     view! {
-        <form class="card add-patient" on:submit=on_submit aria-labelledby="add-patient-title">
+        <form class="card add-patient" id="add-patient" on:submit=on_submit aria-labelledby="add-patient-title">
             <h2 id="add-patient-title">"Add a patient"</h2>
             <div class="field-row">
                 <label class="field">
@@ -241,6 +267,7 @@ fn AddPatientForm() -> impl IntoView {
                     </label>
                 </Show>
                 <button type="submit" class="button button-primary" prop:disabled=busy>"Add patient"</button>
+                <button type="button" class="button" on:click=move |_| open.set(false)>"Close"</button>
             </div>
             <Show when=move || error.get().is_some()>
                 <p class="error" role="alert">{move || error.get().unwrap_or_default()}</p>

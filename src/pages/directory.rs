@@ -299,7 +299,7 @@ pub fn DirectoryPage() -> impl IntoView {
                     match all {
                         0 => "No organizations yet: add one or import a CSV file.".to_string(),
                         1 if shown == 1 => "1 organization".to_string(),
-                        _ => format!("{shown} of {all} organizations"),
+                        _ => format!("{shown} of {}", crate::format::count(all, "organization", "organizations")),
                     }
                 }}
             </p>
@@ -663,7 +663,7 @@ fn PreviewView(preview: ImportPreview, already: Vec<String>) -> impl IntoView {
         .collect::<Vec<_>>();
     view! {
         <div class="preview" role="status">
-            <p>{format!("{read} organizations read{}.", if bad.is_empty() { String::new() } else { format!(", {} could not be", rows(bad.len())) })}</p>
+            <p>{format!("{} read{}.", crate::format::count(read, "organization", "organizations"), if bad.is_empty() { String::new() } else { format!(", {} could not be", rows(bad.len())) })}</p>
             <ul class="plain">
                 {names.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
                 {(read > 10).then(|| view! { <li>{format!("and {} more", read - 10)}</li> })}

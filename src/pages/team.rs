@@ -142,7 +142,7 @@ pub fn TeamPage() -> impl IntoView {
                     {move || view! { <DashboardTable rows=rows.get() /> }}
                     {move || behind().map(|(title, patients)| view! {
                         <section aria-labelledby="behind-title">
-                            <h3 id="behind-title">{format!("{title}: {} patients", patients.len())}</h3>
+                            <h3 id="behind-title">{format!("{title}: {}", crate::format::count(patients.len(), "patient", "patients"))}</h3>
                             <ul class="patient-list" aria-label="Patients behind the number">
                                 {patients.into_iter().map(|(id, name)| view! {
                                     <li><A href=format!("/patients/{id}")><span class="patient-name">{name}</span></A></li>

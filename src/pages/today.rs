@@ -36,15 +36,11 @@ pub fn flag_label(flag: &str) -> String {
         "overdue" => "Overdue".into(),
         "dnr" | "dnr_dni" => "DNR".into(),
         "comfort_care" => "Comfort care".into(),
+        "adl_impairment" => "ADL impairment".into(),
+        "high_readmission_risk" => "High readmission risk".into(),
         tend_core::conflicts::NEEDS_REVIEW_FLAG => "Changes to review".into(),
         other => crate::components::fields::humanize(other),
     }
-}
-
-fn due_date(s: &PatientSummary) -> Option<NaiveDate> {
-    s.next_due
-        .as_ref()
-        .and_then(|d| IsoDate(d.date.clone()).date())
 }
 
 #[derive(Clone, PartialEq)]
@@ -175,27 +171,30 @@ pub fn TodayPage() -> impl IntoView {
     let day = today();
     let heading_date = day.format("%A %-d %B %Y").to_string();
 
+    // Every item due today, one row each (a patient with two items has two rows).
     let agenda = Memo::new(move |_| {
         caseload.with(|all| {
             let mut rows: Vec<Row> = all
                 .iter()
-                .filter(|s| due_date(s) == Some(day))
-                .map(|s| {
-                    let due = s.next_due.as_ref();
-                    let kind = due.map(|d| due_kind(&d.kind)).unwrap_or("");
-                    let label = due.map(|d| d.label.clone()).unwrap_or_default();
-                    Row {
-                        id: s.id.clone(),
-                        name: s.display_name.clone(),
-                        tier: tier_label(s.risk_tier.as_deref()),
-                        tier_class: tier_class(s.risk_tier.as_deref()),
-                        detail: if label.is_empty() {
-                            kind.to_string()
-                        } else {
-                            format!("{kind}: {label}")
-                        },
-                        reasons: Vec::new(),
-                    }
+                .flat_map(|s| {
+                    s.due_items
+                        .iter()
+                        .filter(|d| IsoDate(d.date.clone()).date() == Some(day))
+                        .map(move |due| {
+                            let kind = due_kind(&due.kind);
+                            Row {
+                                id: s.id.clone(),
+                                name: s.display_name.clone(),
+                                tier: tier_label(s.risk_tier.as_deref()),
+                                tier_class: tier_class(s.risk_tier.as_deref()),
+                                detail: if due.label.is_empty() {
+                                    kind.to_string()
+                                } else {
+                                    format!("{kind}: {}", due.label)
+                                },
+                                reasons: Vec::new(),
+                            }
+                        })
                 })
                 .collect();
             rows.sort_by(|a, b| a.name.cmp(&b.name));
@@ -210,32 +209,45 @@ pub fn TodayPage() -> impl IntoView {
                 .filter_map(|s| {
                     let mut reasons = Vec::new();
                     let mut bump = 0u32;
+                    // Open until its safety assessment is recorded (then the flag is gone and
+                    // the risk reason says when it was assessed). The same sentence is the risk
+                    // rules' reason: it is listed once, first.
                     if s.flags.iter().any(|f| f == "safety_risk") {
-                        reasons.push(
-                            "Safety flag: PHQ-9 item 9 positive — follow up today".to_string(),
-                        );
+                        reasons.push(tend_core::rules::risk::SAFETY_FLAG_REASON.to_string());
                     }
-                    if let (Some(date), Some(due)) = (due_date(s), s.next_due.as_ref()) {
-                        if date < day {
-                            let days = (day - date).num_days();
-                            bump = 6 + u32::try_from(days.min(19)).unwrap_or(0);
-                            reasons.push(format!(
-                                "{} overdue by {} day{}{}",
-                                due_kind(&due.kind),
-                                days,
-                                if days == 1 { "" } else { "s" },
-                                if due.label.is_empty() {
-                                    String::new()
-                                } else {
-                                    format!(": {}", due.label)
-                                }
-                            ));
+                    // Every overdue item, oldest first; the oldest sets the bump.
+                    for due in &s.due_items {
+                        let Some(date) = IsoDate(due.date.clone()).date() else {
+                            continue;
+                        };
+                        if date >= day {
+                            break;
                         }
+                        let days = (day - date).num_days();
+                        bump = bump.max(6 + u32::try_from(days.min(19)).unwrap_or(0));
+                        reasons.push(format!(
+                            "{} overdue by {} day{}{}",
+                            due_kind(&due.kind),
+                            days,
+                            if days == 1 { "" } else { "s" },
+                            if due.label.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {}", due.label)
+                            }
+                        ));
                     }
                     if s.flags.iter().any(|f| f == "in_hospital") {
                         reasons.push("In hospital".to_string());
                     }
-                    reasons.extend(s.risk_reasons.iter().cloned());
+                    for reason in &s.risk_reasons {
+                        // A summary stored by an earlier build words the safety reason so.
+                        let old_safety =
+                            reason.starts_with("PHQ-9: thoughts of death or self-harm");
+                        if !old_safety && !reasons.contains(reason) {
+                            reasons.push(reason.clone());
+                        }
+                    }
                     if reasons.is_empty() {
                         return None;
                     }

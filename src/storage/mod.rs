@@ -164,7 +164,9 @@ impl Storage {
         &self,
         doc: &mut PatientDoc,
     ) -> Result<PatientSummary, StorageError> {
-        let summary = doc.summary()?;
+        // Dated like every later summary (risk tier as of today), so the caseload and the chart
+        // agree from the first moment.
+        let summary = doc.summary_on(crate::clock::today())?;
         let snapshot = doc.save();
         let tx = self.db.transaction(
             &[
@@ -246,8 +248,8 @@ impl Storage {
         commit(tx).await
     }
 
-    /// Replaces a summary an older build wrote with `summary`, unless something newer (an edit, a
-    /// sync) has written a current one meanwhile: checked inside the write transaction, so a
+    /// Replaces a summary an older build wrote, or one dated before `summary`'s day, with
+    /// `summary`, unless something newer (an edit, a sync) has written a current one meanwhile: checked inside the write transaction, so a
     /// background refresh can never overwrite a fresher summary. Returns whether it wrote.
     pub async fn replace_outdated_summary(
         &self,
@@ -262,10 +264,19 @@ impl Storage {
             .store(schema::SUMMARIES)?
             .get(JsValue::from_str(&summary.id))
             .await?;
+        let day = summary
+            .as_of
+            .as_deref()
+            .and_then(tend_core::record::IsoDate::parse)
+            .and_then(|d| d.date());
         let still_outdated = existing
             .as_ref()
             .and_then(|row| self.decode_summary(row))
-            .is_some_and(|stored| matches!(stored, Stored::Outdated(_)));
+            .is_some_and(|stored| match stored {
+                Stored::Outdated(_) => true,
+                // Current, but dated before this one's day (tier and overdue as of then).
+                Stored::Current(old) => day.is_some_and(|day| old.dated_before(day)),
+            });
         if still_outdated {
             self.put_summaries(&tx, &[summary_row]).await?;
         }

@@ -1,7 +1,8 @@
 //! Comprehensive assessment: narrative sections (physical, emotional, social), functional status,
 //! support system, social determinants, and the standard instruments rendered from core's static
 //! tables (`rules::instruments`), scored live with `rules::score`, saved with
-//! `Op::RecordInstrument`, with each instrument's past totals as a small trend.
+//! `Op::RecordInstrument`, with each instrument's latest total and, from two results on, a trend
+//! chart with its severity bands and the results as a table (`components::trend`).
 
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use tend_core::{
@@ -10,14 +11,15 @@ use tend_core::{
         FunctionalStatus, InstrumentResponse, ListItem, NarrativeSection, SdohDomain, SocialNeed,
     },
     rules::{self, instruments::Selection, Answer, Instrument},
-    ItemList as List, NarrativeTarget, Op,
+    trend, ItemList as List, NarrativeTarget, Op, PatientRecord,
 };
 
-use super::entries::{active_lines, removed_lines, Entries};
+use super::entries::{removed_lines, Entries};
 use super::{overview::FormMessage, today_iso, Chart};
 use crate::components::fields::{enum_options, humanize, SelectField, TextField};
 use crate::components::form::{trimmed, FormToggle};
 use crate::components::narrative::NarrativeEditor;
+use crate::components::trend::TrendChart;
 use crate::format;
 
 #[component]
@@ -70,16 +72,70 @@ pub fn AssessmentSection(chart: Chart) -> impl IntoView {
     }
 }
 
-/// "PHQ-9, 29 Nov 2026: 5" — one recorded instrument, as listed for removal and history.
+/// "PHQ-9, 29 Nov 2026: 5 of 27 (Mild depression)" — one recorded instrument, as listed (and as
+/// its "Remove" and "History" buttons are named).
 fn response_line(r: &InstrumentResponse) -> String {
-    let name = Instrument::from_id(&r.instrument)
-        .map(|i| i.name().to_string())
-        .unwrap_or_else(|| r.instrument.clone());
-    let total = tend_core::assess::rescore(r)
-        .map(|s| s.total.to_string())
-        .or_else(|| r.total.map(|t| t.to_string()))
-        .unwrap_or_default();
-    format!("{name}, {}: {total}", format::day(r.date.as_str()))
+    let day = format::day(r.date.as_str());
+    let Some(instrument) = Instrument::from_id(&r.instrument) else {
+        let total = r.total.map(|t| t.to_string()).unwrap_or_default();
+        return format!("{}, {day}: {total}", r.instrument);
+    };
+    let max = instrument.max_total();
+    let score = match tend_core::assess::rescore(r) {
+        Some(s) if s.band.is_empty() => format!("{} of {max}", s.total),
+        Some(s) => format!("{} of {max} ({})", s.total, s.band),
+        None => r.total.map(|t| format!("{t} of {max}")).unwrap_or_default(),
+    };
+    format!("{}, {day}: {score}", short_name(instrument))
+}
+
+/// `lines` with `extra(i, line)` in place of each line that is not unique.
+fn disambiguate(lines: &[String], extra: impl Fn(usize, &str) -> String) -> Vec<String> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            if lines.iter().filter(|l| *l == line).count() > 1 {
+                extra(i, line)
+            } else {
+                line.clone()
+            }
+        })
+        .collect()
+}
+
+/// One list's active entries as (id, line), like `entries::active_lines`, but with every line
+/// distinct: each entry's "Remove" and "History" buttons are named after its line, so two entries
+/// that read the same (two PHQ-9s of 5 on one day) also say when each was recorded, and failing
+/// that, which entry it is.
+fn distinct_lines<T: ListItem + 'static>(
+    record: RwSignal<PatientRecord>,
+    pick: fn(&PatientRecord) -> &[T],
+    line: fn(&T) -> String,
+) -> Signal<Vec<(String, String)>> {
+    Signal::derive(move || {
+        record.with(|r| {
+            let active: Vec<&T> = pick(r).iter().filter(|x| x.is_active()).collect();
+            let lines: Vec<String> = active.iter().map(|x| line(x)).collect();
+            let timed = disambiguate(&lines, |i, line| match active.get(i) {
+                Some(x) => format!(
+                    "{line}, recorded {} at {}",
+                    format::date(x.recorded().at),
+                    format::time_of_day(x.recorded().at)
+                ),
+                None => line.to_string(),
+            });
+            let numbered = disambiguate(&timed, |i, line| {
+                let nth = timed.iter().take(i + 1).filter(|l| *l == line).count();
+                format!("{line} (entry {nth})")
+            });
+            active
+                .iter()
+                .zip(numbered)
+                .map(|(x, line)| (x.id().to_string(), line))
+                .collect()
+        })
+    })
 }
 
 const RESPONSE_FIELDS: &[(&str, &str)] = &[("date", "Date"), ("total", "Total")];
@@ -96,7 +152,7 @@ fn Instruments(chart: Chart) -> impl IntoView {
     view! {
         <History chart=chart.clone() />
         <Entries chart=chart.clone() list=List::InstrumentResponses label="Recorded instruments" empty="" what="instruments"
-            items=active_lines(record, |r| &r.assessments.responses, response_line)
+            items=distinct_lines(record, |r| &r.assessments.responses, response_line)
             removed=removed_lines(record, |r| &r.assessments.responses, response_line) fields=RESPONSE_FIELDS />
         <SelectField label="Instrument to administer" value=chosen options=options />
         {move || {
@@ -106,87 +162,58 @@ fn Instruments(chart: Chart) -> impl IntoView {
     }
 }
 
-/// Past totals per instrument, oldest first, as a list and a sparkline with a text alternative.
+/// Each recorded instrument's latest result ("Past scores"), then, for every instrument with two or
+/// more results, its trend chart with the severity bands and the results as a table.
 #[component]
 fn History(chart: Chart) -> impl IntoView {
     let record = chart.record;
-    let rows = move || {
+    let rows = Memo::new(move |_| {
         record.with(|r| {
             Instrument::ALL
                 .iter()
-                .filter_map(|inst| {
-                    let mut points: Vec<(String, u32, String)> = r
-                        .assessments
-                        .responses
-                        .iter()
-                        .filter(|resp| resp.is_active() && resp.instrument == inst.id())
-                        .map(|resp| {
-                            let scored = tend_core::assess::rescore(resp);
-                            let total = scored
-                                .as_ref()
-                                .map(|s| s.total)
-                                .or_else(|| resp.total.and_then(|t| u32::try_from(t).ok()))
-                                .unwrap_or(0);
-                            let band = scored.map(|s| s.band).unwrap_or_default();
-                            (resp.date.0.clone(), total, band)
-                        })
-                        .collect();
-                    if points.is_empty() {
-                        return None;
-                    }
-                    points.sort_by(|a, b| a.0.cmp(&b.0));
-                    Some((*inst, points))
-                })
+                .map(|inst| (*inst, trend::trend_points(r, *inst)))
+                .filter(|(_, points)| !points.is_empty())
                 .collect::<Vec<_>>()
         })
-    };
+    });
     move || {
-        let rows = rows();
+        let rows = rows.get();
         if rows.is_empty() {
             return view! { <p class="muted">"No instruments recorded yet."</p> }.into_any();
         }
+        let latest = rows
+            .iter()
+            .filter_map(|(inst, points)| {
+                let last = points.last()?;
+                let band = if last.band.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", last.band)
+                };
+                let text = format!(
+                    "Latest {} of {}{band} on {}",
+                    last.total,
+                    inst.max_total(),
+                    format::day(last.date.as_str())
+                );
+                Some(view! {
+                    <li class="history-row">
+                        <span class="history-name">{short_name(*inst)}</span>
+                        <span class="history-latest">{text}</span>
+                    </li>
+                })
+            })
+            .collect_view();
+        let charts = rows
+            .into_iter()
+            .filter(|(_, points)| points.len() >= 2)
+            .map(|(inst, points)| {
+                view! { <TrendChart instrument=inst name=short_name(inst) points=points /> }
+            })
+            .collect_view();
         view! {
-            <ul class="history" aria-label="Past scores">
-                {rows
-                    .into_iter()
-                    .map(|(inst, points)| {
-                        let max = inst.max_total().max(1);
-                        let text = points
-                            .iter()
-                            .map(|(d, t, _)| format!("{t} on {}", format::day(d)))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        let (last_date, last_total, last_band) = points.last().cloned().unwrap_or_default();
-                        let n = points.len();
-                        let coords = points
-                            .iter()
-                            .enumerate()
-                            .map(|(i, (_, t, _))| {
-                                let x = if n > 1 { 4.0 + 92.0 * i as f64 / (n - 1) as f64 } else { 50.0 };
-                                let y = 28.0 - 24.0 * f64::from(*t) / f64::from(max);
-                                format!("{x:.1},{y:.1}")
-                            })
-                            .collect::<Vec<_>>()
-                            .join(" ");
-                        let label = format!("{} trend: {text}", short_name(inst));
-                        view! {
-                            <li class="history-row">
-                                <span class="history-name">{short_name(inst)}</span>
-                                <span class="history-latest">
-                                    {format!("Latest {last_total} of {} ({}) on {}", inst.max_total(), last_band, format::day(&last_date))}
-                                </span>
-                                <svg class="sparkline" viewBox="0 0 100 30" role="img" aria-label=label>
-                                    <polyline points=coords.clone() />
-                                    {coords.split(' ').map(|c| {
-                                        let (x, y) = c.split_once(',').unwrap_or(("0", "0"));
-                                        view! { <circle cx=x.to_string() cy=y.to_string() r="2.5" /> }
-                                    }).collect_view()}
-                                </svg>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            <ul class="history" aria-label="Past scores">{latest}</ul>
+            {charts}
         }
         .into_any()
     }
@@ -212,23 +239,7 @@ fn InstrumentForm(chart: Chart, instrument: Instrument) -> impl IntoView {
             let complete: Option<Vec<Answer>> = a.iter().cloned().collect();
             match complete {
                 Some(list) => match rules::score(instrument, &list) {
-                    Ok(result) => {
-                        let mut s = format!(
-                            "Score {} of {} — {}",
-                            result.total, result.max_total, result.band
-                        );
-                        if let Some(p) = result.positive {
-                            s.push_str(if p {
-                                " (positive screen)"
-                            } else {
-                                " (negative screen)"
-                            });
-                        }
-                        for f in &result.flags {
-                            s.push_str(&format!(". {}", f.label()));
-                        }
-                        s
-                    }
+                    Ok(result) => format!("Score {}", trend::result_summary(&result)),
                     Err(e) => format!("Cannot score: {e}"),
                 },
                 None => format!(
@@ -265,11 +276,9 @@ fn InstrumentForm(chart: Chart, instrument: Instrument) -> impl IntoView {
             }
         };
         let saved = format!(
-            "Saved {}: {} of {} ({}).",
+            "Saved {}: {}.",
             short_name(instrument),
-            result.total,
-            result.max_total,
-            result.band
+            trend::result_summary(&result)
         );
         msg.set(None);
         let n = items.len();
@@ -316,6 +325,11 @@ fn InstrumentForm(chart: Chart, instrument: Instrument) -> impl IntoView {
                                         };
                                         let on_change = move |ev| {
                                             let on = event_target_checked(&ev);
+                                            // A new answer starts a new result: the last one's
+                                            // "Saved …" (or an error) no longer applies.
+                                            if msg.with_untracked(Option::is_some) {
+                                                msg.set(None);
+                                            }
                                             answers.update(|a| {
                                                 let Some(slot) = a.get_mut(i) else { return };
                                                 if !multiple {
@@ -515,7 +529,7 @@ fn SocialNeeds(chart: Chart) -> impl IntoView {
         <section class="card" aria-labelledby="sdoh-title">
             <h2 id="sdoh-title">"Social determinants of health"</h2>
             <Entries chart=chart.clone() list=List::SocialNeeds label="Social needs" empty="No social needs recorded." what="social needs"
-                items=active_lines(record, |r| &r.social_needs, social_need_line)
+                items=distinct_lines(record, |r| &r.social_needs, social_need_line)
                 removed=removed_lines(record, |r| &r.social_needs, social_need_line) fields=SOCIAL_NEED_FIELDS />
             <FormToggle open_label="Add social need" title="Add a social need" submit_label="Save social need"
                 saved_text="Social need added." on_open=Callback::new(reset) changes=build save=move |ops| chart.save(ops)>

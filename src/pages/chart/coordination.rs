@@ -185,7 +185,10 @@ fn coverage_line(c: &Coverage) -> String {
         (None, None) => {}
     }
     if let Some(days) = c.appeal_window_days {
-        parts.push(format!("appeals within {days} days"));
+        parts.push(format!(
+            "appeals within {}",
+            crate::format::count(usize::try_from(days).unwrap_or(usize::MAX), "day", "days")
+        ));
     }
     parts.join(" · ")
 }

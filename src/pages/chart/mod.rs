@@ -18,6 +18,7 @@ mod programs;
 mod reconcile;
 mod retire;
 mod review;
+mod safety;
 mod team;
 mod timer;
 mod transitions;
@@ -144,6 +145,18 @@ const SECTIONS: &[(&str, &str)] = &[
 
 pub use med_schedule::schedule_table;
 
+/// The name of a section (`?section=`) as the section list shows it.
+fn section_label(key: &str) -> &'static str {
+    match key {
+        "reconcile" => "Hospital & transitions",
+        "review" => "Changes to review",
+        other => SECTIONS
+            .iter()
+            .find(|(k, _)| *k == other)
+            .map_or("Overview", |(_, label)| *label),
+    }
+}
+
 #[component]
 pub fn PatientPage() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -221,6 +234,12 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
         }
         version
     });
+    // The phone's section list closes once a section is chosen (or the section changes otherwise).
+    let sections_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        section.track();
+        sections_open.set(false);
+    });
     let nav = move || {
         let id = patient_id.get();
         SECTIONS
@@ -231,7 +250,7 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
                     let now = section.get();
                     (now == *key || (*key == "transitions" && now == "reconcile")).then_some("page")
                 };
-                view! { <li><a href=href aria-current=current>{*label}</a></li> }
+                view! { <li><a href=href aria-current=current on:click=move |_| sections_open.set(false)>{*label}</a></li> }
             })
             .collect_view()
     };
@@ -267,11 +286,22 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
     });
     provide_context(crate::components::form::ReadOnly(read_only));
     view! {
-        <ChartHeader record=chart.record />
+        <ChartHeader chart=chart.clone() />
         <team::HandoverNotice chart=chart.clone() />
         <team::CareTeamBar chart=chart.clone() />
         <review::ReviewNotice chart=chart.clone() patient_id=patient_id />
-        <nav class="chart-nav" aria-label="Chart sections"><ul>{nav}</ul></nav>
+        <nav class="chart-nav" class:open=move || sections_open.get() aria-label="Chart sections">
+            // Phone: the current section's name opens the list of all of them (a grid, every label
+            // whole); wider screens show the list itself and hide this button (CSS).
+            <button type="button" class="chart-nav-toggle"
+                aria-expanded=move || if sections_open.get() { "true" } else { "false" }
+                aria-controls="chart-sections"
+                on:click=move |_| sections_open.update(|o| *o = !*o)>
+                <span>{move || format!("Section: {}", section_label(&section.get()))}</span>
+                <span aria-hidden="true">{move || if sections_open.get() { "▴" } else { "▾" }}</span>
+            </button>
+            <ul id="chart-sections">{nav}</ul>
+        </nav>
         <div class="chart-tools">
             <A href=move || format!("/patients/{}/handout", patient_id.get()) attr:class="button">"Print for patient"</A>
             <timer::TimerControl chart=chart.clone() />
@@ -284,7 +314,8 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
 }
 
 #[component]
-fn ChartHeader(record: RwSignal<PatientRecord>) -> impl IntoView {
+fn ChartHeader(chart: Chart) -> impl IntoView {
+    let record = chart.record;
     let name = move || record.with(|r| r.name.display());
     let facts = move || {
         record.with(|r| {
@@ -302,7 +333,6 @@ fn ChartHeader(record: RwSignal<PatientRecord>) -> impl IntoView {
             parts.join(" · ")
         })
     };
-    let safety = move || record.with(|r| assess::instrument_flags(r).contains(&Flag::SafetyRisk));
     let badges = move || {
         record.with(|r| {
             let mut out: Vec<(String, &'static str)> = Vec::new();
@@ -354,12 +384,7 @@ fn ChartHeader(record: RwSignal<PatientRecord>) -> impl IntoView {
         <header class="chart-header">
             <h1>{name}</h1>
             <p class="chart-facts">{facts}</p>
-            <Show when=safety>
-                <p class="safety-flag" role="alert">
-                    <strong>"Safety flag: "</strong>
-                    "PHQ-9 item 9 positive — thoughts of death or self-harm reported. Follow up the same day."
-                </p>
-            </Show>
+            <safety::SafetyBanner chart=chart />
             <ul class="badges" aria-label="Flags and programs">
                 {move || badges().into_iter().map(|(text, class)| view! { <li class=class>{text}</li> }).collect_view()}
             </ul>
