@@ -151,6 +151,26 @@ export function withRelayAndBrowser(use) {
   });
 }
 
+/** Opens the caseload's "New patient" form unless it is already open (it stays open after adding). */
+export async function openNewPatient(page) {
+  const given = page.getByLabel('Given name');
+  if (await given.isVisible()) return;
+  await page.getByRole('button', { name: 'New patient' }).click();
+  await given.waitFor();
+}
+
+/**
+ * Opens a chart section by its link in "Chart sections". On a phone the list opens from the
+ * current section's name ("Section: Overview") first, as a person would.
+ */
+export async function chartSection(page, name) {
+  const nav = page.getByRole('navigation', { name: 'Chart sections' });
+  const link = nav.getByRole('link', { name, exact: true });
+  const toggle = nav.getByRole('button', { name: /^Section:/ });
+  if (!(await link.isVisible()) && (await toggle.isVisible())) await toggle.click();
+  await link.click();
+}
+
 /**
  * A fresh device at tablet size (PIN set, the test person) with a new patient's chart open; page
  * errors are collected in `errors` for the test to assert empty. `beforeOpen(context)` runs before
@@ -165,6 +185,7 @@ export async function newPatientChart(browser, relay, given, family, { beforeOpe
   await page.goto(`${relay.url}/caseload`);
   await passLock(page);
   await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
+  await openNewPatient(page);
   await page.getByLabel('Given name').fill(given);
   await page.getByLabel('Family name').fill(family);
   await page.getByRole('button', { name: 'Add patient' }).click();

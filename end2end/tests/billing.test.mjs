@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { newPatientChart, passLock, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
+import { VIEWPORTS, chartSection, newPatientChart, passLock, waitFor, withRelayAndBrowser } from '../harness.mjs';
 import { addPatient, device, goOffline, openChart, pair, saved, upToDate, joinCareTeam } from './devices.mjs';
 import { inspect, localToday, printedText, shown, TEST_PERSON, unlock, useForm } from './support.mjs';
 
@@ -28,7 +28,7 @@ const monthOf = (isoDay) => isoDay.slice(0, 7);
 const localDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 
 async function section(page, name) {
-  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name, exact: true }).click();
+  await chartSection(page, name);
   await page.locator('.chart-nav a[aria-current="page"]', { hasText: name }).waitFor();
 }
 

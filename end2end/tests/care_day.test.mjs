@@ -4,7 +4,7 @@
 // is checked with axe-core (WCAG 2.2 AA tags) and for 44 px touch targets, and screenshotted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
+import { VIEWPORTS, chartSection, openNewPatient, passLock, withRelayAndBrowser } from '../harness.mjs';
 import { inspect, localToday, useForm } from './support.mjs';
 
 let relay;
@@ -14,8 +14,8 @@ withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 const saved = (page) => page.getByRole('status').filter({ hasText: /All changes saved on this device at/ }).waitFor();
 
 async function openSection(page, name) {
-  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name, exact: true }).click();
-  await page.locator(`.chart-nav a[aria-current="page"]`, { hasText: name }).waitFor();
+  await chartSection(page, name);
+  await page.locator(`.chart-nav a[aria-current="page"]`, { hasText: name }).waitFor({ state: 'attached' });
 }
 
 /** Waits until the save status says saved and nothing is in flight. */
@@ -45,6 +45,7 @@ for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', V
     // Add a patient from the caseload.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Caseload' }).click();
     await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
+    await openNewPatient(page);
     await page.getByLabel('Given name').fill('Rosa');
     await page.getByLabel('Family name').fill('Diaz');
     await page.getByRole('button', { name: 'Add patient' }).click();
@@ -107,7 +108,7 @@ for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', V
     await useForm(page, page, 'Start a visit or call', [['Subject', 'Monthly home visit']], 'Start note', 'Note started');
     const visit = page.getByRole('article', { name: /Home visit — .*: Monthly home visit/ });
     await visit.waitFor();
-    const notes = visit.getByLabel('Notes');
+    const notes = visit.getByLabel(/^Note for /);
     await notes.click();
     await notes.pressSequentially('BP 150/90. ', { delay: 5 });
     await notes.pressSequentially('Feels dizzy when standing.');
@@ -161,7 +162,7 @@ for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', V
     await page.getByRole('list', { name: 'Agreements' }).getByText(/Patient agreed/).waitFor();
     await openSection(page, 'Visits & calls');
     assert.equal(
-      await page.getByRole('article', { name: /Monthly home visit/ }).getByLabel('Notes').inputValue(),
+      await page.getByRole('article', { name: /Monthly home visit/ }).getByLabel(/^Note for /).inputValue(),
       'BP 150/90. Feels dizzy when standing.',
     );
     await openSection(page, 'Assessment');
@@ -172,6 +173,12 @@ for (const [size, viewport] of [['tablet', VIEWPORTS.tablet], ['tablet-large', V
     // Caseload: search and filters work from summaries.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Caseload' }).click();
     await patients.getByRole('link', { name: /Diaz, Rosa.*Very high/ }).waitFor();
+    // On a phone the filters open on demand.
+    const filters = page.getByRole('button', { name: /^Filters/ });
+    if (await filters.isVisible()) {
+      await filters.click();
+      assert.equal(await filters.getAttribute('aria-expanded'), 'true');
+    }
     await page.getByLabel('Risk tier').selectOption('low');
     await page.getByText('No patient matches your search and filters.').waitFor();
     await page.getByLabel('Risk tier').selectOption('very_high');

@@ -4,7 +4,7 @@
 // error — all still so after a reload, the removed one under "Show removed" with who, when and why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { passLock, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
+import { VIEWPORTS, chartSection, openNewPatient, passLock, waitFor, withRelayAndBrowser } from '../harness.mjs';
 import { inspect, localToday, sayWhoIAm, shown, useForm } from './support.mjs';
 
 let relay;
@@ -12,7 +12,7 @@ let browser;
 withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 
 async function openMedical(page) {
-  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Conditions & medications' }).click();
+  await chartSection(page, 'Conditions & medications');
   await page.getByRole('heading', { level: 2, name: 'Medications' }).waitFor();
 }
 
@@ -45,6 +45,7 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
   await page.getByRole('button', { name: 'Lock', exact: true }).waitFor({ timeout: 30000 });
 
   await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
+  await openNewPatient(page);
   await page.getByLabel('Given name').fill('Rosa');
   await page.getByLabel('Family name').fill('Diaz');
   await page.getByRole('button', { name: 'Add patient' }).click();
@@ -104,7 +105,7 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
   await page.getByRole('status').filter({ hasText: 'All changes saved on this device' }).first().waitFor();
 
   // A follow-up no longer needed is cancelled (kept under past follow-ups).
-  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Follow-ups' }).click();
+  await chartSection(page, 'Follow-ups');
   await useForm(page, page, 'Schedule follow-up', [['Follow-up date', today], ['Reason for follow-up', 'Check inhaler technique']],
     'Save follow-up', 'Follow-up scheduled.');
   const scheduled = page.getByRole('list', { name: 'Scheduled follow-ups' });
@@ -114,7 +115,7 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
   assert.equal(await scheduled.getByText(/Check inhaler technique/).count(), 0, 'no longer scheduled');
 
   // A caregiver recorded on the wrong patient is removed, and listed as removed.
-  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Contacts & care team' }).click();
+  await chartSection(page, 'Contacts & care team');
   await useForm(page, page, 'Add caregiver', [["Caregiver's name", 'Luis Diaz'], ['Relationship', 'Son']], 'Save caregiver', 'Caregiver added.');
   const caregivers = page.getByRole('list', { name: 'Caregivers' });
   await caregivers.getByText('Luis Diaz (Son)').waitFor();
@@ -125,7 +126,7 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
   await inspect(page, 'tablet', 'contacts-removed', problems);
 
   // Demographics: a misspelt name corrected, pronouns, interpreter and code status set — one form.
-  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Overview' }).click();
+  await chartSection(page, 'Overview');
   await useForm(page, page, 'Edit demographics',
     [['Family name', 'Díaz'], ['Pronouns', 'she/her'], ['Preferred language', 'Spanish'], ['Code status', 'DNR']],
     'Save demographics', 'Demographics saved.');
@@ -154,7 +155,7 @@ test('who I am, then correct, stop, resolve, update and remove chart entries; al
   await removed.getByText(new RegExp(`^Entered in error — removed by ${me} on ${shown(today)} \\d\\d:\\d\\d: Recorded for the wrong patient$`)).waitFor();
   await inspect(page, 'tablet', 'medical-removed', problems);
 
-  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Follow-ups' }).click();
+  await chartSection(page, 'Follow-ups');
   await page.getByRole('list', { name: 'Past follow-ups' }).getByText(`Call ${shown(today)}: Check inhaler technique — Cancelled`).waitFor();
   await openMedical(page);
 
@@ -203,12 +204,13 @@ test('care plan, contacts and visits read first; a need, goal, action, phone, pr
   await inspect(page, 'phone', 'who-am-i', problems);
   await sayWhoIAm(page, me);
   await page.setViewportSize(VIEWPORTS.tablet);
+  await openNewPatient(page);
   await page.getByLabel('Given name').fill('Ida');
   await page.getByLabel('Family name').fill('Moss');
   await page.getByRole('button', { name: 'Add patient' }).click();
   await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: /Moss, Ida/ }).click();
   await page.getByRole('heading', { level: 1, name: 'Moss, Ida' }).waitFor();
-  const section = (name) => page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name, exact: true }).click();
+  const section = (name) => chartSection(page, name);
   const today = await localToday(page);
   // A date four weeks on, computed here from the date parts (not by the app).
   const [y, m, d] = today.split('-').map(Number);

@@ -5,7 +5,7 @@
 // tablet sizes; axe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newPatientChart, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
+import { VIEWPORTS, chartSection, newPatientChart, withRelayAndBrowser } from '../harness.mjs';
 import { addPatient, device, openChart, pair, saved, upToDate } from './devices.mjs';
 import { addDays, inspect, localToday, shown, TEST_PERSON, useForm } from './support.mjs';
 
@@ -28,7 +28,7 @@ async function go(page, name) {
 }
 
 async function section(page, name) {
-  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name, exact: true }).click();
+  await chartSection(page, name);
   await page.locator('.chart-nav a[aria-current="page"]', { hasText: name }).waitFor();
 }
 

@@ -1,7 +1,7 @@
 // Devices for the multi-device tests: a browser context per device, pairing through the harness
 // relay (start a workspace, invite, join), going offline, and finding the sync status.
 import assert from 'node:assert/strict';
-import { openApp, VIEWPORTS, waitFor } from '../harness.mjs';
+import { VIEWPORTS, chartSection, openApp, openNewPatient, waitFor } from '../harness.mjs';
 
 export const syncStatus = (page) => page.getByTestId('sync-status');
 export const upToDate = (page, timeout = 30000) =>
@@ -30,6 +30,7 @@ export async function goCaseload(page) {
 
 export async function addPatient(page, given, family) {
   await goCaseload(page);
+  await openNewPatient(page);
   await page.getByLabel('Given name').fill(given);
   await page.getByLabel('Family name').fill(family);
   await page.getByRole('button', { name: 'Add patient' }).click();
@@ -91,7 +92,7 @@ export async function openChart(page, name, section) {
   await page.getByRole('list', { name: 'Patients' }).getByRole('link', { name: new RegExp(name) }).click();
   await page.getByRole('heading', { level: 1, name }).waitFor();
   if (section) {
-    await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: section, exact: true }).click();
+    await chartSection(page, section);
     await page.locator('.chart-nav a[aria-current="page"]', { hasText: section }).waitFor();
   }
 }

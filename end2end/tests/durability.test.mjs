@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, passLock, startRelay, VIEWPORTS } from '../harness.mjs';
+import { CHROMIUM_ARGS, VIEWPORTS, openNewPatient, passLock, startRelay } from '../harness.mjs';
 
 let relay;
 let profileDir;
@@ -40,6 +40,7 @@ const listedNames = (page) => page.getByRole('list', { name: 'Patients' }).getBy
 test('closing the browser mid-burst loses no edit that was reported saved', async () => {
   let context = await launch();
   let page = await openCaseload(context);
+  await openNewPatient(page);
   const given = page.getByLabel('Given name');
   const family = page.getByLabel('Family name');
 

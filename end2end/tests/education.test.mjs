@@ -7,7 +7,7 @@
 // tablet sizes; axe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newPatientChart, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
+import { VIEWPORTS, chartSection, newPatientChart, withRelayAndBrowser } from '../harness.mjs';
 import { addDays, inspect, localToday, parseDay, printedText, TEST_PERSON, useForm } from './support.mjs';
 
 let relay;
@@ -44,7 +44,7 @@ test('teaching, a review follow-up, structured medication times, the day grid an
   const problems = [];
   const today = await localToday(page);
   const reviewOn = addDays(today, 7);
-  const section = (name) => page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name, exact: true }).click();
+  const section = (name) => chartSection(page, name);
 
   // A problem, three medications, and when each is taken.
   await section('Conditions & medications');

@@ -3,7 +3,7 @@
 // the PIN; ten wrong PINs erase the device's data (with a warning before the last attempts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
+import { VIEWPORTS, openNewPatient, waitFor, withRelayAndBrowser } from '../harness.mjs';
 import { inspect, setUpPin, TEST_PIN, unlock } from './support.mjs';
 
 let relay;
@@ -24,6 +24,7 @@ async function newApp({ clock = false } = {}) {
 
 async function addPatient(page, given, family) {
   await page.getByRole('heading', { level: 1, name: 'Caseload' }).waitFor();
+  await openNewPatient(page);
   await page.getByLabel('Given name').fill(given);
   await page.getByLabel('Family name').fill(family);
   await page.getByRole('button', { name: 'Add patient' }).click();

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, launchBrowser, startRelay, VIEWPORTS, waitFor } from '../harness.mjs';
+import { CHROMIUM_ARGS, VIEWPORTS, chartSection, launchBrowser, openNewPatient, startRelay, waitFor } from '../harness.mjs';
 import * as support from './support.mjs';
 import { axeViolations, smallTargets } from './support.mjs';
 
@@ -82,6 +82,7 @@ async function openCaseload(page) {
 
 async function addPatient(page, given, family) {
   await openCaseload(page);
+  await openNewPatient(page);
   await page.getByLabel('Given name').fill(given);
   await page.getByLabel('Family name').fill(family);
   await page.getByRole('button', { name: 'Add patient' }).click();
@@ -164,7 +165,7 @@ test('a new build is offered, the edit in progress is saved, and the page reload
   await addPatient(page, 'Uma', 'Update');
   await patientLink(page, 'Uma', 'Update').click();
   await page.getByRole('heading', { level: 1, name: 'Update, Uma' }).waitFor();
-  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Assessment', exact: true }).click();
+  await chartSection(page, 'Assessment');
   const note = page.getByLabel('Physical health');
 
   // The relay now serves the next build; the app looks for it when the care manager comes back
@@ -196,7 +197,7 @@ test('a new build is offered, the edit in progress is saved, and the page reload
   assert.equal(await page.getByText('A new version of Tend is ready').count(), 0, 'no banner after updating');
   await openCaseload(page);
   await patientLink(page, 'Uma', 'Update').click();
-  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Assessment', exact: true }).click();
+  await chartSection(page, 'Assessment');
   await waitFor(
     async () => (await page.getByLabel('Physical health').inputValue()) === 'Balance better since the new shoes.',
     'the note typed before updating to be there after it',

@@ -3,7 +3,7 @@
 // The caseload lives at /caseload; "/" is Today.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openApp, passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
+import { VIEWPORTS, openApp, openNewPatient, passLock, withRelayAndBrowser } from '../harness.mjs';
 
 let relay;
 let browser;
@@ -12,6 +12,8 @@ withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 test('a new patient is saved on the device, listed, and still there after a reload', async () => {
   const context = await browser.newContext({ viewport: VIEWPORTS.tablet });
   const { page, errors } = await openApp(context, `${relay.url}/caseload`);
+
+  await openNewPatient(page);
 
   await page.getByLabel('Given name').fill('Rosa');
   await page.getByLabel('Family name').fill('Diaz');

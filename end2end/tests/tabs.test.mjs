@@ -2,15 +2,15 @@
 // shows the other's edit without a reload (the tabs tell each other through a BroadcastChannel).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { passLock, VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
+import { VIEWPORTS, chartSection, openNewPatient, passLock, waitFor, withRelayAndBrowser } from '../harness.mjs';
 
 let relay;
 let browser;
 withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 
 async function openSection(page, name) {
-  await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name, exact: true }).click();
-  await page.locator('.chart-nav a[aria-current="page"]', { hasText: name }).waitFor();
+  await chartSection(page, name);
+  await page.locator('.chart-nav a[aria-current="page"]', { hasText: name }).waitFor({ state: 'attached' });
 }
 
 test('two tabs editing one patient keep both edits', async () => {
@@ -18,6 +18,7 @@ test('two tabs editing one patient keep both edits', async () => {
   const first = await context.newPage();
   await first.goto(`${relay.url}/caseload`);
   await passLock(first);
+  await openNewPatient(first);
   await first.getByLabel('Given name').fill('Ada');
   await first.getByLabel('Family name').fill('Moreno');
   await first.getByRole('button', { name: 'Add patient' }).click();
@@ -75,6 +76,7 @@ test('one tab syncs for the device; the other follows it and takes over when it 
   };
   const addPatient = async (page, given, family) => {
     await goCaseload(page);
+    await openNewPatient(page);
     await page.getByLabel('Given name').fill(given);
     await page.getByLabel('Family name').fill(family);
     await page.getByRole('button', { name: 'Add patient' }).click();

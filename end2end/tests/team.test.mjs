@@ -5,7 +5,7 @@
 // and tablet sizes; axe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
+import { VIEWPORTS, chartSection, openNewPatient, waitFor, withRelayAndBrowser } from '../harness.mjs';
 import { addPatient, device, goCaseload, goSettings, joinWith, saved, upToDate } from './devices.mjs';
 import { addDays, inspect, localToday, useForm } from './support.mjs';
 
@@ -99,6 +99,7 @@ test('a supervisor and two care managers: roster, invites for a person, my patie
     await addPatient(d.page, 'Chen', 'Wei');
     // The supervisor adds one for Cara.
     await goCaseload(s.page);
+    await openNewPatient(s.page);
     await s.page.getByLabel('Given name').fill('Dina');
     await s.page.getByLabel('Family name').fill('Moss');
     await s.page.getByLabel('Care manager').selectOption({ label: signed(CARA) });
@@ -106,7 +107,7 @@ test('a supervisor and two care managers: roster, invites for a person, my patie
     await saved(s.page);
     // One overdue follow-up, on Cara's Alma.
     await openFrom(c.page, 'My patients', 'Reyes, Alma');
-    await c.page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name: 'Follow-ups', exact: true }).click();
+    await chartSection(c.page, 'Follow-ups');
     await useForm(c.page, c.page, 'Schedule follow-up',
       [['Follow-up by', 'Call'], ['Follow-up date', addDays(today, -2)], ['Reason for follow-up', 'Check the new inhaler']],
       'Save follow-up', 'Follow-up scheduled.');

@@ -6,7 +6,7 @@
 // tablet sizes; axe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newPatientChart, passLock, VIEWPORTS, withRelayAndBrowser } from '../harness.mjs';
+import { VIEWPORTS, chartSection, newPatientChart, passLock, withRelayAndBrowser } from '../harness.mjs';
 import { addDays, inspect, isoDay, localToday, parseDay, shown, useForm, weekday } from './support.mjs';
 
 let relay;
@@ -71,7 +71,7 @@ test('admission, discharge yesterday, the TCM timeline, contact attempts, Today 
   const admitted = addDays(today, -5);
   const edVisit = addDays(admitted, -60);
   const section = async (name) => {
-    await page.getByRole('navigation', { name: 'Chart sections' }).getByRole('link', { name }).click();
+    await chartSection(page, name);
   };
 
   // The record before the stay: two Charlson conditions and three medications.
