@@ -29,7 +29,7 @@ const localDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(
 
 async function section(page, name) {
   await chartSection(page, name);
-  await page.locator('.chart-nav a[aria-current="page"]', { hasText: name }).waitFor();
+  await page.locator('.chart-nav a[aria-current="page"]', { hasText: name }).waitFor({ state: 'attached' });
 }
 
 /** The "This month" line of a program, e.g. "CCM: 22 min". */

@@ -29,7 +29,7 @@ async function go(page, name) {
 
 async function section(page, name) {
   await chartSection(page, name);
-  await page.locator('.chart-nav a[aria-current="page"]', { hasText: name }).waitFor();
+  await page.locator('.chart-nav a[aria-current="page"]', { hasText: name }).waitFor({ state: 'attached' });
 }
 
 async function chooseCsv(page, text) {
@@ -206,7 +206,7 @@ test('an authorization denied, appealed with a medical-necessity statement; Toda
     await page.setViewportSize(VIEWPORTS.tablet);
 
     await todayCard.getByRole('link', { name: /Kim, Walter/ }).click();
-    await page.locator('.chart-nav a[aria-current="page"]', { hasText: 'Referrals & insurance' }).waitFor();
+    await page.locator('.chart-nav a[aria-current="page"]', { hasText: 'Referrals & insurance' }).waitFor({ state: 'attached' });
     const statement = 'Walter cannot leave home without help after his stroke; skilled nursing is needed for wound care.';
     await useForm(page, card, `Appeal: ${what}`,
       [['Medical-necessity statement', statement], ['Alternative plan', 'Family dressing changes taught meanwhile']],

@@ -93,7 +93,7 @@ export async function openChart(page, name, section) {
   await page.getByRole('heading', { level: 1, name }).waitFor();
   if (section) {
     await chartSection(page, section);
-    await page.locator('.chart-nav a[aria-current="page"]', { hasText: section }).waitFor();
+    await page.locator('.chart-nav a[aria-current="page"]', { hasText: section }).waitFor({ state: 'attached' });
   }
 }
 

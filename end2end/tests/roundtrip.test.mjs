@@ -49,6 +49,7 @@ test('a new patient is saved on the device, listed, and still there after a relo
 test('an empty name is refused with a message, and nothing is stored', async () => {
   const context = await browser.newContext({ viewport: VIEWPORTS.phone });
   const { page } = await openApp(context, `${relay.url}/caseload`);
+  await openNewPatient(page);
   await page.getByRole('button', { name: 'Add patient' }).click();
   await page.getByRole('alert').filter({ hasText: "Enter the patient's name." }).waitFor();
   await page.reload();

@@ -194,7 +194,7 @@ test('Today lists every due and overdue item, on a tablet and a phone', async ()
   await openChart(page, 'Park, Lena');
   for (const name of SECTIONS) {
     await chartSection(page, name);
-    await page.locator('.chart-nav a[aria-current="page"]', { hasText: name }).waitFor();
+    await page.locator('.chart-nav a[aria-current="page"]', { hasText: name }).waitFor({ state: 'attached' });
     await inspect(page, 'tablet', `chart-${name.toLowerCase().replace(/[^a-z]+/g, '-')}`, problems);
   }
   await done(dev);

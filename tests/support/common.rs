@@ -109,7 +109,8 @@ pub async fn rename_and_save(
     doc.rename(name("Rosa", family), &author(), at)
         .expect("rename");
     let changes = doc.save_incremental();
-    let summary = doc.summary().expect("summary");
+    // Dated as the app dates them (an undated one would be recomputed at the next start).
+    let summary = doc.summary_on(tend::clock::today()).expect("summary");
     storage
         .append_changes(id, &changes, &summary)
         .await
