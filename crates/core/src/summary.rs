@@ -538,6 +538,6 @@ fn due_items(record: &PatientRecord) -> Vec<DueItem> {
         })
         .collect();
     // Stable: on one day, follow-ups before actions before goals, each in record order.
-    items.sort_by(|a, b| a.0.cmp(&b.0));
+    items.sort_by_key(|(date, _)| *date);
     items.into_iter().map(|(_, item)| item).collect()
 }

@@ -56,7 +56,7 @@ fn history_line(a: &SafetyAssessment) -> String {
     format!(
         "{}; {crisis}. Plan: {}. Recorded by {} on {} {}",
         assessed_line(a),
-        a.plan,
+        a.plan.trim().trim_end_matches('.'),
         if a.recorded.user_name.trim().is_empty() {
             "someone (name not recorded)"
         } else {
