@@ -9,6 +9,9 @@ use crate::wasm::Route;
 
 const TRUNK_VERSION: &str = "0.22.1";
 const BINARYEN_VERSION: &str = "132.0.0";
+/// The independent FHIR R4 validator: fhir.resources 6.1.0 is the last release whose models are
+/// FHIR 4.0.1 (later ones are R4B/R5); exact versions in scripts/fhir-requirements.txt.
+const FHIR_RESOURCES_VERSION: &str = "6.1.0";
 
 /// Everything later steps need, located.
 #[derive(Clone, Debug)]
@@ -21,6 +24,8 @@ pub struct Tools {
     pub wasm_opt_bin: PathBuf,
     pub chromium: PathBuf,
     pub chromedriver: PathBuf,
+    /// A Python with fhir.resources (FHIR R4) for scripts/validate_fhir.py.
+    pub fhir_python: PathBuf,
 }
 
 impl Tools {
@@ -56,6 +61,7 @@ pub fn setup() -> Result<Tools> {
     let wasm_opt_bin = npm_binaryen()?;
     let (chromium, chromedriver) = browser()?;
     pdf_text()?;
+    let fhir_python = fhir_validator()?;
     end2end_packages()?;
     println!("setup: ready");
     Ok(Tools {
@@ -65,6 +71,7 @@ pub fn setup() -> Result<Tools> {
         wasm_opt_bin,
         chromium,
         chromedriver,
+        fhir_python,
     })
 }
 
@@ -168,6 +175,66 @@ fn pdf_text() -> Result<()> {
             &["poppler-utils"],
             "reading printed PDFs in the end-to-end tests",
         )
+    }
+}
+
+/// A virtualenv in the tool cache with fhir.resources (FHIR R4 4.0.1, pinned), which the tests
+/// use to validate every exported Bundle with a library that is not ours.
+fn fhir_validator() -> Result<PathBuf> {
+    let venv = paths::tools_dir().join(format!("fhir-resources-{FHIR_RESOURCES_VERSION}"));
+    let python = venv.join("bin").join("python");
+    let ready = |python: &Path| {
+        proc::output(Command::new(python).args([
+            "-c",
+            "import fhir.resources as f, pydantic; assert f.__fhir_version__ == '4.0.1'; print(f.__version__)",
+        ]))
+        .is_some_and(|v| v.trim() == FHIR_RESOURCES_VERSION)
+    };
+    if ready(&python) {
+        println!(
+            "setup: fhir.resources {FHIR_RESOURCES_VERSION} for FHIR R4 validation (installed)"
+        );
+        return Ok(python);
+    }
+    println!(
+        "setup: installing fhir.resources {FHIR_RESOURCES_VERSION} (FHIR R4 validation) into {}",
+        venv.display()
+    );
+    let venv_works = |venv: &Path| {
+        let _ = std::fs::remove_dir_all(venv);
+        proc::run(Command::new("python3").args(["-m", "venv"]).arg(venv)).is_ok()
+            && venv.join("bin").join("pip").exists()
+    };
+    if !venv_works(&venv) {
+        proc::apt_install(
+            &["python3", "python3-venv"],
+            "validating FHIR exports in the tests",
+        )?;
+        if !venv_works(&venv) {
+            return Err(format!(
+                "python3 -m venv {} did not make a virtualenv with pip",
+                venv.display()
+            ));
+        }
+    }
+    proc::run(
+        Command::new(venv.join("bin").join("pip"))
+            .args([
+                "install",
+                "--no-input",
+                "--disable-pip-version-check",
+                "-q",
+                "-r",
+            ])
+            .arg(paths::root().join("scripts").join("fhir-requirements.txt")),
+    )?;
+    if ready(&python) {
+        Ok(python)
+    } else {
+        Err(format!(
+            "{} has no working fhir.resources {FHIR_RESOURCES_VERSION}",
+            venv.display()
+        ))
     }
 }
 

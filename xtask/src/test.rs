@@ -18,7 +18,7 @@ pub fn test(args: &[String]) -> Result<()> {
     let tools = setup::setup()?;
     let mut failed = Vec::new();
     if only("native") {
-        record(&mut failed, "native", native());
+        record(&mut failed, "native", native(&tools));
     }
     if only("browser") {
         record(&mut failed, "browser", browser(&tools));
@@ -41,8 +41,8 @@ fn record(failed: &mut Vec<String>, layer: &str, result: Result<()>) {
     }
 }
 
-fn native() -> Result<()> {
-    println!("\n== native tests (wire, core, relay, xtask) ==");
+fn native(tools: &Tools) -> Result<()> {
+    println!("\n== native tests (wire, core, fhir, relay, xtask) ==");
     proc::run(
         native_cargo()
             .args([
@@ -52,11 +52,15 @@ fn native() -> Result<()> {
                 "-p",
                 "tend-core",
                 "-p",
+                "tend-fhir",
+                "-p",
                 "tend-relay",
                 "-p",
                 "xtask",
             ])
-            .current_dir(paths::root()),
+            .current_dir(paths::root())
+            // crates/fhir/tests/validate.rs validates every exported Bundle with it.
+            .env("TEND_FHIR_PYTHON", &tools.fhir_python),
     )
 }
 
@@ -100,7 +104,8 @@ fn end_to_end(tools: &Tools) -> Result<()> {
             .env("TEND_RELAY_BIN", relay)
             .env("TEND_DIST_DIR", dist)
             .env("TEND_NEXT_DIST_DIR", next_dist)
-            .env("TEND_CHROMIUM", &tools.chromium),
+            .env("TEND_CHROMIUM", &tools.chromium)
+            .env("TEND_FHIR_PYTHON", &tools.fhir_python),
     )
 }
 
