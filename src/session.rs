@@ -536,7 +536,29 @@ impl Session {
         name: PersonName,
         care_manager: Option<&Person>,
     ) -> Result<PatientSummary, EditError> {
-        let id = PatientId::random();
+        self.create_patient(PatientId::random(), name, care_manager, Vec::new())
+            .await
+    }
+
+    /// A patient read from a file (FHIR import): created with `id` and assigned to the person
+    /// importing, with `ops` applied in the same step — all of them or, if any is refused, no
+    /// patient at all.
+    pub async fn import_patient(
+        &self,
+        id: PatientId,
+        name: PersonName,
+        ops: Vec<Op>,
+    ) -> Result<PatientSummary, EditError> {
+        self.create_patient(id, name, None, ops).await
+    }
+
+    async fn create_patient(
+        &self,
+        id: PatientId,
+        name: PersonName,
+        care_manager: Option<&Person>,
+        ops: Vec<Op>,
+    ) -> Result<PatientSummary, EditError> {
         let author = self.author();
         let mut doc =
             PatientDoc::create(&id, name, &author, now_ms()).map_err(EditError::Rejected)?;
@@ -551,6 +573,8 @@ impl Session {
             ..Default::default()
         };
         doc.apply(Op::HandOver { handover }, &author, now_ms())
+            .map_err(EditError::Rejected)?;
+        doc.apply_all(ops, &author, now_ms())
             .map_err(EditError::Rejected)?;
         self.save_state.set(SaveState::Saving);
         match self.storage.create_patient(&mut doc).await {

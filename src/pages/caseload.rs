@@ -8,6 +8,7 @@ use tend_core::record::PersonName;
 use crate::clock::today;
 use crate::components::fields::{CheckField, SelectField};
 use crate::pages::chart::program_label;
+use crate::pages::exchange::{ExportCaseload, ImportFhir};
 use crate::pages::today::{flag_label, tier_class, tier_label};
 use crate::session::Session;
 
@@ -184,6 +185,14 @@ pub fn CaseloadPage() -> impl IntoView {
                     </button>
                 </Show>
             </Show>
+            // Records in and out of other systems: on demand, after the list.
+            <section class="card exchange" aria-labelledby="exchange-title">
+                <h2 id="exchange-title">"Share with other systems (FHIR)"</h2>
+                <div class="exchange-actions">
+                    <ExportCaseload shown=visible />
+                    <ImportFhir />
+                </div>
+            </section>
         </section>
     }
 }

@@ -4,6 +4,7 @@ pub mod billing;
 pub mod caseload;
 pub mod chart;
 pub mod directory;
+pub mod exchange;
 pub mod handout;
 pub mod identity;
 pub mod install;

@@ -304,6 +304,7 @@ fn ChartView(chart: Chart, section: Memo<String>, patient_id: Memo<String>) -> i
         </nav>
         <div class="chart-tools">
             <A href=move || format!("/patients/{}/handout", patient_id.get()) attr:class="button">"Print for patient"</A>
+            <crate::pages::exchange::ExportPatientButton record=chart.record />
             <timer::TimerControl chart=chart.clone() />
         </div>
         <Show when=move || error.get().is_some()>

@@ -29,6 +29,47 @@ use crate::components::fields::{CheckField, SelectField, TextField};
 use crate::components::form::{changed, changed_date, edit_of, trimmed, EditToggle, FormToggle};
 use crate::format;
 
+const PAST_STAY_FIELDS: &[(&str, &str)] = &[
+    ("facility", "Facility"),
+    ("admitted_on", "Admitted"),
+    ("discharged_on", "Discharged"),
+    ("reason", "Reason"),
+    ("emergency_only", "ED visit only"),
+];
+
+/// "Mercy General · 20 Nov 2026 to 24 Nov 2026 · Heart failure exacerbation" (ED visits say so).
+fn past_stay_line(h: &tend_core::record::Hospitalization) -> String {
+    let dates = match (&h.admitted_on, &h.discharged_on) {
+        (Some(a), Some(d)) if a != d => {
+            format!("{} to {}", format::day(a.as_str()), format::day(d.as_str()))
+        }
+        (Some(a), _) => format::day(a.as_str()),
+        (None, Some(d)) => format!("until {}", format::day(d.as_str())),
+        (None, None) => "dates not recorded".to_string(),
+    };
+    let kind = if h.emergency_only {
+        "ED visit"
+    } else {
+        "Hospital stay"
+    };
+    [
+        Some(format!(
+            "{kind}: {}",
+            if h.facility.trim().is_empty() {
+                "facility not recorded"
+            } else {
+                h.facility.trim()
+            }
+        )),
+        Some(dates),
+        (!h.reason.trim().is_empty()).then(|| h.reason.trim().to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ")
+}
+
 const STAY_FIELDS: &[(&str, &str)] = &[
     ("facility", "Facility"),
     ("admitted_on", "Admitted"),
@@ -219,9 +260,28 @@ pub fn TransitionsSection(chart: Chart) -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    let none = Memo::new(move |_| record.with(|r| transitions(r).is_empty()));
+    // Stays read from other records (a FHIR import): history for LACE and the care manager, no
+    // TCM clock of their own (record a stay above to start one).
+    let past = Memo::new(move |_| {
+        record.with(|r| {
+            let mut stays: Vec<_> = r
+                .medical
+                .hospitalizations
+                .iter()
+                .filter(|h| h.is_active())
+                .collect();
+            // Latest first.
+            stays.sort_by_key(|h| std::cmp::Reverse(h.admitted_on.clone()));
+            stays
+                .into_iter()
+                .map(|h| (h.id.clone(), past_stay_line(h)))
+                .collect::<Vec<_>>()
+        })
+    });
+    let none =
+        Memo::new(move |_| record.with(|r| transitions(r).is_empty()) && past.with(Vec::is_empty));
     let removed = removed_lines(record, |r| &r.transitions, stay_title);
-    let (c1, c2) = (chart.clone(), chart.clone());
+    let (c1, c2, c3) = (chart.clone(), chart.clone(), chart.clone());
     view! {
         <div class="transitions">
             <Show when=move || none.get()>
@@ -254,6 +314,34 @@ pub fn TransitionsSection(chart: Chart) -> impl IntoView {
                                             <div class="entry-actions">
                                                 <RemoveForm chart=c2.clone() list=List::Transitions id=id.clone() name=name />
                                                 <HistoryToggle chart=c2.clone() base=format!("transitions/{id}") fields=STAY_FIELDS name=name />
+                                            </div>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                    }
+                })
+            }}
+            {move || {
+                let rows = past.get();
+                (!rows.is_empty()).then(|| {
+                    let c3 = c3.clone();
+                    view! {
+                        <section class="card" aria-labelledby="past-stays-title">
+                            <h2 id="past-stays-title">"Hospital stays from other records"</h2>
+                            <ul class="entries" aria-label="Hospital stays from other records">
+                                {rows.into_iter().map(|(id, line)| {
+                                    let name = Signal::derive({
+                                        let line = line.clone();
+                                        move || line.clone()
+                                    });
+                                    view! {
+                                        <li class="entry">
+                                            <p class="entry-main">{line}</p>
+                                            <div class="entry-actions">
+                                                <RemoveForm chart=c3.clone() list=List::Hospitalizations id=id.clone() name=name />
+                                                <HistoryToggle chart=c3.clone() base=format!("medical/hospitalizations/{id}") fields=PAST_STAY_FIELDS name=name />
                                             </div>
                                         </li>
                                     }
