@@ -111,3 +111,53 @@ pub fn TextArea(
         </label>
     }
 }
+
+/// The file a person chose in a file field, read as text (`Err`: what to tell them).
+pub struct ChosenFile {
+    pub name: String,
+    pub size: f64,
+    file: web_sys::File,
+}
+
+impl ChosenFile {
+    pub async fn text(&self) -> Result<String, String> {
+        wasm_bindgen_futures::JsFuture::from(self.file.text())
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .ok_or_else(|| "the file could not be read as text".to_string())
+    }
+}
+
+/// A labelled file chooser; `on_file` gets the chosen file (nothing when the choice was cleared).
+#[component]
+pub fn FileField(
+    label: &'static str,
+    hint: &'static str,
+    /// File types offered first, as `<input accept>` takes them.
+    accept: &'static str,
+    on_file: impl Fn(ChosenFile) + 'static,
+) -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    let on_change = move |ev: leptos::ev::Event| {
+        let file = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|input| input.files())
+            .and_then(|files| files.get(0));
+        if let Some(file) = file {
+            on_file(ChosenFile {
+                name: file.name(),
+                size: file.size(),
+                file,
+            });
+        }
+    };
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <span class="hint">{hint}</span>
+            <input type="file" accept=accept on:change=on_change />
+        </label>
+    }
+}

@@ -15,7 +15,9 @@ use tend_core::{
     },
 };
 
-use crate::components::fields::{enum_options, humanize, SelectField, TextField};
+use crate::components::fields::{
+    enum_options, humanize, ChosenFile, FileField, SelectField, TextField,
+};
 use crate::components::form::{trimmed, FormToggle};
 use crate::session::Session;
 
@@ -475,26 +477,12 @@ fn ImportCsv() -> impl IntoView {
             new_item_id,
         ))
     });
-    let on_file = move |ev: leptos::ev::Event| {
-        use wasm_bindgen::JsCast;
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        file_name.set(file.name());
+    let on_file = move |file: ChosenFile| {
+        file_name.set(file.name.clone());
         leptos::task::spawn_local(async move {
-            let text = wasm_bindgen_futures::JsFuture::from(file.text())
-                .await
-                .ok()
-                .and_then(|t| t.as_string());
-            let parsed = match text {
-                None => Err("The file could not be read as text.".to_string()),
-                Some(text) => csv::parse_csv(&text).map_err(|e| e.to_string()),
+            let parsed = match file.text().await {
+                Err(e) => Err(e),
+                Ok(text) => csv::parse_csv(&text).map_err(|e| e.to_string()),
             };
             if let Ok(t) = &parsed {
                 mapping.set(csv::guess_mapping(&t.headers));
@@ -529,11 +517,8 @@ fn ImportCsv() -> impl IntoView {
     view! {
         <FormToggle open_label="Import from CSV" title="Import organizations from a CSV file" submit_label="Import"
             saved_text="Organizations imported." on_open=reset changes=changes save=save>
-            <label class="field">
-                <span>"CSV file"</span>
-                <span class="hint">"A 211 export or a spreadsheet saved as CSV, with a header row"</span>
-                <input type="file" accept=".csv,text/csv" on:change=on_file />
-            </label>
+            <FileField label="CSV file" hint="A 211 export or a spreadsheet saved as CSV, with a header row"
+                accept=".csv,text/csv" on_file=on_file.clone() />
             {move || match table.get() {
                 None => ().into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{format!("This file could not be read: {e}. Nothing will be imported.")}</p> }.into_any(),

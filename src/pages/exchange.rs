@@ -14,6 +14,7 @@ use tend_fhir::{import, ExportContext, ImportPlan, ItemStatus, PlannedItem};
 use wasm_bindgen::JsCast;
 
 use crate::clock::{now_ms, today};
+use crate::components::fields::{ChosenFile, FileField};
 use crate::components::form::FormToggle;
 use crate::session::{EditError, Session};
 
@@ -296,36 +297,21 @@ pub fn ImportFhir() -> impl IntoView {
     let imported = RwSignal::new(Vec::<(String, String)>::new());
     let on_file = {
         let session = session.clone();
-        move |ev: leptos::ev::Event| {
-            let Some(input) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            else {
-                return;
-            };
-            let Some(file) = input.files().and_then(|f| f.get(0)) else {
-                return;
-            };
+        move |file: ChosenFile| {
             chosen.set(BTreeSet::new());
             imported.set(Vec::new());
-            if file.size() > import::MAX_IMPORT_BYTES as f64 {
-                preview.set(Some(Err(tend_fhir::FhirError::TooLarge(
-                    file.size() as usize,
-                    import::MAX_IMPORT_BYTES,
-                )
-                .to_string())));
+            if file.size > import::MAX_IMPORT_BYTES as f64 {
+                let too_large =
+                    tend_fhir::FhirError::TooLarge(file.size as usize, import::MAX_IMPORT_BYTES);
+                preview.set(Some(Err(too_large.to_string())));
                 return;
             }
             reading.set(true);
             let session = session.clone();
             spawn_local(async move {
-                let text = wasm_bindgen_futures::JsFuture::from(file.text())
-                    .await
-                    .ok()
-                    .and_then(|t| t.as_string());
-                let result = match text {
-                    None => Err("the file could not be read as text".to_string()),
-                    Some(text) => preview_file(&session, &text).await,
+                let result = match file.text().await {
+                    Err(e) => Err(e),
+                    Ok(text) => preview_file(&session, &text).await,
                 };
                 preview.set(Some(result));
                 reading.set(false);
@@ -414,11 +400,9 @@ pub fn ImportFhir() -> impl IntoView {
     view! {
         <FormToggle open_label="Import FHIR" title="Import from a FHIR file" submit_label="Import"
             saved_text="FHIR file imported." on_open=reset changes=changes save=save>
-            <label class="field">
-                <span>"FHIR file"</span>
-                <span class="hint">"A FHIR R4 Bundle in JSON, e.g. a hospital's discharge export. Nothing recorded here is overwritten."</span>
-                <input type="file" accept=".json,application/json,application/fhir+json" on:change=on_file.clone() />
-            </label>
+            <FileField label="FHIR file"
+                hint="A FHIR R4 Bundle in JSON, e.g. a hospital's discharge export. Nothing recorded here is overwritten."
+                accept=".json,application/json,application/fhir+json" on_file=on_file.clone() />
             <p class="muted" aria-live="polite">{move || reading.get().then_some("Reading the file…")}</p>
             {move || match preview.get() {
                 None => ().into_any(),

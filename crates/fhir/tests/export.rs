@@ -14,21 +14,10 @@ use tend_fhir::codes;
 use tend_fhir::export::file_name;
 use tend_fhir::{export_bundle, ExportContext};
 
-fn ctx() -> ExportContext {
-    ExportContext {
-        bundle_id: "5b0c2a34-61f5-4f57-9a7c-0b8d3c0e2f11".into(),
-        exported_at_ms: 1_796_000_000_000,
-        today: NaiveDate::from_ymd_opt(2026, 12, 7).expect("date"),
-        people: [("cm-1".to_string(), "Ana Reyes".to_string())]
-            .into_iter()
-            .collect(),
-    }
-}
-
 /// The full record's Bundle, also written to the temp directory for validating by hand
 /// (`scripts/validate_fhir.py $TMPDIR/tend-full-record.fhir.json`).
 fn bundle() -> Value {
-    let bundle = export_bundle(&[full_record()], &ctx());
+    let bundle = export_bundle(&[full_record()], &common::ctx());
     let file = std::env::temp_dir().join("tend-full-record.fhir.json");
     std::fs::write(&file, serde_json::to_vec_pretty(&bundle).expect("json")).expect("write");
     bundle
@@ -461,7 +450,7 @@ fn tcm_steps_are_computed_tasks_on_the_transition() {
     // A day after the 30-day service period, only the done step is left.
     let later = ExportContext {
         today: NaiveDate::from_ymd_opt(2027, 1, 15).expect("date"),
-        ..ctx()
+        ..common::ctx()
     };
     let b = export_bundle(&[full_record()], &later);
     let left: Vec<&Value> = of_type(&b, "Task")
@@ -753,7 +742,7 @@ fn the_care_team_names_the_care_manager_from_the_roster() {
     // Not on the roster: the role stands in for the name; the id is not shown.
     let unknown = ExportContext {
         people: Default::default(),
-        ..ctx()
+        ..common::ctx()
     };
     let b = export_bundle(&[full_record()], &unknown);
     let team = of_type(&b, "CareTeam")[0];
@@ -813,11 +802,11 @@ fn every_item_resource_has_a_provenance_naming_author_and_device() {
 fn exporting_twice_gives_the_same_bundle_and_a_file_name() {
     let record = full_record();
     assert_eq!(
-        export_bundle(std::slice::from_ref(&record), &ctx()),
-        export_bundle(&[full_record()], &ctx())
+        export_bundle(std::slice::from_ref(&record), &common::ctx()),
+        export_bundle(&[full_record()], &common::ctx())
     );
     assert_eq!(
-        file_name(&[record], ctx().today),
+        file_name(&[record], common::ctx().today),
         "tend-diaz-rosa-2026-12-07.fhir.json"
     );
 }
@@ -996,7 +985,7 @@ fn an_odd_record_exports_without_empty_values_or_dangling_references() {
         ],
         ..Default::default()
     });
-    let b = export_bundle(&[r], &ctx());
+    let b = export_bundle(&[r], &crate::common::ctx());
     let file = std::env::temp_dir().join("tend-odd-record.fhir.json");
     std::fs::write(&file, serde_json::to_vec_pretty(&b).expect("json")).expect("write");
     let urls: BTreeSet<String> = b["entry"]
@@ -1098,7 +1087,7 @@ fn two_patients_sharing_item_ids_get_distinct_resource_ids() {
     let first = full_record();
     let mut second = full_record();
     second.id = "2b8e6f0a-5d4c-4e3b-9a1f-7c6d5e4f3a2b".into();
-    let b = export_bundle(&[first, second], &ctx());
+    let b = export_bundle(&[first, second], &common::ctx());
     let entries = b["entry"].as_array().expect("entries");
     let urls: BTreeSet<&str> = entries
         .iter()

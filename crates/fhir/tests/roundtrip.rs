@@ -7,23 +7,12 @@ mod common;
 use serde_json::Value;
 use tend_core::record::PatientRecord;
 use tend_core::{PatientDoc, PatientId};
-use tend_fhir::{export_bundle, parse_bundle, plan_import, ExportContext};
-
-fn ctx() -> ExportContext {
-    ExportContext {
-        bundle_id: "2b7f0a5e-3c1d-4e8f-9a6b-5c4d3e2f1a0b".into(),
-        exported_at_ms: common::T0 + 86_400_000,
-        today: chrono::NaiveDate::from_ymd_opt(2026, 12, 7).expect("date"),
-        people: [(common::CARE_MANAGER.to_string(), "Ana Reyes".to_string())]
-            .into_iter()
-            .collect(),
-    }
-}
+use tend_fhir::{export_bundle, parse_bundle, plan_import};
 
 /// Exports `record`, imports the file into an empty device (as a new patient), returns the copy.
 fn round_trip(record: &PatientRecord) -> PatientRecord {
-    let text =
-        serde_json::to_string(&export_bundle(std::slice::from_ref(record), &ctx())).expect("json");
+    let text = serde_json::to_string(&export_bundle(std::slice::from_ref(record), &common::ctx()))
+        .expect("json");
     let bundle = parse_bundle(&text).expect("our own export parses");
     assert_eq!(bundle.patients.len(), 1);
     let plan = plan_import(&bundle.patients[0], None);

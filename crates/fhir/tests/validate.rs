@@ -8,9 +8,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chrono::NaiveDate;
 use tend_core::record::PatientRecord;
-use tend_fhir::{export_bundle, ExportContext};
+use tend_fhir::export_bundle;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
@@ -56,17 +55,6 @@ fn validate(name: &str, bundle: &serde_json::Value) -> (bool, String) {
     (out.status.success(), text)
 }
 
-fn ctx() -> ExportContext {
-    ExportContext {
-        bundle_id: "5b0c2a34-61f5-4f57-9a7c-0b8d3c0e2f11".into(),
-        exported_at_ms: 1_796_000_000_000,
-        today: NaiveDate::from_ymd_opt(2026, 12, 7).expect("date"),
-        people: [("cm-1".to_string(), "Ana Reyes".to_string())]
-            .into_iter()
-            .collect(),
-    }
-}
-
 fn minimal() -> PatientRecord {
     let doc = tend_core::PatientDoc::create(
         &tend_core::PatientId::random(),
@@ -83,7 +71,7 @@ fn minimal() -> PatientRecord {
 
 #[test]
 fn a_full_record_exports_as_valid_fhir_r4() {
-    let bundle = export_bundle(&[common::full_record()], &ctx());
+    let bundle = export_bundle(&[common::full_record()], &common::ctx());
     let (ok, text) = validate("full", &bundle);
     assert!(ok, "{text}");
     assert!(text.contains("valid FHIR R4"), "{text}");
@@ -91,7 +79,7 @@ fn a_full_record_exports_as_valid_fhir_r4() {
 
 #[test]
 fn a_caseload_with_a_name_only_patient_exports_as_valid_fhir_r4() {
-    let bundle = export_bundle(&[common::full_record(), minimal()], &ctx());
+    let bundle = export_bundle(&[common::full_record(), minimal()], &common::ctx());
     let patients = bundle["entry"]
         .as_array()
         .expect("entries")
@@ -116,7 +104,7 @@ fn the_sample_ehr_bundle_the_import_tests_use_is_valid_fhir_r4() {
 /// The validator is not a rubber stamp: breaking an export in ways FHIR forbids is caught.
 #[test]
 fn the_validator_rejects_what_fhir_forbids() {
-    let good = export_bundle(&[common::full_record()], &ctx());
+    let good = export_bundle(&[common::full_record()], &common::ctx());
     let entries = good["entry"].as_array().expect("entries").len();
     let break_first = |rtype: &str, f: &dyn Fn(&mut serde_json::Value)| {
         let mut b = good.clone();

@@ -295,64 +295,55 @@ pub fn TransitionsSection(chart: Chart) -> impl IntoView {
                 <p class="muted">"An admission, an observation stay, a SNF or rehab stay, or an ED visit."</p>
                 <RecordAdmission chart=chart.clone() />
             </section>
-            {move || {
-                let rows = earlier.get();
-                (!rows.is_empty()).then(|| {
-                    let c2 = c2.clone();
-                    view! {
-                        <section class="card" aria-labelledby="earlier-title">
-                            <h2 id="earlier-title">"Earlier stays and ED visits"</h2>
-                            <ul class="entries" aria-label="Earlier stays and ED visits">
-                                {rows.into_iter().map(|(id, line)| {
-                                    let name = Signal::derive({
-                                        let line = line.clone();
-                                        move || line.clone()
-                                    });
-                                    view! {
-                                        <li class="entry">
-                                            <p class="entry-main">{line}</p>
-                                            <div class="entry-actions">
-                                                <RemoveForm chart=c2.clone() list=List::Transitions id=id.clone() name=name />
-                                                <HistoryToggle chart=c2.clone() base=format!("transitions/{id}") fields=STAY_FIELDS name=name />
-                                            </div>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        </section>
-                    }
-                })
-            }}
-            {move || {
-                let rows = past.get();
-                (!rows.is_empty()).then(|| {
-                    let c3 = c3.clone();
-                    view! {
-                        <section class="card" aria-labelledby="past-stays-title">
-                            <h2 id="past-stays-title">"Hospital stays from other records"</h2>
-                            <ul class="entries" aria-label="Hospital stays from other records">
-                                {rows.into_iter().map(|(id, line)| {
-                                    let name = Signal::derive({
-                                        let line = line.clone();
-                                        move || line.clone()
-                                    });
-                                    view! {
-                                        <li class="entry">
-                                            <p class="entry-main">{line}</p>
-                                            <div class="entry-actions">
-                                                <RemoveForm chart=c3.clone() list=List::Hospitalizations id=id.clone() name=name />
-                                                <HistoryToggle chart=c3.clone() base=format!("medical/hospitalizations/{id}") fields=PAST_STAY_FIELDS name=name />
-                                            </div>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        </section>
-                    }
-                })
-            }}
+            <StayList chart=c2 rows=earlier title="Earlier stays and ED visits" list=List::Transitions
+                base="transitions" fields=STAY_FIELDS />
+            <StayList chart=c3 rows=past title="Hospital stays from other records" list=List::Hospitalizations
+                base="medical/hospitalizations" fields=PAST_STAY_FIELDS />
             <RemovedItems items=removed what="stays" />
         </div>
+    }
+}
+
+/// A card listing stays, one line each, with Remove and History (`base`: the list's path), shown
+/// only when there is one.
+#[component]
+fn StayList(
+    chart: Chart,
+    rows: Memo<Vec<(String, String)>>,
+    title: &'static str,
+    list: List,
+    base: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+) -> impl IntoView {
+    let title_id = format!("{}-title", base.replace('/', "-"));
+    move || {
+        let rows = rows.get();
+        (!rows.is_empty()).then(|| {
+            let chart = chart.clone();
+            let list = list.clone();
+            view! {
+                <section class="card" aria-labelledby=title_id.clone()>
+                    <h2 id=title_id.clone()>{title}</h2>
+                    <ul class="entries" aria-label=title>
+                        {rows.into_iter().map(|(id, line)| {
+                            let name = Signal::derive({
+                                let line = line.clone();
+                                move || line.clone()
+                            });
+                            view! {
+                                <li class="entry">
+                                    <p class="entry-main">{line}</p>
+                                    <div class="entry-actions">
+                                        <RemoveForm chart=chart.clone() list=list.clone() id=id.clone() name=name />
+                                        <HistoryToggle chart=chart.clone() base=format!("{base}/{id}") fields=fields name=name />
+                                    </div>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </section>
+            }
+        })
     }
 }
 

@@ -949,3 +949,16 @@ fn encounters_and_transitions(b: &mut Builder) {
         },
     });
 }
+
+/// The export context the tests use: a fixed bundle id and time, today 2026-12-07 (the day
+/// [`full_record`]'s dates are set for), and the care manager on the roster.
+pub fn ctx() -> tend_fhir::ExportContext {
+    tend_fhir::ExportContext {
+        bundle_id: "5b0c2a34-61f5-4f57-9a7c-0b8d3c0e2f11".into(),
+        exported_at_ms: 1_796_000_000_000,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 12, 7).expect("date"),
+        people: [(CARE_MANAGER.to_string(), "Ana Reyes".to_string())]
+            .into_iter()
+            .collect(),
+    }
+}
