@@ -192,10 +192,40 @@ def cats(res, field="category"):
     return {(c.get("system"), c.get("code")) for c in at(res, f"{field}.coding")}
 
 
+US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
+# The US Core profiles whose requirements this script checks (below); a resource claiming any
+# other profile is reported, so a claim is never left unchecked.
+US_CORE_CHECKED = {
+    "Patient": "us-core-patient",
+    "Condition": "us-core-condition-problems-health-concerns",
+    "AllergyIntolerance": "us-core-allergyintolerance",
+    "Goal": "us-core-goal",
+    "CarePlan": "us-core-careplan",
+    "CareTeam": "us-core-careteam",
+}
+
+
 def us_core(res, rtype, where, problems):
     def need(cond, what):
         if not cond:
             problems.append(f"{where}: {rtype} {what} (US Core)")
+
+    for claimed in res.get("meta", {}).get("profile", []):
+        if claimed != US_CORE + US_CORE_CHECKED.get(rtype, "?"):
+            problems.append(f"{where}: {rtype} claims {claimed}, which this validator does not check")
+    if rtype == "Goal":
+        need(res.get("lifecycleStatus"), "needs a lifecycleStatus")
+        need(all(t.get("dueDate") or t.get("dueDuration") for t in res.get("target", [])) or
+             res.get("startDate") or not res.get("target"), "target needs a due date or the goal a start date")
+    if rtype == "CareTeam":
+        need(res.get("participant"), "needs a participant")
+        for p in res.get("participant", []):
+            need(p.get("role") and p.get("member"), "participant needs a role and a member")
+    if rtype == "Patient":
+        for n in res.get("name", []):
+            need(n.get("family") or n.get("given") or n.get("text"), "name needs a family or given name")
+        for i in res.get("identifier", []):
+            need(i.get("system") and i.get("value"), "identifier needs a system and a value")
 
     if rtype == "Patient":
         need(res.get("identifier"), "needs an identifier")

@@ -24,6 +24,8 @@ pub const LANGUAGE: &str = "urn:ietf:bcp:47";
 pub const US_CORE_INTERPRETER: &str =
     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed";
 pub const MEDICARE_MBI: &str = "http://hl7.org/fhir/sid/us-mbi";
+/// US Core profiles: `<prefix><profile id>`, e.g. `…/us-core-patient`.
+pub const US_CORE_PROFILE_PREFIX: &str = "http://hl7.org/fhir/us/core/StructureDefinition/";
 
 /// Tend's own code systems and identifier systems (for what no standard system names). A Tend
 /// export marks every resource with [`TEND_ITEM`] (the item's id), so importing the same file

@@ -134,6 +134,32 @@ fn rename_references(value: &mut Value, renamed: &BTreeMap<String, String>) {
     }
 }
 
+/// The US Core (6.1) profile a resource of this type conforms to, where Tend writes everything the
+/// profile requires (scripts/validate_fhir.py checks those requirements for each profile claimed).
+fn us_core_profile(resource_type: &str) -> Option<&'static str> {
+    Some(match resource_type {
+        "Patient" => "us-core-patient",
+        "Condition" => "us-core-condition-problems-health-concerns",
+        "AllergyIntolerance" => "us-core-allergyintolerance",
+        "Goal" => "us-core-goal",
+        "CarePlan" => "us-core-careplan",
+        "CareTeam" => "us-core-careteam",
+        _ => return None,
+    })
+}
+
+/// Adds `meta.profile` with the resource's US Core profile, if it has one.
+fn claim_us_core(resource: &mut Value) {
+    let Some(profile) = resource["resourceType"].as_str().and_then(us_core_profile) else {
+        return;
+    };
+    let url = format!("{}{profile}", codes::US_CORE_PROFILE_PREFIX);
+    if let Some(fields) = resource.as_object_mut() {
+        let meta = fields.entry("meta").or_insert_with(|| json!({}));
+        meta["profile"] = json!([url]);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // One patient
 
@@ -226,9 +252,10 @@ impl<'a> PatientExport<'a> {
 
     /// Adds a resource (pruned of empty values) and, for one made from an item, its Provenance.
     fn add(&mut self, resource: Value, recorded: Option<&Stamp>) {
-        let Some(resource) = prune(resource) else {
+        let Some(mut resource) = prune(resource) else {
             return;
         };
+        claim_us_core(&mut resource);
         let id = resource["id"].as_str().unwrap_or_default().to_string();
         if let Some(p) = recorded.and_then(|stamp| provenance(&id, stamp)) {
             self.provenance.push(p);

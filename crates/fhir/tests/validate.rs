@@ -75,6 +75,37 @@ fn a_full_record_exports_as_valid_fhir_r4() {
     let (ok, text) = validate("full", &bundle);
     assert!(ok, "{text}");
     assert!(text.contains("valid FHIR R4"), "{text}");
+    // US Core is claimed where Tend meets the profile (and the validator checks the claim).
+    let claims = |rtype: &str| -> Vec<String> {
+        bundle["entry"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter(|e| e["resource"]["resourceType"] == rtype)
+            .flat_map(|e| {
+                e["resource"]["meta"]["profile"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter_map(|p| p.as_str().map(String::from))
+            .collect()
+    };
+    for (rtype, profile) in [
+        ("Patient", "us-core-patient"),
+        ("Condition", "us-core-condition-problems-health-concerns"),
+        ("AllergyIntolerance", "us-core-allergyintolerance"),
+        ("Goal", "us-core-goal"),
+        ("CarePlan", "us-core-careplan"),
+        ("CareTeam", "us-core-careteam"),
+    ] {
+        let url = format!("http://hl7.org/fhir/us/core/StructureDefinition/{profile}");
+        let found = claims(rtype);
+        assert!(
+            !found.is_empty() && found.iter().all(|p| *p == url),
+            "{rtype}: {found:?}"
+        );
+    }
 }
 
 #[test]
@@ -145,6 +176,22 @@ fn the_validator_rejects_what_fhir_forbids() {
         (
             "empty-string",
             break_first("Condition", &|r| r["code"]["text"] = "".into()),
+        ),
+        (
+            "unchecked-profile",
+            break_first("Observation", &|r| {
+                r["meta"]["profile"] = serde_json::json!([
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab"
+                ])
+            }),
+        ),
+        (
+            "careteam-without-role",
+            break_first("CareTeam", &|r| {
+                if let Some(p) = r["participant"][0].as_object_mut() {
+                    p.remove("role");
+                }
+            }),
         ),
         (
             "dangling-reference",
