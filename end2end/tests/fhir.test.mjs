@@ -143,6 +143,14 @@ test('a chart exports valid FHIR R4; a discharge bundle imports once, with a pre
   assert.ok(caseload.ok, caseload.text);
   await inspect(page, 'tablet', 'fhir-export', problems);
 
+  // A selection: only the patients ticked.
+  await page.getByRole('radio', { name: 'Choose patients' }).check();
+  const choices = page.getByRole('group', { name: 'Patients to export' });
+  await choices.getByRole('checkbox', { name: 'Diaz, Rosa' }).check();
+  const one = await download(page, () => page.getByRole('button', { name: 'Download FHIR file (1 patient)' }).click());
+  assert.match(one.name, /^tend-diaz-rosa-\d{4}-\d{2}-\d{2}\.fhir\.json$/);
+  assert.deepEqual(resources(one.bundle, 'Patient').map((p) => p.name[0].family), ['Diaz']);
+
   assert.deepEqual(problems, []);
   assert.deepEqual(errors, []);
 });
