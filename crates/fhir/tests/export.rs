@@ -107,17 +107,21 @@ fn the_bundle_is_a_collection_of_unique_entries_whose_references_resolve() {
     }
 }
 
+/// What FHIR forbids (ele-1): null, a blank string, an empty list or object.
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
 #[test]
 fn nothing_is_empty_or_null() {
     walk(&bundle(), &mut |key, v| {
-        let empty = match v {
-            Value::Null => true,
-            Value::String(s) => s.trim().is_empty(),
-            Value::Array(a) => a.is_empty(),
-            Value::Object(o) => o.is_empty(),
-            _ => false,
-        };
-        assert!(!empty, "{key} is empty: {v}");
+        assert!(!is_empty(v), "{key} is empty: {v}");
     });
 }
 
@@ -995,14 +999,7 @@ fn an_odd_record_exports_without_empty_values_or_dangling_references() {
         .map(|e| e["fullUrl"].as_str().expect("fullUrl").to_string())
         .collect();
     walk(&b, &mut |key, v| {
-        let empty = match v {
-            Value::Null => true,
-            Value::String(s) => s.trim().is_empty(),
-            Value::Array(a) => a.is_empty(),
-            Value::Object(o) => o.is_empty(),
-            _ => false,
-        };
-        assert!(!empty, "{key} is empty: {v}");
+        assert!(!is_empty(v), "{key} is empty: {v}");
         if key == "reference" {
             assert!(
                 urls.contains(v.as_str().expect("reference")),

@@ -235,15 +235,19 @@ fn a_changed_dose_is_offered_as_a_possible_duplicate() {
     assert_eq!(record(&doc).medical.medications.len(), 4);
 }
 
-#[test]
-fn patients_are_matched_by_tend_id_or_an_active_mrn() {
-    let incoming = only_patient(EHR);
-    let id = PatientId::random();
+/// A patient already on the device, with nothing recorded yet.
+fn ellie() -> PatientDoc {
     let name = PersonName {
         given: "Ellie".into(),
         family: "Whitfield".into(),
     };
-    let mut doc = PatientDoc::create(&id, name, &author(), T0).expect("create");
+    PatientDoc::create(&PatientId::random(), name, &author(), T0).expect("create")
+}
+
+#[test]
+fn patients_are_matched_by_tend_id_or_an_active_mrn() {
+    let incoming = only_patient(EHR);
+    let mut doc = ellie();
     assert!(!incoming.matches(&record(&doc)), "no MRN yet");
     let mrn = |id: &str, value: &str| Op::AddIdentifier {
         identifier: Identifier {
@@ -291,12 +295,7 @@ fn patients_are_matched_by_tend_id_or_an_active_mrn() {
 #[test]
 fn details_fill_only_what_the_chart_lacks() {
     let incoming = only_patient(EHR);
-    let id = PatientId::random();
-    let name = PersonName {
-        given: "Ellie".into(),
-        family: "Whitfield".into(),
-    };
-    let mut doc = PatientDoc::create(&id, name, &author(), T0).expect("create");
+    let mut doc = ellie();
     doc.apply_all(
         vec![
             Op::SetDateOfBirth {
