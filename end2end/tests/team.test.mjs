@@ -47,13 +47,19 @@ async function openFrom(page, scope, name) {
 }
 
 /** Settings → an invite for `person` (by their signed name on the roster). */
+/** Join codes shown so far: each invite shows a new one (an earlier code never lingers on screen). */
+const shownCodes = new Set();
+
 async function inviteFor(page, person) {
   await goSettings(page);
   await page.getByLabel('New device is for').selectOption({ label: signed(person) });
   await page.getByRole('button', { name: 'Invite a device' }).click();
   const code = page.getByLabel('Join code for a new device');
   await code.waitFor();
-  return (await code.inputValue()).trim();
+  const value = (await code.inputValue()).trim();
+  assert.ok(!shownCodes.has(value), 'a new invite shows a new code, never the previous one');
+  shownCodes.add(value);
+  return value;
 }
 
 /** The number in the dashboard for `row` and `measure` (0 when the cell shows no link). */

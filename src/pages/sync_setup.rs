@@ -121,6 +121,9 @@ pub fn SyncSetup() -> impl IntoView {
         };
         busy.set(true);
         error.set(None);
+        // The code on screen is for whoever was chosen before: never leave it showing while a new
+        // one (perhaps for someone else) is made.
+        invite.set(None);
         spawn_local(async move {
             match s.invite(person.as_ref()).await {
                 Ok(code) => invite.set(Some(code)),
@@ -181,7 +184,7 @@ pub fn SyncSetup() -> impl IntoView {
                 </Show>
                 <label class="field">
                     <span>"New device is for"</span>
-                    <select on:change=move |ev| invite_for.set(event_target_value(&ev))
+                    <select on:change=move |ev| { invite_for.set(event_target_value(&ev)); invite.set(None); }
                         prop:value=move || invite_for.get()>
                         {let invitees = invitees.clone(); move || invitees().into_iter().map(|(id, label)| {
                             let selected = id == invite_for.get_untracked();
