@@ -16,6 +16,9 @@ pub use page::{
     PULL_BATCH_MAX_BYTES, PULL_BATCH_MAX_CHUNKS,
 };
 pub mod compact;
+pub mod received;
+
+pub use received::{acked_after_append, change_hashes, ReceivedError};
 
 pub use compact::{logs_after_page, should_snapshot, snapshot_chunk, RelayLog};
 pub mod tabs;
