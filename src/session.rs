@@ -102,6 +102,10 @@ pub struct Session {
     workspace: SendWrapper<Rc<RefCell<SharedDoc>>>,
     /// What the workspace document holds; `None` until it is loaded ([`Session::workspace`]).
     pub workspace_record: RwSignal<Option<WorkspaceRecord>>,
+    /// Patients whose changes from other devices are stored but whose caseload row is still being
+    /// brought up to date ([`Session::settle_received`]); 0 when none.
+    pub settling: RwSignal<usize>,
+    settle_running: SendWrapper<Rc<Cell<bool>>>,
 }
 
 /// The workspace document in memory, like an [`OpenDoc`].
@@ -182,6 +186,8 @@ impl Session {
             cache_upkeep: SendWrapper::new(Rc::new(CacheUpkeep::default())),
             workspace: SendWrapper::new(Rc::new(RefCell::new(SharedDoc::default()))),
             workspace_record: RwSignal::new(None),
+            settling: RwSignal::new(0),
+            settle_running: SendWrapper::new(Rc::new(Cell::new(false))),
         };
         // Summaries from an older build, and those dated before today (risk tier, priority and
         // overdue as of an earlier day), are recomputed in the background.
@@ -235,7 +241,7 @@ impl Session {
             return;
         };
         let all = loaded.doc.save();
-        self.merge_remote(&id, &[all], summary);
+        self.merge_remote(&id, &[all], Some(summary));
     }
 
     /// Another tab (the one that syncs) stored documents merged from the relay: the ones open
@@ -609,7 +615,13 @@ impl Session {
 
     /// Sync stored changes from other devices: merge them into the open copies of `id` (their
     /// next save stores them again, harmlessly), refresh the caseload row, and tell open charts.
-    pub fn merge_remote(&self, id: &PatientId, chunks: &[Vec<u8>], summary: PatientSummary) {
+    /// `summary`: the patient's new caseload row (`None` while it is being settled).
+    pub fn merge_remote(
+        &self,
+        id: &PatientId,
+        chunks: &[Vec<u8>],
+        summary: Option<PatientSummary>,
+    ) {
         for weak in self.open_docs.borrow().iter() {
             let Some(handle) = weak.upgrade() else {
                 continue;
@@ -624,8 +636,63 @@ impl Session {
                 }
             }
         }
-        self.upsert_summary(summary);
+        if let Some(summary) = summary {
+            self.upsert_summary(summary);
+        }
         self.remote_version.update(|v| *v += 1);
+    }
+
+    /// Brings up to date, one patient at a time and yielding to the page between them, the
+    /// caseload rows of patients whose received changes were stored unmerged
+    /// (`crate::sync::settle`). Returns the ids settled. Runs once at a time: a call while it runs
+    /// returns at once (the running one picks up what is new before it ends).
+    pub async fn settle_received(&self) -> Vec<String> {
+        if self.settle_running.replace(true) {
+            return Vec::new();
+        }
+        let mut settled = Vec::new();
+        let mut busy = Vec::new();
+        loop {
+            let Ok(stale) = self.storage.stale_patients().await else {
+                break;
+            };
+            let todo: Vec<PatientId> = stale.into_iter().filter(|id| !busy.contains(id)).collect();
+            if todo.is_empty() {
+                break;
+            }
+            for (done, id) in todo.iter().enumerate() {
+                self.settling.try_set(todo.len() - done);
+                let mut problems = Vec::new();
+                let outcome = crate::sync::settle::settle(
+                    &self.storage,
+                    id,
+                    crate::clock::today(),
+                    &mut problems,
+                )
+                .await;
+                if !problems.is_empty() {
+                    self.problems.update(|p| p.extend(problems));
+                }
+                match outcome {
+                    Ok(crate::sync::settle::Settled::Summary(summary)) => {
+                        self.upsert_summary(summary);
+                        settled.push(id.to_string());
+                    }
+                    Ok(crate::sync::settle::Settled::Busy) => busy.push(id.clone()),
+                    Ok(_) => settled.push(id.to_string()),
+                    // Locked or storage failing: the rest stays stale, settled after the next round.
+                    Err(_) => {
+                        self.settling.try_set(0);
+                        self.settle_running.set(false);
+                        return settled;
+                    }
+                }
+                crate::clock::yield_to_page().await;
+            }
+        }
+        self.settling.try_set(0);
+        self.settle_running.set(false);
+        settled
     }
 
     /// The workspace document's content, loading it first if needed (a device that has none yet

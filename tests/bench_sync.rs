@@ -8,11 +8,13 @@
 //! as device A seals it and laid out as the relay's pull pages (500 chunks, JSON with base64
 //! ciphertext, as the relay sends them). Timed, page by page, with no network and no UI: the app's
 //! own sync path — parse the page (`serde_json`, as `sync::net` does), gather pages into batches
-//! (`PullBatch`), `sync::pull::prepare` (decrypt, merge against what is stored, summaries) and
-//! `Storage::apply_pulled_page` (one IndexedDB transaction per batch, keyed seal as on a
-//! locked-down device):
+//! (`PullBatch`), `sync::pull::prepare` (decrypt; merge new documents against what is stored, with
+//! summaries; append patients' changes unmerged) and `Storage::apply_pulled_page` (one IndexedDB
+//! transaction per batch, keyed seal as on a locked-down device):
 //! - a new device: every page of the history into an empty database;
-//! - catch-up: then the 5,000 changes' pages into that database.
+//! - catch-up: then the 5,000 changes' pages into that database;
+//! - settling (not part of either: the app does it after "Synced", in the background): the 200
+//!   patients' summaries recomputed from their stored documents, reported as `settle_ms`.
 //!
 //! The bytes are the same workload's, not the very bytes of the browser run: the envelopes carry
 //! fresh random nonces and the documents their own Automerge actors, so sizes match to a few bytes.
@@ -152,7 +154,7 @@ async fn bench_sync_apply() {
     let text_bytes = |p: &[String]| p.iter().map(String::len).sum::<usize>();
     let envelope_bytes = |c: &[(String, Vec<u8>)]| c.iter().map(|(_, e)| e.len()).sum::<usize>();
 
-    let (mut new_ms, mut catch_ms) = (Vec::new(), Vec::new());
+    let (mut new_ms, mut catch_ms, mut settle_ms) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         Storage::delete(DB)
             .await
@@ -165,6 +167,25 @@ async fn bench_sync_apply() {
         .expect("open bench database");
         new_ms.push(apply_pages(&storage, &key, &history_pages).await);
         catch_ms.push(apply_pages(&storage, &key, &edit_pages).await);
+        let t = perf_now();
+        let stale = storage.stale_patients().await.expect("stale");
+        assert_eq!(
+            stale.len(),
+            PATIENTS,
+            "every patient took its changes unmerged"
+        );
+        for id in &stale {
+            let mut problems = Vec::new();
+            let settled =
+                tend::sync::settle::settle(&storage, id, tend::clock::today(), &mut problems)
+                    .await
+                    .expect("settle");
+            assert!(
+                matches!(settled, tend::sync::settle::Settled::Summary(_)) && problems.is_empty(),
+                "{settled:?} {problems:?}"
+            );
+        }
+        settle_ms.push(perf_now() - t);
         assert_eq!(
             storage.caseload().await.expect("caseload").summaries.len(),
             PATIENTS
@@ -185,6 +206,7 @@ async fn bench_sync_apply() {
             "runs": catch_ms.iter().map(|v| round(*v)).collect::<Vec<_>>(),
             "chunks": edits.len(),
             "pages": edit_pages.len(),
+            "settle_ms": round(median(&settle_ms)),
             "page_json_bytes": text_bytes(&edit_pages),
             "envelope_bytes": envelope_bytes(&edits),
         },

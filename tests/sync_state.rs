@@ -9,6 +9,7 @@ mod common;
 use common::{author_on as author, fresh, name};
 use tend::storage::{sync_state::DocSync, Storage};
 use tend::sync::pull;
+use tend::sync::settle::{self, Settled};
 use tend_core::{
     crypto::{self, WorkspaceKey},
     sync_wire::{ChunkKind, PullResponse, PulledChunk},
@@ -22,6 +23,19 @@ const WS: &str = "0123456789abcdef0123456789abcdef";
 
 fn today() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date")
+}
+
+async fn names(storage: &Storage) -> Vec<String> {
+    let mut names: Vec<_> = storage
+        .caseload()
+        .await
+        .expect("caseload")
+        .summaries
+        .iter()
+        .map(|s| s.display_name.clone())
+        .collect();
+    names.sort();
+    names
 }
 
 fn chunk(
@@ -184,14 +198,18 @@ async fn a_pull_page_stores_chunks_summaries_and_cursor_together_and_sets_aside_
 
     let storage = Storage::open(db).await.expect("reopen");
     assert_eq!(storage.sync_cursor().await.expect("cursor"), 3);
-    let caseload = storage.caseload().await.expect("caseload");
-    let mut names: Vec<_> = caseload
-        .summaries
-        .iter()
-        .map(|s| s.display_name.clone())
-        .collect();
-    names.sort();
-    assert_eq!(names, vec!["Díaz-Ortiz, Rosa", "Kim, Ben"]);
+    // The patient already here took its change unmerged: stored, its row not yet up to date.
+    assert_eq!(names(&storage).await, vec!["Diaz, Rosa", "Kim, Ben"]);
+    let local_doc = DocId::Patient(local_id.clone());
+    assert!(storage.is_stale(&local_doc).await.expect("stale"));
+    let mut problems = Vec::new();
+    let settled = settle::settle(&storage, &local_id, today(), &mut problems)
+        .await
+        .expect("settle");
+    assert!(matches!(settled, Settled::Summary(ref s) if s.display_name == "Díaz-Ortiz, Rosa"));
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(!storage.is_stale(&local_doc).await.expect("stale"));
+    assert_eq!(names(&storage).await, vec!["Díaz-Ortiz, Rosa", "Kim, Ben"]);
     let loaded = storage.load_patient(&local_id).await.expect("load");
     assert!(loaded.problems.is_empty());
     assert_eq!(
@@ -281,7 +299,12 @@ async fn a_pull_page_prepared_before_a_local_save_is_not_written_and_merges_agai
     let key = WorkspaceKey::from_bytes([7; 32]);
     let id = PatientId::random();
     let mut local = PatientDoc::create(&id, name("Rosa", "Diaz"), &author("a"), 1).expect("create");
-    storage.create_patient(&mut local).await.expect("store");
+    // Stored as a chunk, without a snapshot: received changes are merged against it (the slow
+    // path), not appended.
+    storage
+        .append_changes(&id, &local.save(), &local.summary().expect("summary"))
+        .await
+        .expect("store");
 
     // Another device records the preferred language...
     let mut theirs = PatientDoc::load(&local.save()).expect("copy");
@@ -457,4 +480,231 @@ async fn the_workspace_document_is_stored_without_a_summary_and_waits_in_the_out
         outbox.into_iter().map(|(d, _)| d).collect::<Vec<_>>(),
         vec![DocId::Workspace]
     );
+}
+
+/// Another device's edits of `doc` (dates of birth), one chunk per edit, as pulled (seqs from
+/// `seq`); with the hashes of the changes.
+fn their_edits(
+    key: &WorkspaceKey,
+    doc: &mut PatientDoc,
+    values: &[&str],
+    seq: u64,
+) -> (Vec<PulledChunk>, Vec<String>) {
+    let mut chunks = Vec::new();
+    let mut hashes = Vec::new();
+    for (i, value) in values.iter().enumerate() {
+        let before = doc.heads();
+        doc.apply(
+            tend_core::Op::SetDateOfBirth {
+                date: tend_core::record::IsoDate::parse(value),
+            },
+            &author("b"),
+            10 + i as i64,
+        )
+        .expect("their edit");
+        let id = doc.record().expect("record").id;
+        chunks.push(chunk(
+            key,
+            seq + i as u64,
+            &id,
+            &id,
+            &doc.save_after(&before),
+        ));
+        hashes.extend(doc.heads().iter().map(|h| h.to_string()));
+    }
+    (chunks, hashes)
+}
+
+fn page_of(chunks: Vec<PulledChunk>) -> PullResponse {
+    let last = chunks.last().map_or(0, |c| c.seq);
+    PullResponse {
+        chunks,
+        next_cursor: last,
+        more: false,
+        head_seq: last,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn received_changes_are_appended_unmerged_acknowledged_and_settled_after() {
+    let storage = fresh("test-sync-append").await;
+    let key = WorkspaceKey::from_bytes([7; 32]);
+    let id = PatientId::random();
+    let doc_id = DocId::Patient(id.clone());
+    let mut local = PatientDoc::create(&id, name("Rosa", "Diaz"), &author("a"), 1).expect("create");
+    storage.create_patient(&mut local).await.expect("store");
+    // Pushed: the relay has the creation.
+    let marker = storage.outbox().await.expect("outbox")[0].1.clone();
+    let base: Vec<String> = local.heads().iter().map(|h| h.to_string()).collect();
+    storage
+        .record_acked(&doc_id, base.clone(), &marker)
+        .await
+        .expect("ack");
+    let chunks_before = storage.chunk_count(id.as_str()).await.expect("count");
+
+    // Two changes from another device, in two chunks.
+    let mut theirs = PatientDoc::load(&local.save()).expect("copy");
+    let (chunks, received) = their_edits(&key, &mut theirs, &["1950-03-01", "1950-03-02"], 1);
+    let prepared = pull::prepare(&storage, &key, WS, "this-device", page_of(chunks), today())
+        .await
+        .expect("prepare");
+    let merged = prepared.merged();
+    assert_eq!(merged.len(), 1);
+    assert!(merged[0].summary.is_none(), "no summary on the fast path");
+    assert_eq!(merged[0].chunks.len(), 2);
+    let page = prepared.page(vec![]);
+    assert!(
+        page.stamps.is_empty(),
+        "an append does not depend on what is stored"
+    );
+    storage.apply_pulled_page(&page).await.expect("apply");
+
+    // One chunk for both, the patient stale, the received hashes acknowledged, nothing to push.
+    assert_eq!(
+        storage.chunk_count(id.as_str()).await.expect("count"),
+        chunks_before + 1
+    );
+    assert!(storage.is_stale(&doc_id).await.expect("stale"));
+    let acked = storage.doc_sync(&doc_id).await.expect("sync").acked_heads;
+    assert_eq!(acked, [base.clone(), received.clone()].concat());
+    assert!(storage.outbox().await.expect("outbox").is_empty());
+    let record = storage
+        .load_patient(&id)
+        .await
+        .expect("load")
+        .doc
+        .record()
+        .expect("record");
+    assert_eq!(
+        record.profile.date_of_birth.as_ref().map(|d| d.as_str()),
+        Some("1950-03-02")
+    );
+    assert_eq!(
+        storage.caseload().await.expect("caseload").summaries[0].date_of_birth,
+        None,
+        "the row is as before until settled"
+    );
+
+    // A settle raced by a save here writes nothing...
+    let stamp = storage.doc_stamp(&doc_id).await.expect("stamp");
+    let mut mine = storage.load_patient(&id).await.expect("load").doc;
+    let stale_summary = mine.summary_on(today()).expect("summary");
+    let before = mine.heads();
+    mine.rename(name("Rosa", "Díaz-Ortiz"), &author("a"), 20)
+        .expect("rename");
+    storage
+        .append_changes(
+            &id,
+            &mine.save_after(&before),
+            &mine.summary_on(today()).expect("summary"),
+        )
+        .await
+        .expect("local save");
+    assert!(!storage
+        .settle_summary(&id, &stamp, &stale_summary, vec![])
+        .await
+        .expect("settle"));
+    assert_eq!(names(&storage).await, vec!["Díaz-Ortiz, Rosa"]);
+    assert!(storage.is_stale(&doc_id).await.expect("stale"));
+
+    // ...and settling loads again: both edits in the row; a local change waits, so the
+    // acknowledged heads stay what the relay has.
+    let mut problems = Vec::new();
+    let settled = settle::settle(&storage, &id, today(), &mut problems)
+        .await
+        .expect("settle");
+    let Settled::Summary(summary) = settled else {
+        panic!("not settled: {settled:?}");
+    };
+    assert_eq!(summary.display_name, "Díaz-Ortiz, Rosa");
+    assert_eq!(summary.date_of_birth.as_deref(), Some("1950-03-02"));
+    assert!(!storage.is_stale(&doc_id).await.expect("stale"));
+    assert_eq!(
+        storage.caseload().await.expect("caseload").summaries[0]
+            .date_of_birth
+            .as_deref(),
+        Some("1950-03-02")
+    );
+    assert_eq!(
+        storage.doc_sync(&doc_id).await.expect("sync").acked_heads,
+        [base, received].concat()
+    );
+
+    // Once that change is pushed, the next settle sums the acknowledgement up as the heads.
+    let marker = storage.outbox().await.expect("outbox")[0].1.clone();
+    let heads: Vec<String> = mine.heads().iter().map(|h| h.to_string()).collect();
+    storage
+        .record_acked(&doc_id, heads, &marker)
+        .await
+        .expect("ack");
+    theirs.apply_changes(&mine.save()).expect("they get it");
+    let (chunks, _) = their_edits(&key, &mut theirs, &["1950-03-03"], 3);
+    let prepared = pull::prepare(&storage, &key, WS, "this-device", page_of(chunks), today())
+        .await
+        .expect("prepare");
+    storage
+        .apply_pulled_page(&prepared.page(vec![]))
+        .await
+        .expect("apply");
+    settle::settle(&storage, &id, today(), &mut problems)
+        .await
+        .expect("settle");
+    let now: Vec<String> = theirs.heads().iter().map(|h| h.to_string()).collect();
+    assert_eq!(
+        storage.doc_sync(&doc_id).await.expect("sync").acked_heads,
+        now
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    storage.close();
+}
+
+#[wasm_bindgen_test]
+async fn received_changes_that_leave_the_record_unreadable_are_set_aside_when_settling() {
+    let storage = fresh("test-sync-append-bad").await;
+    let key = WorkspaceKey::from_bytes([7; 32]);
+    let id = PatientId::random();
+    let doc_id = DocId::Patient(id.clone());
+    let mut local = PatientDoc::create(&id, name("Rosa", "Diaz"), &author("a"), 1).expect("create");
+    storage.create_patient(&mut local).await.expect("store");
+
+    // A well-formed Automerge change (it passes the fast path's checks) from a faulty device: the
+    // patient's name becomes a number, which no Tend record reads.
+    let mut raw = automerge::AutoCommit::load(&local.save()).expect("raw");
+    let base = raw.get_heads();
+    automerge::transaction::Transactable::put(&mut raw, automerge::ROOT, "name", 42_i64)
+        .expect("put");
+    let bad = raw.save_after(&base);
+    let page = page_of(vec![chunk(&key, 1, id.as_str(), id.as_str(), &bad)]);
+    let prepared = pull::prepare(&storage, &key, WS, "this-device", page, today())
+        .await
+        .expect("prepare");
+    storage
+        .apply_pulled_page(&prepared.page(vec![]))
+        .await
+        .expect("apply");
+    assert!(storage.is_stale(&doc_id).await.expect("stale"));
+
+    let mut problems = Vec::new();
+    let settled = settle::settle(&storage, &id, today(), &mut problems)
+        .await
+        .expect("settle");
+    assert!(matches!(settled, Settled::Summary(ref s) if s.display_name == "Diaz, Rosa"));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("set aside"), "{problems:?}");
+    // Kept for support, not deleted; the record reads as before; compaction leaves it alone.
+    assert_eq!(storage.quarantined_count().await.expect("count"), 1);
+    assert!(storage
+        .has_quarantined(id.as_str())
+        .await
+        .expect("quarantine"));
+    assert!(!storage.is_stale(&doc_id).await.expect("stale"));
+    let record = storage
+        .load_patient(&id)
+        .await
+        .expect("load")
+        .doc
+        .record()
+        .expect("record");
+    assert_eq!(record.name.family, "Diaz");
+    storage.close();
 }

@@ -11,8 +11,9 @@
 //      and committed to IndexedDB); then "200 patients" on the caseload is checked.
 //  (a) catch-up: B goes offline (setOffline + the app closes its socket on `offline`, checked); A
 //      makes 25 changes to each patient (5,000 chunks); B goes online. Timed from the page's
-//      `online` event until "Synced: up to date"; then charts of three patients must show the dose
-//      A wrote last for them.
+//      `online` event until "Synced: up to date"; also until the caseload (on screen) has stopped
+//      saying it is updating rows with those changes; then charts of three patients must show the
+//      dose A wrote last for them.
 //  (c) bytes: CDP Network events of B's page during (a) and (b): every /api response's
 //      encodedDataLength (HTTP headers + body as received) and WebSocket frame payloads.
 // Once, in a persistent profile (on disk):
@@ -100,17 +101,23 @@ async function byteCounter(context, page) {
 
 /**
  * In the page: records (page clock) when the measured step starts — the click on "Join workspace"
- * or the `online` event — and the first "Synced: up to date" after it.
+ * or the `online` event — and the first "Synced: up to date" after it; then, once the caseload
+ * has said it is "updating … with changes from other devices", when it stops saying so (every
+ * patient's row brought up to date: `settledAt`).
  */
 async function armProbe(page, start) {
   await page.evaluate((start) => {
     const status = () => document.querySelector('[data-testid="sync-status"]')?.textContent ?? '';
-    const probe = { startAt: null, doneAt: null };
+    const probe = { startAt: null, doneAt: null, sawUpdating: false, settledAt: null };
     window.__tendBench = probe;
+    const updating = () => /updating \d+ with changes from other devices/.test(document.body.textContent ?? '');
     const check = () => {
       if (probe.startAt !== null && probe.doneAt === null && /Synced: up to date/.test(status())) {
         probe.doneAt = performance.now();
       }
+      if (probe.startAt === null || probe.settledAt !== null) return;
+      if (updating()) probe.sawUpdating = true;
+      else if (probe.sawUpdating && probe.doneAt !== null) probe.settledAt = performance.now();
     };
     new MutationObserver(check).observe(document.body, { subtree: true, childList: true, characterData: true });
     if (start === 'online') {
@@ -127,6 +134,13 @@ async function probeResult(page) {
   await page.waitForFunction(() => window.__tendBench?.doneAt != null, null, { timeout: LONG, polling: 50 });
   const p = await page.evaluate(() => window.__tendBench);
   return p.doneAt - p.startAt;
+}
+
+/** From the start until every caseload row was up to date (the probe saw "updating" end). */
+async function settledResult(page) {
+  await page.waitForFunction(() => window.__tendBench?.settledAt != null, null, { timeout: LONG, polling: 50 });
+  const p = await page.evaluate(() => window.__tendBench);
+  return p.settledAt - p.startAt;
 }
 
 const syncStatus = (page) => page.getByTestId('sync-status');
@@ -203,6 +217,7 @@ async function oneRound(browser, relay, scratch, rep) {
   bytes.reset();
   await context.setOffline(false);
   const catchUpMs = await probeResult(page);
+  const catchUpSettledMs = await settledResult(page);
   const catchUpBytes = bytes.read();
   for (const s of edited.samples) {
     await openChart(page, s.name, 'Conditions & medications');
@@ -211,10 +226,10 @@ async function oneRound(browser, relay, scratch, rep) {
   const unexpected = errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|WebSocket/.test(e));
   if (unexpected.length) throw new Error(`page errors: ${unexpected.join('; ')}`);
   await context.close();
-  log(`round ${rep + 1}: new device ${newDeviceMs.toFixed(0)} ms (${created.chunks} chunks), catch-up ${catchUpMs.toFixed(0)} ms (${edited.chunks} chunks)`);
+  log(`round ${rep + 1}: new device ${newDeviceMs.toFixed(0)} ms (${created.chunks} chunks), catch-up ${catchUpMs.toFixed(0)} ms (${edited.chunks} chunks), caseload up to date after ${catchUpSettledMs.toFixed(0)} ms`);
   // The join codes' secrets and the name lists stay out of the report.
   return {
-    newDeviceMs, newDeviceBytes, catchUpMs, catchUpBytes,
+    newDeviceMs, newDeviceBytes, catchUpMs, catchUpSettledMs, catchUpBytes,
     created: { ...created, join_code: undefined, first_names: undefined }, edited: { ...edited, samples: undefined },
   };
 }

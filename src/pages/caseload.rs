@@ -80,13 +80,20 @@ pub fn CaseloadPage() -> impl IntoView {
         visible.with(|v| v.iter().take(limit.get()).cloned().collect::<Vec<_>>())
     });
     let hidden = move || visible.with(Vec::len).saturating_sub(limit.get());
+    let settling = session.settling;
     let count_text = move || {
         let (shown, total) = (visible.with(Vec::len), caseload.with(Vec::len));
         let noun = |n: usize| if n == 1 { "patient" } else { "patients" };
-        if shown == total {
+        let count = if shown == total {
             format!("{total} {}", noun(total))
         } else {
             format!("{shown} of {total} {}", noun(total))
+        };
+        // Changes from other devices are saved here already; their rows are being brought up
+        // to date (risk, due items) one by one.
+        match settling.get() {
+            0 => count,
+            n => format!("{count} · updating {n} with changes from other devices"),
         }
     };
     let adding = RwSignal::new(false);

@@ -12,6 +12,11 @@ pub fn object(fields: &[(&str, JsValue)]) -> Result<JsValue, JsValue> {
     Ok(obj.into())
 }
 
+/// Sets one field of a stored object.
+pub fn set(record: &JsValue, field: &str, value: &JsValue) -> Result<(), JsValue> {
+    Reflect::set(record, &JsValue::from_str(field), value).map(|_| ())
+}
+
 pub fn bytes_value(bytes: &[u8]) -> JsValue {
     Uint8Array::from(bytes).into()
 }

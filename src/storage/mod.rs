@@ -2,7 +2,9 @@
 //!
 //! Per document: a compacted snapshot plus small chunks appended per edit batch. The caseload
 //! summary is written in the same transaction as the chunk it reflects, so the list never shows
-//! something that is not saved. Only this module touches IndexedDB.
+//! something that is not saved — except for changes received from other devices, appended with a
+//! stale marker instead and summarised just after (`received.rs`). Only this module touches
+//! IndexedDB.
 //!
 //! Transactions: nothing but the transaction's own requests is awaited inside one, because
 //! IndexedDB auto-commits a transaction once it has no pending request.
@@ -11,6 +13,7 @@ mod caseload;
 pub mod device;
 mod js;
 pub mod lock;
+mod received;
 pub mod schema;
 pub mod seal;
 pub mod sync_state;

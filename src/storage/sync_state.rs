@@ -16,9 +16,13 @@ use rexie::TransactionMode;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use tend_core::{sync::RelayLog, DocId, PatientSummary, WORKSPACE_DOC_ID};
+use tend_core::{
+    sync::{acked_after_append, RelayLog},
+    DocId, PatientSummary, WORKSPACE_DOC_ID,
+};
 use wasm_bindgen::JsValue;
 
+use super::received::stale_key;
 use super::{commit, js, js_err, schema, Storage, StorageError};
 
 const CURSOR_KEY: &str = "cursor";
@@ -55,6 +59,14 @@ pub enum PulledDocWrite {
         /// `None` for the workspace document (it has no caseload summary).
         summary: Option<PatientSummary>,
         sync: DocSync,
+    },
+    /// A patient already on the device whose received changes are appended unmerged (core
+    /// `sync::received`): the chunk, its key in the patient's stale marker and the received
+    /// hashes in its acknowledged heads, with no load, merge or summary (settling does those).
+    Appended {
+        id: DocId,
+        changes: Vec<u8>,
+        received: Vec<automerge::ChangeHash>,
     },
     /// A document new to this device: stored as a snapshot.
     New {
@@ -241,6 +253,7 @@ impl Storage {
         let mut snapshot_rows = Vec::new();
         let mut summary_rows = Vec::new();
         let mut sync_rows = Vec::new();
+        let mut appended = Vec::new();
         for write in &page.docs {
             match write {
                 PulledDocWrite::Existing {
@@ -260,6 +273,18 @@ impl Storage {
                         summary_rows.push(self.summary_row(summary)?);
                     }
                     sync_rows.push(self.sync_row(&doc_key(id), sync)?);
+                }
+                PulledDocWrite::Appended {
+                    id,
+                    changes,
+                    received,
+                } => {
+                    let row = js::object(&[
+                        ("doc_id", JsValue::from_str(id.as_str())),
+                        ("bytes", self.sealed(schema::CHUNKS, id.as_str(), changes)?),
+                    ])
+                    .map_err(js_err)?;
+                    appended.push((id, row, received));
                 }
                 PulledDocWrite::New {
                     id,
@@ -339,7 +364,43 @@ impl Storage {
         for row in &sync_rows {
             sync.put(row, None).await?;
         }
+        for (id, row, received) in appended {
+            let chunk_key = chunks.add(&row, None).await?;
+            // A sync row or marker that does not read is rebuilt: an empty acknowledgement only
+            // means pushing again what the relay has (it keeps one copy of each change).
+            let doc = doc_key(id);
+            let mut doc_sync: DocSync = self.read_in(&sync, &doc).await?.unwrap_or_default();
+            doc_sync.acked_heads = acked_after_append(&doc_sync.acked_heads, received);
+            sync.put(&self.sync_row(&doc, &doc_sync)?, None).await?;
+            let marker = stale_key(id);
+            let mut keys: Vec<f64> = self.read_in(&sync, &marker).await?.unwrap_or_default();
+            keys.extend(chunk_key.as_f64());
+            sync.put(&self.sync_row(&marker, &keys)?, None).await?;
+        }
         commit(tx).await
+    }
+
+    /// A sealed JSON value of `sync_state` read inside `store`'s transaction; `None` when there
+    /// is none or it does not read.
+    async fn read_in<T: for<'de> Deserialize<'de>>(
+        &self,
+        store: &rexie::Store,
+        key: &str,
+    ) -> Result<Option<T>, StorageError> {
+        Ok(store
+            .get(JsValue::from_str(key))
+            .await?
+            .and_then(|row| self.open_json(&row).ok()))
+    }
+
+    /// Opens a `sync_state` row's sealed JSON value.
+    pub(super) fn open_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        row: &JsValue,
+    ) -> Result<T, StorageError> {
+        let bytes = self.open_bytes(schema::SYNC_STATE, row)?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| StorageError::Corrupt(format!("sync state record: {e}")))
     }
 
     /// Joining or starting a workspace: forget every cursor, acknowledgement and pending chunk (they
@@ -390,7 +451,11 @@ impl Storage {
         .map_err(js_err)
     }
 
-    fn sync_row<T: Serialize>(&self, key: &str, value: &T) -> Result<JsValue, StorageError> {
+    pub(super) fn sync_row<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<JsValue, StorageError> {
         let json = serde_json::to_vec(value).map_err(|e| StorageError::Failed(e.to_string()))?;
         js::object(&[
             ("key", JsValue::from_str(key)),
@@ -422,7 +487,10 @@ impl Storage {
 }
 
 /// Reads `id`'s stamp inside `tx` (scope: snapshots, chunks, sync_state).
-async fn read_stamp(tx: &rexie::Transaction, id: &DocId) -> Result<DocStamp, StorageError> {
+pub(super) async fn read_stamp(
+    tx: &rexie::Transaction,
+    id: &DocId,
+) -> Result<DocStamp, StorageError> {
     let has_snapshot = tx
         .store(schema::SNAPSHOTS)?
         .key_exists(JsValue::from_str(id.as_str()))
@@ -447,7 +515,7 @@ async fn read_stamp(tx: &rexie::Transaction, id: &DocId) -> Result<DocStamp, Sto
     })
 }
 
-fn doc_key(id: &DocId) -> String {
+pub(super) fn doc_key(id: &DocId) -> String {
     format!("{DOC_PREFIX}{}", id.as_str())
 }
 
@@ -455,6 +523,6 @@ fn relay_key(doc_id: &str) -> String {
     format!("{RELAY_PREFIX}{doc_id}")
 }
 
-fn outbox_key(id: &DocId) -> String {
+pub(super) fn outbox_key(id: &DocId) -> String {
     format!("{OUTBOX_PREFIX}{}", id.as_str())
 }

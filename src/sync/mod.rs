@@ -8,14 +8,16 @@
 //! sans-IO [`Machine`] (`tend_core::sync::machine`, tested natively). This module is its driver: it
 //! turns browser events (network, visibility, saves, the notify WebSocket, timers) into machine
 //! events and carries out the effects it returns. A round pulls every page after the stored cursor
-//! (decrypt → merge → one IndexedDB transaction per page with the cursor), then pushes each document
-//! in the outbox (the changes since the heads the relay acknowledged, recorded with their
-//! `client_chunk_id` before sending). Until a workspace is set up, this device keeps everything to
-//! itself.
+//! (decrypt → merge, or append a patient's changes unmerged → one IndexedDB transaction per batch
+//! with the cursor), then pushes each document in the outbox (the changes since the heads the relay
+//! acknowledged, recorded with their `client_chunk_id` before sending). After the round, patients
+//! whose changes were appended are settled (`settle`: summary recomputed), one at a time in the
+//! background. Until a workspace is set up, this device keeps everything to itself.
 
 pub mod leader;
 pub mod net;
 pub mod pull;
+pub mod settle;
 
 use std::{
     cell::{Cell, RefCell},
@@ -454,6 +456,9 @@ impl Engine {
         leptos::task::spawn_local(async move {
             let stored = e.read_stored().await;
             Engine::dispatch(&e, Event::Started(stored));
+            // Changes an earlier session stored but did not settle (it locked or closed), even
+            // with no network now.
+            e.session.settle_received().await;
         });
     }
 
@@ -610,6 +615,12 @@ impl Engine {
                 leptos::task::spawn_local(async move {
                     let outcome = e.round().await;
                     Engine::dispatch(&e, Event::RoundFinished(outcome));
+                    // After the status is out: received changes are stored and synced already;
+                    // this brings their patients' caseload rows up to date.
+                    let settled = e.session.settle_received().await;
+                    if !settled.is_empty() && !e.stopped() {
+                        e.post(&TabMessage::Pulled { docs: settled });
+                    }
                 });
             }
             SyncEffect::SetTimer { timer, after_ms } => {
@@ -744,11 +755,9 @@ impl Engine {
                 });
             }
             for m in merged {
-                match (m.id, m.summary) {
-                    (DocId::Patient(id), Some(summary)) => {
-                        self.session.merge_remote(&id, &m.chunks, summary)
-                    }
-                    _ => self.session.merge_remote_workspace(&m.chunks),
+                match m.id {
+                    DocId::Patient(id) => self.session.merge_remote(&id, &m.chunks, m.summary),
+                    DocId::Workspace => self.session.merge_remote_workspace(&m.chunks),
                 }
             }
             let problems = prepared.problems();
@@ -934,6 +943,14 @@ impl Engine {
             .iter()
             .filter(|(d, l)| l.worth_checking() && !pushed.contains(d))
         {
+            // Not while received changes wait to be settled (one may yet be set aside), nor with
+            // anything of it set aside here: the relay may hold the only good copy.
+            if let Some(id) = DocId::parse(doc_id) {
+                if self.storage.is_stale(&id).await? || self.storage.has_quarantined(doc_id).await?
+                {
+                    continue;
+                }
+            }
             let saved = match DocId::parse(doc_id) {
                 Some(DocId::Patient(id)) => self
                     .storage

@@ -3,12 +3,19 @@
 //! core's pure functions (`tend_core::sync::page`); this module reads what they need from storage,
 //! BEFORE the write transaction opens (rexie: nothing but the transaction's own requests may be
 //! awaited inside it).
+//!
+//! A patient already on this device that receives only changes takes the fast path: its changes
+//! are appended as they are (`tend_core::sync::received`), with no load, merge or summary; it is
+//! settled after the round (`settle.rs`). New documents, snapshots, the workspace document and
+//! bytes that do not read as changes are merged here against the stored document.
 
 use base64::Engine as _;
 use tend_core::{
     crypto::WorkspaceKey,
+    sync::change_hashes,
     sync::page::{self, DocChunks, RelayBytes, SetAsideChunk},
     sync::RelayLog,
+    sync_wire::ChunkKind,
     sync_wire::PullResponse,
     workspace::{SyncDoc, WorkspaceDoc},
     DocId, PatientDoc, PatientSummary,
@@ -24,7 +31,8 @@ use crate::storage::{
 pub struct Merged {
     pub id: DocId,
     pub chunks: Vec<Vec<u8>>,
-    /// `None` for the workspace document.
+    /// `None` for the workspace document, and for a patient whose changes were appended unmerged
+    /// (its summary comes when it is settled).
     pub summary: Option<PatientSummary>,
 }
 
@@ -32,7 +40,8 @@ pub struct Merged {
 struct PreparedDoc {
     /// The page's chunks for it (kept to prepare it again if it is saved meanwhile).
     chunks: DocChunks,
-    stamp: DocStamp,
+    /// What it was prepared against (`None`: appended, which does not depend on it).
+    stamp: Option<DocStamp>,
     /// `None`: nothing new for this device.
     write: Option<(PulledDocWrite, Merged)>,
     set_aside: Vec<SetAside>,
@@ -61,7 +70,7 @@ impl Prepared {
                 .filter_map(|d| d.write.as_ref().map(|(w, _)| w.clone()))
                 .collect(),
             stamps: written
-                .map(|d| (d.chunks.id.clone(), d.stamp.clone()))
+                .filter_map(|d| Some((d.chunks.id.clone(), d.stamp.clone()?)))
                 .collect(),
             set_aside: self
                 .unopened
@@ -148,9 +157,25 @@ pub async fn prepare(
         .into_iter()
         .map(|c| set_aside(c, &mut unopened_problems, "used"))
         .collect();
+    // Which documents can take their changes unmerged: patients stored here that received only
+    // well-formed changes.
+    let appendable: Vec<Option<Vec<automerge::ChangeHash>>> =
+        opened.docs.iter().map(received_changes).collect();
+    let candidates: Vec<&DocId> = opened
+        .docs
+        .iter()
+        .zip(&appendable)
+        .filter(|(_, hashes)| hashes.is_some())
+        .map(|(d, _)| &d.id)
+        .collect();
+    let mut stored = storage.have_snapshots(&candidates).await?.into_iter();
     let mut docs = Vec::with_capacity(opened.docs.len());
-    for chunks in opened.docs {
-        docs.push(prepare_doc(storage, chunks, today).await?);
+    for (chunks, hashes) in opened.docs.into_iter().zip(appendable) {
+        let append = hashes.filter(|_| stored.next().unwrap_or(false));
+        docs.push(match append {
+            Some(received) => appended(chunks, received),
+            None => prepare_doc(storage, chunks, today).await?,
+        });
     }
     Ok(Prepared {
         next_cursor: resp.next_cursor,
@@ -160,6 +185,44 @@ pub async fn prepare(
         docs,
         relay: opened.relay,
     })
+}
+
+/// The hashes of a patient's received changes, if every chunk of it holds only well-formed
+/// changes (no snapshot): then it can be appended unmerged.
+fn received_changes(d: &DocChunks) -> Option<Vec<automerge::ChangeHash>> {
+    if !matches!(d.id, DocId::Patient(_)) {
+        return None;
+    }
+    let mut hashes = Vec::new();
+    for c in &d.chunks {
+        if c.kind != ChunkKind::Change {
+            return None;
+        }
+        hashes.extend(change_hashes(&c.plain).ok()?);
+    }
+    Some(hashes)
+}
+
+/// A patient's received changes, appended as one chunk.
+fn appended(chunks: DocChunks, received: Vec<automerge::ChangeHash>) -> PreparedDoc {
+    let plains: Vec<Vec<u8>> = chunks.chunks.iter().map(|c| c.plain.clone()).collect();
+    let write = PulledDocWrite::Appended {
+        id: chunks.id.clone(),
+        changes: plains.concat(),
+        received,
+    };
+    let merged = Merged {
+        id: chunks.id.clone(),
+        chunks: plains,
+        summary: None,
+    };
+    PreparedDoc {
+        chunks,
+        stamp: None,
+        write: Some((write, merged)),
+        set_aside: Vec::new(),
+        problems: Vec::new(),
+    }
 }
 
 /// Merges one document's chunks into its stored state.
@@ -221,7 +284,7 @@ async fn prepare_typed<D: SyncDoc>(
         .collect();
     let mut prepared = PreparedDoc {
         chunks,
-        stamp,
+        stamp: Some(stamp),
         write: None,
         set_aside,
         problems,

@@ -4,7 +4,6 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use super::*;
 use crate::ops::{Op, ProfileField};
 use crate::record::PersonName;
-use crate::workspace::SyncDoc;
 use crate::{Author, PatientDoc, PatientId};
 
 fn author(device: &str) -> Author {
@@ -123,9 +122,8 @@ proptest! {
     fn damaged_bytes_never_read_as_other_changes(cut in 0usize..2000, at in 0usize..2000, xor in 1u8..=255) {
         let (_, made, bytes) = with_changes(3);
         let cut = cut % (bytes.len() + 1);
-        match change_hashes(&bytes[..cut]) {
-            Ok(h) => prop_assert!(made.starts_with(&h)),
-            Err(_) => {}
+        if let Ok(h) = change_hashes(&bytes[..cut]) {
+            prop_assert!(made.starts_with(&h));
         }
         let mut damaged = bytes.clone();
         let at = at % damaged.len();
