@@ -525,14 +525,26 @@ fn page_of(chunks: Vec<PulledChunk>) -> PullResponse {
     }
 }
 
-#[wasm_bindgen_test]
-async fn received_changes_are_appended_unmerged_acknowledged_and_settled_after() {
-    let storage = fresh("test-sync-append").await;
-    let key = WorkspaceKey::from_bytes([7; 32]);
+/// A fresh database holding one patient created here (so with a snapshot: pulled changes to it
+/// take the fast path).
+async fn one_patient(db: &str) -> (Storage, WorkspaceKey, PatientId, DocId, PatientDoc) {
+    let storage = fresh(db).await;
     let id = PatientId::random();
-    let doc_id = DocId::Patient(id.clone());
     let mut local = PatientDoc::create(&id, name("Rosa", "Diaz"), &author("a"), 1).expect("create");
     storage.create_patient(&mut local).await.expect("store");
+    let doc_id = DocId::Patient(id.clone());
+    (
+        storage,
+        WorkspaceKey::from_bytes([7; 32]),
+        id,
+        doc_id,
+        local,
+    )
+}
+
+#[wasm_bindgen_test]
+async fn received_changes_are_appended_unmerged_acknowledged_and_settled_after() {
+    let (storage, key, id, doc_id, mut local) = one_patient("test-sync-append").await;
     // Pushed: the relay has the creation.
     let marker = storage.outbox().await.expect("outbox")[0].1.clone();
     let base: Vec<String> = local.heads().iter().map(|h| h.to_string()).collect();
@@ -660,12 +672,7 @@ async fn received_changes_are_appended_unmerged_acknowledged_and_settled_after()
 
 #[wasm_bindgen_test]
 async fn received_changes_that_leave_the_record_unreadable_are_set_aside_when_settling() {
-    let storage = fresh("test-sync-append-bad").await;
-    let key = WorkspaceKey::from_bytes([7; 32]);
-    let id = PatientId::random();
-    let doc_id = DocId::Patient(id.clone());
-    let mut local = PatientDoc::create(&id, name("Rosa", "Diaz"), &author("a"), 1).expect("create");
-    storage.create_patient(&mut local).await.expect("store");
+    let (storage, key, id, doc_id, mut local) = one_patient("test-sync-append-bad").await;
 
     // A well-formed Automerge change (it passes the fast path's checks) from a faulty device: the
     // patient's name becomes a number, which no Tend record reads.

@@ -89,6 +89,9 @@ test('two devices edit offline, reconnect and converge; a late joiner gets every
   await a.page.getByLabel('Allergic to').fill('Penicillin');
   await a.page.getByRole('button', { name: 'Save allergy' }).click();
   await a.page.getByRole('list', { name: 'Flags and programs' }).getByText('Allergies: Penicillin').waitFor();
+  // A change that shows in the caseload row (its flags) too.
+  await openChart(a.page, 'Diaz, Rosa', 'Overview');
+  await useForm(a.page, a.page, 'Edit demographics', [['Code status', 'DNR']], 'Save demographics', 'Demographics saved.');
   await openChart(b.page, 'Diaz, Rosa', 'Contacts & care team');
   await useForm(b.page, b.page, 'Add caregiver', [["Caregiver's name", 'Luis Diaz'], ['Relationship', 'Son']], 'Save caregiver', 'Caregiver added.');
   await b.page.getByRole('list', { name: 'Caregivers' }).getByText(/Luis Diaz \(Son\)/).waitFor();
@@ -133,6 +136,12 @@ test('two devices edit offline, reconnect and converge; a late joiner gets every
   assert.match(viewA.physical, /Sleeps poorly\./);
   assert.match(viewA.allergies, /Penicillin/);
   assert.deepEqual(viewA.needs, ['Blood pressure control', 'Safe housing']);
+  // B stored A's changes to Rosa as they came and brought her caseload row up to date after the
+  // sync: it shows A's code status, and the list stops saying it is updating.
+  await goCaseload(b.page);
+  await b.page.getByRole('radio', { name: 'Team' }).check();
+  await b.page.getByRole('list', { name: 'Patients' }).getByRole('link').filter({ hasText: 'Diaz, Rosa' }).filter({ hasText: 'DNR' }).waitFor({ timeout: 30000 });
+  await b.page.getByText('3 patients', { exact: true }).waitFor({ timeout: 30000 });
 
   // Online, an edit on A appears in the chart B has open, without reloading.
   await openChart(b.page, 'Diaz, Rosa', 'Care plan');
