@@ -556,7 +556,9 @@ async fn received_changes_are_appended_unmerged_acknowledged_and_settled_after()
 
     // Two changes from another device, in two chunks.
     let mut theirs = PatientDoc::load(&local.save()).expect("copy");
-    let (chunks, received) = their_edits(&key, &mut theirs, &["1950-03-01", "1950-03-02"], 1);
+    let (mut chunks, received) = their_edits(&key, &mut theirs, &["1950-03-01", "1950-03-02"], 1);
+    // An edit that changed nothing saves as nothing: it does not force the slow path.
+    chunks.push(chunk(&key, 9, id.as_str(), id.as_str(), &[]));
     let prepared = pull::prepare(&storage, &key, WS, "this-device", page_of(chunks), today())
         .await
         .expect("prepare");

@@ -203,9 +203,23 @@ fn received_changes(d: &DocChunks) -> Option<Vec<automerge::ChangeHash>> {
     Some(hashes)
 }
 
-/// A patient's received changes, appended as one chunk.
+/// A patient's received changes, appended as one chunk (nothing, if they were all empty).
 fn appended(chunks: DocChunks, received: Vec<automerge::ChangeHash>) -> PreparedDoc {
-    let plains: Vec<Vec<u8>> = chunks.chunks.iter().map(|c| c.plain.clone()).collect();
+    let plains: Vec<Vec<u8>> = chunks
+        .chunks
+        .iter()
+        .filter(|c| !c.plain.is_empty())
+        .map(|c| c.plain.clone())
+        .collect();
+    if plains.is_empty() {
+        return PreparedDoc {
+            chunks,
+            stamp: None,
+            write: None,
+            set_aside: Vec::new(),
+            problems: Vec::new(),
+        };
+    }
     let write = PulledDocWrite::Appended {
         id: chunks.id.clone(),
         changes: plains.concat(),

@@ -27,8 +27,6 @@ const CHUNK_COMPRESSED_CHANGE: u8 = 2;
 /// which sets aside what does not apply).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ReceivedError {
-    #[error("no changes received")]
-    Empty,
     #[error("not Automerge data at byte {0}")]
     NotAutomerge(usize),
     #[error("an Automerge chunk is cut short at byte {0}")]
@@ -44,10 +42,8 @@ pub enum ReceivedError {
 /// The hashes of the changes in `bytes` (one or more Automerge change chunks back to back, as
 /// `save_after` writes them), each chunk parsed and its checksum checked.
 /// A document chunk (a snapshot) or anything malformed is an error: such bytes need the document.
+/// No bytes are no changes (an edit that changed nothing saves as nothing).
 pub fn change_hashes(bytes: &[u8]) -> Result<Vec<ChangeHash>, ReceivedError> {
-    if bytes.is_empty() {
-        return Err(ReceivedError::Empty);
-    }
     let mut hashes = Vec::new();
     let mut at = 0;
     while at < bytes.len() {
