@@ -25,6 +25,17 @@ fn today() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date")
 }
 
+/// The patient's record as stored now.
+async fn record_of(storage: &Storage, id: &PatientId) -> tend_core::PatientRecord {
+    storage
+        .load_patient(id)
+        .await
+        .expect("load")
+        .doc
+        .record()
+        .expect("record")
+}
+
 async fn names(storage: &Storage) -> Vec<String> {
     let mut names: Vec<_> = storage
         .caseload()
@@ -369,13 +380,7 @@ async fn a_pull_page_prepared_before_a_local_save_is_not_written_and_merges_agai
     let listed = storage.caseload().await.expect("caseload");
     assert_eq!(listed.summaries.len(), 1);
     assert_eq!(listed.summaries[0].display_name, "Díaz-Ortiz, Rosa");
-    let record = storage
-        .load_patient(&id)
-        .await
-        .expect("load")
-        .doc
-        .record()
-        .expect("record");
+    let record = record_of(&storage, &id).await;
     assert_eq!(record.name.family, "Díaz-Ortiz");
     assert_eq!(
         record.profile.preferred_language, "Spanish",
@@ -582,13 +587,7 @@ async fn received_changes_are_appended_unmerged_acknowledged_and_settled_after()
     let acked = storage.doc_sync(&doc_id).await.expect("sync").acked_heads;
     assert_eq!(acked, [base.clone(), received.clone()].concat());
     assert!(storage.outbox().await.expect("outbox").is_empty());
-    let record = storage
-        .load_patient(&id)
-        .await
-        .expect("load")
-        .doc
-        .record()
-        .expect("record");
+    let record = record_of(&storage, &id).await;
     assert_eq!(
         record.profile.date_of_birth.as_ref().map(|d| d.as_str()),
         Some("1950-03-02")
@@ -707,13 +706,7 @@ async fn received_changes_that_leave_the_record_unreadable_are_set_aside_when_se
         .await
         .expect("quarantine"));
     assert!(!storage.is_stale(&doc_id).await.expect("stale"));
-    let record = storage
-        .load_patient(&id)
-        .await
-        .expect("load")
-        .doc
-        .record()
-        .expect("record");
+    let record = record_of(&storage, &id).await;
     assert_eq!(record.name.family, "Diaz");
     storage.close();
 }
