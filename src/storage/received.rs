@@ -12,7 +12,7 @@ use rexie::TransactionMode;
 use tend_core::{DocId, PatientId, PatientSummary};
 use wasm_bindgen::JsValue;
 
-use super::sync_state::{doc_key, outbox_key, read_stamp, DocStamp, DocSync};
+use super::sync_state::{doc_key, outbox_key, prefix_range, read_stamp, DocStamp, DocSync};
 use super::{commit, js, js_err, schema, Storage, StorageError};
 
 pub(super) const STALE_PREFIX: &str = "stale:";
@@ -37,18 +37,12 @@ impl Storage {
         Ok(out)
     }
 
-    /// Patients with received changes their summary does not reflect yet, oldest first.
+    /// Patients with received changes their summary does not reflect yet (in id order).
     pub async fn stale_patients(&self) -> Result<Vec<PatientId>, StorageError> {
         let tx = self
             .db
             .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
-        let range = rexie::KeyRange::bound(
-            &JsValue::from_str(STALE_PREFIX),
-            &JsValue::from_str(&format!("{STALE_PREFIX}\u{ffff}")),
-            Some(false),
-            Some(false),
-        )
-        .map_err(|e| StorageError::Failed(e.to_string()))?;
+        let range = prefix_range(STALE_PREFIX)?;
         let keys = tx
             .store(schema::SYNC_STATE)?
             .get_all_keys(Some(range), None)

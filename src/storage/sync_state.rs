@@ -157,13 +157,7 @@ impl Storage {
         let tx = self
             .db
             .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
-        let range = rexie::KeyRange::bound(
-            &JsValue::from_str(RELAY_PREFIX),
-            &JsValue::from_str(&format!("{RELAY_PREFIX}\u{ffff}")),
-            Some(false),
-            Some(false),
-        )
-        .map_err(|e| StorageError::Failed(e.to_string()))?;
+        let range = prefix_range(RELAY_PREFIX)?;
         let rows = tx
             .store(schema::SYNC_STATE)?
             .get_all(Some(range), None)
@@ -525,4 +519,15 @@ fn relay_key(doc_id: &str) -> String {
 
 pub(super) fn outbox_key(id: &DocId) -> String {
     format!("{OUTBOX_PREFIX}{}", id.as_str())
+}
+
+/// The `sync_state` keys that start with `prefix`.
+pub(super) fn prefix_range(prefix: &str) -> Result<rexie::KeyRange, StorageError> {
+    rexie::KeyRange::bound(
+        &JsValue::from_str(prefix),
+        &JsValue::from_str(&format!("{prefix}\u{ffff}")),
+        Some(false),
+        Some(false),
+    )
+    .map_err(|e| StorageError::Failed(e.to_string()))
 }
