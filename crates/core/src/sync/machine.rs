@@ -5,7 +5,9 @@
 //!
 //! Rules:
 //! - A round (pull everything, push the outbox, compact) runs only while online and set up, one at a
-//!   time; a request during a round asks for one more after it.
+//!   time; a request during a round asks for one more after it. What the relay announces on the
+//!   socket (its head when the socket is ready, each new chunk) asks for a round only if it is past
+//!   what this device pulled: during a round, only if the round ends short of it.
 //! - A failed round backs off exponentially with jitter (and never sooner than the relay asked);
 //!   while backing off, edits and notifications wait for the retry. Going online, the socket
 //!   becoming ready, and "Sync now" retry at once.
@@ -230,6 +232,8 @@ pub struct Machine {
     online: bool,
     /// Pulled up to here (as of the last finished round, or the stored cursor).
     cursor: u64,
+    /// The highest seq the relay announced on the socket (for this membership).
+    announced: u64,
     /// Documents waiting to be pushed, as last counted.
     waiting: usize,
     /// A local edit happened after the current (or last) round started.
@@ -257,6 +261,7 @@ impl Machine {
             socket: SocketPhase::Closed,
             online,
             cursor: 0,
+            announced: 0,
             waiting: 0,
             edited: false,
             synced_at: None,
@@ -346,6 +351,7 @@ impl Machine {
             }
             Event::Adopted => {
                 self.cursor = 0;
+                self.announced = 0;
                 self.synced_at = None;
                 if self.socket_is_open() {
                     fx.push(Effect::CloseSocket);
@@ -433,16 +439,21 @@ impl Machine {
                     }
                 }
             },
-            Event::SocketReady { head_seq: _ } => {
+            Event::SocketReady { head_seq } => {
                 if self.set_up() && matches!(self.socket, SocketPhase::Opening { .. }) {
                     self.socket = SocketPhase::Ready;
-                    // A notification may have been missed while disconnected: pull.
-                    self.request(&mut fx, true);
+                    if let Phase::BackingOff { .. } = self.phase {
+                        // The relay is reachable again: retry now.
+                        self.request(&mut fx, true);
+                    } else {
+                        // A notification may have been missed while disconnected.
+                        self.announce(&mut fx, head_seq, true);
+                    }
                 }
             }
             Event::SocketNew { seq } => {
-                if self.set_up() && seq > self.cursor {
-                    self.request(&mut fx, false);
+                if self.set_up() {
+                    self.announce(&mut fx, seq, false);
                 }
             }
             Event::SocketClosed => {
@@ -477,7 +488,7 @@ impl Machine {
                         self.count_ticket += 1;
                         self.synced_at = Some(inputs.now_ms);
                         self.phase = Phase::Idle;
-                        if again {
+                        if again || self.announced > cursor {
                             self.request(&mut fx, false);
                         }
                     }
@@ -577,6 +588,15 @@ impl Machine {
                 self.start_round(fx, 0);
             }
             _ => {}
+        }
+    }
+
+    /// The relay has chunks up to `seq`: a round if this device has not pulled them. A round in
+    /// flight may reach them; when it finishes short of them, another follows.
+    fn announce(&mut self, fx: &mut Vec<Effect>, seq: u64, now: bool) {
+        self.announced = self.announced.max(seq);
+        if seq > self.cursor && !matches!(self.phase, Phase::Running { .. }) {
+            self.request(fx, now);
         }
     }
 
