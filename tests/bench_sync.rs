@@ -5,11 +5,11 @@
 //!
 //! The same workload as the browser measure (`tests/support/sync_workload.rs`: 200 patients with a
 //! year of history, one chunk per change; then 25 changes to each), sealed with the workspace key
-//! as device A seals it and laid out as the relay's pull pages (500 chunks, JSON with base64
+//! as device A seals it and laid out as the relay's pull pages (`PULL_PAGE_CHUNKS`, JSON with base64
 //! ciphertext, as the relay sends them). Timed, page by page, with no network and no UI: the app's
-//! own sync path — parse the page (`serde_json`, as `sync::net` does), gather pages into batches
-//! (`PullBatch`), `sync::pull::prepare` (decrypt; merge new documents against what is stored, with
-//! summaries; append patients' changes unmerged) and `Storage::apply_pulled_page` (one IndexedDB
+//! own sync path — parse the page (`serde_json`, as `sync::net` does), decrypt it and gather pages
+//! into batches (`PullBatch`), `sync::pull::prepare_batch` (merge new documents against what is
+//! stored, with summaries; append patients' changes unmerged) and `Storage::apply_pulled_page` (one IndexedDB
 //! transaction per batch, keyed seal as on a locked-down device):
 //! - a new device: every page of the history into an empty database;
 //! - catch-up: then the 5,000 changes' pages into that database;
@@ -36,8 +36,8 @@ use workload::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 const DB: &str = "bench-sync";
-/// The app asks for pages of 500 chunks (src/sync/net.rs).
-const PAGE: usize = 500;
+/// Chunks per page, as the app asks for them.
+const PAGE: usize = tend::sync::net::PULL_PAGE_CHUNKS as usize;
 /// Each run takes minutes on a 2-core machine (the app's path is the bottleneck, not the network).
 const RUNS: usize = 2;
 const WORKSPACE: &str = "0123456789abcdef0123456789abcdef";
@@ -97,14 +97,14 @@ async fn apply_pages(storage: &Storage, key: &WorkspaceKey, pages: &[String]) ->
         while let Some(text) = next {
             next = texts.next();
             let page: PullResponse = serde_json::from_str(text).expect("page parses");
-            if batch.add(page) {
+            let open = |chunks| tend_core::sync::open_page(key, WORKSPACE, DEVICE_B, chunks);
+            if batch.add(page, open) {
                 break;
             }
         }
-        let prepared =
-            tend::sync::pull::prepare(storage, key, WORKSPACE, DEVICE_B, batch.into_page(), today)
-                .await
-                .expect("prepare");
+        let prepared = tend::sync::pull::prepare_batch(storage, batch.finish(), today)
+            .await
+            .expect("prepare");
         assert!(prepared.problems().is_empty(), "{:?}", prepared.problems());
         storage
             .apply_pulled_page(&prepared.page(vec![]))

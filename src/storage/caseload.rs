@@ -84,11 +84,15 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let summaries = tx.store(schema::SUMMARIES)?;
         let log = tx.store(schema::CASELOAD_LOG)?;
-        for SummaryRow { id, row } in rows {
-            summaries.put(row, None).await?;
-            let entry = js::object(&[("id", JsValue::from_str(id))]).map_err(js_err)?;
-            log.add(&entry, None).await?;
-        }
+        let entries = rows
+            .iter()
+            .map(|r| js::object(&[("id", JsValue::from_str(&r.id))]).map_err(js_err))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Made at once, the last awaited: a failed request aborts the transaction (see `commit`).
+        summaries
+            .put_all(rows.iter().map(|r| (r.row.clone(), None)))
+            .await?;
+        log.add_all(entries.into_iter().map(|e| (e, None))).await?;
         Ok(())
     }
 

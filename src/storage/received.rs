@@ -29,10 +29,11 @@ impl Storage {
             .db
             .transaction(&[schema::SNAPSHOTS], TransactionMode::ReadOnly)?;
         let store = tx.store(schema::SNAPSHOTS)?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(store.key_exists(JsValue::from_str(id.as_str())).await?);
-        }
+        let out = futures::future::try_join_all(
+            ids.iter()
+                .map(|id| store.key_exists(JsValue::from_str(id.as_str()))),
+        )
+        .await?;
         tx.done().await?;
         Ok(out)
     }

@@ -12,6 +12,7 @@
 //! - `relay:<doc>` — [`RelayLog`]: how large the document's log on the relay is, as pulls showed it
 //!   (written with each pull page): compaction's input.
 
+use futures::{future::try_join_all, TryFutureExt as _};
 use rexie::TransactionMode;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -335,42 +336,60 @@ impl Storage {
         )?;
         // Optimistic concurrency: nothing is written unless every document is as it was when the
         // page was prepared (no request has been made yet, so returning leaves the store untouched).
-        for (id, stamp) in &page.stamps {
-            if &read_stamp(&tx, id).await? != stamp {
+        let now = try_join_all(page.stamps.iter().map(|(id, _)| read_stamp(&tx, id))).await?;
+        for ((id, stamp), now) in page.stamps.iter().zip(now) {
+            if &now != stamp {
                 tx.abort().await?;
                 return Err(StorageError::ChangedMeanwhile(id.to_string()));
             }
         }
+        // Every request is made at once and only the last awaited: IndexedDB runs a transaction's
+        // requests in order, and any that fails aborts the transaction, which `commit` reports.
         let chunks = tx.store(schema::CHUNKS)?;
-        for row in &chunk_rows {
-            chunks.add(row, None).await?;
-        }
-        let snapshots = tx.store(schema::SNAPSHOTS)?;
-        for row in &snapshot_rows {
-            snapshots.put(row, None).await?;
-        }
+        chunks
+            .add_all(chunk_rows.into_iter().map(|r| (r, None)))
+            .await?;
+        tx.store(schema::SNAPSHOTS)?
+            .put_all(snapshot_rows.into_iter().map(|r| (r, None)))
+            .await?;
         self.put_summaries(&tx, &summary_rows).await?;
-        let quarantine = tx.store(schema::QUARANTINE)?;
-        for row in &aside_rows {
-            quarantine.add(row, None).await?;
-        }
+        tx.store(schema::QUARANTINE)?
+            .add_all(aside_rows.into_iter().map(|r| (r, None)))
+            .await?;
         let sync = tx.store(schema::SYNC_STATE)?;
-        for row in &sync_rows {
-            sync.put(row, None).await?;
-        }
-        for (id, row, received) in appended {
-            let chunk_key = chunks.add(&row, None).await?;
+        if !appended.is_empty() {
             // A sync row or marker that does not read is rebuilt: an empty acknowledgement only
             // means pushing again what the relay has (it keeps one copy of each change).
-            let doc = doc_key(id);
-            let mut doc_sync: DocSync = self.read_in(&sync, &doc).await?.unwrap_or_default();
-            doc_sync.acked_heads = acked_after_append(&doc_sync.acked_heads, received);
-            sync.put(&self.sync_row(&doc, &doc_sync)?, None).await?;
-            let marker = stale_key(id);
-            let mut keys: Vec<f64> = self.read_in(&sync, &marker).await?.unwrap_or_default();
-            keys.extend(chunk_key.as_f64());
-            sync.put(&self.sync_row(&marker, &keys)?, None).await?;
+            let (chunk_keys, doc_syncs, markers) = futures::try_join!(
+                try_join_all(
+                    appended
+                        .iter()
+                        .map(|(_, row, _)| chunks.add(row, None).map_err(StorageError::from))
+                ),
+                try_join_all(
+                    appended
+                        .iter()
+                        .map(|(id, _, _)| self.read_in::<DocSync>(&sync, doc_key(id)))
+                ),
+                try_join_all(
+                    appended
+                        .iter()
+                        .map(|(id, _, _)| self.read_in::<Vec<f64>>(&sync, stale_key(id)))
+                ),
+            )?;
+            for ((((id, _, received), chunk_key), doc_sync), keys) in
+                appended.iter().zip(chunk_keys).zip(doc_syncs).zip(markers)
+            {
+                let mut doc_sync = doc_sync.unwrap_or_default();
+                doc_sync.acked_heads = acked_after_append(&doc_sync.acked_heads, received);
+                sync_rows.push(self.sync_row(&doc_key(id), &doc_sync)?);
+                let mut keys = keys.unwrap_or_default();
+                keys.extend(chunk_key.as_f64());
+                sync_rows.push(self.sync_row(&stale_key(id), &keys)?);
+            }
         }
+        sync.put_all(sync_rows.into_iter().map(|r| (r, None)))
+            .await?;
         commit(tx).await
     }
 
@@ -379,10 +398,10 @@ impl Storage {
     async fn read_in<T: for<'de> Deserialize<'de>>(
         &self,
         store: &rexie::Store,
-        key: &str,
+        key: String,
     ) -> Result<Option<T>, StorageError> {
         Ok(store
-            .get(JsValue::from_str(key))
+            .get(JsValue::from(key))
             .await?
             .and_then(|row| self.open_json(&row).ok()))
     }
@@ -485,23 +504,17 @@ pub(super) async fn read_stamp(
     tx: &rexie::Transaction,
     id: &DocId,
 ) -> Result<DocStamp, StorageError> {
-    let has_snapshot = tx
-        .store(schema::SNAPSHOTS)?
-        .key_exists(JsValue::from_str(id.as_str()))
-        .await?;
-    let chunk_keys = tx
-        .store(schema::CHUNKS)?
-        .index(schema::CHUNKS_BY_DOC)?
-        .get_all_keys(Some(super::doc_range(id.as_str())?), None)
-        .await?
-        .iter()
-        .filter_map(JsValue::as_f64)
-        .collect();
-    let sync_row = tx
-        .store(schema::SYNC_STATE)?
-        .get(JsValue::from_str(&doc_key(id)))
-        .await?
-        .and_then(|row| js::get_bytes(&row, "bytes"));
+    let snapshots = tx.store(schema::SNAPSHOTS)?;
+    let chunks = tx.store(schema::CHUNKS)?.index(schema::CHUNKS_BY_DOC)?;
+    let sync = tx.store(schema::SYNC_STATE)?;
+    let range = super::doc_range(id.as_str())?;
+    let (has_snapshot, chunk_keys, sync_row) = futures::try_join!(
+        snapshots.key_exists(JsValue::from_str(id.as_str())),
+        chunks.get_all_keys(Some(range), None),
+        sync.get(JsValue::from_str(&doc_key(id))),
+    )?;
+    let chunk_keys = chunk_keys.iter().filter_map(JsValue::as_f64).collect();
+    let sync_row = sync_row.and_then(|row| js::get_bytes(&row, "bytes"));
     Ok(DocStamp {
         has_snapshot,
         chunk_keys,

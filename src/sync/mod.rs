@@ -35,11 +35,11 @@ use tend_core::{
     crypto::{self, InvitedPerson, JoinCode, WorkspaceKey, KEY_LEN},
     record::PersonRole,
     sync::{
-        logs_after_page, plan_batches, should_snapshot, snapshot_chunk, Effect as SyncEffect,
-        Event, Inputs, Machine, Phase, PullBatch, RelayLog, RoundOutcome, Stored, TabMessage,
-        Timer, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS,
+        logs_after_page, page, plan_batches, should_snapshot, snapshot_chunk, Effect as SyncEffect,
+        Event, Inputs, Machine, Phase, PullBatch, PulledBatch, RelayLog, RoundOutcome, Stored,
+        TabMessage, Timer, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS,
     },
-    sync_wire::{ChunkKind, JoinRequest, PullResponse, PushChunk, PushRequest, ServerMessage},
+    sync_wire::{ChunkKind, JoinRequest, PushChunk, PushRequest, ServerMessage},
     workspace::Person,
     workspace::SyncDoc,
     DocId,
@@ -719,7 +719,9 @@ impl Engine {
 
     /// Pulls every page to the head; returns the cursor it reached (everything up to it is merged
     /// here, or set aside). Pages are merged in batches (`PullBatch`): each document touched is
-    /// loaded, merged, summarised and written once per batch, with the batch's cursor.
+    /// loaded, merged, summarised and written once per batch, with the batch's cursor. Each page is
+    /// decrypted as it arrives while the next one is on its way, and a full batch is merged and
+    /// written while the page after it is.
     async fn pull_all(
         &self,
         ws: &Workspace,
@@ -727,47 +729,67 @@ impl Engine {
         logs: &mut HashMap<String, RelayLog>,
     ) -> Result<u64, SyncError> {
         let relay = ws.relay();
-        loop {
-            let mut batch = PullBatch::new(self.storage.sync_cursor().await?);
-            loop {
-                let after = batch.cursor();
-                let page = relay.pull(&ws.workspace_id, after).await?;
-                if page.chunks.is_empty() && page.next_cursor == after {
-                    break;
+        let open = |chunks| page::open_page(key, &ws.workspace_id, &ws.device_id, chunks);
+        let mut batch = PullBatch::new(self.storage.sync_cursor().await?);
+        let mut next = Some(relay.pull(&ws.workspace_id, batch.cursor()).await?);
+        while let Some(pulled) = next.take() {
+            if pulled.chunks.is_empty() && pulled.next_cursor == batch.cursor() {
+                break;
+            }
+            let (more, after) = (pulled.more, pulled.next_cursor);
+            // Polled first, so the request is on its way before this page is worked on.
+            let fetch = async {
+                match more {
+                    true => relay.pull(&ws.workspace_id, after).await.map(Some),
+                    false => Ok(None),
                 }
-                if batch.add(page) {
-                    break;
+            };
+            let work = async {
+                if !batch.add(pulled, open) {
+                    return Ok(());
                 }
-            }
-            if batch.pages() == 0 {
-                return Ok(batch.cursor());
-            }
-            if self.stopped() {
-                return Err(SyncError::Local("sync stopped".into()));
-            }
-            let page = batch.into_page();
-            let (cursor, more) = (page.next_cursor, page.more);
-            let prepared = self.prepare_and_apply(ws, key, page, logs).await?;
-            let merged = prepared.merged();
-            if !merged.is_empty() {
-                self.post(&TabMessage::Pulled {
-                    docs: merged.iter().map(|m| m.id.to_string()).collect(),
-                });
-            }
-            for m in merged {
-                match m.id {
-                    DocId::Patient(id) => self.session.merge_remote(&id, &m.chunks, m.summary),
-                    DocId::Workspace => self.session.merge_remote_workspace(&m.chunks),
-                }
-            }
-            let problems = prepared.problems();
-            if !problems.is_empty() {
-                self.session.problems.update(|p| p.extend(problems));
-            }
-            if !more {
-                return Ok(cursor);
+                let full = std::mem::replace(&mut batch, PullBatch::new(after));
+                self.apply_batch(full, logs).await
+            };
+            let (fetched, worked) = futures::join!(fetch, work);
+            worked?;
+            next = fetched?;
+        }
+        let cursor = batch.cursor();
+        if batch.pages() > 0 {
+            // The relay said it had more, then had nothing after all.
+            self.apply_batch(batch, logs).await?;
+        }
+        Ok(cursor)
+    }
+
+    /// Merges and writes a batch, then tells open charts and other tabs what it changed.
+    async fn apply_batch(
+        &self,
+        batch: PullBatch,
+        logs: &mut HashMap<String, RelayLog>,
+    ) -> Result<(), SyncError> {
+        if self.stopped() {
+            return Err(SyncError::Local("sync stopped".into()));
+        }
+        let prepared = self.prepare_and_apply(batch.finish(), logs).await?;
+        let merged = prepared.merged();
+        if !merged.is_empty() {
+            self.post(&TabMessage::Pulled {
+                docs: merged.iter().map(|m| m.id.to_string()).collect(),
+            });
+        }
+        for m in merged {
+            match m.id {
+                DocId::Patient(id) => self.session.merge_remote(&id, &m.chunks, m.summary),
+                DocId::Workspace => self.session.merge_remote_workspace(&m.chunks),
             }
         }
+        let problems = prepared.problems();
+        if !problems.is_empty() {
+            self.session.problems.update(|p| p.extend(problems));
+        }
+        Ok(())
     }
 
     /// Merges a batch of pull pages into the stored documents and writes it. If a document was
@@ -775,20 +797,10 @@ impl Engine {
     /// refused untouched and that document is merged again from what is stored now.
     async fn prepare_and_apply(
         &self,
-        ws: &Workspace,
-        key: &WorkspaceKey,
-        page: PullResponse,
+        batch: PulledBatch,
         logs: &mut HashMap<String, RelayLog>,
     ) -> Result<pull::Prepared, SyncError> {
-        let mut prepared = pull::prepare(
-            &self.storage,
-            key,
-            &ws.workspace_id,
-            &ws.device_id,
-            page,
-            crate::clock::today(),
-        )
-        .await?;
+        let mut prepared = pull::prepare_batch(&self.storage, batch, crate::clock::today()).await?;
         let mut tries = 0;
         loop {
             tries += 1;

@@ -10,6 +10,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
+/// Chunks asked for per pull page: the relay's largest page (its default `page_max_chunks`), so
+/// a catch-up takes few round trips; the relay also caps a page's bytes.
+pub const PULL_PAGE_CHUNKS: u32 = 1000;
+
 /// Why a call to the relay did not succeed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NetError {
@@ -124,8 +128,12 @@ impl Relay {
     }
 
     pub async fn pull(&self, ws: &str, after: u64) -> Result<PullResponse, NetError> {
-        self.call::<(), _>("GET", &paths::pull(ws, after, Some(500), None), None)
-            .await
+        self.call::<(), _>(
+            "GET",
+            &paths::pull(ws, after, Some(PULL_PAGE_CHUNKS), None),
+            None,
+        )
+        .await
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(

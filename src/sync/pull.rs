@@ -12,10 +12,9 @@
 use base64::Engine as _;
 use tend_core::{
     crypto::WorkspaceKey,
-    sync::change_hashes,
     sync::page::{self, DocChunks, RelayBytes, SetAsideChunk},
+    sync::PulledBatch,
     sync::RelayLog,
-    sync_wire::ChunkKind,
     sync_wire::PullResponse,
     workspace::{SyncDoc, WorkspaceDoc},
     DocId, PatientDoc, PatientSummary,
@@ -139,8 +138,8 @@ fn set_aside(c: SetAsideChunk, problems: &mut Vec<String>, what: &str) -> SetAsi
     }
 }
 
-/// Decrypts and merges one page (or batch of pages) against the documents stored on this device.
-/// Chunks that fail to decrypt or apply are set aside (kept for support, never applied).
+/// Decrypts and merges one page against the documents stored on this device (the pull loop opens
+/// each page as it arrives and prepares the batch: [`prepare_batch`]).
 /// `own_device_id`'s chunks are skipped: they came from this device.
 pub async fn prepare(
     storage: &Storage,
@@ -150,8 +149,23 @@ pub async fn prepare(
     resp: PullResponse,
     today: chrono::NaiveDate,
 ) -> Result<Prepared, StorageError> {
+    let batch = PulledBatch {
+        opened: page::open_page(key, workspace_id, own_device_id, resp.chunks),
+        next_cursor: resp.next_cursor,
+        more: resp.more,
+    };
+    prepare_batch(storage, batch, today).await
+}
+
+/// Merges a batch of opened pages against the documents stored on this device. Chunks that failed
+/// to decrypt or fail to apply are set aside (kept for support, never applied).
+pub async fn prepare_batch(
+    storage: &Storage,
+    batch: PulledBatch,
+    today: chrono::NaiveDate,
+) -> Result<Prepared, StorageError> {
     let mut unopened_problems = Vec::new();
-    let opened = page::open_page(key, workspace_id, own_device_id, resp.chunks);
+    let opened = batch.opened;
     let unopened = opened
         .set_aside
         .into_iter()
@@ -178,7 +192,7 @@ pub async fn prepare(
         });
     }
     Ok(Prepared {
-        next_cursor: resp.next_cursor,
+        next_cursor: batch.next_cursor,
         today,
         unopened,
         unopened_problems,
@@ -195,10 +209,7 @@ fn received_changes(d: &DocChunks) -> Option<Vec<automerge::ChangeHash>> {
     }
     let mut hashes = Vec::new();
     for c in &d.chunks {
-        if c.kind != ChunkKind::Change {
-            return None;
-        }
-        hashes.extend(change_hashes(&c.plain).ok()?);
+        hashes.extend(c.changes.as_ref()?.iter().copied());
     }
     Some(hashes)
 }

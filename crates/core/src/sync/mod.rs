@@ -12,8 +12,8 @@ pub mod page;
 
 pub use batch::{plan_batches, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS};
 pub use page::{
-    acked_after_pull, merge_chunks, open_page, OpenedPage, PullBatch, RelayBytes, SetAsideChunk,
-    PULL_BATCH_MAX_BYTES, PULL_BATCH_MAX_CHUNKS,
+    acked_after_pull, merge_chunks, open_page, OpenedPage, PullBatch, PulledBatch, RelayBytes,
+    SetAsideChunk, PULL_BATCH_MAX_BYTES, PULL_BATCH_MAX_CHUNKS,
 };
 pub mod compact;
 pub mod received;

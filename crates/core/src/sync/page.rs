@@ -20,6 +20,10 @@ pub struct OpenedChunk {
     pub plain: Vec<u8>,
     /// The envelope as received, kept in case the bytes do not apply and must be set aside.
     pub envelope: Vec<u8>,
+    /// The hashes of the changes a change chunk holds, read as it is opened (`None`: a snapshot,
+    /// or bytes that do not read as well-formed changes): what lets a patient's changes be stored
+    /// without loading it (`received`).
+    pub changes: Option<Vec<ChangeHash>>,
 }
 
 /// A chunk that could not be used: kept (never applied) so support can look at it.
@@ -61,6 +65,55 @@ pub struct OpenedPage {
 }
 
 impl OpenedPage {
+    /// Adds the page that follows this one (opened on its own), as if both had been opened as one:
+    /// a document's chunks stay in seq order, documents in the order their first chunk appears, and
+    /// each document's relay bytes count on from what this page showed.
+    pub fn extend(&mut self, later: OpenedPage) {
+        let mut doc_at: HashMap<DocId, usize> = self
+            .docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.clone(), i))
+            .collect();
+        for d in later.docs {
+            match doc_at.get(&d.id) {
+                Some(&at) => self.docs[at].chunks.extend(d.chunks),
+                None => {
+                    doc_at.insert(d.id.clone(), self.docs.len());
+                    self.docs.push(d);
+                }
+            }
+        }
+        self.set_aside.extend(later.set_aside);
+        let mut relay_at: HashMap<String, usize> = self
+            .relay
+            .iter()
+            .enumerate()
+            .map(|(i, (d, _))| (d.clone(), i))
+            .collect();
+        for (doc, r) in later.relay {
+            match relay_at.get(&doc) {
+                Some(&at) => {
+                    let before = &mut self.relay[at].1;
+                    if r.from_snapshot {
+                        // The later snapshot is where the relay's log of it starts now.
+                        *before = RelayBytes {
+                            last_seq: before.last_seq.max(r.last_seq),
+                            ..r
+                        };
+                    } else {
+                        before.last_seq = before.last_seq.max(r.last_seq);
+                        before.bytes += r.bytes;
+                    }
+                }
+                None => {
+                    relay_at.insert(doc.clone(), self.relay.len());
+                    self.relay.push((doc, r));
+                }
+            }
+        }
+    }
+
     pub fn relay_bytes(&self, doc_id: &str) -> Option<RelayBytes> {
         self.relay
             .iter()
@@ -102,11 +155,16 @@ pub fn open_page(
         };
         match crypto::open(key, workspace_id, &c.doc_id, c.kind, &c.ciphertext) {
             Ok(plain) => {
+                let changes = match c.kind {
+                    ChunkKind::Change => super::received::change_hashes(&plain).ok(),
+                    ChunkKind::Snapshot => None,
+                };
                 let opened = OpenedChunk {
                     seq: c.seq,
                     kind: c.kind,
                     plain,
                     envelope: c.ciphertext,
+                    changes,
                 };
                 let at = *doc_at.entry(id.clone()).or_insert_with(|| {
                     page.docs.push(DocChunks {
@@ -149,24 +207,36 @@ pub const PULL_BATCH_MAX_CHUNKS: usize = 10_000;
 /// relay has nothing more.
 pub const PULL_BATCH_MAX_BYTES: usize = 4 << 20;
 
-/// Pull pages gathered to be merged together, in seq order.
+/// Pull pages gathered to be merged together, in seq order, each opened as it arrives (so the
+/// next page can be on its way meanwhile).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PullBatch {
-    page: PullResponse,
+    opened: OpenedPage,
+    next_cursor: u64,
+    more: bool,
+    chunks: usize,
     bytes: usize,
     pages: usize,
+}
+
+/// A batch ready to be merged: its pages opened as one, and where the pull goes on from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PulledBatch {
+    pub opened: OpenedPage,
+    /// The last page's cursor: written with the batch.
+    pub next_cursor: u64,
+    /// The relay had more after the last page.
+    pub more: bool,
 }
 
 impl PullBatch {
     /// An empty batch that continues from `cursor`.
     pub fn new(cursor: u64) -> Self {
         PullBatch {
-            page: PullResponse {
-                chunks: Vec::new(),
-                next_cursor: cursor,
-                more: true,
-                head_seq: cursor,
-            },
+            opened: OpenedPage::default(),
+            next_cursor: cursor,
+            more: true,
+            chunks: 0,
             bytes: 0,
             pages: 0,
         }
@@ -174,7 +244,7 @@ impl PullBatch {
 
     /// Where the next pull starts.
     pub fn cursor(&self) -> u64 {
-        self.page.next_cursor
+        self.next_cursor
     }
 
     /// Pages added so far.
@@ -182,27 +252,34 @@ impl PullBatch {
         self.pages
     }
 
-    /// Adds the next page (pulled `after` [`Self::cursor`]). True when the batch is to be merged
-    /// now: it is full, or the relay has nothing more.
-    pub fn add(&mut self, page: PullResponse) -> bool {
+    /// Adds the next page (pulled `after` [`Self::cursor`]), opened with `open` (e.g.
+    /// [`open_page`] with this device's key). True when the batch is to be merged now: it is full,
+    /// or the relay has nothing more.
+    pub fn add(
+        &mut self,
+        page: PullResponse,
+        open: impl FnOnce(Vec<PulledChunk>) -> OpenedPage,
+    ) -> bool {
         self.bytes += page
             .chunks
             .iter()
             .map(|c| c.ciphertext.len())
             .sum::<usize>();
+        self.chunks += page.chunks.len();
         self.pages += 1;
-        self.page.chunks.extend(page.chunks);
-        self.page.next_cursor = page.next_cursor;
-        self.page.more = page.more;
-        self.page.head_seq = page.head_seq;
-        !self.page.more
-            || self.page.chunks.len() >= PULL_BATCH_MAX_CHUNKS
-            || self.bytes >= PULL_BATCH_MAX_BYTES
+        self.next_cursor = page.next_cursor;
+        self.more = page.more;
+        self.opened.extend(open(page.chunks));
+        !self.more || self.chunks >= PULL_BATCH_MAX_CHUNKS || self.bytes >= PULL_BATCH_MAX_BYTES
     }
 
-    /// The batch as one page: its chunks in order, the last page's cursor and `more`.
-    pub fn into_page(self) -> PullResponse {
-        self.page
+    /// The batch's pages as one, and the last page's cursor.
+    pub fn finish(self) -> PulledBatch {
+        PulledBatch {
+            opened: self.opened,
+            next_cursor: self.next_cursor,
+            more: self.more,
+        }
     }
 }
 

@@ -142,6 +142,7 @@ fn merging_keeps_local_edits_and_bytes_that_do_not_apply_change_nothing() {
         kind,
         plain,
         envelope: vec![],
+        changes: None,
     };
     let change = theirs.save_after(&base);
     let chunks = vec![
@@ -182,6 +183,7 @@ fn a_document_new_here_is_made_from_its_first_chunk_that_applies() {
         kind: ChunkKind::Change,
         plain,
         envelope: vec![],
+        changes: None,
     };
     let merged = merge_chunks::<PatientDoc>(
         None,
@@ -238,34 +240,67 @@ fn pulled_page(from: u64, sizes: &[usize], more: bool) -> PullResponse {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+fn an_opened_change_chunk_carries_the_hashes_of_its_changes() {
+    let a = PatientId::random();
+    let mut doc = new_doc(&a);
+    let whole = doc.save();
+    let before = doc.heads();
+    set_language(&mut doc, "Spanish", 2);
+    set_language(&mut doc, "Tagalog", 3);
+    let changes = doc.save_after(&before);
+    let page = open_page(
+        &key(),
+        WS,
+        ME,
+        vec![
+            chunk(1, a.as_str(), ChunkKind::Change, THEM, &changes),
+            chunk(2, a.as_str(), ChunkKind::Snapshot, THEM, &whole),
+            chunk(3, a.as_str(), ChunkKind::Change, THEM, &whole),
+            chunk(4, a.as_str(), ChunkKind::Change, THEM, b"not automerge"),
+        ],
+    );
+    let hashes: Vec<Option<usize>> = page.docs[0]
+        .chunks
+        .iter()
+        .map(|c| c.changes.as_ref().map(Vec::len))
+        .collect();
+    assert_eq!(hashes, vec![Some(2), None, None, None]);
+    // The last change is the document's head.
+    let received = page.docs[0].chunks[0].changes.clone().unwrap();
+    assert_eq!(received.last(), doc.heads().first());
+}
+
+/// Opens a page as this device does (the test pages' zero bytes do not open: set aside, in order).
+fn open_mine(chunks: Vec<PulledChunk>) -> OpenedPage {
+    open_page(&key(), WS, ME, chunks)
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 fn pull_pages_are_batched_until_a_limit_or_the_head() {
     // Three pages of a catch-up, the last one at the head: one batch, in order, with its cursor.
     let mut batch = PullBatch::new(10);
     assert_eq!(batch.cursor(), 10);
-    assert!(!batch.add(pulled_page(11, &[100; 500], true)));
+    assert!(!batch.add(pulled_page(11, &[100; 500], true), open_mine));
     assert_eq!(batch.cursor(), 510);
-    assert!(!batch.add(pulled_page(511, &[100; 500], true)));
-    assert!(batch.add(pulled_page(1011, &[100; 20], false)));
+    assert!(!batch.add(pulled_page(511, &[100; 500], true), open_mine));
+    assert!(batch.add(pulled_page(1011, &[100; 20], false), open_mine));
     assert_eq!(batch.pages(), 3);
-    let page = batch.into_page();
-    let seqs: Vec<u64> = page.chunks.iter().map(|c| c.seq).collect();
+    let done = batch.finish();
+    let seqs: Vec<u64> = done.opened.set_aside.iter().map(|c| c.seq).collect();
     assert_eq!(seqs, (11..=1030).collect::<Vec<_>>());
-    assert_eq!(
-        (page.next_cursor, page.more, page.head_seq),
-        (1030, false, 1030)
-    );
+    assert_eq!((done.next_cursor, done.more), (1030, false));
 
     // A long history is merged in parts: by bytes...
     let mut batch = PullBatch::new(0);
     let big = PULL_BATCH_MAX_BYTES / 4;
-    assert!(!batch.add(pulled_page(1, &[big, big, big, big - 1], true)));
-    assert!(batch.add(pulled_page(5, &[1], true)));
-    let page = batch.into_page();
+    assert!(!batch.add(pulled_page(1, &[big, big, big, big - 1], true), open_mine));
+    assert!(batch.add(pulled_page(5, &[1], true), open_mine));
+    let done = batch.finish();
     assert!(
-        page.more,
+        done.more,
         "the relay has more: the engine pulls on after merging"
     );
-    assert_eq!(page.next_cursor, 5);
+    assert_eq!(done.next_cursor, 5);
 
     // ...and by chunk count.
     let mut batch = PullBatch::new(0);
@@ -273,11 +308,61 @@ fn pull_pages_are_batched_until_a_limit_or_the_head() {
     let mut full_after = 0;
     for p in 0.. {
         full_after = p + 1;
-        if batch.add(pulled_page(1 + (p * per_page) as u64, &[10; 500], true)) {
+        if batch.add(
+            pulled_page(1 + (p * per_page) as u64, &[10; 500], true),
+            open_mine,
+        ) {
             break;
         }
     }
     assert_eq!(full_after * per_page, PULL_BATCH_MAX_CHUNKS);
+}
+
+/// One chunk of a mixed page, from (document, kind, whose, opens): opening pages one by one and
+/// extending is the same as opening them as one.
+fn mixed_chunk(seq: u64, (doc, kind, mine, opens): (usize, bool, bool, bool)) -> PulledChunk {
+    const DOCS: [&str; 4] = [
+        "00000000-0000-4000-8000-000000000001",
+        "00000000-0000-4000-8000-000000000002",
+        crate::WORKSPACE_DOC_ID,
+        "not a document",
+    ];
+    let kind = if kind {
+        ChunkKind::Snapshot
+    } else {
+        ChunkKind::Change
+    };
+    let from = if mine { ME } else { THEM };
+    let mut c = chunk(seq.max(1), DOCS[doc], kind, from, &seq.to_le_bytes());
+    c.seq = seq;
+    if !opens {
+        c.ciphertext[0] ^= 1;
+    }
+    c
+}
+
+proptest::proptest! {
+    #[wasm_bindgen_test(unsupported = test)]
+    fn pages_opened_one_by_one_extend_to_the_batch_opened_whole(
+        spec in proptest::collection::vec((0usize..4, proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY), 0..40),
+        cuts in proptest::collection::vec(0usize..40, 0..4),
+    ) {
+        let chunks: Vec<PulledChunk> = spec
+            .iter()
+            .enumerate()
+            .map(|(i, s)| mixed_chunk(i as u64 + 1, *s))
+            .collect();
+        let whole = open_mine(chunks.clone());
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(chunks.len())).collect();
+        cuts.push(0);
+        cuts.push(chunks.len());
+        cuts.sort();
+        let mut parts = OpenedPage::default();
+        for w in cuts.windows(2) {
+            parts.extend(open_mine(chunks[w[0]..w[1]].to_vec()));
+        }
+        proptest::prop_assert_eq!(parts, whole);
+    }
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -299,6 +384,7 @@ fn a_new_document_from_many_chunks_loads_at_once_or_sets_aside_only_the_bad_one(
                 kind: ChunkKind::Change,
                 plain: p.clone(),
                 envelope: vec![i as u8],
+                changes: None,
             })
             .collect()
     };
