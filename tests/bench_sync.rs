@@ -4,17 +4,19 @@
 //! `BENCH_JSON {...}` line it logs.
 //!
 //! The same workload as the browser measure (`tests/support/sync_workload.rs`: 200 patients with a
-//! year of history, one chunk per change; then 25 changes to each), sealed with the workspace key
-//! as device A seals it and laid out as the relay's pull pages (`PULL_PAGE_CHUNKS`, JSON with base64
-//! ciphertext, as the relay sends them). Timed, page by page, with no network and no UI: the app's
-//! own sync path — parse the page (`serde_json`, as `sync::net` does), decrypt it and gather pages
-//! into batches (`PullBatch`), `sync::pull::prepare_batch` (merge new documents against what is
-//! stored, with summaries; append patients' changes unmerged) and `Storage::apply_pulled_page` (one IndexedDB
-//! transaction per batch, keyed seal as on a locked-down device):
-//! - a new device: every page of the history into an empty database;
+//! year of history, which A's compaction leaves on the relay as one snapshot per patient carrying
+//! its summary, as the seeder does; then 25 changes to each, one chunk per change), sealed with the
+//! workspace key as device A seals it and laid out as the relay's pull pages (`PULL_PAGE_CHUNKS`,
+//! JSON with base64 ciphertext, as the relay sends them). Timed, page by page, with no network and
+//! no UI: the app's own sync path — parse the page (`serde_json`, as `sync::net` does), decrypt it
+//! and gather pages into batches (`PullBatch`), `sync::pull::prepare_batch` (patients new here
+//! stored whole with their carried summaries, patients' changes appended unmerged) and
+//! `Storage::apply_pulled_page` (one IndexedDB transaction per batch, keyed seal as on a
+//! locked-down device):
+//! - a new device: the snapshots' pages into an empty database;
 //! - catch-up: then the 5,000 changes' pages into that database;
-//! - settling (not part of either: the app does it after "Synced", in the background): the 200
-//!   patients' summaries recomputed from their stored documents, reported as `settle_ms`.
+//! - settling after each (not part of either: the app does it after "Synced", in the background):
+//!   the 200 patients' summaries recomputed from their stored documents, reported as `settle_ms`.
 //!
 //! The bytes are the same workload's, not the very bytes of the browser run: the envelopes carry
 //! fresh random nonces and the documents their own Automerge actors, so sizes match to a few bytes.
@@ -29,6 +31,7 @@ use base64::Engine as _;
 use common::{console_log, perf_now};
 use tend::storage::{Seal, Storage};
 use tend_core::crypto::{self, WorkspaceKey};
+use tend_core::sync::{snapshot_plain, Carried};
 use tend_core::sync_wire::{ChunkKind, PullResponse};
 use wasm_bindgen_test::*;
 use workload::*;
@@ -56,8 +59,9 @@ fn round(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
-/// Sealed chunks (doc id, envelope) laid out as pull pages of `PAGE`, seqs from `first_seq`.
-fn pages(chunks: &[(String, Vec<u8>)], first_seq: u64) -> Vec<String> {
+/// Sealed chunks (doc id, envelope) of one kind laid out as pull pages of `PAGE`, seqs from
+/// `first_seq` (a snapshot covers the seqs before it).
+fn pages(chunks: &[(String, Vec<u8>)], kind: &str, first_seq: u64) -> Vec<String> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let head = first_seq + chunks.len() as u64 - 1;
     chunks
@@ -69,10 +73,12 @@ fn pages(chunks: &[(String, Vec<u8>)], first_seq: u64) -> Vec<String> {
                 .iter()
                 .enumerate()
                 .map(|(i, (doc, env))| {
+                    let seq = start + i as u64;
                     serde_json::json!({
-                        "seq": start + i as u64,
+                        "seq": seq,
                         "doc_id": doc,
-                        "kind": "change",
+                        "kind": kind,
+                        "covers_seq": (kind == "snapshot").then_some(seq - 1),
                         "device_id": DEVICE_A,
                         "ciphertext": b64.encode(env),
                     })
@@ -114,25 +120,58 @@ async fn apply_pages(storage: &Storage, key: &WorkspaceKey, pages: &[String]) ->
     perf_now() - t
 }
 
+/// Settles every stale patient (as the app does after a round); returns milliseconds.
+async fn settle_all(storage: &Storage) -> f64 {
+    let t = perf_now();
+    let stale = storage.stale_patients().await.expect("stale");
+    assert_eq!(
+        stale.len(),
+        PATIENTS,
+        "every patient was stored without loading it"
+    );
+    for id in &stale {
+        let mut problems = Vec::new();
+        let settled = tend::sync::settle::settle(storage, id, tend::clock::today(), &mut problems)
+            .await
+            .expect("settle");
+        assert!(
+            matches!(settled, tend::sync::settle::Settled::Summary(_)) && problems.is_empty(),
+            "{settled:?} {problems:?}"
+        );
+    }
+    perf_now() - t
+}
+
 #[wasm_bindgen_test]
 #[ignore = "benchmark: run by cargo xtask bench"]
 async fn bench_sync_apply() {
     console_error_panic_hook::set_once();
     let key = WorkspaceKey::from_bytes([0x17; 32]);
-    let seal = |doc: &str, plain: &[u8]| {
-        crypto::seal(&key, WORKSPACE, doc, ChunkKind::Change, plain).expect("seal")
+    let seal_as = |kind: ChunkKind, doc: &str, plain: &[u8]| {
+        crypto::seal(&key, WORKSPACE, doc, kind, plain).expect("seal")
     };
+    let seal = |doc: &str, plain: &[u8]| seal_as(ChunkKind::Change, doc, plain);
 
     // Device A's workload, built here with the seeder's code: history, then one round of edits.
     let t = perf_now();
     let mut history = Vec::new();
+    let mut history_changes = 0;
     let mut docs = Vec::with_capacity(PATIENTS);
     for i in 0..PATIENTS {
         let (id, name) = identity(SEED, i);
-        let (doc, changes) = patient_with_history(&id, name);
-        for c in &changes {
-            history.push((id.to_string(), seal(id.as_str(), c)));
-        }
+        let (mut doc, changes) = patient_with_history(&id, name);
+        history_changes += changes.len();
+        // What the relay keeps after A's compaction (`Engine::compact`; the seeder does the same):
+        // one snapshot per patient, carrying its summary.
+        let carried = Carried {
+            summary: doc.summary_on(tend::clock::today()).expect("summary"),
+            heads: doc.heads().iter().map(|h| h.to_string()).collect(),
+        };
+        let plain = snapshot_plain(&doc.save(), Some(&carried));
+        history.push((
+            id.to_string(),
+            seal_as(ChunkKind::Snapshot, id.as_str(), &plain),
+        ));
         docs.push((id, doc));
         // Minutes of work: let the page answer the test runner (ChromeDriver gives up after 30 s).
         common::wait_ms(0).await;
@@ -148,13 +187,18 @@ async fn bench_sync_apply() {
         }
         common::wait_ms(0).await;
     }
-    let history_pages = pages(&history, 1);
-    let edit_pages = pages(&edits, history.len() as u64 + 1);
+    let history_pages = pages(&history, "snapshot", history_changes as u64 + 1);
+    let edit_pages = pages(
+        &edits,
+        "change",
+        (history_changes + history.len()) as u64 + 1,
+    );
     let build_ms = perf_now() - t;
     let text_bytes = |p: &[String]| p.iter().map(String::len).sum::<usize>();
     let envelope_bytes = |c: &[(String, Vec<u8>)]| c.iter().map(|(_, e)| e.len()).sum::<usize>();
 
-    let (mut new_ms, mut catch_ms, mut settle_ms) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut new_ms, mut catch_ms) = (Vec::new(), Vec::new());
+    let (mut new_settle_ms, mut settle_ms) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
         Storage::delete(DB)
             .await
@@ -166,26 +210,14 @@ async fn bench_sync_apply() {
         .await
         .expect("open bench database");
         new_ms.push(apply_pages(&storage, &key, &history_pages).await);
-        catch_ms.push(apply_pages(&storage, &key, &edit_pages).await);
-        let t = perf_now();
-        let stale = storage.stale_patients().await.expect("stale");
         assert_eq!(
-            stale.len(),
+            storage.caseload().await.expect("caseload").summaries.len(),
             PATIENTS,
-            "every patient took its changes unmerged"
+            "every patient is listed before it is settled"
         );
-        for id in &stale {
-            let mut problems = Vec::new();
-            let settled =
-                tend::sync::settle::settle(&storage, id, tend::clock::today(), &mut problems)
-                    .await
-                    .expect("settle");
-            assert!(
-                matches!(settled, tend::sync::settle::Settled::Summary(_)) && problems.is_empty(),
-                "{settled:?} {problems:?}"
-            );
-        }
-        settle_ms.push(perf_now() - t);
+        new_settle_ms.push(settle_all(&storage).await);
+        catch_ms.push(apply_pages(&storage, &key, &edit_pages).await);
+        settle_ms.push(settle_all(&storage).await);
         assert_eq!(
             storage.caseload().await.expect("caseload").summaries.len(),
             PATIENTS
@@ -196,7 +228,9 @@ async fn bench_sync_apply() {
         "new_device": {
             "ms": round(median(&new_ms)),
             "runs": new_ms.iter().map(|v| round(*v)).collect::<Vec<_>>(),
+            "settle_ms": round(median(&new_settle_ms)),
             "chunks": history.len(),
+            "changes_compacted": history_changes,
             "pages": history_pages.len(),
             "page_json_bytes": text_bytes(&history_pages),
             "envelope_bytes": envelope_bytes(&history),

@@ -12,6 +12,7 @@ use tend::sync::pull;
 use tend::sync::settle::{self, Settled};
 use tend_core::{
     crypto::{self, WorkspaceKey},
+    sync::{snapshot_plain, Carried},
     sync_wire::{ChunkKind, PullResponse, PulledChunk},
     DocId, PatientDoc, PatientId,
 };
@@ -708,5 +709,153 @@ async fn received_changes_that_leave_the_record_unreadable_are_set_aside_when_se
     assert!(!storage.is_stale(&doc_id).await.expect("stale"));
     let record = record_of(&storage, &id).await;
     assert_eq!(record.name.family, "Diaz");
+    storage.close();
+}
+
+/// A snapshot of `doc` as a compacting device pushes it, carrying `summary` (and the doc's heads).
+fn snapshot_carrying(
+    key: &WorkspaceKey,
+    seq: u64,
+    doc: &mut PatientDoc,
+    summary: Option<tend_core::PatientSummary>,
+) -> PulledChunk {
+    let id = doc.record().expect("record").id;
+    let carried = summary.map(|summary| Carried {
+        summary,
+        heads: doc.heads().iter().map(|h| h.to_string()).collect(),
+    });
+    let plain = snapshot_plain(&doc.save(), carried.as_ref());
+    PulledChunk {
+        seq,
+        doc_id: id.clone(),
+        kind: ChunkKind::Snapshot,
+        covers_seq: Some(seq - 1),
+        device_id: "other-device".into(),
+        ciphertext: crypto::seal(key, WS, &id, ChunkKind::Snapshot, &plain).expect("seal"),
+    }
+}
+
+async fn apply(storage: &Storage, key: &WorkspaceKey, chunks: Vec<PulledChunk>) -> Vec<String> {
+    let prepared = pull::prepare(storage, key, WS, "this-device", page_of(chunks), today())
+        .await
+        .expect("prepare");
+    storage
+        .apply_pulled_page(&prepared.page(vec![]))
+        .await
+        .expect("apply");
+    prepared.problems()
+}
+
+#[wasm_bindgen_test]
+async fn a_patient_new_here_is_stored_whole_and_listed_with_the_summary_its_snapshot_carries() {
+    let storage = fresh("test-sync-whole").await;
+    let key = WorkspaceKey::from_bytes([7; 32]);
+    let id = PatientId::random();
+    let doc_id = DocId::Patient(id.clone());
+    let mut theirs =
+        PatientDoc::create(&id, name("Rosa", "Diaz"), &author("b"), 1).expect("create");
+    // What the other device computed when it compacted, told apart from what this device computes.
+    let mut carried = theirs.summary_on(today()).expect("summary");
+    carried.display_name = "Diaz, Rosa (as carried)".into();
+    let snapshot = snapshot_carrying(&key, 5, &mut theirs, Some(carried));
+    let (edits, edit_hashes) = their_edits(&key, &mut theirs, &["1950-03-04"], 6);
+    let problems = apply(&storage, &key, [vec![snapshot], edits].concat()).await;
+    assert!(problems.is_empty(), "{problems:?}");
+
+    // Listed at once with what the snapshot carried; stale until settled; nothing to push back.
+    assert_eq!(names(&storage).await, vec!["Diaz, Rosa (as carried)"]);
+    assert!(storage.is_stale(&doc_id).await.expect("stale"));
+    assert!(storage.outbox().await.expect("outbox").is_empty());
+    let acked = storage.doc_sync(&doc_id).await.expect("sync").acked_heads;
+    assert!(acked.contains(&edit_hashes[0]), "{acked:?}");
+    // The chart reads: the snapshot and the change after it.
+    let record = record_of(&storage, &id).await;
+    assert_eq!(record.name.family, "Diaz");
+    assert_eq!(
+        record.profile.date_of_birth.as_ref().map(|d| d.as_str()),
+        Some("1950-03-04")
+    );
+
+    // Settling recomputes the row from the document.
+    let mut problems = Vec::new();
+    let settled = settle::settle(&storage, &id, today(), &mut problems)
+        .await
+        .expect("settle");
+    assert!(matches!(settled, Settled::Summary(_)), "{settled:?}");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(names(&storage).await, vec!["Diaz, Rosa"]);
+    assert!(!storage.is_stale(&doc_id).await.expect("stale"));
+    let heads: Vec<String> = theirs.heads().iter().map(|h| h.to_string()).collect();
+    assert_eq!(
+        storage.doc_sync(&doc_id).await.expect("sync").acked_heads,
+        heads
+    );
+    storage.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_carried_summary_that_is_not_the_patient_s_or_a_snapshot_that_does_not_load_is_never_listed_for_long(
+) {
+    let storage = fresh("test-sync-whole-bad").await;
+    let key = WorkspaceKey::from_bytes([7; 32]);
+    // A summary carried for another patient: not used, the patient is merged the slow way and
+    // listed under its own name.
+    let id = PatientId::random();
+    let mut theirs =
+        PatientDoc::create(&id, name("Rosa", "Diaz"), &author("b"), 1).expect("create");
+    let other = PatientId::random();
+    let elsewhere =
+        PatientDoc::create(&other, name("Ana", "Lopez"), &author("b"), 1).expect("create");
+    let wrong = elsewhere.summary_on(today()).expect("summary");
+    let problems = apply(
+        &storage,
+        &key,
+        vec![snapshot_carrying(&key, 1, &mut theirs, Some(wrong))],
+    )
+    .await;
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(names(&storage).await, vec!["Diaz, Rosa"]);
+    assert!(!storage
+        .is_stale(&DocId::Patient(id.clone()))
+        .await
+        .expect("stale"));
+
+    // A snapshot whose document does not load, carrying a summary: listed, then settling finds
+    // nothing readable (the snapshot is set aside), reports it and stops settling it.
+    let broken = PatientId::random();
+    let mut doc =
+        PatientDoc::create(&broken, name("Eva", "Marsh"), &author("b"), 1).expect("create");
+    let summary = doc.summary_on(today()).expect("summary");
+    let plain = snapshot_plain(
+        b"\x85\x6f\x4a\x83 not a document",
+        Some(&Carried {
+            summary,
+            heads: doc.heads().iter().map(|h| h.to_string()).collect(),
+        }),
+    );
+    let chunk = PulledChunk {
+        seq: 2,
+        doc_id: broken.to_string(),
+        kind: ChunkKind::Snapshot,
+        covers_seq: Some(1),
+        device_id: "other-device".into(),
+        ciphertext: crypto::seal(&key, WS, broken.as_str(), ChunkKind::Snapshot, &plain)
+            .expect("seal"),
+    };
+    let problems = apply(&storage, &key, vec![chunk]).await;
+    assert!(problems.is_empty(), "{problems:?}");
+    let doc_id = DocId::Patient(broken.clone());
+    assert!(storage.is_stale(&doc_id).await.expect("stale"));
+    let mut problems = Vec::new();
+    let settled = settle::settle(&storage, &broken, today(), &mut problems)
+        .await
+        .expect("settle");
+    assert!(matches!(settled, Settled::Gone), "{settled:?}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        !storage.is_stale(&doc_id).await.expect("stale"),
+        "settled once, not again and again"
+    );
+    assert_eq!(storage.quarantined_count().await.expect("count"), 1);
     storage.close();
 }

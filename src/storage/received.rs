@@ -69,6 +69,17 @@ impl Storage {
         Ok(stale)
     }
 
+    /// Removes `id`'s stale marker (settling found nothing stored to settle).
+    pub async fn clear_stale(&self, id: &DocId) -> Result<(), StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadWrite)?;
+        tx.store(schema::SYNC_STATE)?
+            .delete(JsValue::from_str(&stale_key(id)))
+            .await?;
+        commit(tx).await
+    }
+
     /// Writes `summary`, computed from a load of `id` taken when its records were `stamp`, and
     /// clears its stale marker — unless anything was stored for it since (then nothing is written
     /// and `false` returned: load it again). With no local change waiting and no push under way,

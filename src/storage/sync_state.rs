@@ -69,6 +69,18 @@ pub enum PulledDocWrite {
         changes: Vec<u8>,
         received: Vec<automerge::ChangeHash>,
     },
+    /// A patient new to this device received as a snapshot that carries its summary (core
+    /// `sync::snapshot`), perhaps with changes after it: the snapshot, the changes as one chunk, the
+    /// carried summary, the snapshot's heads and the changes' hashes as acknowledged, and a stale
+    /// marker listing the chunk — no load (settling recomputes the summary).
+    Received {
+        id: DocId,
+        snapshot: Vec<u8>,
+        /// Empty: none.
+        changes: Vec<u8>,
+        summary: PatientSummary,
+        acked: Vec<String>,
+    },
     /// A document new to this device: stored as a snapshot.
     New {
         id: DocId,
@@ -101,7 +113,8 @@ pub struct PulledPage {
 /// A document's stored state, cheap to compare: whether it has a snapshot, the keys of its chunks
 /// and its sealed sync row. Any save, compaction, pull or push record for the document changes it
 /// (sealing uses a fresh nonce, so even an identical sync row reads as rewritten).
-#[derive(Clone, Debug, PartialEq)]
+/// `DocStamp::default()`: nothing is stored for the document.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocStamp {
     has_snapshot: bool,
     chunk_keys: Vec<f64>,
@@ -132,7 +145,10 @@ impl Storage {
         let tx = self
             .db
             .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
-        let rows = tx.store(schema::SYNC_STATE)?.get_all(None, None).await?;
+        let rows = tx
+            .store(schema::SYNC_STATE)?
+            .get_all(Some(prefix_range(OUTBOX_PREFIX)?), None)
+            .await?;
         tx.done().await?;
         self.ensure_open()?;
         let mut out = Vec::new();
@@ -249,6 +265,7 @@ impl Storage {
         let mut summary_rows = Vec::new();
         let mut sync_rows = Vec::new();
         let mut appended = Vec::new();
+        let mut received = Vec::new();
         for write in &page.docs {
             match write {
                 PulledDocWrite::Existing {
@@ -257,13 +274,7 @@ impl Storage {
                     summary,
                     sync,
                 } => {
-                    chunk_rows.push(
-                        js::object(&[
-                            ("doc_id", JsValue::from_str(id.as_str())),
-                            ("bytes", self.sealed(schema::CHUNKS, id.as_str(), changes)?),
-                        ])
-                        .map_err(js_err)?,
-                    );
+                    chunk_rows.push(self.doc_row(schema::CHUNKS, id, changes)?);
                     if let Some(summary) = summary {
                         summary_rows.push(self.summary_row(summary)?);
                     }
@@ -274,12 +285,27 @@ impl Storage {
                     changes,
                     received,
                 } => {
-                    let row = js::object(&[
-                        ("doc_id", JsValue::from_str(id.as_str())),
-                        ("bytes", self.sealed(schema::CHUNKS, id.as_str(), changes)?),
-                    ])
-                    .map_err(js_err)?;
+                    let row = self.doc_row(schema::CHUNKS, id, changes)?;
                     appended.push((id, row, received));
+                }
+                PulledDocWrite::Received {
+                    id,
+                    snapshot,
+                    changes,
+                    summary,
+                    acked,
+                } => {
+                    snapshot_rows.push(self.doc_row(schema::SNAPSHOTS, id, snapshot)?);
+                    summary_rows.push(self.summary_row(summary)?);
+                    let sync = DocSync {
+                        acked_heads: acked.clone(),
+                        pending: None,
+                    };
+                    sync_rows.push(self.sync_row(&doc_key(id), &sync)?);
+                    let change_row = (!changes.is_empty())
+                        .then(|| self.doc_row(schema::CHUNKS, id, changes))
+                        .transpose()?;
+                    received.push((id, change_row));
                 }
                 PulledDocWrite::New {
                     id,
@@ -287,16 +313,7 @@ impl Storage {
                     summary,
                     sync,
                 } => {
-                    snapshot_rows.push(
-                        js::object(&[
-                            ("doc_id", JsValue::from_str(id.as_str())),
-                            (
-                                "bytes",
-                                self.sealed(schema::SNAPSHOTS, id.as_str(), snapshot)?,
-                            ),
-                        ])
-                        .map_err(js_err)?,
-                    );
+                    snapshot_rows.push(self.doc_row(schema::SNAPSHOTS, id, snapshot)?);
                     if let Some(summary) = summary {
                         summary_rows.push(self.summary_row(summary)?);
                     }
@@ -388,6 +405,18 @@ impl Storage {
                 sync_rows.push(self.sync_row(&stale_key(id), &keys)?);
             }
         }
+        // A patient received whole: its changes' chunk (if any) is what its stale marker lists.
+        let received_keys = try_join_all(received.iter().map(|(_, row)| async {
+            match row {
+                Some(row) => chunks.add(row, None).await.map(|k| k.as_f64()),
+                None => Ok(None),
+            }
+        }))
+        .await?;
+        for ((id, _), key) in received.iter().zip(received_keys) {
+            let keys: Vec<f64> = key.into_iter().collect();
+            sync_rows.push(self.sync_row(&stale_key(id), &keys)?);
+        }
         sync.put_all(sync_rows.into_iter().map(|r| (r, None)))
             .await?;
         commit(tx).await
@@ -460,6 +489,15 @@ impl Storage {
                 "bytes",
                 self.sealed(schema::SYNC_STATE, &key, token.as_bytes())?,
             ),
+        ])
+        .map_err(js_err)
+    }
+
+    /// A snapshot or chunk row of `id`: its bytes sealed for `store`.
+    fn doc_row(&self, store: &str, id: &DocId, bytes: &[u8]) -> Result<JsValue, StorageError> {
+        js::object(&[
+            ("doc_id", JsValue::from_str(id.as_str())),
+            ("bytes", self.sealed(store, id.as_str(), bytes)?),
         ])
         .map_err(js_err)
     }

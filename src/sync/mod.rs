@@ -35,9 +35,9 @@ use tend_core::{
     crypto::{self, InvitedPerson, JoinCode, WorkspaceKey, KEY_LEN},
     record::PersonRole,
     sync::{
-        logs_after_page, page, plan_batches, should_snapshot, snapshot_chunk, Effect as SyncEffect,
-        Event, Inputs, Machine, Phase, PullBatch, PulledBatch, RelayLog, RoundOutcome, Stored,
-        TabMessage, Timer, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS,
+        logs_after_page, page, plan_batches, should_snapshot, snapshot_chunk, snapshot_plain,
+        Carried, Effect as SyncEffect, Event, Inputs, Machine, Phase, PullBatch, PulledBatch,
+        RelayLog, RoundOutcome, Stored, TabMessage, Timer, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS,
     },
     sync_wire::{ChunkKind, JoinRequest, PushChunk, PushRequest, ServerMessage},
     workspace::Person,
@@ -707,18 +707,18 @@ impl Engine {
 
     async fn round_with(self: &Rc<Self>, ws: &Workspace) -> Result<RoundOutcome, SyncError> {
         let key = ws.workspace_key().map_err(SyncError::Local)?;
-        let mut logs = self.storage.relay_logs().await?;
-        let cursor = self.pull_all(ws, &key, &mut logs).await?;
+        let (cursor, logs) = self.pull_all(ws, &key).await?;
         let pushed = self.push_outbox(ws, &key).await?;
         self.compact(ws, &key, &logs, cursor, &pushed).await?;
         Ok(RoundOutcome::Done {
-            cursor: self.storage.sync_cursor().await?,
+            // What the pull wrote last (or found stored, with nothing new).
+            cursor,
             waiting: self.storage.outbox().await?.len(),
         })
     }
 
     /// Pulls every page to the head; returns the cursor it reached (everything up to it is merged
-    /// here, or set aside). Pages are merged in batches (`PullBatch`): each document touched is
+    /// here, or set aside) and the documents' relay logs as they stand after it. Pages are merged in batches (`PullBatch`): each document touched is
     /// loaded, merged, summarised and written once per batch, with the batch's cursor. Each page is
     /// decrypted as it arrives while the next one is on its way, and a full batch is merged and
     /// written while the page after it is.
@@ -726,12 +726,18 @@ impl Engine {
         &self,
         ws: &Workspace,
         key: &WorkspaceKey,
-        logs: &mut HashMap<String, RelayLog>,
-    ) -> Result<u64, SyncError> {
+    ) -> Result<(u64, HashMap<String, RelayLog>), SyncError> {
         let relay = ws.relay();
         let open = |chunks| page::open_page(key, &ws.workspace_id, &ws.device_id, chunks);
         let mut batch = PullBatch::new(self.storage.sync_cursor().await?);
-        let mut next = Some(relay.pull(&ws.workspace_id, batch.cursor()).await?);
+        // The relay logs (compaction's input, counted on by each batch) are read while the first
+        // page is on its way.
+        let (first, logs) = futures::join!(
+            relay.pull(&ws.workspace_id, batch.cursor()),
+            self.storage.relay_logs()
+        );
+        let (mut next, mut logs) = (Some(first?), logs?);
+        let logs = &mut logs;
         while let Some(pulled) = next.take() {
             if pulled.chunks.is_empty() && pulled.next_cursor == batch.cursor() {
                 break;
@@ -760,7 +766,7 @@ impl Engine {
             // The relay said it had more, then had nothing after all.
             self.apply_batch(batch, logs).await?;
         }
-        Ok(cursor)
+        Ok((cursor, std::mem::take(logs)))
     }
 
     /// Merges and writes a batch, then tells open charts and other tabs what it changed.
@@ -964,11 +970,16 @@ impl Engine {
                 }
             }
             let saved = match DocId::parse(doc_id) {
-                Some(DocId::Patient(id)) => self
-                    .storage
-                    .load_patient(&id)
-                    .await
-                    .map(|mut l| l.doc.save()),
+                // A patient's snapshot carries its summary and heads, so a device that receives
+                // the patient for the first time lists it without loading it (core
+                // `sync::snapshot`).
+                Some(DocId::Patient(id)) => self.storage.load_patient(&id).await.map(|mut l| {
+                    let carried = l.doc.summary_on(crate::clock::today()).ok().map(|summary| {
+                        let heads = l.doc.heads().iter().map(|h| h.to_string()).collect();
+                        Carried { summary, heads }
+                    });
+                    snapshot_plain(&l.doc.save(), carried.as_ref())
+                }),
                 Some(DocId::Workspace) => self
                     .storage
                     .load_workspace()

@@ -13,8 +13,9 @@ use base64::Engine as _;
 use tend_core::{
     crypto::WorkspaceKey,
     sync::page::{self, DocChunks, RelayBytes, SetAsideChunk},
-    sync::PulledBatch,
     sync::RelayLog,
+    sync::{acked_after_append, Carried, PulledBatch},
+    sync_wire::ChunkKind,
     sync_wire::PullResponse,
     workspace::{SyncDoc, WorkspaceDoc},
     DocId, PatientDoc, PatientSummary,
@@ -171,24 +172,27 @@ pub async fn prepare_batch(
         .into_iter()
         .map(|c| set_aside(c, &mut unopened_problems, "used"))
         .collect();
-    // Which documents can take their changes unmerged: patients stored here that received only
-    // well-formed changes.
-    let appendable: Vec<Option<Vec<automerge::ChangeHash>>> =
-        opened.docs.iter().map(received_changes).collect();
+    // Which documents can be stored without loading them: patients stored here that received
+    // only well-formed changes (appended), and patients new here whose first chunk is a snapshot
+    // that carries its summary (received whole).
+    let fast: Vec<Option<Fast>> = opened.docs.iter().map(fast_path).collect();
     let candidates: Vec<&DocId> = opened
         .docs
         .iter()
-        .zip(&appendable)
-        .filter(|(_, hashes)| hashes.is_some())
+        .zip(&fast)
+        .filter(|(_, f)| f.is_some())
         .map(|(d, _)| &d.id)
         .collect();
     let mut stored = storage.have_snapshots(&candidates).await?.into_iter();
     let mut docs = Vec::with_capacity(opened.docs.len());
-    for (chunks, hashes) in opened.docs.into_iter().zip(appendable) {
-        let append = hashes.filter(|_| stored.next().unwrap_or(false));
-        docs.push(match append {
-            Some(received) => appended(chunks, received),
-            None => prepare_doc(storage, chunks, today).await?,
+    for (chunks, fast) in opened.docs.into_iter().zip(fast) {
+        let fast = fast.and_then(|f| Some((f, stored.next()?)));
+        docs.push(match fast {
+            Some((Fast::Append(received), true)) => appended(chunks, received),
+            Some((Fast::Whole(carried, received), false)) => {
+                received_whole(chunks, carried, received)
+            }
+            _ => prepare_doc(storage, chunks, today).await?,
         });
     }
     Ok(Prepared {
@@ -201,17 +205,84 @@ pub async fn prepare_batch(
     })
 }
 
-/// The hashes of a patient's received changes, if every chunk of it holds only well-formed
-/// changes (no snapshot): then it can be appended unmerged.
-fn received_changes(d: &DocChunks) -> Option<Vec<automerge::ChangeHash>> {
+/// How a patient's received chunks can be stored without loading it.
+enum Fast {
+    /// Only well-formed changes (these hashes): appended, if the patient is stored here.
+    Append(Vec<automerge::ChangeHash>),
+    /// A snapshot carrying its summary, then only well-formed changes (these hashes): stored as
+    /// they are, if the patient is new here.
+    Whole(Carried, Vec<automerge::ChangeHash>),
+}
+
+/// Whether a document's chunks can take a fast path (then whether it is stored here decides).
+fn fast_path(d: &DocChunks) -> Option<Fast> {
     if !matches!(d.id, DocId::Patient(_)) {
         return None;
     }
+    let (first, rest) = d.chunks.split_first()?;
+    let carried = match first.kind {
+        ChunkKind::Snapshot => {
+            // What it carries must be about this patient, with heads that read.
+            let carried = first.carried.clone()?;
+            if carried.summary.id != d.id.as_str() || carried.change_hashes().is_none() {
+                return None;
+            }
+            Some(carried)
+        }
+        ChunkKind::Change => None,
+    };
+    let changes = if carried.is_some() {
+        rest
+    } else {
+        &d.chunks[..]
+    };
     let mut hashes = Vec::new();
-    for c in &d.chunks {
+    for c in changes {
         hashes.extend(c.changes.as_ref()?.iter().copied());
     }
-    Some(hashes)
+    Some(match carried {
+        Some(carried) => Fast::Whole(carried, hashes),
+        None => Fast::Append(hashes),
+    })
+}
+
+/// A patient new here, received as a snapshot that carries its summary (and perhaps changes after
+/// it): stored as it came, listed with the carried summary, and settled later like appended
+/// changes (its summary recomputed from the document).
+fn received_whole(
+    chunks: DocChunks,
+    carried: Carried,
+    received: Vec<automerge::ChangeHash>,
+) -> PreparedDoc {
+    let snapshot = chunks.chunks[0].plain.clone();
+    let changes: Vec<u8> = chunks.chunks[1..]
+        .iter()
+        .flat_map(|c| c.plain.iter().copied())
+        .collect();
+    // The relay holds the snapshot's history and the changes after it.
+    let mut on_relay = carried.change_hashes().unwrap_or_default();
+    on_relay.extend(received);
+    let acked = acked_after_append(&[], &on_relay);
+    let write = PulledDocWrite::Received {
+        id: chunks.id.clone(),
+        snapshot,
+        changes,
+        summary: carried.summary.clone(),
+        acked,
+    };
+    let merged = Merged {
+        id: chunks.id.clone(),
+        chunks: chunks.chunks.iter().map(|c| c.plain.clone()).collect(),
+        summary: Some(carried.summary),
+    };
+    PreparedDoc {
+        chunks,
+        // Written only if nothing is stored for it yet.
+        stamp: Some(DocStamp::default()),
+        write: Some((write, merged)),
+        set_aside: Vec::new(),
+        problems: Vec::new(),
+    }
 }
 
 /// A patient's received changes, appended as one chunk (nothing, if they were all empty).

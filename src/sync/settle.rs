@@ -17,7 +17,8 @@ pub enum Settled {
     Summary(PatientSummary),
     /// Saved meanwhile on every try: still stale.
     Busy,
-    /// The patient is not stored here any more: nothing to settle.
+    /// Nothing readable is stored for the patient (what was received was set aside; reported):
+    /// nothing to settle.
     Gone,
     /// The record does not read even without the received changes (reported; marker cleared).
     Unreadable,
@@ -37,7 +38,15 @@ pub async fn settle(
         let stamp = storage.doc_stamp(&doc).await?;
         let mut loaded = match storage.load_patient(id).await {
             Ok(loaded) => loaded,
-            Err(StorageError::NotFound(_)) => return Ok(Settled::Gone),
+            Err(StorageError::NotFound(_)) => {
+                // Nothing left to settle (what was received did not read and was set aside):
+                // the marker goes, or it would be settled again and again.
+                storage.clear_stale(&doc).await?;
+                problems.push(
+                    "A patient's record received from another device could not be read; it was set aside.".into(),
+                );
+                return Ok(Settled::Gone);
+            }
             Err(e) => return Err(e),
         };
         problems.append(&mut loaded.problems);

@@ -10,7 +10,9 @@
 //! ```
 //! - `create`: a new workspace, a fresh workspace key, `--patients` patients with a year of history
 //!   each, pushed one chunk per Automerge change (`--whole`: one chunk per patient holding its whole
-//!   document, for the memory measure's 2,000 patients), then a join code for one device.
+//!   document, for the memory measure's 2,000 patients), then compacted as A's app would after its
+//!   round (a snapshot carrying the summary for each patient whose log outgrew it; not with
+//!   `--whole`), then a join code for one device.
 //! - `edit`: `EDITS_PER_PATIENT` changes to every patient, round-robin across patients (as the
 //!   peer benchmark edits), each pushed as its own chunk. The last one per patient sets a marker dose.
 //!
@@ -28,6 +30,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tend_core::crypto::{self, JoinCode, WorkspaceKey, KEY_LEN};
+use tend_core::sync::{should_snapshot, snapshot_chunk, snapshot_plain, Carried, RelayLog};
 use tend_core::sync_wire::{
     paths, ChunkKind, CreateWorkspaceRequest, DeviceCredentials, JoinSecretResponse, PushChunk,
     PushRequest, PushResponse,
@@ -150,6 +153,8 @@ struct Pusher<'a> {
     envelope_bytes: usize,
     body_bytes: usize,
     head_seq: u64,
+    /// Envelope bytes pushed per document: its log on the relay.
+    logs: std::collections::HashMap<String, u64>,
 }
 
 impl<'a> Pusher<'a> {
@@ -166,7 +171,21 @@ impl<'a> Pusher<'a> {
             envelope_bytes: 0,
             body_bytes: 0,
             head_seq: 0,
+            logs: Default::default(),
         }
+    }
+
+    /// Pushes a chunk made elsewhere (a snapshot), in the same batches.
+    fn add_chunk(&mut self, chunk: PushChunk) -> Res<()> {
+        let sealed = chunk.ciphertext.len();
+        if !self.batch.is_empty()
+            && (self.batch.len() >= PUSH_MAX_CHUNKS || self.batch_bytes + sealed > PUSH_MAX_BYTES)
+        {
+            self.flush()?;
+        }
+        self.batch_bytes += sealed;
+        self.batch.push(chunk);
+        Ok(())
     }
 
     fn add(&mut self, doc_id: &str, plaintext: &[u8]) -> Res<()> {
@@ -186,6 +205,7 @@ impl<'a> Pusher<'a> {
         let sealed = plaintext.len() + crypto::ENVELOPE_OVERHEAD;
         self.chunks += 1;
         self.envelope_bytes += sealed;
+        *self.logs.entry(doc_id.to_string()).or_default() += sealed as u64;
         if !self.batch.is_empty()
             && (self.batch.len() >= PUSH_MAX_CHUNKS || self.batch_bytes + sealed > PUSH_MAX_BYTES)
         {
@@ -373,7 +393,15 @@ fn create(args: &[String]) -> Res<Value> {
             }
         }
         p.flush()?;
-        p.report()
+        let mut report = p.report();
+        if !whole {
+            // Then A compacts as the app does after a complete round (`Engine::compact`): each
+            // patient whose log on the relay outgrew its snapshot gets one, carrying its summary.
+            let (snapshots, bytes) = compact(&mut p, &mut built)?;
+            report["snapshots"] = json!(snapshots);
+            report["relay_envelope_bytes"] = json!(bytes);
+        }
+        report
     };
     for (id, shown, mut doc, _) in built {
         state.patients.push((id.to_string(), shown, doc.save()));
@@ -403,6 +431,44 @@ fn create(args: &[String]) -> Res<Value> {
         .collect();
     pushed["first_names"] = json!(first);
     Ok(pushed)
+}
+
+/// Compaction by device A after pushing its history: (snapshots pushed, the envelope bytes the
+/// relay keeps afterwards: each patient's snapshot, or its changes if it was not worth one).
+fn compact(p: &mut Pusher, built: &mut [Seeded]) -> Res<(usize, usize)> {
+    let covers = p.head_seq;
+    let today = chrono::Utc::now().date_naive();
+    let ws = p.state.creds.workspace_id.clone();
+    let (mut snapshots, mut bytes) = (0, 0);
+    for (id, _, doc, _) in built.iter_mut() {
+        let log = RelayLog {
+            bytes: p.logs.get(id.as_str()).copied().unwrap_or(0),
+            ..RelayLog::default()
+        };
+        let carried = doc.summary_on(today).ok().map(|summary| Carried {
+            summary,
+            heads: doc.heads().iter().map(|h| h.to_string()).collect(),
+        });
+        let plain = snapshot_plain(&doc.save(), carried.as_ref());
+        let chunk = snapshot_chunk(
+            &p.key,
+            &ws,
+            id.as_str(),
+            &plain,
+            covers,
+            format!("snapshot-{id}"),
+        )
+        .map_err(|e| e.to_string())?;
+        if should_snapshot(&log, chunk.ciphertext.len() as u64) {
+            snapshots += 1;
+            bytes += chunk.ciphertext.len();
+            p.add_chunk(chunk)?;
+        } else {
+            bytes += log.bytes as usize;
+        }
+    }
+    p.flush()?;
+    Ok((snapshots, bytes))
 }
 
 fn sample_indices(n: usize) -> Vec<usize> {

@@ -17,8 +17,10 @@ pub use page::{
 };
 pub mod compact;
 pub mod received;
+pub mod snapshot;
 
 pub use received::{acked_after_append, change_hashes, ReceivedError};
+pub use snapshot::{read_snapshot_plain, snapshot_plain, Carried, SnapshotError};
 
 pub use compact::{logs_after_page, should_snapshot, snapshot_chunk, RelayLog};
 pub mod tabs;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use automerge::ChangeHash;
 
+use super::snapshot::{read_snapshot_plain, Carried};
 use crate::crypto::{self, WorkspaceKey};
 use crate::sync_wire::{ChunkKind, PullResponse, PulledChunk};
 use crate::workspace::SyncDoc;
@@ -24,6 +25,9 @@ pub struct OpenedChunk {
     /// or bytes that do not read as well-formed changes): what lets a patient's changes be stored
     /// without loading it (`received`).
     pub changes: Option<Vec<ChangeHash>>,
+    /// What a patient's snapshot carries (its summary and heads, `snapshot`): `plain` is then the
+    /// document alone.
+    pub carried: Option<Carried>,
 }
 
 /// A chunk that could not be used: kept (never applied) so support can look at it.
@@ -153,18 +157,26 @@ pub fn open_page(
             });
             continue;
         };
-        match crypto::open(key, workspace_id, &c.doc_id, c.kind, &c.ciphertext) {
-            Ok(plain) => {
-                let changes = match c.kind {
-                    ChunkKind::Change => super::received::change_hashes(&plain).ok(),
-                    ChunkKind::Snapshot => None,
-                };
+        let opened = crypto::open(key, workspace_id, &c.doc_id, c.kind, &c.ciphertext)
+            .map_err(|e| e.to_string())
+            .and_then(|plain| match c.kind {
+                ChunkKind::Change => {
+                    let changes = super::received::change_hashes(&plain).ok();
+                    Ok((plain, changes, None))
+                }
+                ChunkKind::Snapshot => read_snapshot_plain(&plain)
+                    .map(|(doc, carried)| (doc.to_vec(), None, carried))
+                    .map_err(|e| e.to_string()),
+            });
+        match opened {
+            Ok((plain, changes, carried)) => {
                 let opened = OpenedChunk {
                     seq: c.seq,
                     kind: c.kind,
                     plain,
                     envelope: c.ciphertext,
                     changes,
+                    carried,
                 };
                 let at = *doc_at.entry(id.clone()).or_insert_with(|| {
                     page.docs.push(DocChunks {
@@ -175,10 +187,10 @@ pub fn open_page(
                 });
                 page.docs[at].chunks.push(opened);
             }
-            Err(e) => page.set_aside.push(SetAsideChunk {
+            Err(reason) => page.set_aside.push(SetAsideChunk {
                 doc_id: c.doc_id,
                 seq: c.seq,
-                reason: e.to_string(),
+                reason,
                 envelope: c.ciphertext,
             }),
         }

@@ -143,6 +143,7 @@ fn merging_keeps_local_edits_and_bytes_that_do_not_apply_change_nothing() {
         plain,
         envelope: vec![],
         changes: None,
+        carried: None,
     };
     let change = theirs.save_after(&base);
     let chunks = vec![
@@ -184,6 +185,7 @@ fn a_document_new_here_is_made_from_its_first_chunk_that_applies() {
         plain,
         envelope: vec![],
         changes: None,
+        carried: None,
     };
     let merged = merge_chunks::<PatientDoc>(
         None,
@@ -268,6 +270,46 @@ fn an_opened_change_chunk_carries_the_hashes_of_its_changes() {
     // The last change is the document's head.
     let received = page.docs[0].chunks[0].changes.clone().unwrap();
     assert_eq!(received.last(), doc.heads().first());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_snapshot_opens_as_its_document_with_what_it_carries_or_is_set_aside() {
+    let a = PatientId::random();
+    let mut doc = new_doc(&a);
+    let whole = doc.save();
+    let carried = crate::sync::Carried {
+        summary: doc
+            .summary_on(chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap())
+            .unwrap(),
+        heads: doc.heads().iter().map(|h| h.to_string()).collect(),
+    };
+    let with = crate::sync::snapshot_plain(&whole, Some(&carried));
+    let mut unknown = with.clone();
+    unknown[4] = 9;
+    let page = open_page(
+        &key(),
+        WS,
+        ME,
+        vec![
+            chunk(1, a.as_str(), ChunkKind::Snapshot, THEM, &with),
+            chunk(2, a.as_str(), ChunkKind::Snapshot, THEM, &whole),
+            chunk(3, a.as_str(), ChunkKind::Snapshot, THEM, &unknown),
+        ],
+    );
+    let opened = &page.docs[0].chunks;
+    assert_eq!(opened.len(), 2);
+    assert_eq!(
+        (&opened[0].plain, &opened[0].carried),
+        (&whole, &Some(carried))
+    );
+    assert_eq!((&opened[1].plain, &opened[1].carried), (&whole, &None));
+    assert_eq!(page.set_aside.len(), 1);
+    assert_eq!(page.set_aside[0].seq, 3);
+    assert!(
+        page.set_aside[0].reason.contains("version 9"),
+        "{}",
+        page.set_aside[0].reason
+    );
 }
 
 /// Opens a page as this device does (the test pages' zero bytes do not open: set aside, in order).
@@ -385,6 +427,7 @@ fn a_new_document_from_many_chunks_loads_at_once_or_sets_aside_only_the_bad_one(
                 plain: p.clone(),
                 envelope: vec![i as u8],
                 changes: None,
+                carried: None,
             })
             .collect()
     };
