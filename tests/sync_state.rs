@@ -531,6 +531,18 @@ fn page_of(chunks: Vec<PulledChunk>) -> PullResponse {
     }
 }
 
+/// Prepares and writes one page of `chunks` as the pull loop does; what it reported.
+async fn apply(storage: &Storage, key: &WorkspaceKey, chunks: Vec<PulledChunk>) -> Vec<String> {
+    let prepared = pull::prepare(storage, key, WS, "this-device", page_of(chunks), today())
+        .await
+        .expect("prepare");
+    storage
+        .apply_pulled_page(&prepared.page(vec![]))
+        .await
+        .expect("apply");
+    prepared.problems()
+}
+
 /// A fresh database holding one patient created here (so with a snapshot: pulled changes to it
 /// take the fast path).
 async fn one_patient(db: &str) -> (Storage, WorkspaceKey, PatientId, DocId, PatientDoc) {
@@ -653,13 +665,7 @@ async fn received_changes_are_appended_unmerged_acknowledged_and_settled_after()
         .expect("ack");
     theirs.apply_changes(&mine.save()).expect("they get it");
     let (chunks, _) = their_edits(&key, &mut theirs, &["1950-03-03"], 3);
-    let prepared = pull::prepare(&storage, &key, WS, "this-device", page_of(chunks), today())
-        .await
-        .expect("prepare");
-    storage
-        .apply_pulled_page(&prepared.page(vec![]))
-        .await
-        .expect("apply");
+    apply(&storage, &key, chunks).await;
     settle::settle(&storage, &id, today(), &mut problems)
         .await
         .expect("settle");
@@ -683,14 +689,12 @@ async fn received_changes_that_leave_the_record_unreadable_are_set_aside_when_se
     automerge::transaction::Transactable::put(&mut raw, automerge::ROOT, "name", 42_i64)
         .expect("put");
     let bad = raw.save_after(&base);
-    let page = page_of(vec![chunk(&key, 1, id.as_str(), id.as_str(), &bad)]);
-    let prepared = pull::prepare(&storage, &key, WS, "this-device", page, today())
-        .await
-        .expect("prepare");
-    storage
-        .apply_pulled_page(&prepared.page(vec![]))
-        .await
-        .expect("apply");
+    apply(
+        &storage,
+        &key,
+        vec![chunk(&key, 1, id.as_str(), id.as_str(), &bad)],
+    )
+    .await;
     assert!(storage.is_stale(&doc_id).await.expect("stale"));
 
     let mut problems = Vec::new();
@@ -733,17 +737,6 @@ fn snapshot_carrying(
         device_id: "other-device".into(),
         ciphertext: crypto::seal(key, WS, &id, ChunkKind::Snapshot, &plain).expect("seal"),
     }
-}
-
-async fn apply(storage: &Storage, key: &WorkspaceKey, chunks: Vec<PulledChunk>) -> Vec<String> {
-    let prepared = pull::prepare(storage, key, WS, "this-device", page_of(chunks), today())
-        .await
-        .expect("prepare");
-    storage
-        .apply_pulled_page(&prepared.page(vec![]))
-        .await
-        .expect("apply");
-    prepared.problems()
 }
 
 #[wasm_bindgen_test]

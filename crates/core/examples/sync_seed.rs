@@ -175,7 +175,7 @@ impl<'a> Pusher<'a> {
         }
     }
 
-    /// Pushes a chunk made elsewhere (a snapshot), in the same batches.
+    /// Queues a sealed chunk, pushing the batch first if it would not fit.
     fn add_chunk(&mut self, chunk: PushChunk) -> Res<()> {
         let sealed = chunk.ciphertext.len();
         if !self.batch.is_empty()
@@ -202,18 +202,11 @@ impl<'a> Pusher<'a> {
             plaintext,
         )
         .map_err(|e| e.to_string())?;
-        let sealed = plaintext.len() + crypto::ENVELOPE_OVERHEAD;
+        let sealed = chunk.ciphertext.len();
         self.chunks += 1;
         self.envelope_bytes += sealed;
         *self.logs.entry(doc_id.to_string()).or_default() += sealed as u64;
-        if !self.batch.is_empty()
-            && (self.batch.len() >= PUSH_MAX_CHUNKS || self.batch_bytes + sealed > PUSH_MAX_BYTES)
-        {
-            self.flush()?;
-        }
-        self.batch_bytes += sealed;
-        self.batch.push(chunk);
-        Ok(())
+        self.add_chunk(chunk)
     }
 
     fn flush(&mut self) -> Res<()> {
