@@ -852,3 +852,80 @@ async fn a_carried_summary_that_is_not_the_patient_s_or_a_snapshot_that_does_not
     assert_eq!(storage.quarantined_count().await.expect("count"), 1);
     storage.close();
 }
+
+#[wasm_bindgen_test]
+async fn another_device_s_snapshot_of_what_is_stored_here_is_skipped_and_only_later_changes_appended(
+) {
+    let (storage, key, id, doc_id, mut local) = one_patient("test-sync-their-snapshot").await;
+    let marker = storage.outbox().await.expect("outbox")[0].1.clone();
+    let base: Vec<String> = local.heads().iter().map(|h| h.to_string()).collect();
+    storage
+        .record_acked(&doc_id, base, &marker)
+        .await
+        .expect("ack");
+    let chunks_before = storage.chunk_count(id.as_str()).await.expect("count");
+
+    // Another device compacted the patient as this device has it, then edited it.
+    let mut theirs = PatientDoc::load(&local.save()).expect("their copy");
+    let summary = theirs.summary_on(today()).expect("summary");
+    let snapshot = snapshot_carrying(&key, 2, &mut theirs, Some(summary.clone()));
+    let (edits, _) = their_edits(&key, &mut theirs, &["1950-03-05"], 3);
+    let prepared = pull::prepare(
+        &storage,
+        &key,
+        WS,
+        "this-device",
+        page_of([vec![snapshot], edits].concat()),
+        today(),
+    )
+    .await
+    .expect("prepare");
+    let merged = prepared.merged();
+    assert_eq!(merged.len(), 1);
+    assert!(merged[0].summary.is_none(), "appended, not merged");
+    assert_eq!(merged[0].chunks.len(), 1, "only the change after it");
+    storage
+        .apply_pulled_page(&prepared.page(vec![]))
+        .await
+        .expect("apply");
+    assert!(storage.is_stale(&doc_id).await.expect("stale"));
+    assert_eq!(
+        storage.chunk_count(id.as_str()).await.expect("count"),
+        chunks_before + 1,
+        "the change after the snapshot, nothing else"
+    );
+    let record = record_of(&storage, &id).await;
+    assert_eq!(
+        record.profile.date_of_birth.as_ref().map(|d| d.as_str()),
+        Some("1950-03-05")
+    );
+
+    // A snapshot holding something this device does not have is merged the slow way.
+    let (more, _) = their_edits(&key, &mut theirs, &["1950-03-06"], 4);
+    drop(more);
+    let newer = snapshot_carrying(&key, 5, &mut theirs, Some(summary));
+    let prepared = pull::prepare(
+        &storage,
+        &key,
+        WS,
+        "this-device",
+        page_of(vec![newer]),
+        today(),
+    )
+    .await
+    .expect("prepare");
+    assert!(
+        prepared.merged()[0].summary.is_some(),
+        "loaded, merged and summarised"
+    );
+    storage
+        .apply_pulled_page(&prepared.page(vec![]))
+        .await
+        .expect("apply");
+    let record = record_of(&storage, &id).await;
+    assert_eq!(
+        record.profile.date_of_birth.as_ref().map(|d| d.as_str()),
+        Some("1950-03-06")
+    );
+    storage.close();
+}

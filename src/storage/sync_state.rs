@@ -209,6 +209,25 @@ impl Storage {
         commit(tx).await
     }
 
+    /// The sync state of each of `ids` (the default where there is none or it does not read), in
+    /// one read transaction.
+    pub async fn doc_syncs(&self, ids: &[&DocId]) -> Result<Vec<DocSync>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tx = self
+            .db
+            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
+        let store = tx.store(schema::SYNC_STATE)?;
+        let rows = try_join_all(
+            ids.iter()
+                .map(|id| self.read_in::<DocSync>(&store, doc_key(id))),
+        )
+        .await?;
+        tx.done().await?;
+        Ok(rows.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
     pub async fn doc_sync(&self, id: &DocId) -> Result<DocSync, StorageError> {
         Ok(self.read_sync_json(&doc_key(id)).await?.unwrap_or_default())
     }

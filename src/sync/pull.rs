@@ -173,8 +173,9 @@ pub async fn prepare_batch(
         .map(|c| set_aside(c, &mut unopened_problems, "used"))
         .collect();
     // Which documents can be stored without loading them: patients stored here that received
-    // only well-formed changes (appended), and patients new here whose first chunk is a snapshot
-    // that carries its summary (received whole).
+    // only well-formed changes (appended), patients new here whose first chunk is a snapshot that
+    // carries its summary (received whole), and patients stored here whose snapshot from another
+    // device holds nothing new (its changes after it appended).
     let fast: Vec<Option<Fast>> = opened.docs.iter().map(fast_path).collect();
     let candidates: Vec<&DocId> = opened
         .docs
@@ -184,13 +185,36 @@ pub async fn prepare_batch(
         .map(|(d, _)| &d.id)
         .collect();
     let mut stored = storage.have_snapshots(&candidates).await?.into_iter();
+    let fast: Vec<Option<(Fast, bool)>> = fast
+        .into_iter()
+        .map(|f| Some((f?, stored.next()?)))
+        .collect();
+    // Another device's snapshot of a patient stored here: what this device acknowledged tells
+    // whether it already has everything in it.
+    let compacted: Vec<&DocId> = opened
+        .docs
+        .iter()
+        .zip(&fast)
+        .filter(|(_, f)| matches!(f, Some((Fast::Whole(..), true))))
+        .map(|(d, _)| &d.id)
+        .collect();
+    let mut acked = storage.doc_syncs(&compacted).await?.into_iter();
     let mut docs = Vec::with_capacity(opened.docs.len());
-    for (chunks, fast) in opened.docs.into_iter().zip(fast) {
-        let fast = fast.and_then(|f| Some((f, stored.next()?)));
+    for (mut chunks, fast) in opened.docs.into_iter().zip(fast) {
         docs.push(match fast {
             Some((Fast::Append(received), true)) => appended(chunks, received),
             Some((Fast::Whole(carried, received), false)) => {
                 received_whole(chunks, carried, received)
+            }
+            Some((Fast::Whole(carried, received), true))
+                if acked.next().is_some_and(|sync| {
+                    carried.heads.iter().all(|h| sync.acked_heads.contains(h))
+                }) =>
+            {
+                // Everything in the snapshot is stored here already (every acknowledged head
+                // is): only the changes after it are new, and they are appended.
+                chunks.chunks.remove(0);
+                appended(chunks, received)
             }
             _ => prepare_doc(storage, chunks, today).await?,
         });
