@@ -11,6 +11,7 @@
 
 pub mod aead;
 pub mod crypto;
+pub mod keys;
 pub mod sync_wire;
 
 // The unit tests also run compiled to wasm32 in headless Chromium (`cargo xtask test`).
