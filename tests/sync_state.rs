@@ -192,6 +192,7 @@ async fn a_pull_page_stores_chunks_summaries_and_cursor_together_and_sets_aside_
         next_cursor: 3,
         more: false,
         head_seq: 3,
+        keys: Vec::new(),
     };
     let prepared = pull::prepare(&storage, &key, WS, "this-device", page, today())
         .await
@@ -341,6 +342,7 @@ async fn a_pull_page_prepared_before_a_local_save_is_not_written_and_merges_agai
         next_cursor: 1,
         more: false,
         head_seq: 1,
+        keys: Vec::new(),
     };
     let mut prepared = pull::prepare(&storage, &key, WS, "this-device", page, today())
         .await
@@ -528,6 +530,7 @@ fn page_of(chunks: Vec<PulledChunk>) -> PullResponse {
         next_cursor: last,
         more: false,
         head_seq: last,
+        keys: Vec::new(),
     }
 }
 

@@ -308,8 +308,9 @@ impl SyncHandle {
     pub async fn start_workspace(&self, device_name: Option<String>) -> Result<(), String> {
         let key = WorkspaceKey::generate().map_err(|e| e.to_string())?;
         let origin = own_origin();
+        // The device's name goes only into the (encrypted) roster, never to the relay.
         let creds = Relay::new(&origin, None)
-            .create_workspace(device_name.clone())
+            .create_workspace()
             .await
             .map_err(|e| describe_setup_error(&e))?;
         self.adopt(Workspace {
@@ -339,7 +340,7 @@ impl SyncHandle {
             .join(&JoinRequest {
                 workspace_id: code.workspace_id.clone(),
                 join_secret: code.join_secret.clone(),
-                device_name: device_name.clone(),
+                device_name: None,
             })
             .await
             .map_err(|e| match e {

@@ -98,14 +98,11 @@ impl Relay {
         }
     }
 
-    pub async fn create_workspace(
-        &self,
-        device_name: Option<String>,
-    ) -> Result<DeviceCredentials, NetError> {
+    pub async fn create_workspace(&self) -> Result<DeviceCredentials, NetError> {
         self.call(
             "POST",
             &paths::create_workspace(),
-            Some(&CreateWorkspaceRequest { device_name }),
+            Some(&CreateWorkspaceRequest::default()),
         )
         .await
     }

@@ -7,7 +7,7 @@ use tend_wire::sync_wire::{
     PushResponse,
 };
 
-use crate::api::{decode_client_message, decode_pull_query, decode_push};
+use crate::api::{decode_client_message, decode_key_update, decode_pull_query, decode_push};
 use crate::config::Config;
 
 fn small_limits() -> Config {
@@ -69,6 +69,47 @@ pub fn chunk_envelope(data: &[u8]) {
     assert!(dk.open(ChunkKind::Snapshot, data).is_err());
 }
 
+/// `POST .../keys` bodies: JSON, ids, one of grant/rotate, base64 envelopes.
+pub fn key_update_body(data: &[u8]) {
+    if let Ok((doc, update)) = decode_key_update(data) {
+        assert!(!doc.is_empty() && doc.len() <= crate::api::MAX_ID_LEN);
+        assert!(update
+            .recipients()
+            .all(|r| !r.is_empty() && r.len() <= crate::api::MAX_ID_LEN));
+        let _ = crate::store::keys::plan_update(
+            &tend_wire::keys::DocKeyState::default(),
+            "device",
+            &update,
+            |_| true,
+        );
+    }
+    let _ = serde_json::from_slice::<tend_wire::sync_wire::DocKeysResponse>(data);
+}
+
+/// Key envelopes, links and version-2 chunks from the relay: opening garbage fails cleanly.
+pub fn key_material(data: &[u8]) {
+    use tend_wire::keys::{
+        open_content_key, open_link, ContentKey, DeviceSecret, KeyPlace, KeyRing, Party,
+    };
+    let place = KeyPlace {
+        workspace_id: "ws",
+        doc_id: "doc",
+        generation: 2,
+    };
+    let me = DeviceSecret::from_bytes([7; 32]);
+    let sender = DeviceSecret::from_bytes([8; 32]).public_key();
+    let from = Party {
+        device_id: "sender",
+        public_key: &sender,
+    };
+    assert!(open_content_key(&place, from, "me", &me, data).is_err());
+    let key = ContentKey::from_bytes([9; 32]);
+    assert!(open_link(&place, &key, data).is_err());
+    let mut ring = KeyRing::new("ws", "doc");
+    ring.insert(2, key).expect("generation 2");
+    assert!(ring.open(ChunkKind::Change, data).is_err());
+}
+
 /// A fuzz target's entry point.
 pub type Target = fn(&[u8]);
 
@@ -80,4 +121,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("api_bodies", api_bodies),
     ("join_code", join_code),
     ("chunk_envelope", chunk_envelope),
+    ("key_update_body", key_update_body),
+    ("key_material", key_material),
 ];

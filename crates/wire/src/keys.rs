@@ -721,6 +721,166 @@ impl DocKeyState {
     }
 }
 
+// ---------------------------------------------------------------------------------------------------
+// JSON bodies (sync_wire) ↔ the model
+
+/// Why a key update body is not one update.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyBodyError {
+    #[error("a key update has exactly one of `grant` and `rotate`")]
+    NotOne,
+    #[error("device {0} has two envelopes in one update")]
+    TwoEnvelopes(String),
+}
+
+fn envelope_map(
+    envelopes: Vec<crate::sync_wire::EnvelopeFor>,
+) -> Result<BTreeMap<String, Vec<u8>>, KeyBodyError> {
+    let mut out = BTreeMap::new();
+    for e in envelopes {
+        if out.insert(e.recipient.clone(), e.envelope).is_some() {
+            return Err(KeyBodyError::TwoEnvelopes(e.recipient));
+        }
+    }
+    Ok(out)
+}
+
+fn envelope_list(envelopes: &BTreeMap<String, Vec<u8>>) -> Vec<crate::sync_wire::EnvelopeFor> {
+    envelopes
+        .iter()
+        .map(|(recipient, envelope)| crate::sync_wire::EnvelopeFor {
+            recipient: recipient.clone(),
+            envelope: envelope.clone(),
+        })
+        .collect()
+}
+
+impl KeyUpdate {
+    /// The request body sending this update for `doc_id`.
+    pub fn to_request(&self, doc_id: &str) -> crate::sync_wire::KeyUpdateRequest {
+        use crate::sync_wire::{GrantBody, KeyUpdateRequest, RotateBody};
+        let (grant, rotate) = match self {
+            KeyUpdate::Grant {
+                generation,
+                envelopes,
+            } => (
+                Some(GrantBody {
+                    generation: *generation,
+                    envelopes: envelope_list(envelopes),
+                }),
+                None,
+            ),
+            KeyUpdate::Rotate {
+                from,
+                link,
+                envelopes,
+            } => (
+                None,
+                Some(RotateBody {
+                    from: *from,
+                    link: link.clone(),
+                    envelopes: envelope_list(envelopes),
+                }),
+            ),
+        };
+        KeyUpdateRequest {
+            doc_id: doc_id.to_owned(),
+            grant,
+            rotate,
+        }
+    }
+
+    /// The update a request body carries.
+    pub fn from_request(req: crate::sync_wire::KeyUpdateRequest) -> Result<Self, KeyBodyError> {
+        match (req.grant, req.rotate) {
+            (Some(g), None) => Ok(KeyUpdate::Grant {
+                generation: g.generation,
+                envelopes: envelope_map(g.envelopes)?,
+            }),
+            (None, Some(r)) => Ok(KeyUpdate::Rotate {
+                from: r.from,
+                link: r.link,
+                envelopes: envelope_map(r.envelopes)?,
+            }),
+            _ => Err(KeyBodyError::NotOne),
+        }
+    }
+
+    /// Every envelope's recipient.
+    pub fn recipients(&self) -> impl Iterator<Item = &str> + '_ {
+        match self {
+            KeyUpdate::Grant { envelopes, .. } | KeyUpdate::Rotate { envelopes, .. } => {
+                envelopes.keys().map(String::as_str)
+            }
+        }
+    }
+}
+
+impl DocKeyState {
+    /// The body of `GET …/keys/{doc}`.
+    pub fn to_response(&self, doc_id: &str) -> crate::sync_wire::DocKeysResponse {
+        use crate::sync_wire::{DocKeysResponse, GenerationBody, StoredEnvelope};
+        DocKeysResponse {
+            doc_id: doc_id.to_owned(),
+            generations: self
+                .generations
+                .iter()
+                .map(|(generation, r)| GenerationBody {
+                    generation: *generation,
+                    link: r.link.clone(),
+                    envelopes: r
+                        .envelopes
+                        .iter()
+                        .map(|(recipient, k)| StoredEnvelope {
+                            recipient: recipient.clone(),
+                            sender: k.sender.clone(),
+                            envelope: k.envelope.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The state a `GET …/keys/{doc}` body describes.
+    pub fn from_response(body: crate::sync_wire::DocKeysResponse) -> Self {
+        DocKeyState {
+            generations: body
+                .generations
+                .into_iter()
+                .map(|g| {
+                    (
+                        g.generation,
+                        GenerationRecord {
+                            link: g.link,
+                            envelopes: g
+                                .envelopes
+                                .into_iter()
+                                .map(|e| {
+                                    (
+                                        e.recipient,
+                                        SealedKey {
+                                            sender: e.sender,
+                                            envelope: e.envelope,
+                                        },
+                                    )
+                                })
+                                .collect(),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether `device_id` has an envelope of any generation (it reads, or once read, the document).
+    pub fn ever_read_by(&self, device_id: &str) -> bool {
+        self.generations
+            .values()
+            .any(|g| g.envelopes.contains_key(device_id))
+    }
+}
+
 #[cfg(test)]
 #[path = "keys_tests.rs"]
 mod tests;

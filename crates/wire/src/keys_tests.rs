@@ -436,3 +436,69 @@ fn once_a_document_has_keys_only_chunks_under_its_current_generation_are_accepte
     );
     assert_eq!(s.accepts_chunk(&under_2), Ok(()));
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn updates_and_states_survive_their_json_bodies() {
+    let rotate = KeyUpdate::Rotate {
+        from: 1,
+        link: Some(vec![4; 73]),
+        envelopes: envelopes(&["ana", "ben"]),
+    };
+    let grant = KeyUpdate::Grant {
+        generation: 2,
+        envelopes: envelopes(&["eve"]),
+    };
+    for update in [&rotate, &grant] {
+        let json = serde_json::to_string(&update.to_request("p1")).unwrap();
+        let back: crate::sync_wire::KeyUpdateRequest = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.doc_id, "p1");
+        assert_eq!(&KeyUpdate::from_request(back).unwrap(), update);
+    }
+    let first = serde_json::to_value(
+        KeyUpdate::Rotate {
+            from: 0,
+            link: None,
+            envelopes: envelopes(&["ana"]),
+        }
+        .to_request("p1"),
+    )
+    .unwrap();
+    assert_eq!(
+        first,
+        serde_json::json!({"doc_id": "p1", "rotate": {"from": 0, "envelopes": [
+            {"recipient": "ana", "envelope": "c2VhbGVkIHRvIGFuYQ=="}]}})
+    );
+    let both: crate::sync_wire::KeyUpdateRequest = serde_json::from_value(serde_json::json!({
+        "doc_id": "p1",
+        "grant": {"generation": 1, "envelopes": []},
+        "rotate": {"from": 1, "envelopes": []}}))
+    .unwrap();
+    assert_eq!(KeyUpdate::from_request(both), Err(KeyBodyError::NotOne));
+    let twice: crate::sync_wire::KeyUpdateRequest = serde_json::from_value(serde_json::json!({
+        "doc_id": "p1",
+        "grant": {"generation": 1, "envelopes": [
+            {"recipient": "ana", "envelope": "AA=="}, {"recipient": "ana", "envelope": "AQ=="}]}}))
+    .unwrap();
+    assert_eq!(
+        KeyUpdate::from_request(twice),
+        Err(KeyBodyError::TwoEnvelopes("ana".into()))
+    );
+
+    let mut state = DocKeyState::default();
+    state
+        .apply(
+            "ana",
+            &KeyUpdate::Rotate {
+                from: 0,
+                link: None,
+                envelopes: envelopes(&["ana", "ben"]),
+            },
+        )
+        .unwrap();
+    state.apply("ana", &rotate).unwrap();
+    let json = serde_json::to_string(&state.to_response("p1")).unwrap();
+    let back = DocKeyState::from_response(serde_json::from_str(&json).unwrap());
+    assert_eq!(back, state);
+    assert!(back.ever_read_by("ben"));
+    assert!(!back.ever_read_by("eve"));
+}

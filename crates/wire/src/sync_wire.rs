@@ -35,7 +35,8 @@ impl ChunkKind {
 /// `POST /api/v1/workspaces` (no auth).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateWorkspaceRequest {
-    /// Human label of the first device ("Front desk laptop"); optional.
+    /// Accepted for older clients, checked, and never stored: names travel only inside the
+    /// encrypted workspace document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
 }
@@ -69,6 +70,7 @@ pub struct JoinSecretResponse {
 pub struct JoinRequest {
     pub workspace_id: String,
     pub join_secret: String,
+    /// Accepted for older clients, checked, and never stored (as when creating a workspace).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
 }
@@ -77,11 +79,12 @@ pub struct JoinRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceInfo {
     pub device_id: String,
-    #[serde(default)]
-    pub name: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
     pub revoked: bool,
+    /// When the relay last had a request from it (Unix seconds, to the minute).
+    #[serde(default)]
+    pub last_seen: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +158,91 @@ pub struct PullResponse {
     /// True when the page was cut by a limit: ask again at once.
     pub more: bool,
     pub head_seq: u64,
+    /// Changes to the keys of documents this device reads or read until that change, with seq in
+    /// `(after, next_cursor]` (PROTOCOL.md "Document keys and scope"). Omitted when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<KeyChange>,
+}
+
+/// A grant or rotation of a document's keys, as the pull feed lists it: fetch
+/// [`paths::doc_keys`] for what changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyChange {
+    pub seq: u64,
+    pub doc_id: String,
+    /// The generation granted or made.
+    pub generation: u32,
+}
+
+/// One key envelope in a key update: the content key sealed to `recipient`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvelopeFor {
+    pub recipient: String,
+    #[serde(with = "base64_bytes")]
+    pub envelope: Vec<u8>,
+}
+
+/// `grant` of a key update: more readers of the current generation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantBody {
+    pub generation: u32,
+    pub envelopes: Vec<EnvelopeFor>,
+}
+
+/// `rotate` of a key update: generation `from + 1`, read by exactly the envelopes' recipients.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotateBody {
+    pub from: u32,
+    /// Key `from` sealed under the new key; absent for a document's first key (`from` = 0).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "base64_opt")]
+    pub link: Option<Vec<u8>>,
+    pub envelopes: Vec<EnvelopeFor>,
+}
+
+/// `POST /api/v1/workspaces/{ws}/keys`: exactly one of `grant` and `rotate`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyUpdateRequest {
+    pub doc_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<GrantBody>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotate: Option<RotateBody>,
+}
+
+/// Answer to a stored key update.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyUpdateResponse {
+    /// The document's current generation after the update.
+    pub generation: u32,
+    /// The update's place in the workspace's log (its [`KeyChange`] seq).
+    pub seq: u64,
+    pub head_seq: u64,
+}
+
+/// One stored envelope of `GET /api/v1/workspaces/{ws}/keys/{doc}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEnvelope {
+    pub recipient: String,
+    pub sender: String,
+    #[serde(with = "base64_bytes")]
+    pub envelope: Vec<u8>,
+}
+
+/// One generation of `GET /api/v1/workspaces/{ws}/keys/{doc}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenerationBody {
+    pub generation: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "base64_opt")]
+    pub link: Option<Vec<u8>>,
+    pub envelopes: Vec<StoredEnvelope>,
+}
+
+/// `GET /api/v1/workspaces/{ws}/keys/{doc}`: everything the relay keeps about a document's keys,
+/// oldest generation first (empty: the document has no keys, a version-1 document).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocKeysResponse {
+    pub doc_id: String,
+    pub generations: Vec<GenerationBody>,
 }
 
 /// Messages the relay sends on the notify WebSocket (text frames, JSON).
@@ -236,6 +324,21 @@ pub mod paths {
         }
         p
     }
+    /// Only the chunks of one document (a device that has just become one of its readers fetches
+    /// what it missed from 0).
+    pub fn pull_doc(workspace_id: &str, doc_id: &str, after: u64, limit: Option<u32>) -> String {
+        let mut p = pull(workspace_id, after, limit, None);
+        p.push_str(&format!("&doc={doc_id}"));
+        p
+    }
+    /// `POST` a key update.
+    pub fn keys(workspace_id: &str) -> String {
+        format!("{API_PREFIX}/workspaces/{workspace_id}/keys")
+    }
+    /// `GET` one document's keys.
+    pub fn doc_keys(workspace_id: &str, doc_id: &str) -> String {
+        format!("{API_PREFIX}/workspaces/{workspace_id}/keys/{doc_id}")
+    }
     /// The notify WebSocket (use `ws://` / `wss://` with the relay's host).
     pub fn notify(workspace_id: &str) -> String {
         format!("{API_PREFIX}/workspaces/{workspace_id}/notify")
@@ -268,6 +371,24 @@ pub mod base64_bytes {
             }
         }
         d.deserialize_str(Visitor)
+    }
+}
+
+/// Optional bytes as standard base64 (`null` or absent: none).
+pub mod base64_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => super::base64_bytes::serialize(b, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        #[derive(Deserialize)]
+        struct Wrap(#[serde(with = "super::base64_bytes")] Vec<u8>);
+        Ok(Option::<Wrap>::deserialize(d)?.map(|Wrap(b)| b))
     }
 }
 

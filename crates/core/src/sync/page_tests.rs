@@ -238,6 +238,7 @@ fn pulled_page(from: u64, sizes: &[usize], more: bool) -> PullResponse {
         next_cursor: last,
         more,
         head_seq: if more { last + 1_000 } else { last },
+        keys: Vec::new(),
     }
 }
 

@@ -14,7 +14,7 @@ use super::{
     DEFAULT_PAGE_CHUNKS,
 };
 use crate::config::Config;
-use crate::store::NewChunk;
+use crate::store::{NewChunk, PullQuery};
 
 /// Validates and decodes a push request against the limits. Pure: fuzzed.
 pub fn decode_push(config: &Config, body: &[u8]) -> Result<Vec<NewChunk>, ApiError> {
@@ -112,6 +112,8 @@ pub struct PullParams {
     pub after: u64,
     pub limit: Option<u32>,
     pub max_bytes: Option<u64>,
+    /// Only this document's chunks.
+    pub doc: Option<String>,
 }
 
 /// Parses a pull query string (`after=..&limit=..&max_bytes=..`). Pure: fuzzed.
@@ -140,7 +142,22 @@ pub(super) async fn pull(
         .max_bytes
         .unwrap_or(st.config.page_max_bytes)
         .clamp(1, st.config.page_max_bytes.max(1));
-    let page = st.store.pull(&ws, q.after, limit, max_bytes).await?;
+    if let Some(doc) = &q.doc {
+        check_id("doc", doc)?;
+    }
+    let page = st
+        .store
+        .pull(
+            &ws,
+            &p.device_id,
+            PullQuery {
+                after: q.after,
+                limit,
+                max_bytes,
+                doc: q.doc,
+            },
+        )
+        .await?;
     Ok(Json(PullResponse {
         chunks: page
             .chunks
@@ -157,5 +174,6 @@ pub(super) async fn pull(
         next_cursor: page.next_cursor,
         more: page.more,
         head_seq: page.head_seq,
+        keys: page.keys,
     }))
 }

@@ -7,6 +7,8 @@ use axum::{body::Bytes, Json};
 use serde::de::DeserializeOwned;
 use tend_wire::sync_wire::ErrorBody;
 
+use tend_wire::keys::KeyUpdateError;
+
 use crate::store::StoreError;
 
 #[derive(Debug)]
@@ -76,6 +78,23 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such workspace")
             }
             StoreError::Rejected(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            StoreError::OutOfScope(doc) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "out_of_scope",
+                format!("this device does not read document {doc}"),
+            ),
+            StoreError::Keys(e) => match e {
+                KeyUpdateError::Stale { .. } | KeyUpdateError::ChunkGeneration { .. } => {
+                    ApiError::new(StatusCode::CONFLICT, "stale_keys", e.to_string())
+                }
+                KeyUpdateError::NotReader => {
+                    ApiError::new(StatusCode::FORBIDDEN, "out_of_scope", e.to_string())
+                }
+                KeyUpdateError::NoReaders | KeyUpdateError::Link(_) | KeyUpdateError::Exhausted => {
+                    ApiError::bad(e.to_string())
+                }
+            },
+            StoreError::BadKeys(m) => ApiError::bad(m),
             StoreError::QuotaExceeded {
                 stored,
                 quota,
@@ -116,14 +135,18 @@ pub async fn api_not_found() -> ApiError {
 pub(super) fn json_body<T: DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
-    let bytes = body.map_err(|r| {
+    from_json_object(&body_bytes(body)?)
+}
+
+/// A request's body, or the error for a body that could not be read (too large, cut off).
+pub(super) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large(format!("request body larger than the relay accepts: {r}"))
         } else {
             ApiError::new(r.status(), "bad_request", r.body_text())
         }
-    })?;
-    from_json_object(&bytes)
+    })
 }
 
 /// A request body, which must be a JSON object: serde would otherwise also read a struct from an

@@ -60,6 +60,9 @@ pub(super) fn bearer(headers: &HeaderMap) -> Option<Result<&str, ApiError>> {
     )
 }
 
+/// How stale a device's "last seen" may get before a request records it again.
+pub const LAST_SEEN_STEP_SECS: i64 = 60;
+
 /// The authenticated device of a request (`Authorization: Bearer <device token>`).
 pub struct Auth(pub Principal);
 
@@ -75,6 +78,13 @@ impl FromRequestParts<Arc<AppState>> for Auth {
         match state.store.authenticate(hash_secret(token)).await? {
             Some(p) => {
                 state.rate.request_for(&p.workspace_id)?;
+                // "Last seen", to the minute: one write a minute per device at most.
+                let now = state.now();
+                if p.last_seen.is_none_or(|t| now - t >= LAST_SEEN_STEP_SECS) {
+                    if let Err(e) = state.store.touch_device(&p.device_id, now).await {
+                        tracing::warn!("could not record that a device was seen: {e}");
+                    }
+                }
                 Ok(Auth(p))
             }
             None => Err(ApiError::unauthorized("unknown or revoked device token")),

@@ -3,12 +3,14 @@
 
 //!
 //! `mod.rs`: the state, the routes, errors and the extractors every handler shares; one module per
-//! resource: [`workspaces`] (workspaces, join secrets, devices), [`chunks`] (push, pull), [`notify`]
+//! resource: [`workspaces`] (workspaces, join secrets, devices), [`chunks`] (push, pull), [`keys`]
+//! (documents' keys and scope), [`notify`]
 //! (the WebSocket).
 
 mod chunks;
 mod error;
 mod extract;
+mod keys;
 mod notify;
 mod workspaces;
 
@@ -21,12 +23,13 @@ use tokio::sync::Semaphore;
 
 pub use chunks::{decode_pull_query, decode_push, PullParams};
 pub use error::{api_method_not_allowed, api_not_found, ApiError};
-use error::{from_json_object, json_body};
+use error::{body_bytes, from_json_object, json_body};
 use extract::{bearer, scoped};
 pub use extract::{
     hash_secret, limit_client, new_id, new_secret, random_bytes, ApiPath, Auth, BodyBudget,
     ClientIp,
 };
+pub use keys::decode_key_update;
 pub use notify::decode_client_message;
 
 use crate::clock::DynClock;
@@ -34,6 +37,7 @@ use crate::config::Config;
 use crate::rate::RateLimits;
 use crate::store::{DynStore, Notifier};
 use chunks::{pull, push};
+use keys::{doc_keys, update_keys, KEY_BODY_BYTES};
 use notify::notify;
 use workspaces::{create_join_secret, create_workspace, join, list_devices, revoke_device};
 
@@ -68,7 +72,7 @@ impl AppState {
         }
     }
 
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         self.clock.unix_secs()
     }
 
@@ -116,6 +120,11 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/workspaces/{ws}/devices", get(list_devices))
         .route("/workspaces/{ws}/devices/{device}", delete(revoke_device))
         .route("/workspaces/{ws}/chunks", post(push).get(pull))
+        .route(
+            "/workspaces/{ws}/keys",
+            post(update_keys).layer(DefaultBodyLimit::max(KEY_BODY_BYTES)),
+        )
+        .route("/workspaces/{ws}/keys/{doc}", get(doc_keys))
         .route("/workspaces/{ws}/notify", get(notify))
 }
 

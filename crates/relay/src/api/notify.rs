@@ -1,5 +1,5 @@
 //! The notify WebSocket (PROTOCOL.md "Notify WebSocket"): `ready`, then `new` for every head the
-//! workspace reaches; re-checks revocation; closes on shutdown.
+//! workspace reaches with something for this device in it; re-checks revocation; closes on shutdown.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,25 +114,25 @@ async fn run_socket(st: Arc<AppState>, ws: String, pre: Option<[u8; 32]>, mut so
             hash_secret(&token)
         }
     };
-    let ok = match st.store.authenticate(token_hash).await {
-        Ok(Some(p)) if p.workspace_id == ws => true,
+    let device = match st.store.authenticate(token_hash).await {
+        Ok(Some(p)) if p.workspace_id == ws => Some(p.device_id),
         Ok(Some(_)) => {
             let _ = socket.send(err_msg(&ApiError::forbidden())).await;
-            false
+            None
         }
         Ok(None) => {
             let e = ApiError::unauthorized("unknown or revoked device token");
             let _ = socket.send(err_msg(&e)).await;
-            false
+            None
         }
         Err(e) => {
             let _ = socket.send(err_msg(&ApiError::from(e))).await;
-            false
+            None
         }
     };
-    if !ok {
+    let Some(device) = device else {
         return close(socket, 1008, "unauthorized").await;
-    }
+    };
     // Subscribe before reading the head, so nothing falls between them.
     let mut rx = st.notifier.subscribe(&ws);
     let head = match st.store.head(&ws).await {
@@ -167,7 +167,13 @@ async fn run_socket(st: Arc<AppState>, ws: String, pre: Option<[u8; 32]>, mut so
                 if seq <= last_sent {
                     continue;
                 }
+                // Only news for this device: chunks of documents it reads, key changes it may see.
+                // (If the store cannot tell, it is told: a wake-up carries no data.)
+                let mine = st.store.news_for(&ws, &device, last_sent, seq).await.unwrap_or(true);
                 last_sent = seq;
+                if !mine {
+                    continue;
+                }
                 if socket.send(server_msg(&ServerMessage::New { seq })).await.is_err() {
                     break;
                 }

@@ -37,7 +37,7 @@ pub(super) async fn create_workspace(
     check_name(&req.device_name)?;
     let (ws, dev, token) = (new_id()?, new_id()?, new_secret()?);
     st.store
-        .create_workspace(&ws, &dev, hash_secret(&token), req.device_name, st.now())
+        .create_workspace(&ws, &dev, hash_secret(&token), st.now())
         .await?;
     tracing::info!(workspace = %ws, device = %dev, "workspace created");
     Ok((
@@ -102,7 +102,6 @@ pub(super) async fn join(
             st.now(),
             &dev,
             hash_secret(&token),
-            req.device_name,
         )
         .await?
     {

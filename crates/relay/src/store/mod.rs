@@ -3,17 +3,23 @@
 //!
 //! * `workspaces(id, head_seq, created_at, stored_bytes)` — `head_seq` is the per-workspace
 //!   counter; `stored_bytes` the sum of its live ciphertext (the quota), kept by every push.
-//! * `devices(id, workspace_id, token_hash, name, created_at, revoked_at)` — tokens only as SHA-256.
+//! * `devices(id, workspace_id, token_hash, name, created_at, revoked_at, last_seen_at)` — tokens only
+//!   as SHA-256; `name` is always NULL (names travel only inside the encrypted workspace document;
+//!   opening a store made before clears those it kept).
 //! * `join_secrets(secret_hash, workspace_id, expires_at, created_by, used_at, used_by)`.
 //! * `chunks(workspace_id, seq, doc_id, kind, covers_seq, device_id, client_chunk_id, size, ciphertext)`
 //!   — the log. `ciphertext` becomes NULL when a snapshot covers the chunk (the row stays so a retried
 //!   push of the same client chunk id is still recognised).
+//!
+//! * `doc_generations`, `doc_keys`, `doc_readers`, `key_log` — documents' sealed keys and who reads
+//!   them (see [`keys`]).
 //!
 //! Invariant (no skipped chunk): seq is assigned and the rows inserted in ONE transaction that holds
 //! the workspace's write lock until commit (SQLite `BEGIN IMMEDIATE`; PostgreSQL `SELECT ... FOR
 //! UPDATE` on the workspace row), so chunks become visible in seq order, and a pull reads the head and
 //! the rows from one snapshot.
 
+pub mod keys;
 pub mod notify;
 pub mod postgres;
 pub mod push;
@@ -22,7 +28,8 @@ pub mod sqlite;
 use std::sync::Arc;
 
 pub use notify::Notifier;
-use tend_wire::sync_wire::{ChunkKind, DeviceInfo};
+use tend_wire::keys::{DocKeyState, KeyUpdate, KeyUpdateError};
+use tend_wire::sync_wire::{ChunkKind, DeviceInfo, KeyChange};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -44,6 +51,16 @@ pub enum StoreError {
     Rejected(String),
     #[error("not found")]
     NotFound,
+    /// A key update or chunk refused by the rule of `tend_wire::keys` (stale generation, not a
+    /// reader, …); nothing was stored.
+    #[error("{0}")]
+    Keys(KeyUpdateError),
+    /// A key update that is not well-formed against the workspace (sizes, unknown recipients).
+    #[error("{0}")]
+    BadKeys(String),
+    /// The device does not read this document (its keys name other devices).
+    #[error("this device does not read document {0}")]
+    OutOfScope(String),
     /// The push would take the workspace's stored ciphertext beyond its quota; nothing was stored.
     #[error(
         "workspace quota exceeded: {stored} bytes stored, quota {quota}, {after} after the push"
@@ -58,6 +75,8 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Principal {
     pub workspace_id: String,
     pub device_id: String,
+    /// When the relay last recorded a request from it (Unix seconds).
+    pub last_seen: Option<i64>,
 }
 
 /// A chunk to append (already validated and decoded).
@@ -98,9 +117,28 @@ pub struct StoredChunk {
 #[derive(Clone, Debug)]
 pub struct Page {
     pub chunks: Vec<StoredChunk>,
+    /// Key changes of documents this device reads or read until that change (none for a pull of
+    /// one document).
+    pub keys: Vec<KeyChange>,
     pub next_cursor: u64,
     pub more: bool,
     pub head_seq: u64,
+}
+
+/// What a pull asks for.
+#[derive(Clone, Debug)]
+pub struct PullQuery {
+    pub after: u64,
+    pub limit: u32,
+    pub max_bytes: u64,
+    pub doc: Option<String>,
+}
+
+/// A stored key update.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeysApplied {
+    pub generation: u32,
+    pub seq: u64,
 }
 
 /// How a join attempt failed (all look the same to the caller on purpose).
@@ -119,7 +157,6 @@ pub trait Store: Send + Sync + 'static {
         workspace_id: &str,
         device_id: &str,
         token_hash: [u8; 32],
-        device_name: Option<String>,
         now: i64,
     ) -> Result<()>;
 
@@ -139,13 +176,15 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
         device_id: &str,
         token_hash: [u8; 32],
-        device_name: Option<String>,
     ) -> Result<std::result::Result<(), JoinRejected>>;
 
     /// The device owning this token, unless unknown or revoked.
     async fn authenticate(&self, token_hash: [u8; 32]) -> Result<Option<Principal>>;
 
     async fn list_devices(&self, workspace_id: &str) -> Result<Vec<DeviceInfo>>;
+
+    /// Records that the device made a request at `now`.
+    async fn touch_device(&self, device_id: &str, now: i64) -> Result<()>;
 
     /// Revokes a device of this workspace; false if there is no such device.
     async fn revoke_device(&self, workspace_id: &str, device_id: &str, now: i64) -> Result<bool>;
@@ -162,14 +201,33 @@ pub trait Store: Send + Sync + 'static {
         quota_bytes: u64,
     ) -> Result<PushOutcome>;
 
-    /// Live chunks with seq > after, ascending, at most `limit` and (beyond the first) `max_bytes`.
-    async fn pull(
+    /// Live chunks with seq > after of the documents `device_id` reads (and of documents without
+    /// keys), with the key changes it may see ([`keys`]), ascending, at most `limit` entries and
+    /// (beyond the first chunk) `max_bytes`. With `doc`, only that document's chunks, and
+    /// [`StoreError::OutOfScope`] if the device does not read it.
+    async fn pull(&self, workspace_id: &str, device_id: &str, q: PullQuery) -> Result<Page>;
+
+    /// Applies a key update from `device_id` ([`keys::plan_update`]) and gives it the next seq.
+    async fn update_keys(
         &self,
         workspace_id: &str,
+        device_id: &str,
+        doc_id: &str,
+        update: KeyUpdate,
+    ) -> Result<KeysApplied>;
+
+    /// Whether anything with seq in `(after, upto]` is for `device_id`: a chunk of a document it
+    /// reads (or of one without keys), or a key change it may see. Decides whether its socket is told.
+    async fn news_for(
+        &self,
+        workspace_id: &str,
+        device_id: &str,
         after: u64,
-        limit: u32,
-        max_bytes: u64,
-    ) -> Result<Page>;
+        upto: u64,
+    ) -> Result<bool>;
+
+    /// Everything stored about a document's keys (empty: it has none).
+    async fn doc_keys(&self, workspace_id: &str, doc_id: &str) -> Result<DocKeyState>;
 
     /// The workspace's current head seq.
     async fn head(&self, workspace_id: &str) -> Result<u64>;

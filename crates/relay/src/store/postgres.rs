@@ -6,14 +6,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::StreamExt;
-use tend_wire::sync_wire::{ChunkKind, DeviceInfo};
+use tend_wire::keys::{DocKeyState, GenerationRecord, KeyUpdate, SealedKey};
+use tend_wire::sync_wire::{ChunkKind, DeviceInfo, KeyChange};
 use tokio_postgres::{AsyncMessage, IsolationLevel, NoTls};
 
+use super::keys::{self as doc_keys, cut_page};
 use super::push::{self, PushInputs};
 use super::{
-    JoinRejected, NewChunk, Notifier, Page, Principal, PushOutcome, Result, StoreError, StoredChunk,
+    JoinRejected, KeysApplied, NewChunk, Notifier, Page, Principal, PullQuery, PushOutcome, Result,
+    StoreError, StoredChunk,
 };
 
 const CHANNEL: &str = "tend_chunks";
@@ -34,7 +38,8 @@ CREATE TABLE IF NOT EXISTS devices (
     token_hash BYTEA NOT NULL UNIQUE,
     name TEXT,
     created_at BIGINT NOT NULL,
-    revoked_at BIGINT
+    revoked_at BIGINT,
+    last_seen_at BIGINT
 );
 CREATE INDEX IF NOT EXISTS devices_ws ON devices(workspace_id);
 CREATE TABLE IF NOT EXISTS join_secrets (
@@ -59,6 +64,38 @@ CREATE TABLE IF NOT EXISTS chunks (
     UNIQUE (workspace_id, device_id, client_chunk_id)
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(workspace_id, doc_id, seq);
+CREATE TABLE IF NOT EXISTS doc_generations (
+    workspace_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    generation BIGINT NOT NULL,
+    link BYTEA,
+    seq BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, doc_id, generation)
+);
+CREATE TABLE IF NOT EXISTS doc_keys (
+    workspace_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    generation BIGINT NOT NULL,
+    recipient TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    envelope BYTEA NOT NULL,
+    PRIMARY KEY (workspace_id, doc_id, generation, recipient)
+);
+CREATE INDEX IF NOT EXISTS doc_keys_recipient ON doc_keys(workspace_id, recipient, doc_id);
+CREATE TABLE IF NOT EXISTS doc_readers (
+    workspace_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, doc_id, device_id)
+);
+CREATE TABLE IF NOT EXISTS key_log (
+    workspace_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    doc_id TEXT NOT NULL,
+    generation BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, seq)
+);
 -- Stores made before quotas: count what each workspace already keeps.
 DO $$
 BEGIN
@@ -71,6 +108,9 @@ BEGIN
             WHERE chunks.workspace_id = workspaces.id AND ciphertext IS NOT NULL);
     END IF;
 END $$;
+-- Stores made before names left the relay: forget the names they kept; record when devices are seen.
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS last_seen_at BIGINT;
+UPDATE devices SET name = NULL WHERE name IS NOT NULL;
 COMMIT;
 ";
 
@@ -160,6 +200,80 @@ impl PgStore {
     }
 }
 
+/// Chunks of documents the device (`$3`) reads, or of documents without keys.
+const IN_SCOPE: &str = "AND (NOT EXISTS (SELECT 1 FROM doc_generations g
+                              WHERE g.workspace_id = c.workspace_id AND g.doc_id = c.doc_id)
+          OR EXISTS (SELECT 1 FROM doc_readers r
+                     WHERE r.workspace_id = c.workspace_id AND r.doc_id = c.doc_id AND r.device_id = $3))";
+
+/// Documents' current generation (0: no keys) and whether `device` reads each.
+async fn scopes_of<C: GenericClient>(
+    c: &C,
+    ws: &str,
+    docs: &[String],
+    device: &str,
+) -> Result<std::collections::HashMap<String, (u32, bool)>> {
+    let rows = c
+        .query(
+            "SELECT d.doc_id,
+                    (SELECT COALESCE(MAX(generation), 0) FROM doc_generations g
+                     WHERE g.workspace_id = $1 AND g.doc_id = d.doc_id),
+                    EXISTS (SELECT 1 FROM doc_readers r
+                            WHERE r.workspace_id = $1 AND r.doc_id = d.doc_id AND r.device_id = $3)
+             FROM unnest($2::text[]) AS d(doc_id)",
+            &[&ws, &docs, &device],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.get::<_, String>(0),
+                (r.get::<_, i64>(1) as u32, r.get::<_, bool>(2)),
+            )
+        })
+        .collect())
+}
+
+/// Everything stored about a document's keys.
+async fn read_doc_keys<C: GenericClient>(c: &C, ws: &str, doc: &str) -> Result<DocKeyState> {
+    let mut state = DocKeyState::default();
+    for r in c
+        .query(
+            "SELECT generation, link FROM doc_generations WHERE workspace_id = $1 AND doc_id = $2",
+            &[&ws, &doc],
+        )
+        .await?
+    {
+        state.generations.insert(
+            r.get::<_, i64>(0) as u32,
+            GenerationRecord {
+                link: r.get(1),
+                envelopes: Default::default(),
+            },
+        );
+    }
+    for r in c
+        .query(
+            "SELECT generation, recipient, sender, envelope FROM doc_keys
+             WHERE workspace_id = $1 AND doc_id = $2",
+            &[&ws, &doc],
+        )
+        .await?
+    {
+        if let Some(record) = state.generations.get_mut(&(r.get::<_, i64>(0) as u32)) {
+            record.envelopes.insert(
+                r.get(1),
+                SealedKey {
+                    sender: r.get(2),
+                    envelope: r.get(3),
+                },
+            );
+        }
+    }
+    Ok(state)
+}
+
 fn kind_of(s: &str) -> Result<ChunkKind> {
     ChunkKind::parse(s).ok_or_else(|| StoreError::Task(format!("bad chunk kind {s:?} in store")))
 }
@@ -176,7 +290,6 @@ impl super::Store for PgStore {
         workspace_id: &str,
         device_id: &str,
         token_hash: [u8; 32],
-        device_name: Option<String>,
         now: i64,
     ) -> Result<()> {
         let mut c = self.client().await?;
@@ -187,8 +300,8 @@ impl super::Store for PgStore {
         )
         .await?;
         tx.execute(
-            "INSERT INTO devices (id, workspace_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4, $5)",
-            &[&device_id, &workspace_id, &&token_hash[..], &device_name, &now],
+            "INSERT INTO devices (id, workspace_id, token_hash, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+            &[&device_id, &workspace_id, &&token_hash[..], &now],
         )
         .await?;
         tx.commit().await?;
@@ -219,7 +332,6 @@ impl super::Store for PgStore {
         now: i64,
         device_id: &str,
         token_hash: [u8; 32],
-        device_name: Option<String>,
     ) -> Result<std::result::Result<(), JoinRejected>> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
@@ -237,8 +349,8 @@ impl super::Store for PgStore {
             return Ok(Err(JoinRejected::UnknownOrUsedOrExpired));
         }
         tx.execute(
-            "INSERT INTO devices (id, workspace_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4, $5)",
-            &[&device_id, &workspace_id, &&token_hash[..], &device_name, &now],
+            "INSERT INTO devices (id, workspace_id, token_hash, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
+            &[&device_id, &workspace_id, &&token_hash[..], &now],
         )
         .await?;
         tx.commit().await?;
@@ -250,14 +362,26 @@ impl super::Store for PgStore {
             .client()
             .await?
             .query_opt(
-                "SELECT workspace_id, id FROM devices WHERE token_hash = $1 AND revoked_at IS NULL",
+                "SELECT workspace_id, id, last_seen_at FROM devices WHERE token_hash = $1 AND revoked_at IS NULL",
                 &[&&token_hash[..]],
             )
             .await?;
         Ok(row.map(|r| Principal {
             workspace_id: r.get(0),
             device_id: r.get(1),
+            last_seen: r.get(2),
         }))
+    }
+
+    async fn touch_device(&self, device_id: &str, now: i64) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE devices SET last_seen_at = $1 WHERE id = $2",
+                &[&now, &device_id],
+            )
+            .await?;
+        Ok(())
     }
 
     async fn list_devices(&self, workspace_id: &str) -> Result<Vec<DeviceInfo>> {
@@ -265,7 +389,7 @@ impl super::Store for PgStore {
             .client()
             .await?
             .query(
-                "SELECT id, name, created_at, revoked_at IS NOT NULL FROM devices
+                "SELECT id, created_at, revoked_at IS NOT NULL, last_seen_at FROM devices
                  WHERE workspace_id = $1 ORDER BY created_at, id",
                 &[&workspace_id],
             )
@@ -274,9 +398,9 @@ impl super::Store for PgStore {
             .iter()
             .map(|r| DeviceInfo {
                 device_id: r.get(0),
-                name: r.get(1),
-                created_at: r.get(2),
-                revoked: r.get(3),
+                created_at: r.get(1),
+                revoked: r.get(2),
+                last_seen: r.get(3),
             })
             .collect())
     }
@@ -327,6 +451,13 @@ impl super::Store for PgStore {
             inputs
                 .existing
                 .insert(r.get::<_, String>(0), r.get::<_, i64>(1) as u64);
+        }
+        for (doc, (current, reader)) in
+            scopes_of(&tx, workspace_id, &push::docs(&chunks), device_id).await?
+        {
+            if current > 0 {
+                inputs.keyed.insert(doc, (current, reader));
+            }
         }
         let docs = push::compacted_docs(&chunks);
         if !docs.is_empty() {
@@ -400,13 +531,7 @@ impl super::Store for PgStore {
         })
     }
 
-    async fn pull(
-        &self,
-        workspace_id: &str,
-        after: u64,
-        limit: u32,
-        max_bytes: u64,
-    ) -> Result<Page> {
+    async fn pull(&self, workspace_id: &str, device_id: &str, q: PullQuery) -> Result<Page> {
         let mut c = self.client().await?;
         // One snapshot for the head and the rows.
         let tx = c
@@ -424,37 +549,73 @@ impl super::Store for PgStore {
             .ok_or(StoreError::NotFound)?
             .get(0);
         let head = head as u64;
-        let after_i = after.min(i64::MAX as u64) as i64;
-        // First the sizes (no ciphertext), to cut the page without loading what it will not carry.
-        let sizes = tx
-            .query(
-                "SELECT seq, size FROM chunks
-                 WHERE workspace_id = $1 AND seq > $2 AND ciphertext IS NOT NULL
-                 ORDER BY seq LIMIT $3",
-                &[&workspace_id, &after_i, &(limit as i64 + 1)],
-            )
-            .await?;
-        let mut total = 0u64;
-        let mut take = 0usize;
-        let mut cut = false;
-        for r in &sizes {
-            let size = r.get::<_, i64>(1) as u64;
-            if take >= limit as usize || (take > 0 && total + size > max_bytes) {
-                cut = true;
-                break;
+        let after = q.after.min(i64::MAX as u64) as i64;
+        let fetch = q.limit as i64 + 1;
+        // $1 workspace, $2 after, $3 device or document, $4 how many.
+        let filter = match &q.doc {
+            Some(doc) => {
+                let scope =
+                    scopes_of(&tx, workspace_id, std::slice::from_ref(doc), device_id).await?;
+                if scope
+                    .get(doc)
+                    .is_some_and(|&(current, reader)| current > 0 && !reader)
+                {
+                    return Err(StoreError::OutOfScope(doc.clone()));
+                }
+                "AND c.doc_id = $3"
             }
-            total += size;
-            take += 1;
-        }
-        let mut chunks = Vec::with_capacity(take);
-        if take > 0 {
-            let last: i64 = sizes[take - 1].get(0);
+            None => IN_SCOPE,
+        };
+        let narrow: &str = q.doc.as_deref().unwrap_or(device_id);
+        // First the sizes (no ciphertext), to cut the page without loading what it will not carry.
+        let sizes: Vec<(u64, u64)> = tx
+            .query(
+                &format!(
+                    "SELECT seq, size FROM chunks c
+                     WHERE c.workspace_id = $1 AND c.seq > $2 AND c.ciphertext IS NOT NULL {filter}
+                     ORDER BY c.seq LIMIT $4"
+                ),
+                &[&workspace_id, &after, &narrow, &fetch],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64))
+            .collect();
+        let changes: Vec<KeyChange> = match q.doc {
+            Some(_) => Vec::new(),
+            None => tx
+                .query(
+                    "SELECT l.seq, l.doc_id, l.generation FROM key_log l
+                     WHERE l.workspace_id = $1 AND l.seq > $2
+                       AND EXISTS (SELECT 1 FROM doc_keys k
+                                   WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
+                                     AND k.recipient = $3
+                                     AND k.generation IN (l.generation, l.generation - 1))
+                     ORDER BY l.seq LIMIT $4",
+                    &[&workspace_id, &after, &device_id, &fetch],
+                )
+                .await?
+                .iter()
+                .map(|r| KeyChange {
+                    seq: r.get::<_, i64>(0) as u64,
+                    doc_id: r.get(1),
+                    generation: r.get::<_, i64>(2) as u32,
+                })
+                .collect(),
+        };
+        let key_seqs: Vec<u64> = changes.iter().map(|k| k.seq).collect();
+        let cut = cut_page(&sizes, &key_seqs, q.after, head, q.limit, q.max_bytes);
+        let mut chunks = Vec::with_capacity(cut.chunks);
+        if cut.chunks > 0 {
+            let last = sizes[cut.chunks - 1].0 as i64;
             let rows = tx
                 .query(
-                    "SELECT seq, doc_id, kind, covers_seq, device_id, ciphertext FROM chunks
-                     WHERE workspace_id = $1 AND seq > $2 AND seq <= $3 AND ciphertext IS NOT NULL
-                     ORDER BY seq",
-                    &[&workspace_id, &after_i, &last],
+                    &format!(
+                        "SELECT seq, doc_id, kind, covers_seq, device_id, ciphertext FROM chunks c
+                         WHERE c.workspace_id = $1 AND c.seq > $2 AND c.seq <= $4 AND c.ciphertext IS NOT NULL {filter}
+                         ORDER BY c.seq"
+                    ),
+                    &[&workspace_id, &after, &narrow, &last],
                 )
                 .await?;
             for r in rows {
@@ -469,17 +630,156 @@ impl super::Store for PgStore {
             }
         }
         tx.commit().await?;
-        let next_cursor = if cut {
-            chunks.last().map(|c| c.seq).unwrap_or(after)
-        } else {
-            head.max(after)
-        };
+        let mut keys = changes;
+        keys.truncate(cut.keys);
         Ok(Page {
             chunks,
-            next_cursor,
-            more: cut,
+            keys,
+            next_cursor: cut.next_cursor,
+            more: cut.more,
             head_seq: head,
         })
+    }
+
+    async fn update_keys(
+        &self,
+        workspace_id: &str,
+        device_id: &str,
+        doc_id: &str,
+        update: KeyUpdate,
+    ) -> Result<KeysApplied> {
+        doc_keys::check_sizes(&update)?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        // The workspace row, locked until commit: key updates and pushes take seqs in turn.
+        let head = tx
+            .query_opt(
+                "SELECT head_seq FROM workspaces WHERE id = $1 FOR UPDATE",
+                &[&workspace_id],
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .get::<_, i64>(0) as u64;
+        let state = read_doc_keys(&tx, workspace_id, doc_id).await?;
+        let recipients: Vec<&str> = update.recipients().collect();
+        let ok: std::collections::HashSet<String> = tx
+            .query(
+                "SELECT id FROM devices WHERE workspace_id = $1 AND id = ANY($2) AND revoked_at IS NULL",
+                &[&workspace_id, &recipients],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
+        let w = doc_keys::plan_update(&state, device_id, &update, |r| ok.contains(r))?;
+        if w.new_generation.is_none() && w.envelopes.is_empty() {
+            tx.commit().await?;
+            return Ok(KeysApplied {
+                generation: w.generation,
+                seq: head,
+            });
+        }
+        let seq = head + 1;
+        let generation = w.generation as i64;
+        if let Some(link) = &w.new_generation {
+            tx.execute(
+                "INSERT INTO doc_generations (workspace_id, doc_id, generation, link, seq, created_by)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&workspace_id, &doc_id, &generation, link, &(seq as i64), &device_id],
+            )
+            .await?;
+            tx.execute(
+                "DELETE FROM doc_readers WHERE workspace_id = $1 AND doc_id = $2",
+                &[&workspace_id, &doc_id],
+            )
+            .await?;
+        }
+        let (who, sealed): (Vec<&str>, Vec<&[u8]>) = w
+            .envelopes
+            .iter()
+            .map(|(r, e)| (r.as_str(), e.as_slice()))
+            .unzip();
+        tx.execute(
+            "INSERT INTO doc_keys (workspace_id, doc_id, generation, recipient, sender, envelope)
+             SELECT $1, $2, $3, r, $4, e FROM unnest($5::text[], $6::bytea[]) AS t(r, e)",
+            &[
+                &workspace_id,
+                &doc_id,
+                &generation,
+                &device_id,
+                &who,
+                &sealed,
+            ],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO doc_readers (workspace_id, doc_id, device_id)
+             SELECT $1, $2, r FROM unnest($3::text[]) AS t(r) ON CONFLICT DO NOTHING",
+            &[&workspace_id, &doc_id, &who],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO key_log (workspace_id, seq, doc_id, generation) VALUES ($1, $2, $3, $4)",
+            &[&workspace_id, &(seq as i64), &doc_id, &generation],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE workspaces SET head_seq = $1 WHERE id = $2",
+            &[&(seq as i64), &workspace_id],
+        )
+        .await?;
+        let payload = format!("{workspace_id}:{seq}");
+        tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])
+            .await?;
+        tx.commit().await?;
+        Ok(KeysApplied {
+            generation: w.generation,
+            seq,
+        })
+    }
+
+    async fn news_for(
+        &self,
+        workspace_id: &str,
+        device_id: &str,
+        after: u64,
+        upto: u64,
+    ) -> Result<bool> {
+        let (after, upto) = (
+            after.min(i64::MAX as u64) as i64,
+            upto.min(i64::MAX as u64) as i64,
+        );
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM chunks c
+                                    WHERE c.workspace_id = $1 AND c.seq > $2 AND c.seq <= $4 {IN_SCOPE})
+                         OR EXISTS (SELECT 1 FROM key_log l
+                                    WHERE l.workspace_id = $1 AND l.seq > $2 AND l.seq <= $4
+                                      AND EXISTS (SELECT 1 FROM doc_keys k
+                                                  WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
+                                                    AND k.recipient = $3
+                                                    AND k.generation IN (l.generation, l.generation - 1)))"
+                ),
+                &[&workspace_id, &after, &device_id, &upto],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
+
+    async fn doc_keys(&self, workspace_id: &str, doc_id: &str) -> Result<DocKeyState> {
+        let mut c = self.client().await?;
+        let tx = c
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let state = read_doc_keys(&tx, workspace_id, doc_id).await?;
+        tx.commit().await?;
+        Ok(state)
     }
 
     async fn head(&self, workspace_id: &str) -> Result<u64> {

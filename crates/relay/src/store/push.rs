@@ -19,6 +19,9 @@ pub struct PushInputs {
     pub existing: HashMap<String, u64>,
     /// For each document a pushed snapshot covers: its live chunks as (seq, size).
     pub live: HashMap<String, Vec<(u64, u64)>>,
+    /// For each pushed document with keys: its current generation and whether the pushing device
+    /// reads it. A document not here has no keys (version 1: anyone of the workspace may push).
+    pub keyed: HashMap<String, (u32, bool)>,
 }
 
 /// What to write.
@@ -65,7 +68,9 @@ pub fn plan(inputs: PushInputs, chunks: &[NewChunk], quota: u64) -> Result<PushP
         stored_bytes,
         mut existing,
         mut live,
+        keyed,
     } = inputs;
+    check_scope(&existing, &keyed, chunks)?;
     let mut results = Vec::with_capacity(chunks.len());
     let mut inserts = Vec::new();
     let mut compactions = Vec::new();
@@ -161,6 +166,41 @@ fn after_push(stored: u64, added: u64, freed: u64, quota: u64) -> Result<u64> {
     Ok(after)
 }
 
+/// Every chunk not pushed before, of a document with keys, must come from a reader and be sealed
+/// under the current generation; otherwise the whole push is refused.
+fn check_scope(
+    existing: &HashMap<String, u64>,
+    keyed: &HashMap<String, (u32, bool)>,
+    chunks: &[NewChunk],
+) -> Result<()> {
+    for ch in chunks {
+        if existing.contains_key(&ch.client_chunk_id) {
+            continue;
+        }
+        let Some(&(current, reader)) = keyed.get(&ch.doc_id) else {
+            continue;
+        };
+        if !reader {
+            return Err(StoreError::OutOfScope(ch.doc_id.clone()));
+        }
+        let sealed = tend_wire::keys::chunk_generation(&ch.ciphertext);
+        if sealed != Some(current) {
+            return Err(StoreError::Keys(
+                tend_wire::keys::KeyUpdateError::ChunkGeneration { sealed, current },
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The distinct documents of a push (whose keys [`plan`] needs).
+pub fn docs(chunks: &[NewChunk]) -> Vec<String> {
+    let mut docs: Vec<String> = chunks.iter().map(|c| c.doc_id.clone()).collect();
+    docs.sort();
+    docs.dedup();
+    docs
+}
+
 /// The distinct client chunk ids of a push: those whose earlier seq [`plan`] needs, if any.
 pub fn ids(chunks: &[NewChunk]) -> Vec<&str> {
     let mut seen = HashSet::new();
@@ -224,6 +264,7 @@ mod tests {
                 stored_bytes: self.stored,
                 existing,
                 live,
+                keyed: HashMap::new(),
             }
         }
 
@@ -375,5 +416,43 @@ mod tests {
                 prop_assert_eq!(m.head, m.rows.len() as u64);
             }
         }
+    }
+
+    #[test]
+    fn a_chunk_of_a_document_with_keys_needs_a_reader_and_the_current_generation() {
+        let sealed_under = |g: u32| {
+            let mut c = chunk("c1", "p1", None, 0);
+            c.ciphertext = [&[2u8][..], &g.to_be_bytes(), &[2; 41]].concat();
+            c
+        };
+        let inputs = |reader: bool| PushInputs {
+            head: 5,
+            keyed: [("p1".to_string(), (2, reader))].into(),
+            ..PushInputs::default()
+        };
+        let ok = plan(inputs(true), &[sealed_under(2)], u64::MAX).unwrap();
+        assert_eq!(ok.inserts, vec![(6, 0)]);
+        assert!(matches!(
+            plan(inputs(false), &[sealed_under(2)], u64::MAX),
+            Err(StoreError::OutOfScope(d)) if d == "p1"
+        ));
+        assert!(matches!(
+            plan(inputs(true), &[sealed_under(1)], u64::MAX),
+            Err(StoreError::Keys(_))
+        ));
+        // A version-1 envelope for a document with keys is refused; for one without, stored.
+        let v1 = chunk("c2", "p1", None, 50);
+        assert!(matches!(
+            plan(inputs(true), std::slice::from_ref(&v1), u64::MAX),
+            Err(StoreError::Keys(_))
+        ));
+        let mut other = v1;
+        other.doc_id = "p2".into();
+        assert!(plan(inputs(true), &[other], u64::MAX).is_ok());
+        // A chunk pushed before (a retry) is answered as a duplicate even after the keys moved on.
+        let mut again = inputs(false);
+        again.existing.insert("c1".into(), 3);
+        let dup = plan(again, &[sealed_under(1)], u64::MAX).unwrap();
+        assert!(dup.results[0].duplicate);
     }
 }

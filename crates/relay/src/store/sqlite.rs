@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use tend_wire::sync_wire::{ChunkKind, DeviceInfo};
+use tend_wire::keys::{DocKeyState, GenerationRecord, KeyUpdate, SealedKey};
+use tend_wire::sync_wire::{ChunkKind, DeviceInfo, KeyChange};
 
+use super::keys::{self as doc_keys, cut_page};
 use super::push::{self, PushInputs};
 use super::{
-    JoinRejected, NewChunk, Notifier, Page, Principal, PushOutcome, Result, StoreError, StoredChunk,
+    JoinRejected, KeysApplied, NewChunk, Notifier, Page, Principal, PullQuery, PushOutcome, Result,
+    StoreError, StoredChunk,
 };
 
 const SCHEMA: &str = "
@@ -27,7 +30,8 @@ CREATE TABLE IF NOT EXISTS devices (
     token_hash BLOB NOT NULL UNIQUE,
     name TEXT,
     created_at INTEGER NOT NULL,
-    revoked_at INTEGER
+    revoked_at INTEGER,
+    last_seen_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS devices_ws ON devices(workspace_id);
 CREATE TABLE IF NOT EXISTS join_secrets (
@@ -52,7 +56,101 @@ CREATE TABLE IF NOT EXISTS chunks (
     UNIQUE (workspace_id, device_id, client_chunk_id)
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(workspace_id, doc_id, seq);
+CREATE TABLE IF NOT EXISTS doc_generations (
+    workspace_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    link BLOB,
+    seq INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, doc_id, generation)
+);
+CREATE TABLE IF NOT EXISTS doc_keys (
+    workspace_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    recipient TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    envelope BLOB NOT NULL,
+    PRIMARY KEY (workspace_id, doc_id, generation, recipient)
+);
+CREATE INDEX IF NOT EXISTS doc_keys_recipient ON doc_keys(workspace_id, recipient, doc_id);
+CREATE TABLE IF NOT EXISTS doc_readers (
+    workspace_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, doc_id, device_id)
+);
+CREATE TABLE IF NOT EXISTS key_log (
+    workspace_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    doc_id TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, seq)
+);
 ";
+
+/// Chunks of documents the device (`?3`) reads, or of documents without keys.
+const IN_SCOPE: &str = "AND (NOT EXISTS (SELECT 1 FROM doc_generations g
+                              WHERE g.workspace_id = c.workspace_id AND g.doc_id = c.doc_id)
+          OR EXISTS (SELECT 1 FROM doc_readers r
+                     WHERE r.workspace_id = c.workspace_id AND r.doc_id = c.doc_id AND r.device_id = ?3))";
+
+/// A document's current generation (0: no keys) and whether `device` reads it.
+fn scope_of(c: &Connection, ws: &str, doc: &str, device: &str) -> Result<(u32, bool)> {
+    let current: i64 = c
+        .prepare_cached(
+            "SELECT COALESCE(MAX(generation), 0) FROM doc_generations WHERE workspace_id = ?1 AND doc_id = ?2",
+        )?
+        .query_row(params![ws, doc], |r| r.get(0))?;
+    let reader = c
+        .prepare_cached(
+            "SELECT 1 FROM doc_readers WHERE workspace_id = ?1 AND doc_id = ?2 AND device_id = ?3",
+        )?
+        .query_row(params![ws, doc, device], |_| Ok(()))
+        .optional()?
+        .is_some();
+    Ok((current as u32, reader))
+}
+
+/// Everything stored about a document's keys.
+fn read_doc_keys(c: &Connection, ws: &str, doc: &str) -> Result<DocKeyState> {
+    let mut state = DocKeyState::default();
+    let mut gens = c.prepare_cached(
+        "SELECT generation, link FROM doc_generations WHERE workspace_id = ?1 AND doc_id = ?2",
+    )?;
+    for row in gens.query_map(params![ws, doc], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+    })? {
+        let (g, link) = row?;
+        state.generations.insert(
+            g as u32,
+            GenerationRecord {
+                link,
+                envelopes: Default::default(),
+            },
+        );
+    }
+    let mut keys = c.prepare_cached(
+        "SELECT generation, recipient, sender, envelope FROM doc_keys WHERE workspace_id = ?1 AND doc_id = ?2",
+    )?;
+    for row in keys.query_map(params![ws, doc], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Vec<u8>>(3)?,
+        ))
+    })? {
+        let (g, recipient, sender, envelope) = row?;
+        if let Some(record) = state.generations.get_mut(&(g as u32)) {
+            record
+                .envelopes
+                .insert(recipient, SealedKey { sender, envelope });
+        }
+    }
+    Ok(state)
+}
 
 const READERS: usize = 3;
 
@@ -126,6 +224,16 @@ fn migrate(c: &mut Connection) -> Result<()> {
         [],
         |r| r.get(0),
     )?;
+    let has_last_seen: bool = tx.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('devices') WHERE name = 'last_seen_at'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_last_seen {
+        tx.execute_batch("ALTER TABLE devices ADD COLUMN last_seen_at INTEGER;")?;
+    }
+    // Names left the relay: forget those a store made before kept.
+    tx.execute("UPDATE devices SET name = NULL WHERE name IS NOT NULL", [])?;
     if !has_stored_bytes {
         // Before quotas: count what each workspace already keeps.
         tx.execute_batch(
@@ -199,7 +307,6 @@ impl super::Store for SqliteStore {
         workspace_id: &str,
         device_id: &str,
         token_hash: [u8; 32],
-        device_name: Option<String>,
         now: i64,
     ) -> Result<()> {
         let (ws, dev) = (workspace_id.to_owned(), device_id.to_owned());
@@ -210,8 +317,8 @@ impl super::Store for SqliteStore {
                 params![ws, now],
             )?;
             tx.execute(
-                "INSERT INTO devices (id, workspace_id, token_hash, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![dev, ws, &token_hash[..], device_name, now],
+                "INSERT INTO devices (id, workspace_id, token_hash, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![dev, ws, &token_hash[..], now],
             )?;
             tx.commit()?;
             Ok(())
@@ -244,7 +351,6 @@ impl super::Store for SqliteStore {
         now: i64,
         device_id: &str,
         token_hash: [u8; 32],
-        device_name: Option<String>,
     ) -> Result<std::result::Result<(), JoinRejected>> {
         let (ws, dev) = (workspace_id.to_owned(), device_id.to_owned());
         self.write(move |c| {
@@ -261,8 +367,8 @@ impl super::Store for SqliteStore {
                 return Ok(Err(JoinRejected::UnknownOrUsedOrExpired));
             }
             tx.execute(
-                "INSERT INTO devices (id, workspace_id, token_hash, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![dev, ws, &token_hash[..], device_name, now],
+                "INSERT INTO devices (id, workspace_id, token_hash, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![dev, ws, &token_hash[..], now],
             )?;
             tx.commit()?;
             Ok(Ok(()))
@@ -273,12 +379,13 @@ impl super::Store for SqliteStore {
     async fn authenticate(&self, token_hash: [u8; 32]) -> Result<Option<Principal>> {
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT workspace_id, id FROM devices WHERE token_hash = ?1 AND revoked_at IS NULL",
+                "SELECT workspace_id, id, last_seen_at FROM devices WHERE token_hash = ?1 AND revoked_at IS NULL",
                 params![&token_hash[..]],
                 |r| {
                     Ok(Principal {
                         workspace_id: r.get(0)?,
                         device_id: r.get(1)?,
+                        last_seen: r.get(2)?,
                     })
                 },
             )
@@ -291,18 +398,30 @@ impl super::Store for SqliteStore {
         let ws = workspace_id.to_owned();
         self.read(move |c| {
             let mut st = c.prepare(
-                "SELECT id, name, created_at, revoked_at IS NOT NULL FROM devices
+                "SELECT id, created_at, revoked_at IS NOT NULL, last_seen_at FROM devices
                  WHERE workspace_id = ?1 ORDER BY created_at, id",
             )?;
             let rows = st.query_map(params![ws], |r| {
                 Ok(DeviceInfo {
                     device_id: r.get(0)?,
-                    name: r.get(1)?,
-                    created_at: r.get(2)?,
-                    revoked: r.get(3)?,
+                    created_at: r.get(1)?,
+                    revoked: r.get(2)?,
+                    last_seen: r.get(3)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn touch_device(&self, device_id: &str, now: i64) -> Result<()> {
+        let dev = device_id.to_owned();
+        self.write(move |c| {
+            c.execute(
+                "UPDATE devices SET last_seen_at = ?1 WHERE id = ?2",
+                params![now, dev],
+            )?;
+            Ok(())
         })
         .await
     }
@@ -360,6 +479,12 @@ impl super::Store for SqliteStore {
                     let mut live_of = tx.prepare_cached(
                         "SELECT seq, size FROM chunks WHERE workspace_id = ?1 AND doc_id = ?2 AND ciphertext IS NOT NULL",
                     )?;
+                    for doc in push::docs(&chunks) {
+                        let (current, reader) = scope_of(&tx, &ws, &doc, &dev)?;
+                        if current > 0 {
+                            inputs.keyed.insert(doc, (current, reader));
+                        }
+                    }
                     for doc in push::compacted_docs(&chunks) {
                         let rows = live_of
                             .query_map(params![ws, doc], |r| {
@@ -419,14 +544,8 @@ impl super::Store for SqliteStore {
         Ok(outcome)
     }
 
-    async fn pull(
-        &self,
-        workspace_id: &str,
-        after: u64,
-        limit: u32,
-        max_bytes: u64,
-    ) -> Result<Page> {
-        let ws = workspace_id.to_owned();
+    async fn pull(&self, workspace_id: &str, device_id: &str, q: PullQuery) -> Result<Page> {
+        let (ws, dev) = (workspace_id.to_owned(), device_id.to_owned());
         self.read(move |c| {
             // One read transaction: the head and the rows come from the same WAL snapshot.
             let tx = c.transaction_with_behavior(TransactionBehavior::Deferred)?;
@@ -438,48 +557,232 @@ impl super::Store for SqliteStore {
                 )
                 .optional()?
                 .ok_or(StoreError::NotFound)? as u64;
-            let mut st = tx.prepare(
-                "SELECT seq, doc_id, kind, covers_seq, device_id, ciphertext, size FROM chunks
-                 WHERE workspace_id = ?1 AND seq > ?2 AND ciphertext IS NOT NULL
-                 ORDER BY seq LIMIT ?3",
-            )?;
-            let after_i = after.min(i64::MAX as u64) as i64;
-            let mut rows = st.query(params![ws, after_i, limit as i64 + 1])?;
-            let mut chunks = Vec::new();
-            let mut total = 0u64;
-            let mut cut = false;
-            while let Some(r) = rows.next()? {
-                let size = r.get::<_, i64>(6)? as u64;
-                if chunks.len() >= limit as usize
-                    || (!chunks.is_empty() && total + size > max_bytes)
-                {
-                    cut = true;
-                    break;
+            let after = q.after.min(i64::MAX as u64) as i64;
+            let fetch = q.limit as i64 + 1;
+            // ?1 workspace, ?2 after, ?3 device or document, ?4 how many.
+            let filter = match &q.doc {
+                Some(doc) => {
+                    let (current, reader) = scope_of(&tx, &ws, doc, &dev)?;
+                    if current > 0 && !reader {
+                        return Err(StoreError::OutOfScope(doc.clone()));
+                    }
+                    "AND c.doc_id = ?3"
                 }
-                total += size;
-                chunks.push(StoredChunk {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    doc_id: r.get(1)?,
-                    kind: kind_of(&r.get::<_, String>(2)?)?,
-                    covers_seq: r.get::<_, Option<i64>>(3)?.map(|s| s as u64),
-                    device_id: r.get(4)?,
-                    ciphertext: r.get(5)?,
-                });
-            }
-            drop(rows);
-            drop(st);
-            tx.finish()?;
-            let next_cursor = if cut {
-                chunks.last().map(|c| c.seq).unwrap_or(after)
-            } else {
-                head.max(after)
+                None => IN_SCOPE,
             };
+            let narrow = q.doc.clone().unwrap_or_else(|| dev.clone());
+            // First the sizes (no ciphertext), to cut the page without loading what it will not carry.
+            let sizes = tx
+                .prepare(&format!(
+                    "SELECT seq, size FROM chunks c
+                     WHERE c.workspace_id = ?1 AND c.seq > ?2 AND c.ciphertext IS NOT NULL {filter}
+                     ORDER BY c.seq LIMIT ?4"
+                ))?
+                .query_map(params![ws, after, narrow, fetch], |r| {
+                    Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let changes = match q.doc {
+                Some(_) => Vec::new(),
+                None => tx
+                    .prepare_cached(
+                        "SELECT l.seq, l.doc_id, l.generation FROM key_log l
+                         WHERE l.workspace_id = ?1 AND l.seq > ?2
+                           AND EXISTS (SELECT 1 FROM doc_keys k
+                                       WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
+                                         AND k.recipient = ?3
+                                         AND k.generation IN (l.generation, l.generation - 1))
+                         ORDER BY l.seq LIMIT ?4",
+                    )?
+                    .query_map(params![ws, after, dev, fetch], |r| {
+                        Ok(KeyChange {
+                            seq: r.get::<_, i64>(0)? as u64,
+                            doc_id: r.get(1)?,
+                            generation: r.get::<_, i64>(2)? as u32,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            };
+            let key_seqs: Vec<u64> = changes.iter().map(|k| k.seq).collect();
+            let cut = cut_page(&sizes, &key_seqs, q.after, head, q.limit, q.max_bytes);
+            let mut chunks = Vec::with_capacity(cut.chunks);
+            if cut.chunks > 0 {
+                let last = sizes[cut.chunks - 1].0 as i64;
+                let mut st = tx.prepare(&format!(
+                    "SELECT seq, doc_id, kind, covers_seq, device_id, ciphertext FROM chunks c
+                     WHERE c.workspace_id = ?1 AND c.seq > ?2 AND c.seq <= ?4 AND c.ciphertext IS NOT NULL {filter}
+                     ORDER BY c.seq"
+                ))?;
+                let mut rows = st.query(params![ws, after, narrow, last])?;
+                while let Some(r) = rows.next()? {
+                    chunks.push(StoredChunk {
+                        seq: r.get::<_, i64>(0)? as u64,
+                        doc_id: r.get(1)?,
+                        kind: kind_of(&r.get::<_, String>(2)?)?,
+                        covers_seq: r.get::<_, Option<i64>>(3)?.map(|s| s as u64),
+                        device_id: r.get(4)?,
+                        ciphertext: r.get(5)?,
+                    });
+                }
+            }
+            tx.finish()?;
+            let mut keys = changes;
+            keys.truncate(cut.keys);
             Ok(Page {
                 chunks,
-                next_cursor,
-                more: cut,
+                keys,
+                next_cursor: cut.next_cursor,
+                more: cut.more,
                 head_seq: head,
             })
+        })
+        .await
+    }
+
+    async fn update_keys(
+        &self,
+        workspace_id: &str,
+        device_id: &str,
+        doc_id: &str,
+        update: KeyUpdate,
+    ) -> Result<KeysApplied> {
+        doc_keys::check_sizes(&update)?;
+        let (ws, dev, doc) = (
+            workspace_id.to_owned(),
+            device_id.to_owned(),
+            doc_id.to_owned(),
+        );
+        let notifier = self.inner.notifier.clone();
+        let ws2 = ws.clone();
+        let (applied, wrote) = self
+            .write(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let head = tx
+                    .query_row(
+                        "SELECT head_seq FROM workspaces WHERE id = ?1",
+                        params![ws],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .optional()?
+                    .ok_or(StoreError::NotFound)? as u64;
+                let state = read_doc_keys(&tx, &ws, &doc)?;
+                let mut ok = std::collections::HashSet::new();
+                {
+                    let mut live = tx.prepare_cached(
+                        "SELECT 1 FROM devices WHERE workspace_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+                    )?;
+                    for r in update.recipients() {
+                        if live.query_row(params![ws, r], |_| Ok(())).optional()?.is_some() {
+                            ok.insert(r.to_owned());
+                        }
+                    }
+                }
+                let w = doc_keys::plan_update(&state, &dev, &update, |r| ok.contains(r))?;
+                if w.new_generation.is_none() && w.envelopes.is_empty() {
+                    return Ok((
+                        KeysApplied {
+                            generation: w.generation,
+                            seq: head,
+                        },
+                        false,
+                    ));
+                }
+                let seq = head + 1;
+                let generation = w.generation as i64;
+                if let Some(link) = &w.new_generation {
+                    tx.execute(
+                        "INSERT INTO doc_generations (workspace_id, doc_id, generation, link, seq, created_by)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![ws, doc, generation, link, seq as i64, dev],
+                    )?;
+                    tx.execute(
+                        "DELETE FROM doc_readers WHERE workspace_id = ?1 AND doc_id = ?2",
+                        params![ws, doc],
+                    )?;
+                }
+                {
+                    let mut key = tx.prepare_cached(
+                        "INSERT INTO doc_keys (workspace_id, doc_id, generation, recipient, sender, envelope)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?;
+                    let mut reader = tx.prepare_cached(
+                        "INSERT OR IGNORE INTO doc_readers (workspace_id, doc_id, device_id) VALUES (?1, ?2, ?3)",
+                    )?;
+                    for (recipient, envelope) in &w.envelopes {
+                        key.execute(params![ws, doc, generation, recipient, dev, envelope])?;
+                        reader.execute(params![ws, doc, recipient])?;
+                    }
+                }
+                tx.execute(
+                    "INSERT INTO key_log (workspace_id, seq, doc_id, generation) VALUES (?1, ?2, ?3, ?4)",
+                    params![ws, seq as i64, doc, generation],
+                )?;
+                tx.execute(
+                    "UPDATE workspaces SET head_seq = ?1 WHERE id = ?2",
+                    params![seq as i64, ws],
+                )?;
+                tx.commit()?;
+                Ok((
+                    KeysApplied {
+                        generation: w.generation,
+                        seq,
+                    },
+                    true,
+                ))
+            })
+            .await?;
+        if wrote {
+            notifier.publish(&ws2, applied.seq);
+        }
+        Ok(applied)
+    }
+
+    async fn news_for(
+        &self,
+        workspace_id: &str,
+        device_id: &str,
+        after: u64,
+        upto: u64,
+    ) -> Result<bool> {
+        let (ws, dev) = (workspace_id.to_owned(), device_id.to_owned());
+        let (after, upto) = (
+            after.min(i64::MAX as u64) as i64,
+            upto.min(i64::MAX as u64) as i64,
+        );
+        self.read(move |c| {
+            let chunk = c
+                .prepare_cached(&format!(
+                    "SELECT 1 FROM chunks c WHERE c.workspace_id = ?1 AND c.seq > ?2 AND c.seq <= ?4 {IN_SCOPE} LIMIT 1"
+                ))?
+                .query_row(params![ws, after, dev, upto], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if chunk {
+                return Ok(true);
+            }
+            Ok(c.prepare_cached(
+                "SELECT 1 FROM key_log l
+                 WHERE l.workspace_id = ?1 AND l.seq > ?2 AND l.seq <= ?4
+                   AND EXISTS (SELECT 1 FROM doc_keys k
+                               WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
+                                 AND k.recipient = ?3
+                                 AND k.generation IN (l.generation, l.generation - 1))
+                 LIMIT 1",
+            )?
+            .query_row(params![ws, after, dev, upto], |_| Ok(()))
+            .optional()?
+            .is_some())
+        })
+        .await
+    }
+
+    async fn doc_keys(&self, workspace_id: &str, doc_id: &str) -> Result<DocKeyState> {
+        let (ws, doc) = (workspace_id.to_owned(), doc_id.to_owned());
+        self.read(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let state = read_doc_keys(&tx, &ws, &doc)?;
+            tx.finish()?;
+            Ok(state)
         })
         .await
     }
@@ -496,5 +799,50 @@ impl super::Store for SqliteStore {
             .ok_or(StoreError::NotFound)? as u64)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Store;
+    use super::*;
+
+    /// A store made before names left the relay (and before "last seen"): opening it forgets the
+    /// names it kept and keeps everything else.
+    #[tokio::test]
+    async fn opening_an_older_store_forgets_device_names() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let c = Connection::open(dir.path().join("relay.sqlite3")).unwrap();
+            c.execute_batch(
+                "CREATE TABLE workspaces (id TEXT PRIMARY KEY, head_seq INTEGER NOT NULL DEFAULT 0,
+                                          created_at INTEGER NOT NULL);
+                 CREATE TABLE devices (id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+                                       token_hash BLOB NOT NULL UNIQUE, name TEXT,
+                                       created_at INTEGER NOT NULL, revoked_at INTEGER);
+                 INSERT INTO workspaces (id, created_at) VALUES ('w', 1);
+                 INSERT INTO devices (id, workspace_id, token_hash, name, created_at)
+                     VALUES ('d', 'w', x'00', 'Ana''s tablet', 1);",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(dir.path(), Arc::new(Notifier::new())).unwrap();
+        let devices = store.list_devices("w").await.unwrap();
+        assert_eq!(devices.len(), 1);
+        assert_eq!(devices[0].last_seen, None);
+        let c = Connection::open(dir.path().join("relay.sqlite3")).unwrap();
+        let names: i64 = c
+            .query_row(
+                "SELECT COUNT(*) FROM devices WHERE name IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(names, 0);
+        store.touch_device("d", 99).await.unwrap();
+        assert_eq!(
+            store.list_devices("w").await.unwrap()[0].last_seen,
+            Some(99)
+        );
     }
 }

@@ -259,6 +259,31 @@ impl Relay {
         serde_json::from_value(v).unwrap()
     }
 
+    /// Sends a key update; returns (status, body).
+    pub async fn keys_raw(&self, d: &DeviceCredentials, body: &KeyUpdateRequest) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.url(&paths::keys(&d.workspace_id)))
+            .bearer_auth(&d.device_token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    /// What the relay keeps about a document's keys, as `d` may see it; returns (status, body).
+    pub async fn doc_keys_raw(&self, d: &DeviceCredentials, doc: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(self.url(&paths::doc_keys(&d.workspace_id, doc)))
+            .bearer_auth(&d.device_token)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
     /// Pulls everything after `after`, page by page.
     pub async fn pull_all(&self, d: &DeviceCredentials, mut after: u64) -> (Vec<PulledChunk>, u64) {
         let mut all = Vec::new();
