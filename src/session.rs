@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use tend_core::{
     author::{person_name, PersonNameError},
+    keys::DeviceSecret,
     record::Handover,
     record::{PersonName, PersonRole},
     workspace::{DeviceLink, Person, PersonChanges, WorkspaceDoc, WorkspaceOp, WorkspaceRecord},
@@ -39,8 +40,12 @@ pub enum SaveState {
     Failed(String),
 }
 
-/// Set once this device's person and the device itself are on the workspace's roster.
+/// Set once this device's person and the device itself are on the workspace's roster
+/// ([`ROSTER_WITH_KEYS`] once the link carries the device's relay id and public key).
 const ROSTER_META: &str = "roster_joined";
+const ROSTER_WITH_KEYS: &str = "2";
+/// Meta key of this device's X25519 secret (base64; sealed like every stored value).
+const DEVICE_SECRET_META: &str = "device_secret";
 
 /// Why an edit did not become durable. The two cases mean different things to the user:
 /// core refused the change (nothing changed; say "not allowed" and why), or the change is in
@@ -412,15 +417,45 @@ impl Session {
         Ok(())
     }
 
+    /// This device's X25519 secret: made the first time it is asked for (one for every tab: the
+    /// first one stored wins), kept sealed in `meta` like every stored value.
+    pub async fn device_secret(&self) -> Result<DeviceSecret, StorageError> {
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let fresh = DeviceSecret::generate().map_err(|e| StorageError::Failed(e.to_string()))?;
+        let stored = self
+            .storage
+            .meta_or_insert(DEVICE_SECRET_META, &engine.encode(*fresh.to_bytes()))
+            .await?;
+        let bytes = zeroize::Zeroizing::new(
+            engine
+                .decode(stored.as_bytes())
+                .map_err(|e| StorageError::Corrupt(format!("device key: {e}")))?,
+        );
+        let bytes: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| StorageError::Corrupt("device key has the wrong length".into()))?;
+        Ok(DeviceSecret::from_bytes(bytes))
+    }
+
     /// Puts this person and device on the workspace's roster: at "Start a workspace", at a join
     /// (`invited`: the roster already names the person, it arrives with the first pull, so only
-    /// the device is linked), and once on a device that was in a workspace before rosters.
+    /// the device is linked), and once on a device that was in a workspace before rosters or
+    /// before device keys. The link carries the relay's id of this device and its public key,
+    /// which is where other devices take it from to seal keys to it.
     pub async fn join_roster(
         &self,
         invited: bool,
         device_name: Option<String>,
+        relay_id: &str,
     ) -> Result<(), EditError> {
         self.workspace().await.map_err(EditError::NotSaved)?;
+        let public_key = self
+            .device_secret()
+            .await
+            .map_err(EditError::NotSaved)?
+            .public_key();
         let me = self.person_id();
         let mut ops = Vec::new();
         if !invited && !self.in_roster() {
@@ -442,33 +477,44 @@ impl Session {
                 device_id: self.author().device_id,
                 person_id: me,
                 name: device_name.unwrap_or_default(),
+                relay_id: relay_id.to_owned(),
+                public_key: public_key.to_base64(),
                 ..Default::default()
             },
         });
         self.edit_workspace(ops).await?;
         self.storage
-            .set_meta(ROSTER_META, "1")
+            .set_meta(ROSTER_META, ROSTER_WITH_KEYS)
             .await
             .map_err(EditError::NotSaved)
     }
 
-    /// On a device in a workspace since before rosters: joins it once.
+    /// On a device in a workspace since before rosters, or before device keys: (re)joins it once,
+    /// keeping the name its link has.
     pub async fn join_roster_if_new(&self) {
         if self.identity.with_untracked(Option::is_none) {
             return;
         }
-        let in_workspace = matches!(
-            self.storage.meta(crate::sync::WORKSPACE_META).await,
-            Ok(Some(_))
-        );
-        if !in_workspace {
+        let Ok(Some(stored)) = self.storage.meta(crate::sync::WORKSPACE_META).await else {
             return;
-        }
-        if let Ok(None) = self.storage.meta(ROSTER_META).await {
-            if let Err(e) = self.join_roster(false, None).await {
-                self.problems
-                    .update(|p| p.push(format!("This device could not join the team roster: {e}")));
+        };
+        let Ok(ws) = serde_json::from_str::<crate::sync::Workspace>(&stored) else {
+            return;
+        };
+        if let Ok(Some(done)) = self.storage.meta(ROSTER_META).await {
+            if done == ROSTER_WITH_KEYS {
+                return;
             }
+        }
+        let me = self.author().device_id;
+        let name = self.workspace_record.with_untracked(|r| {
+            r.as_ref()
+                .and_then(|r| r.devices.get(&me))
+                .map(|l| l.name.clone())
+        });
+        if let Err(e) = self.join_roster(false, name, &ws.device_id).await {
+            self.problems
+                .update(|p| p.push(format!("This device could not join the team roster: {e}")));
         }
     }
 

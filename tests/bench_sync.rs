@@ -103,7 +103,8 @@ async fn apply_pages(storage: &Storage, key: &WorkspaceKey, pages: &[String]) ->
         while let Some(text) = next {
             next = texts.next();
             let page: PullResponse = serde_json::from_str(text).expect("page parses");
-            let open = |chunks| tend_core::sync::open_page(key, WORKSPACE, DEVICE_B, chunks);
+            let keys = tend_core::sync::keys::Keychain::new(WORKSPACE, Some(key.clone()));
+            let open = |chunks| tend_core::sync::open_page(&keys, DEVICE_B, chunks);
             if batch.add(page, open) {
                 break;
             }

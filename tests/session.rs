@@ -234,3 +234,39 @@ fn edit_forms_send_only_what_changed_and_refuse_unreadable_dates() {
     };
     assert_eq!(edit_of(target.clone()), Ok(vec![target]));
 }
+
+#[wasm_bindgen_test]
+async fn the_device_key_is_made_once_and_its_public_half_goes_on_the_roster() {
+    let db = "test-session-device-key";
+    let session = fresh_session(db).await;
+    session
+        .set_identity("Ana López", PersonRole::CareManager)
+        .await
+        .expect("identity");
+    let first = session.device_secret().await.expect("made");
+    let again = session.device_secret().await.expect("read");
+    assert_eq!(first.public_key(), again.public_key(), "made once");
+
+    session
+        .join_roster(false, Some("Ana's tablet".into()), "relay-device-1")
+        .await
+        .expect("on the roster");
+    let record = session
+        .workspace_record
+        .get_untracked()
+        .expect("roster loaded");
+    let link = &record.devices[&session.author().device_id];
+    assert_eq!(
+        (link.relay_id.as_str(), link.name.as_str(), link.key()),
+        ("relay-device-1", "Ana's tablet", Some(first.public_key()))
+    );
+    assert_eq!(link.person_id, session.author().user_id);
+    drop(session);
+
+    // A restart reads the same secret: what others sealed to its public key still opens here.
+    let reopened = Session::open(db).await.expect("reopen");
+    assert_eq!(
+        reopened.device_secret().await.expect("stored").public_key(),
+        first.public_key()
+    );
+}

@@ -22,6 +22,11 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const WS: &str = "0123456789abcdef0123456789abcdef";
 
+/// What a device of this workspace holding only the workspace key opens chunks with.
+fn keys(key: &WorkspaceKey) -> tend_core::sync::keys::Keychain {
+    tend_core::sync::keys::Keychain::new(WS, Some(key.clone()))
+}
+
 fn today() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date")
 }
@@ -194,7 +199,7 @@ async fn a_pull_page_stores_chunks_summaries_and_cursor_together_and_sets_aside_
         head_seq: 3,
         keys: Vec::new(),
     };
-    let prepared = pull::prepare(&storage, &key, WS, "this-device", page, today())
+    let prepared = pull::prepare(&storage, &keys(&key), "this-device", page, today())
         .await
         .expect("prepare");
     let written = prepared.page(vec![]);
@@ -344,7 +349,7 @@ async fn a_pull_page_prepared_before_a_local_save_is_not_written_and_merges_agai
         head_seq: 1,
         keys: Vec::new(),
     };
-    let mut prepared = pull::prepare(&storage, &key, WS, "this-device", page, today())
+    let mut prepared = pull::prepare(&storage, &keys(&key), "this-device", page, today())
         .await
         .expect("prepare");
 
@@ -536,7 +541,7 @@ fn page_of(chunks: Vec<PulledChunk>) -> PullResponse {
 
 /// Prepares and writes one page of `chunks` as the pull loop does; what it reported.
 async fn apply(storage: &Storage, key: &WorkspaceKey, chunks: Vec<PulledChunk>) -> Vec<String> {
-    let prepared = pull::prepare(storage, key, WS, "this-device", page_of(chunks), today())
+    let prepared = pull::prepare(storage, &keys(key), "this-device", page_of(chunks), today())
         .await
         .expect("prepare");
     storage
@@ -580,9 +585,15 @@ async fn received_changes_are_appended_unmerged_acknowledged_and_settled_after()
     let (mut chunks, received) = their_edits(&key, &mut theirs, &["1950-03-01", "1950-03-02"], 1);
     // An edit that changed nothing saves as nothing: it does not force the slow path.
     chunks.push(chunk(&key, 9, id.as_str(), id.as_str(), &[]));
-    let prepared = pull::prepare(&storage, &key, WS, "this-device", page_of(chunks), today())
-        .await
-        .expect("prepare");
+    let prepared = pull::prepare(
+        &storage,
+        &keys(&key),
+        "this-device",
+        page_of(chunks),
+        today(),
+    )
+    .await
+    .expect("prepare");
     let merged = prepared.merged();
     assert_eq!(merged.len(), 1);
     assert!(merged[0].summary.is_none(), "no summary on the fast path");
@@ -875,8 +886,7 @@ async fn another_device_s_snapshot_of_what_is_stored_here_is_skipped_and_only_la
     let (edits, _) = their_edits(&key, &mut theirs, &["1950-03-05"], 3);
     let prepared = pull::prepare(
         &storage,
-        &key,
-        WS,
+        &keys(&key),
         "this-device",
         page_of([vec![snapshot], edits].concat()),
         today(),
@@ -909,8 +919,7 @@ async fn another_device_s_snapshot_of_what_is_stored_here_is_skipped_and_only_la
     let newer = snapshot_carrying(&key, 5, &mut theirs, Some(summary));
     let prepared = pull::prepare(
         &storage,
-        &key,
-        WS,
+        &keys(&key),
         "this-device",
         page_of(vec![newer]),
         today(),

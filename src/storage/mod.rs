@@ -431,6 +431,41 @@ impl Storage {
         }
     }
 
+    /// The metadata value under `key`, or `value` stored there if there is none — decided in one
+    /// transaction, so two tabs asking at once get the same value.
+    pub async fn meta_or_insert(&self, key: &str, value: &str) -> Result<String, StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::META], TransactionMode::ReadWrite)?;
+        let store = tx.store(schema::META)?;
+        let row = store.get(JsValue::from_str(key)).await?;
+        let place = Place {
+            store: schema::META,
+            record_key: key,
+        };
+        if let Some(sealed) = row.and_then(|r| js::get_bytes(&r, "value")) {
+            match self.seal.open(place, &sealed) {
+                Ok(b) => {
+                    if let Ok(found) = String::from_utf8(b) {
+                        tx.done().await?;
+                        return Ok(found);
+                    }
+                }
+                Err(SealError::Locked) => return Err(StorageError::Locked),
+                // Damaged: replaced, as an unset value would be.
+                Err(SealError::Damaged(_)) => {}
+            }
+        }
+        let row = js::object(&[
+            ("key", JsValue::from_str(key)),
+            ("value", self.sealed(schema::META, key, value.as_bytes())?),
+        ])
+        .map_err(js_err)?;
+        store.put(&row, None).await?;
+        commit(tx).await?;
+        Ok(value.to_owned())
+    }
+
     pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StorageError> {
         let tx = self
             .db

@@ -32,12 +32,13 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use serde::{Deserialize, Serialize};
 use tend_core::{
-    crypto::{self, InvitedPerson, JoinCode, WorkspaceKey, KEY_LEN},
+    crypto::{InvitedPerson, JoinCode, WorkspaceKey, KEY_LEN},
     record::PersonRole,
     sync::{
-        logs_after_page, page, plan_batches, should_snapshot, snapshot_chunk, snapshot_plain,
-        Carried, Effect as SyncEffect, Event, Inputs, Machine, Phase, PullBatch, PulledBatch,
-        RelayLog, RoundOutcome, Stored, TabMessage, Timer, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS,
+        keys::Keychain, logs_after_page, page, plan_batches, should_snapshot, snapshot_chunk,
+        snapshot_plain, Carried, Effect as SyncEffect, Event, Inputs, Machine, Phase, PullBatch,
+        PulledBatch, RelayLog, RoundOutcome, Stored, TabMessage, Timer, PUSH_MAX_BYTES,
+        PUSH_MAX_CHUNKS,
     },
     sync_wire::{ChunkKind, JoinRequest, PushChunk, PushRequest, ServerMessage},
     workspace::Person,
@@ -114,6 +115,14 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// The keys this device holds for the workspace. (Documents' own keys join it as they get them.)
+    fn keychain(&self) -> Result<Keychain, String> {
+        Ok(Keychain::new(
+            &self.workspace_id,
+            Some(self.workspace_key()?),
+        ))
+    }
+
     fn workspace_key(&self) -> Result<WorkspaceKey, String> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(&self.key)
@@ -313,6 +322,7 @@ impl SyncHandle {
             .create_workspace()
             .await
             .map_err(|e| describe_setup_error(&e))?;
+        let relay_id = creds.device_id.clone();
         self.adopt(Workspace {
             relay_url: origin,
             workspace_id: creds.workspace_id,
@@ -324,7 +334,7 @@ impl SyncHandle {
         // Whoever starts the workspace is its roster's first person.
         self.engine
             .session
-            .join_roster(false, device_name)
+            .join_roster(false, device_name, &relay_id)
             .await
             .map_err(|e| format!("The workspace started, but the team roster was not: {e}"))
     }
@@ -347,6 +357,7 @@ impl SyncHandle {
                 NetError::Status { status: 403, .. } => "The relay refused this join code: it was already used, has expired, or is for another workspace. Ask for a new invitation.".to_string(),
                 other => describe_setup_error(&other),
             })?;
+        let relay_id = creds.device_id.clone();
         self.adopt(Workspace {
             relay_url: code.relay_url.clone(),
             workspace_id: creds.workspace_id,
@@ -364,7 +375,7 @@ impl SyncHandle {
                 .map_err(|e| format!("Joined, but who this device is for was not saved: {e}"))?;
         }
         session
-            .join_roster(code.person.is_some(), device_name)
+            .join_roster(code.person.is_some(), device_name, &relay_id)
             .await
             .map_err(|e| format!("Joined, but the team roster was not updated: {e}"))
     }
@@ -707,10 +718,10 @@ impl Engine {
     }
 
     async fn round_with(self: &Rc<Self>, ws: &Workspace) -> Result<RoundOutcome, SyncError> {
-        let key = ws.workspace_key().map_err(SyncError::Local)?;
-        let (cursor, logs) = self.pull_all(ws, &key).await?;
-        let pushed = self.push_outbox(ws, &key).await?;
-        self.compact(ws, &key, &logs, cursor, &pushed).await?;
+        let keys = ws.keychain().map_err(SyncError::Local)?;
+        let (cursor, logs) = self.pull_all(ws, &keys).await?;
+        let pushed = self.push_outbox(ws, &keys).await?;
+        self.compact(ws, &keys, &logs, cursor, &pushed).await?;
         Ok(RoundOutcome::Done {
             // What the pull wrote last (or found stored, with nothing new).
             cursor,
@@ -726,10 +737,10 @@ impl Engine {
     async fn pull_all(
         &self,
         ws: &Workspace,
-        key: &WorkspaceKey,
+        keys: &Keychain,
     ) -> Result<(u64, HashMap<String, RelayLog>), SyncError> {
         let relay = ws.relay();
-        let open = |chunks| page::open_page(key, &ws.workspace_id, &ws.device_id, chunks);
+        let open = |chunks| page::open_page(keys, &ws.device_id, chunks);
         let mut batch = PullBatch::new(self.storage.sync_cursor().await?);
         // The relay logs (compaction's input, counted on by each batch) are read while the first
         // page is on its way.
@@ -834,8 +845,7 @@ impl Engine {
     /// `None`: nothing to push (the document is gone, or the relay has it all).
     async fn pending_push(
         &self,
-        ws: &Workspace,
-        key: &WorkspaceKey,
+        keys: &Keychain,
         id: &DocId,
         marker: &str,
     ) -> Result<Option<PendingPush>, SyncError> {
@@ -874,14 +884,9 @@ impl Engine {
             self.storage.record_acked(id, heads, marker).await?;
             return Ok(None);
         }
-        let envelope = crypto::seal(
-            key,
-            &ws.workspace_id,
-            id.as_str(),
-            ChunkKind::Change,
-            &bytes,
-        )
-        .map_err(|e| SyncError::Local(e.to_string()))?;
+        let envelope = keys
+            .seal(id.as_str(), ChunkKind::Change, &bytes)
+            .map_err(|e| SyncError::Local(e.to_string()))?;
         let p = PendingPush {
             client_chunk_id: uuid::Uuid::new_v4().to_string(),
             envelope,
@@ -893,14 +898,10 @@ impl Engine {
     }
 
     /// Pushes every document with local changes; returns their ids.
-    async fn push_outbox(
-        &self,
-        ws: &Workspace,
-        key: &WorkspaceKey,
-    ) -> Result<Vec<String>, SyncError> {
+    async fn push_outbox(&self, ws: &Workspace, keys: &Keychain) -> Result<Vec<String>, SyncError> {
         let mut pending: Vec<(DocId, String, PendingPush)> = Vec::new();
         for (id, marker) in self.storage.outbox().await? {
-            if let Some(p) = self.pending_push(ws, key, &id, &marker).await? {
+            if let Some(p) = self.pending_push(keys, &id, &marker).await? {
                 pending.push((id, marker, p));
             }
         }
@@ -952,7 +953,7 @@ impl Engine {
     async fn compact(
         &self,
         ws: &Workspace,
-        key: &WorkspaceKey,
+        keys: &Keychain,
         logs: &HashMap<String, RelayLog>,
         cursor: u64,
         pushed: &[String],
@@ -995,8 +996,7 @@ impl Engine {
                 Err(e) => return Err(e.into()),
             };
             let chunk = snapshot_chunk(
-                key,
-                &ws.workspace_id,
+                keys,
                 doc_id,
                 &saved,
                 cursor,

@@ -11,10 +11,9 @@
 
 use base64::Engine as _;
 use tend_core::{
-    crypto::WorkspaceKey,
     sync::page::{self, DocChunks, RelayBytes, SetAsideChunk},
     sync::RelayLog,
-    sync::{acked_after_append, Carried, PulledBatch},
+    sync::{acked_after_append, keys::Keychain, Carried, PulledBatch},
     sync_wire::ChunkKind,
     sync_wire::PullResponse,
     workspace::{SyncDoc, WorkspaceDoc},
@@ -144,14 +143,13 @@ fn set_aside(c: SetAsideChunk, problems: &mut Vec<String>, what: &str) -> SetAsi
 /// `own_device_id`'s chunks are skipped: they came from this device.
 pub async fn prepare(
     storage: &Storage,
-    key: &WorkspaceKey,
-    workspace_id: &str,
+    keys: &Keychain,
     own_device_id: &str,
     resp: PullResponse,
     today: chrono::NaiveDate,
 ) -> Result<Prepared, StorageError> {
     let batch = PulledBatch {
-        opened: page::open_page(key, workspace_id, own_device_id, resp.chunks),
+        opened: page::open_page(keys, own_device_id, resp.chunks),
         next_cursor: resp.next_cursor,
         more: resp.more,
     };

@@ -443,15 +443,9 @@ fn compact(p: &mut Pusher, built: &mut [Seeded]) -> Res<(usize, usize)> {
             heads: doc.heads().iter().map(|h| h.to_string()).collect(),
         });
         let plain = snapshot_plain(&doc.save(), carried.as_ref());
-        let chunk = snapshot_chunk(
-            &p.key,
-            &ws,
-            id.as_str(),
-            &plain,
-            covers,
-            format!("snapshot-{id}"),
-        )
-        .map_err(|e| e.to_string())?;
+        let keys = tend_core::sync::keys::Keychain::new(&ws, Some(p.key.clone()));
+        let chunk = snapshot_chunk(&keys, id.as_str(), &plain, covers, format!("snapshot-{id}"))
+            .map_err(|e| e.to_string())?;
         if should_snapshot(&log, chunk.ciphertext.len() as u64) {
             snapshots += 1;
             bytes += chunk.ciphertext.len();

@@ -31,7 +31,7 @@ pub mod workspace;
 
 /// What crosses the wire (sync API types, chunk envelope, join codes, the AEAD primitive) lives in
 /// `tend-wire`, which the relay depends on instead of this crate; re-exported here for the app.
-pub use tend_wire::{aead, crypto, sync_wire};
+pub use tend_wire::{aead, crypto, keys, sync_wire};
 
 pub use access::split_path;
 pub use author::Author;

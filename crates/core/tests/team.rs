@@ -600,6 +600,55 @@ fn the_roster_adds_changes_and_links_people() {
     let devices = doc.record().unwrap().devices;
     assert_eq!(devices.len(), 1);
     assert_eq!(devices["d1"].person_id, "ben");
+
+    // A device publishes its relay id and public key with its link; a malformed key is refused.
+    let public = tend_core::keys::DeviceSecret::generate()
+        .unwrap()
+        .public_key();
+    let keyed = |key: &str, relay: &str| WorkspaceOp::LinkDevice {
+        link: DeviceLink {
+            device_id: "d2".into(),
+            person_id: "ana".into(),
+            relay_id: relay.into(),
+            public_key: key.into(),
+            ..Default::default()
+        },
+    };
+    for op in [
+        keyed("AAAA", "r2"),
+        keyed("not base64", "r2"),
+        keyed(&public.to_base64(), "r/2"),
+    ] {
+        assert!(
+            matches!(ws_refused(&mut doc, op.clone()), DocError::Invalid(_)),
+            "{op:?}"
+        );
+    }
+    doc.apply(keyed(&public.to_base64(), "r2"), &admin, T0 + 7)
+        .unwrap();
+    let d2 = doc.record().unwrap().devices["d2"].clone();
+    assert_eq!((d2.relay_id.as_str(), d2.key()), ("r2", Some(public)));
+    assert_eq!(d2.revoked, None);
+
+    // A team lead revokes it: stamped once; it cannot be revoked again nor link itself back.
+    let revoke = |id: &str| WorkspaceOp::RevokeDevice {
+        device_id: id.into(),
+    };
+    assert!(matches!(
+        ws_refused(&mut doc, revoke("nope")),
+        DocError::Invalid(_)
+    ));
+    doc.apply(revoke("d2"), &admin, T0 + 8).unwrap();
+    assert_eq!(
+        doc.record().unwrap().devices["d2"].revoked,
+        Some(Stamp::new(&admin, T0 + 8))
+    );
+    for op in [revoke("d2"), keyed(&public.to_base64(), "r2")] {
+        assert!(
+            matches!(ws_refused(&mut doc, op.clone()), DocError::Invalid(_)),
+            "{op:?}"
+        );
+    }
 }
 
 /// NOTE: the committed code refused linking a device to a person not on the roster (NotFound);

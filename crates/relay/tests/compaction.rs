@@ -35,6 +35,11 @@ struct Device {
 }
 
 impl Device {
+    /// The workspace key, as this device opens and seals chunks with it.
+    fn keys(&self) -> tend_core::sync::keys::Keychain {
+        tend_core::sync::keys::Keychain::new(&self.creds.workspace_id, Some(self.key.clone()))
+    }
+
     fn new(creds: DeviceCredentials, key: &WorkspaceKey, compacts: bool) -> Self {
         Device {
             creds,
@@ -61,12 +66,7 @@ impl Device {
                 .iter()
                 .map(|c| c.ciphertext.len() as u64)
                 .sum::<u64>();
-            let opened = page::open_page(
-                &self.key,
-                &self.creds.workspace_id,
-                &self.creds.device_id,
-                p.chunks,
-            );
+            let opened = page::open_page(&self.keys(), &self.creds.device_id, p.chunks);
             for (doc_id, bytes) in &opened.relay {
                 self.logs.entry(doc_id.clone()).or_default().count(*bytes);
             }
@@ -145,6 +145,7 @@ impl Device {
             return;
         }
         let mut chunks = Vec::new();
+        let keys = self.keys();
         for (id, doc) in self.docs.iter_mut() {
             let log = self.logs.entry(id.to_string()).or_default();
             if !log.worth_checking() || self.pushed_since_pull.contains(&id.to_string()) {
@@ -152,8 +153,7 @@ impl Device {
             }
             self.snapshots += 1;
             let chunk = compact::snapshot_chunk(
-                &self.key,
-                &self.creds.workspace_id,
+                &keys,
                 id.as_str(),
                 &doc.save(),
                 self.cursor,

@@ -158,6 +158,20 @@ impl DevicePublicKey {
     pub fn as_bytes(&self) -> &[u8; PUBLIC_KEY_LEN] {
         &self.0
     }
+
+    /// Standard base64, as the workspace document lists it.
+    pub fn to_base64(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(self.0)
+    }
+
+    pub fn from_base64(text: &str) -> Result<Self, KeyError> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| KeyError::PublicKeyLength(0))?;
+        Self::from_slice(&bytes)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -103,6 +103,12 @@ fn a_device_secret_survives_its_bytes_and_never_shows_in_debug() {
         DevicePublicKey::from_slice(d.public.as_bytes()).unwrap(),
         d.public
     );
+    assert_eq!(
+        DevicePublicKey::from_base64(&d.public.to_base64()).unwrap(),
+        d.public
+    );
+    assert!(DevicePublicKey::from_base64("not base64!").is_err());
+    assert!(DevicePublicKey::from_base64("AAAA").is_err());
 }
 
 #[wasm_bindgen_test(unsupported = test)]

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::keys::{ChunkKeyError, Keychain};
 use super::page::RelayBytes;
-use crate::crypto::{self, CryptoError, WorkspaceKey};
 use crate::sync_wire::{ChunkKind, PushChunk};
 
 /// Below this, a document's log is never worth a snapshot (an empty snapshot has overhead too).
@@ -102,19 +102,18 @@ pub fn should_snapshot(log: &RelayLog, sealed_snapshot_len: u64) -> bool {
 /// The snapshot chunk of a document (`Automerge::save()` bytes), covering everything up to
 /// `covers_seq` — the cursor of a pull that ended with nothing more.
 pub fn snapshot_chunk(
-    key: &WorkspaceKey,
-    workspace_id: &str,
+    keys: &Keychain,
     doc_id: &str,
     saved: &[u8],
     covers_seq: u64,
     client_chunk_id: String,
-) -> Result<PushChunk, CryptoError> {
+) -> Result<PushChunk, ChunkKeyError> {
     Ok(PushChunk {
         client_chunk_id,
         doc_id: doc_id.to_string(),
         kind: ChunkKind::Snapshot,
         covers_seq: Some(covers_seq),
-        ciphertext: crypto::seal(key, workspace_id, doc_id, ChunkKind::Snapshot, saved)?,
+        ciphertext: keys.seal(doc_id, ChunkKind::Snapshot, saved)?,
     })
 }
 
@@ -237,10 +236,10 @@ mod tests {
 
     #[wasm_bindgen_test(unsupported = test)]
     fn a_snapshot_chunk_opens_as_a_snapshot_of_its_document_only() {
-        let key = WorkspaceKey::from_bytes([4; 32]);
-        let c = snapshot_chunk(&key, "ws", "doc", b"saved", 41, "c1".into()).unwrap();
+        let keys = Keychain::new("ws", Some(crate::crypto::WorkspaceKey::from_bytes([4; 32])));
+        let c = snapshot_chunk(&keys, "doc", b"saved", 41, "c1".into()).unwrap();
         assert_eq!((c.kind, c.covers_seq), (ChunkKind::Snapshot, Some(41)));
-        let open = |doc, kind| crypto::open(&key, "ws", doc, kind, &c.ciphertext);
+        let open = |doc, kind| keys.open(doc, kind, &c.ciphertext);
         assert_eq!(open("doc", ChunkKind::Snapshot).unwrap(), b"saved");
         assert!(open("doc", ChunkKind::Change).is_err());
         assert!(open("other", ChunkKind::Snapshot).is_err());

@@ -11,12 +11,16 @@
 //!   of the current key. A device that does not hold the current key plans nothing: another reader
 //!   will, and [`rotation_pending`] says meanwhile that it is owed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use tend_wire::crypto::{self, CryptoError, WorkspaceKey};
 use tend_wire::keys::{
     open_content_key, seal_content_key, seal_link, ContentKey, DevicePublicKey, DeviceSecret,
-    DocKeyState, KeyError, KeyPlace, KeyRing, KeyUpdate, Party,
+    DocKeyState, KeyError, KeyPlace, KeyRing, KeyUpdate, Party, CHUNK_ENVELOPE_V2,
 };
+use tend_wire::sync_wire::ChunkKind;
+
+use crate::workspace::WorkspaceRecord;
 
 /// This device: its relay id and its secret.
 #[derive(Debug, Clone)]
@@ -89,6 +93,57 @@ pub fn open_ring(
         problem.get_or_insert(e.into());
     }
     (ring, problem)
+}
+
+/// Every device the workspace document lists with a public key, revoked ones included: whose
+/// envelopes this device may open (a revoked device's envelopes from before stay good).
+pub fn senders(workspace: &WorkspaceRecord) -> Directory {
+    workspace
+        .devices
+        .values()
+        .filter(|d| !d.relay_id.is_empty())
+        .filter_map(|d| Some((d.relay_id.clone(), d.key()?)))
+        .collect()
+}
+
+/// The devices of `people` that may hold keys: linked, with a public key, not revoked.
+fn devices_of(workspace: &WorkspaceRecord, people: &dyn Fn(&str) -> bool) -> Directory {
+    workspace
+        .devices
+        .values()
+        .filter(|d| d.revoked.is_none() && !d.relay_id.is_empty() && people(&d.person_id))
+        .filter_map(|d| Some((d.relay_id.clone(), d.key()?)))
+        .collect()
+}
+
+fn active(workspace: &WorkspaceRecord, person_id: &str) -> bool {
+    // A device linked before its person's roster entry arrived counts as active meanwhile.
+    workspace.people.get(person_id).is_none_or(|p| p.active)
+}
+
+/// Who should read the workspace document: every device of every active person, not revoked.
+pub fn workspace_readers(workspace: &WorkspaceRecord) -> Directory {
+    devices_of(workspace, &|p| active(workspace, p))
+}
+
+/// Who should read a patient: the devices of its primary care manager, its care team and the team
+/// leads (supervisors and administrators); of everyone when nobody is assigned (as the caseload
+/// counts it, `team::in_caseload_of`). Only active people's devices that are not revoked.
+pub fn patient_readers(
+    workspace: &WorkspaceRecord,
+    care_manager: &str,
+    care_team: &[String],
+) -> Directory {
+    devices_of(workspace, &|p| {
+        active(workspace, p)
+            && (care_manager.is_empty()
+                || care_manager == p
+                || care_team.iter().any(|t| t == p)
+                || workspace
+                    .people
+                    .get(p)
+                    .is_some_and(|person| person.role.leads_team()))
+    })
 }
 
 /// What this device should send about one document's keys.
@@ -191,6 +246,108 @@ fn rotate_to(
         },
         ring: next,
     })
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sealing and opening chunks with whatever keys the device holds
+
+/// Why a chunk could not be sealed or opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChunkKeyError {
+    /// A version-1 envelope (the workspace key's).
+    #[error(transparent)]
+    V1(#[from] CryptoError),
+    /// A version-2 envelope (a document's generation key).
+    #[error(transparent)]
+    V2(#[from] KeyError),
+    #[error("this device holds no key for document {0}")]
+    NoKey(String),
+    #[error("empty envelope")]
+    Empty,
+}
+
+/// Every key this device holds for a workspace: the documents' key rings (version-2 envelopes) and,
+/// for documents without keys, the workspace key (version 1). A document with a ring is sealed
+/// under its newest generation; one without, under the workspace key.
+#[derive(Debug, Clone)]
+pub struct Keychain {
+    workspace_id: String,
+    workspace_key: Option<WorkspaceKey>,
+    rings: HashMap<String, KeyRing>,
+}
+
+impl Keychain {
+    pub fn new(workspace_id: &str, workspace_key: Option<WorkspaceKey>) -> Self {
+        Keychain {
+            workspace_id: workspace_id.to_owned(),
+            workspace_key,
+            rings: HashMap::new(),
+        }
+    }
+
+    pub fn workspace_id(&self) -> &str {
+        &self.workspace_id
+    }
+
+    /// Adds (or replaces) a document's ring; a ring of another workspace is ignored.
+    pub fn insert(&mut self, ring: KeyRing) {
+        if ring.workspace_id() == self.workspace_id {
+            self.rings.insert(ring.doc_id().to_owned(), ring);
+        }
+    }
+
+    pub fn ring(&self, doc_id: &str) -> Option<&KeyRing> {
+        self.rings.get(doc_id)
+    }
+
+    /// Seals a chunk of `doc_id`: under its newest generation if it has keys here, else under the
+    /// workspace key.
+    pub fn seal(
+        &self,
+        doc_id: &str,
+        kind: ChunkKind,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, ChunkKeyError> {
+        if let Some(ring) = self.rings.get(doc_id).filter(|r| r.current().is_some()) {
+            return Ok(ring.seal(kind, plaintext)?);
+        }
+        match &self.workspace_key {
+            Some(key) => Ok(crypto::seal(
+                key,
+                &self.workspace_id,
+                doc_id,
+                kind,
+                plaintext,
+            )?),
+            None => Err(ChunkKeyError::NoKey(doc_id.to_owned())),
+        }
+    }
+
+    /// Opens a chunk of `doc_id` by its envelope's version. Never panics on any bytes.
+    pub fn open(
+        &self,
+        doc_id: &str,
+        kind: ChunkKind,
+        envelope: &[u8],
+    ) -> Result<Vec<u8>, ChunkKeyError> {
+        match envelope.first() {
+            None => Err(ChunkKeyError::Empty),
+            Some(&CHUNK_ENVELOPE_V2) => match self.rings.get(doc_id) {
+                Some(ring) => Ok(ring.open(kind, envelope)?),
+                None => Err(ChunkKeyError::NoKey(doc_id.to_owned())),
+            },
+            Some(_) => match &self.workspace_key {
+                Some(key) => Ok(crypto::open(
+                    key,
+                    &self.workspace_id,
+                    doc_id,
+                    kind,
+                    envelope,
+                )?),
+                None => Err(ChunkKeyError::NoKey(doc_id.to_owned())),
+            },
+        }
+    }
 }
 
 #[cfg(test)]

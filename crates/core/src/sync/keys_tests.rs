@@ -217,6 +217,131 @@ fn a_device_added_after_rotations_reads_all_history_through_the_chain() {
     }
 }
 
+#[wasm_bindgen_test(unsupported = test)]
+fn a_keychain_seals_a_document_with_keys_under_its_newest_generation_and_the_rest_under_the_workspace_key(
+) {
+    use tend_wire::crypto::WorkspaceKey;
+    let d = devices(1);
+    let directory = directory_of(&d);
+    let mut state = DocKeyState::default();
+    let ring = plan_and_send(&mut state, &d[0], &directory, &directory)
+        .unwrap()
+        .unwrap();
+    let workspace_key = WorkspaceKey::generate().unwrap();
+    let mut chain = Keychain::new(WS, Some(workspace_key.clone()));
+    chain.insert(ring.clone());
+    // Another workspace's ring is not taken.
+    chain.insert(KeyRing::new("other", "patient-2"));
+    assert!(chain.ring("patient-2").is_none());
+
+    let keyed = chain.seal(DOC, ChunkKind::Change, b"keyed").unwrap();
+    assert_eq!(tend_wire::keys::chunk_generation(&keyed), Some(1));
+    assert_eq!(
+        chain.open(DOC, ChunkKind::Change, &keyed).unwrap(),
+        b"keyed"
+    );
+    let legacy = chain.seal("patient-2", ChunkKind::Change, b"old").unwrap();
+    assert_eq!(legacy[0], 1);
+    assert_eq!(
+        chain.open("patient-2", ChunkKind::Change, &legacy).unwrap(),
+        b"old"
+    );
+    // A version-1 chunk of a document that has keys now (written before) still opens.
+    let before =
+        tend_wire::crypto::seal(&workspace_key, WS, DOC, ChunkKind::Change, b"before").unwrap();
+    assert_eq!(
+        chain.open(DOC, ChunkKind::Change, &before).unwrap(),
+        b"before"
+    );
+    // Without the workspace key, only keyed documents seal and open.
+    let mut scoped = Keychain::new(WS, None);
+    scoped.insert(ring);
+    assert_eq!(
+        scoped.open(DOC, ChunkKind::Change, &keyed).unwrap(),
+        b"keyed"
+    );
+    assert_eq!(
+        scoped.seal("patient-2", ChunkKind::Change, b"x"),
+        Err(ChunkKeyError::NoKey("patient-2".into()))
+    );
+    assert_eq!(
+        scoped.open("patient-2", ChunkKind::Change, &keyed),
+        Err(ChunkKeyError::NoKey("patient-2".into()))
+    );
+    assert_eq!(
+        scoped.open(DOC, ChunkKind::Change, &[]),
+        Err(ChunkKeyError::Empty)
+    );
+    assert!(scoped.open(DOC, ChunkKind::Snapshot, &keyed).is_err());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn who_should_read_follows_the_care_team_the_leads_and_revocation() {
+    use crate::record::{PersonRole, Stamp};
+    use crate::workspace::{DeviceLink, Person, WorkspaceRecord};
+    let d = devices(6);
+    let mut ws = WorkspaceRecord::default();
+    let people = [
+        ("ana", PersonRole::CareManager, true),
+        ("ben", PersonRole::CareManager, true),
+        ("sue", PersonRole::Supervisor, true),
+        ("old", PersonRole::CareManager, false),
+    ];
+    for (id, role, active) in people {
+        ws.people.insert(
+            id.into(),
+            Person {
+                id: id.into(),
+                name: id.into(),
+                role,
+                active,
+                ..Default::default()
+            },
+        );
+    }
+    // Ana has two devices, one of them revoked; Ben, Sue and Old one each; one device never
+    // published a key.
+    let owners = ["ana", "ana", "ben", "sue", "old", "ben"];
+    for (i, (dev, owner)) in d.iter().zip(owners).enumerate() {
+        ws.devices.insert(
+            format!("local-{i}"),
+            DeviceLink {
+                device_id: format!("local-{i}"),
+                person_id: owner.into(),
+                relay_id: dev.device_id.clone(),
+                public_key: if i == 5 {
+                    String::new()
+                } else {
+                    dev.public_key().to_base64()
+                },
+                revoked: (i == 1).then(Stamp::default),
+                ..Default::default()
+            },
+        );
+    }
+    let ids = |dir: Directory| dir.into_keys().collect::<Vec<_>>();
+    let dev = |i: usize| d[i].device_id.clone();
+    // Ana's patient: her live device and the supervisor's.
+    assert_eq!(ids(patient_readers(&ws, "ana", &[])), vec![dev(0), dev(3)]);
+    // With Ben on the care team, his device (the one with a key) too.
+    assert_eq!(
+        ids(patient_readers(&ws, "ana", &["ben".into()])),
+        vec![dev(0), dev(2), dev(3)]
+    );
+    // Nobody assigned: every active person's devices; never the inactive person's or the revoked one.
+    assert_eq!(
+        ids(patient_readers(&ws, "", &[])),
+        vec![dev(0), dev(2), dev(3)]
+    );
+    assert_eq!(ids(workspace_readers(&ws)), vec![dev(0), dev(2), dev(3)]);
+    // Envelopes from every device with a key still open, the revoked one's included.
+    assert_eq!(
+        ids(senders(&ws)),
+        vec![dev(0), dev(1), dev(2), dev(3), dev(4)]
+    );
+    assert_eq!(senders(&ws)[&dev(1)], d[1].public_key());
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Properties
 

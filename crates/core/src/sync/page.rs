@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use automerge::ChangeHash;
 
+use super::keys::Keychain;
 use super::snapshot::{read_snapshot_plain, Carried};
-use crate::crypto::{self, WorkspaceKey};
 use crate::sync_wire::{ChunkKind, PullResponse, PulledChunk};
 use crate::workspace::SyncDoc;
 use crate::DocId;
@@ -127,15 +127,10 @@ impl OpenedPage {
 }
 
 /// Decrypts a page. `own_device_id`'s chunks are skipped (this device has them) but still counted
-/// in [`OpenedPage::relay`]. Chunks for an id that is not a patient, or that do not open with this
-/// key for their workspace, document and kind, are set aside. The workspace document counts as a
+/// in [`OpenedPage::relay`]. Chunks for an id that is not a patient, or that do not open with the
+/// keys held for their workspace, document and kind, are set aside. The workspace document counts as a
 /// document like a patient's.
-pub fn open_page(
-    key: &WorkspaceKey,
-    workspace_id: &str,
-    own_device_id: &str,
-    chunks: Vec<PulledChunk>,
-) -> OpenedPage {
+pub fn open_page(keys: &Keychain, own_device_id: &str, chunks: Vec<PulledChunk>) -> OpenedPage {
     let mut page = OpenedPage::default();
     let mut relay_at: HashMap<String, usize> = HashMap::new();
     let mut doc_at: HashMap<DocId, usize> = HashMap::new();
@@ -157,7 +152,8 @@ pub fn open_page(
             });
             continue;
         };
-        let opened = crypto::open(key, workspace_id, &c.doc_id, c.kind, &c.ciphertext)
+        let opened = keys
+            .open(&c.doc_id, c.kind, &c.ciphertext)
             .map_err(|e| e.to_string())
             .and_then(|plain| match c.kind {
                 ChunkKind::Change => {

@@ -1,7 +1,7 @@
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::*;
-use crate::crypto::seal;
+use crate::crypto::{seal, WorkspaceKey};
 use crate::ops::{Op, ProfileField};
 use crate::record::PersonName;
 use crate::{Author, PatientDoc, PatientId};
@@ -12,6 +12,10 @@ const THEM: &str = "device-them";
 
 fn key() -> WorkspaceKey {
     WorkspaceKey::from_bytes([9; 32])
+}
+
+fn keys(key: &WorkspaceKey) -> Keychain {
+    Keychain::new(WS, Some(key.clone()))
 }
 
 fn author() -> Author {
@@ -68,7 +72,7 @@ fn a_page_is_grouped_by_document_and_what_does_not_open_is_set_aside() {
         chunk(6, a.as_str(), ChunkKind::Change, THEM, &a1),
     ];
     let sizes: Vec<u64> = chunks.iter().map(|c| c.ciphertext.len() as u64).collect();
-    let page = open_page(&key(), WS, ME, chunks);
+    let page = open_page(&keys(&key()), ME, chunks);
     let seqs: Vec<(DocId, Vec<u64>)> = page
         .docs
         .iter()
@@ -99,7 +103,7 @@ fn a_page_is_grouped_by_document_and_what_does_not_open_is_set_aside() {
     // The wrong key opens nothing.
     let other = WorkspaceKey::from_bytes([1; 32]);
     let chunks = vec![chunk(1, a.as_str(), ChunkKind::Change, THEM, &a1)];
-    let page = open_page(&other, WS, ME, chunks);
+    let page = open_page(&keys(&other), ME, chunks);
     assert!(page.docs.is_empty());
     assert_eq!(page.set_aside.len(), 1);
 }
@@ -117,7 +121,7 @@ fn a_snapshot_restarts_the_count_of_what_the_relay_keeps() {
     ];
     let snap = chunks[2].ciphertext.len() as u64;
     let later = chunks[3].ciphertext.len() as u64;
-    let page = open_page(&key(), WS, ME, chunks);
+    let page = open_page(&keys(&key()), ME, chunks);
     assert_eq!(
         page.relay_bytes(a.as_str()),
         Some(RelayBytes {
@@ -252,8 +256,7 @@ fn an_opened_change_chunk_carries_the_hashes_of_its_changes() {
     set_language(&mut doc, "Tagalog", 3);
     let changes = doc.save_after(&before);
     let page = open_page(
-        &key(),
-        WS,
+        &keys(&key()),
         ME,
         vec![
             chunk(1, a.as_str(), ChunkKind::Change, THEM, &changes),
@@ -288,8 +291,7 @@ fn a_snapshot_opens_as_its_document_with_what_it_carries_or_is_set_aside() {
     let mut unknown = with.clone();
     unknown[4] = 9;
     let page = open_page(
-        &key(),
-        WS,
+        &keys(&key()),
         ME,
         vec![
             chunk(1, a.as_str(), ChunkKind::Snapshot, THEM, &with),
@@ -315,7 +317,7 @@ fn a_snapshot_opens_as_its_document_with_what_it_carries_or_is_set_aside() {
 
 /// Opens a page as this device does (the test pages' zero bytes do not open: set aside, in order).
 fn open_mine(chunks: Vec<PulledChunk>) -> OpenedPage {
-    open_page(&key(), WS, ME, chunks)
+    open_page(&keys(&key()), ME, chunks)
 }
 
 #[wasm_bindgen_test(unsupported = test)]
@@ -466,7 +468,7 @@ fn the_workspace_document_travels_like_a_patient_and_merges_with_a_copy_started_
         THEM,
         &theirs.save(),
     )];
-    let page = open_page(&key(), WS, ME, chunks);
+    let page = open_page(&keys(&key()), ME, chunks);
     assert!(page.set_aside.is_empty());
     assert_eq!(page.docs.len(), 1);
     assert_eq!(page.docs[0].id, DocId::Workspace);

@@ -127,6 +127,9 @@ pub enum WorkspaceOp {
     /// Says which person a device belongs to (a device belongs to one person; linking it again
     /// moves it). The person need not be on this copy of the roster yet.
     LinkDevice { link: DeviceLink },
+    /// Revokes a device (lost, stolen, retired): it gets no key again. Only team leads (the app
+    /// checks the role); a revoked device cannot be linked again.
+    RevokeDevice { device_id: String },
 }
 
 impl WorkspaceOp {
@@ -141,6 +144,7 @@ impl WorkspaceOp {
             WorkspaceOp::AddPerson { .. } => "add_person",
             WorkspaceOp::ChangePerson { .. } => "change_person",
             WorkspaceOp::LinkDevice { .. } => "link_device",
+            WorkspaceOp::RevokeDevice { .. } => "revoke_device",
         }
     }
 }
@@ -344,8 +348,34 @@ pub(super) fn write(
             check_key("person", &link.person_id)?;
             link.name = link.name.trim().to_string();
             link.linked = stamp;
+            if !link.public_key.is_empty() && link.key().is_none() {
+                return Err(invalid(format!("bad public key {:?}", link.public_key)));
+            }
+            if link.relay_id.len() > MAX_ID_LEN || link.relay_id.contains('/') {
+                return Err(invalid(format!("bad relay id {:?}", link.relay_id)));
+            }
             let map = roster_map(doc, "devices")?;
+            let before: Option<DeviceLink> =
+                autosurgeon::hydrate_prop(doc, &map, link.device_id.as_str())
+                    .ok()
+                    .flatten();
+            if before.as_ref().is_some_and(|b| b.revoked.is_some()) {
+                return Err(invalid(format!("device {} was revoked", link.device_id)));
+            }
+            link.revoked = None;
             reconcile_prop(doc, &map, link.device_id.clone().as_str(), &link)?;
+            Ok(())
+        }
+        WorkspaceOp::RevokeDevice { device_id } => {
+            let map = roster_map(doc, "devices")?;
+            let obj = resolve(doc, &["devices", device_id.as_str()])
+                .map_err(|_| invalid(format!("no device {device_id}")))?;
+            let link: DeviceLink = autosurgeon::hydrate_prop(doc, &map, device_id.as_str())
+                .map_err(|e| invalid(format!("device {device_id}: {e}")))?;
+            if link.revoked.is_some() {
+                return Err(invalid(format!("device {device_id} is already revoked")));
+            }
+            reconcile_prop(doc, &obj, "revoked", Some(stamp))?;
             Ok(())
         }
     }

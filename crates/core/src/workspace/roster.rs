@@ -39,6 +39,28 @@ pub struct DeviceLink {
     /// What its owner calls it ("Ana's tablet"); travels only inside the encrypted document.
     pub name: String,
     pub linked: Stamp,
+    /// The relay's id of this device: what key envelopes and the relay's scope name. Empty for a
+    /// device linked before keys (it links itself again when it next syncs).
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub relay_id: String,
+    /// Its X25519 public key (standard base64), which keys are sealed to. Written by the device
+    /// itself; the only place other devices take it from.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub public_key: String,
+    /// Revoked (lost, stolen, retired) by a team lead: it is given no key again, and every document
+    /// it could read gets a new key.
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default)]
+    pub revoked: Option<Stamp>,
+}
+
+impl DeviceLink {
+    /// Its public key, if it published a well-formed one.
+    pub fn key(&self) -> Option<tend_wire::keys::DevicePublicKey> {
+        tend_wire::keys::DevicePublicKey::from_base64(&self.public_key).ok()
+    }
 }
 
 impl PersonRole {
