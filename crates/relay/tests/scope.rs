@@ -90,6 +90,26 @@ async fn state_exists(r: &Relay, d: &Dev, doc: &str) -> bool {
     r.doc_keys_raw(&d.creds, doc).await.0 == 200
 }
 
+/// A document's keys as `d` learns them from the pull feed alone, and the ring it opens from them.
+async fn from_feed(r: &Relay, d: &Dev, doc: &str, dir: &Directory) -> (DocKeyState, KeyRing) {
+    let mut known = DocKeyState::default();
+    let mut after = 0;
+    loop {
+        // Small pages: the feed is cut like chunks are.
+        let p = r.pull(&d.creds, after, 2).await;
+        for k in p.keys.iter().filter(|k| k.doc_id == doc) {
+            known.record_change(k, &d.me.device_id);
+        }
+        after = p.next_cursor;
+        if !p.more {
+            break;
+        }
+    }
+    let (ring, problem) = open_ring(&d.creds.workspace_id, doc, &known, &d.me, dir);
+    assert_eq!(problem, None);
+    (known, ring)
+}
+
 fn sealed_change(ring: &KeyRing, id: &str, text: &str) -> PushChunk {
     change(
         id,
@@ -287,6 +307,17 @@ async fn scope_follows_grants_and_rotations(b: Backend) {
         Err(KeyError::MissingKey(2))
     );
     let cats = ring(&r, cat, "p1", &dir).await;
+    // What the pull feed alone tells each device is enough: Cat's keys from it equal the stored
+    // ones; Ben learns from it that he no longer reads p1.
+    let (cat_known, cat_ring) = from_feed(&r, cat, "p1", &dir).await;
+    assert_eq!(cat_ring, cats);
+    assert_eq!(cat_known.current(), 2);
+    assert!(cat_known.is_reader(&cat.me.device_id));
+    assert_eq!(cat_known.readers().count(), 2);
+    let (ben_known, ben_ring) = from_feed(&r, ben, "p1", &dir).await;
+    assert_eq!(ben_known.current(), 2);
+    assert!(!ben_known.is_reader(&ben.me.device_id));
+    assert_eq!(ben_ring.current().map(|(g, _)| g), Some(1));
     let texts: Vec<Vec<u8>> = all
         .iter()
         .filter(|c| c.doc_id == "p1")

@@ -887,6 +887,38 @@ impl DocKeyState {
         }
     }
 
+    /// Records a change from the pull feed, as the pulling device `me` learns it: the generation's
+    /// link, its readers (other readers' envelopes are not carried: they are kept empty) and the
+    /// envelope sealed to `me`. A change for another document is ignored.
+    pub fn record_change(&mut self, change: &crate::sync_wire::KeyChange, me: &str) {
+        if change.generation == 0 {
+            return;
+        }
+        let record = self.generations.entry(change.generation).or_default();
+        if change.link.is_some() {
+            record.link = change.link.clone();
+        }
+        record.envelopes.retain(|r, _| change.readers.contains(r));
+        for reader in &change.readers {
+            record
+                .envelopes
+                .entry(reader.clone())
+                .or_insert_with(|| SealedKey {
+                    sender: String::new(),
+                    envelope: Vec::new(),
+                });
+        }
+        if let Some(mine) = change.mine.as_ref().filter(|m| m.recipient == me) {
+            record.envelopes.insert(
+                me.to_owned(),
+                SealedKey {
+                    sender: mine.sender.clone(),
+                    envelope: mine.envelope.clone(),
+                },
+            );
+        }
+    }
+
     /// Whether `device_id` has an envelope of any generation (it reads, or once read, the document).
     pub fn ever_read_by(&self, device_id: &str) -> bool {
         self.generations

@@ -508,3 +508,41 @@ fn updates_and_states_survive_their_json_bodies() {
     assert!(back.ever_read_by("ben"));
     assert!(!back.ever_read_by("eve"));
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_pull_feed_builds_what_a_device_knows_of_a_document_s_keys() {
+    use crate::sync_wire::{KeyChange, StoredEnvelope};
+    let change =
+        |generation, link: Option<Vec<u8>>, readers: &[&str], mine: Option<&str>| KeyChange {
+            seq: generation as u64,
+            doc_id: DOC.into(),
+            generation,
+            link,
+            readers: readers.iter().map(|r| r.to_string()).collect(),
+            mine: mine.map(|recipient| StoredEnvelope {
+                recipient: recipient.into(),
+                sender: "ana".into(),
+                envelope: vec![3; 73],
+            }),
+        };
+    let mut known = DocKeyState::default();
+    known.record_change(&change(1, None, &["ana", "ben"], Some("ben")), "ben");
+    assert_eq!(known.current(), 1);
+    assert!(known.is_reader("ben"));
+    assert_eq!(known.generations[&1].envelopes["ben"].envelope, vec![3; 73]);
+    // Other readers are known by id only.
+    assert!(known.generations[&1].envelopes["ana"].envelope.is_empty());
+    // A grant adds a reader; an envelope for someone else is not taken as ours.
+    known.record_change(&change(1, None, &["ana", "ben", "cat"], Some("cat")), "ben");
+    assert_eq!(readers(&known), vec!["ana", "ben", "cat"]);
+    assert_eq!(known.generations[&1].envelopes["ben"].envelope, vec![3; 73]);
+    assert!(known.generations[&1].envelopes["cat"].envelope.is_empty());
+    // A rotation that leaves Ben out: generation 2, its link, readers without him.
+    known.record_change(&change(2, Some(vec![4; 73]), &["ana", "cat"], None), "ben");
+    assert_eq!(known.current(), 2);
+    assert!(!known.is_reader("ben"));
+    assert_eq!(known.links(), [(2, vec![4; 73])].into());
+    // Generation 0 is no change.
+    known.record_change(&change(0, None, &["eve"], None), "ben");
+    assert!(!known.generations.contains_key(&0));
+}

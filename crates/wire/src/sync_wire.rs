@@ -164,14 +164,23 @@ pub struct PullResponse {
     pub keys: Vec<KeyChange>,
 }
 
-/// A grant or rotation of a document's keys, as the pull feed lists it: fetch
-/// [`paths::doc_keys`] for what changed.
+/// A grant or rotation of a document's keys, as the pull feed lists it: enough for the pulling
+/// device to know the generation, who reads it, and its own key of it, without asking again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyChange {
     pub seq: u64,
     pub doc_id: String,
     /// The generation granted or made.
     pub generation: u32,
+    /// The generation's link (the previous key sealed under it); absent for generation 1.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "base64_opt")]
+    pub link: Option<Vec<u8>>,
+    /// The generation's readers as the relay holds them when this page is read.
+    #[serde(default)]
+    pub readers: Vec<String>,
+    /// The generation's envelope sealed to the pulling device, if it is a reader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mine: Option<StoredEnvelope>,
 }
 
 /// One key envelope in a key update: the content key sealed to `recipient`.

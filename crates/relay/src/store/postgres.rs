@@ -10,7 +10,7 @@ use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::StreamExt;
 use tend_wire::keys::{DocKeyState, GenerationRecord, KeyUpdate, SealedKey};
-use tend_wire::sync_wire::{ChunkKind, DeviceInfo, KeyChange};
+use tend_wire::sync_wire::{ChunkKind, DeviceInfo, KeyChange, StoredEnvelope};
 use tokio_postgres::{AsyncMessage, IsolationLevel, NoTls};
 
 use super::keys::{self as doc_keys, cut_page};
@@ -585,7 +585,17 @@ impl super::Store for PgStore {
             Some(_) => Vec::new(),
             None => tx
                 .query(
-                    "SELECT l.seq, l.doc_id, l.generation FROM key_log l
+                    "SELECT l.seq, l.doc_id, l.generation, g.link,
+                            ARRAY(SELECT k2.recipient FROM doc_keys k2
+                                  WHERE k2.workspace_id = l.workspace_id AND k2.doc_id = l.doc_id
+                                    AND k2.generation = l.generation ORDER BY k2.recipient),
+                            m.sender, m.envelope
+                     FROM key_log l
+                     JOIN doc_generations g ON g.workspace_id = l.workspace_id
+                          AND g.doc_id = l.doc_id AND g.generation = l.generation
+                     LEFT JOIN doc_keys m ON m.workspace_id = l.workspace_id
+                          AND m.doc_id = l.doc_id AND m.generation = l.generation
+                          AND m.recipient = $3
                      WHERE l.workspace_id = $1 AND l.seq > $2
                        AND EXISTS (SELECT 1 FROM doc_keys k
                                    WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
@@ -596,10 +606,23 @@ impl super::Store for PgStore {
                 )
                 .await?
                 .iter()
-                .map(|r| KeyChange {
-                    seq: r.get::<_, i64>(0) as u64,
-                    doc_id: r.get(1),
-                    generation: r.get::<_, i64>(2) as u32,
+                .map(|r| {
+                    let sender: Option<String> = r.get(5);
+                    let envelope: Option<Vec<u8>> = r.get(6);
+                    KeyChange {
+                        seq: r.get::<_, i64>(0) as u64,
+                        doc_id: r.get(1),
+                        generation: r.get::<_, i64>(2) as u32,
+                        link: r.get(3),
+                        readers: r.get(4),
+                        mine: sender
+                            .zip(envelope)
+                            .map(|(sender, envelope)| StoredEnvelope {
+                                recipient: device_id.to_owned(),
+                                sender,
+                                envelope,
+                            }),
+                    }
                 })
                 .collect(),
         };

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tend_wire::keys::{DocKeyState, GenerationRecord, KeyUpdate, SealedKey};
-use tend_wire::sync_wire::{ChunkKind, DeviceInfo, KeyChange};
+use tend_wire::sync_wire::{ChunkKind, DeviceInfo, KeyChange, StoredEnvelope};
 
 use super::keys::{self as doc_keys, cut_page};
 use super::push::{self, PushInputs};
@@ -586,7 +586,17 @@ impl super::Store for SqliteStore {
                 Some(_) => Vec::new(),
                 None => tx
                     .prepare_cached(
-                        "SELECT l.seq, l.doc_id, l.generation FROM key_log l
+                        "SELECT l.seq, l.doc_id, l.generation, g.link,
+                                (SELECT json_group_array(k2.recipient) FROM doc_keys k2
+                                 WHERE k2.workspace_id = l.workspace_id AND k2.doc_id = l.doc_id
+                                   AND k2.generation = l.generation),
+                                m.sender, m.envelope
+                         FROM key_log l
+                         JOIN doc_generations g ON g.workspace_id = l.workspace_id
+                              AND g.doc_id = l.doc_id AND g.generation = l.generation
+                         LEFT JOIN doc_keys m ON m.workspace_id = l.workspace_id
+                              AND m.doc_id = l.doc_id AND m.generation = l.generation
+                              AND m.recipient = ?3
                          WHERE l.workspace_id = ?1 AND l.seq > ?2
                            AND EXISTS (SELECT 1 FROM doc_keys k
                                        WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
@@ -595,10 +605,26 @@ impl super::Store for SqliteStore {
                          ORDER BY l.seq LIMIT ?4",
                     )?
                     .query_map(params![ws, after, dev, fetch], |r| {
+                        let readers: String = r.get(4)?;
+                        let sender: Option<String> = r.get(5)?;
+                        let envelope: Option<Vec<u8>> = r.get(6)?;
                         Ok(KeyChange {
                             seq: r.get::<_, i64>(0)? as u64,
                             doc_id: r.get(1)?,
                             generation: r.get::<_, i64>(2)? as u32,
+                            link: r.get(3)?,
+                            readers: serde_json::from_str(&readers).map_err(|e| {
+                                rusqlite::Error::FromSqlConversionFailure(
+                                    4,
+                                    rusqlite::types::Type::Text,
+                                    Box::new(e),
+                                )
+                            })?,
+                            mine: sender.zip(envelope).map(|(sender, envelope)| StoredEnvelope {
+                                recipient: dev.clone(),
+                                sender,
+                                envelope,
+                            }),
                         })
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?,
