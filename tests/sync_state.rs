@@ -276,22 +276,48 @@ async fn joining_a_workspace_resets_bookkeeping_and_queues_every_patient() {
         checked_snapshot: 0,
         set_aside: false,
     };
+    let mut keys_state = tend_core::keys::DocKeyState::default();
+    keys_state.record_change(
+        &tend_core::sync_wire::KeyChange {
+            seq: 41,
+            doc_id: id.to_string(),
+            generation: 1,
+            link: None,
+            readers: vec!["this-device".into(), "another".into()],
+            mine: Some(tend_core::sync_wire::StoredEnvelope {
+                recipient: "this-device".into(),
+                sender: "another".into(),
+                envelope: vec![3; 73],
+            }),
+        },
+        "this-device",
+    );
     let page = tend::storage::sync_state::PulledPage {
         docs: vec![],
         set_aside: vec![],
         next_cursor: 42,
         stamps: vec![],
         relay_logs: vec![(id.to_string(), log.clone())],
+        doc_keys: vec![(id.to_string(), keys_state.clone())],
     };
     storage.apply_pulled_page(&page).await.expect("cursor");
     assert!(storage.outbox().await.expect("outbox").is_empty());
     let logs = storage.relay_logs().await.expect("relay logs");
     assert_eq!(logs.len(), 1);
     assert_eq!(logs.get(id.as_str()), Some(&log));
+    // What the page taught this device of the patient's keys is stored with it.
+    let states = storage.doc_key_states().await.expect("key states");
+    assert_eq!(states.len(), 1);
+    assert_eq!(states.get(id.as_str()), Some(&keys_state));
 
     storage.reset_sync_state().await.expect("reset");
     assert_eq!(storage.sync_cursor().await.expect("cursor"), 0);
     assert!(storage.relay_logs().await.expect("relay logs").is_empty());
+    assert!(storage
+        .doc_key_states()
+        .await
+        .expect("key states")
+        .is_empty());
     assert_eq!(
         storage
             .doc_sync(&DocId::Patient(id.clone()))

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use tend_core::{
+    keys::DocKeyState,
     sync::{acked_after_append, RelayLog},
+    sync_wire::DocKeysResponse,
     DocId, PatientSummary, WORKSPACE_DOC_ID,
 };
 use wasm_bindgen::JsValue;
@@ -30,6 +32,9 @@ const CURSOR_KEY: &str = "cursor";
 const OUTBOX_PREFIX: &str = "outbox:";
 const DOC_PREFIX: &str = "doc:";
 const RELAY_PREFIX: &str = "relay:";
+/// What this device knows of a document's keys (`tend_core::keys::DocKeyState`, as the relay's
+/// `GET …/keys/{doc}` body), written with the pull batch that brought the change.
+const KEYS_PREFIX: &str = "keys:";
 
 /// A chunk recorded before it is sent: a retry sends exactly this again.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -108,6 +113,8 @@ pub struct PulledPage {
     pub stamps: Vec<(DocId, DocStamp)>,
     /// The documents' relay logs as they stand after this page.
     pub relay_logs: Vec<(String, RelayLog)>,
+    /// What this device knows of the keys of the documents whose keys this page changed.
+    pub doc_keys: Vec<(String, DocKeyState)>,
 }
 
 /// A document's stored state, cheap to compare: whether it has a snapshot, the keys of its chunks
@@ -195,6 +202,37 @@ impl Storage {
                 .and_then(|b| serde_json::from_slice::<RelayLog>(&b).ok())
                 .unwrap_or_default();
             out.insert(doc_id, log);
+        }
+        Ok(out)
+    }
+
+    /// What this device knows of each document's keys (documents without keys have none). A row
+    /// that does not read counts as unknown: the next change to that document's keys, or its
+    /// `GET …/keys`, tells again.
+    pub async fn doc_key_states(&self) -> Result<HashMap<String, DocKeyState>, StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
+        let rows = tx
+            .store(schema::SYNC_STATE)?
+            .get_all(Some(prefix_range(KEYS_PREFIX)?), None)
+            .await?;
+        tx.done().await?;
+        self.ensure_open()?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let Some(doc_id) = js::get_string(&row, "key")
+                .and_then(|k| k.strip_prefix(KEYS_PREFIX).map(str::to_string))
+            else {
+                continue;
+            };
+            if let Some(body) = self
+                .open_bytes(schema::SYNC_STATE, &row)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<DocKeysResponse>(&b).ok())
+            {
+                out.insert(doc_id, DocKeyState::from_response(body));
+            }
         }
         Ok(out)
     }
@@ -356,6 +394,12 @@ impl Storage {
         }
         for (doc_id, log) in &page.relay_logs {
             sync_rows.push(self.sync_row(&relay_key(doc_id), log)?);
+        }
+        for (doc_id, state) in &page.doc_keys {
+            sync_rows.push(self.sync_row(
+                &format!("{KEYS_PREFIX}{doc_id}"),
+                &state.to_response(doc_id),
+            )?);
         }
         sync_rows.push(self.sync_row(CURSOR_KEY, &page.next_cursor)?);
 

@@ -33,12 +33,13 @@ use send_wrapper::SendWrapper;
 use serde::{Deserialize, Serialize};
 use tend_core::{
     crypto::{InvitedPerson, JoinCode, WorkspaceKey, KEY_LEN},
+    keys::DocKeyState,
     record::PersonRole,
     sync::{
-        keys::Keychain, logs_after_page, page, plan_batches, should_snapshot, snapshot_chunk,
-        snapshot_plain, Carried, Effect as SyncEffect, Event, Inputs, Machine, Phase, PullBatch,
-        PulledBatch, RelayLog, RoundOutcome, Stored, TabMessage, Timer, PUSH_MAX_BYTES,
-        PUSH_MAX_CHUNKS,
+        keys::{self, Keychain, ThisDevice},
+        logs_after_page, page, plan_batches, should_snapshot, snapshot_chunk, snapshot_plain,
+        Carried, Effect as SyncEffect, Event, Inputs, Machine, Phase, PullBatch, PulledBatch,
+        RelayLog, RoundOutcome, Stored, TabMessage, Timer, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS,
     },
     sync_wire::{ChunkKind, JoinRequest, PushChunk, PushRequest, ServerMessage},
     workspace::Person,
@@ -115,14 +116,6 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// The keys this device holds for the workspace. (Documents' own keys join it as they get them.)
-    fn keychain(&self) -> Result<Keychain, String> {
-        Ok(Keychain::new(
-            &self.workspace_id,
-            Some(self.workspace_key()?),
-        ))
-    }
-
     fn workspace_key(&self) -> Result<WorkspaceKey, String> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(&self.key)
@@ -136,6 +129,15 @@ impl Workspace {
     fn relay(&self) -> Relay {
         Relay::new(&self.relay_url, Some(self.device_token.clone()))
     }
+}
+
+/// What a round seals and opens with, and what it knows of documents' keys (followed as pages
+/// bring changes to them).
+struct RoundKeys {
+    chain: Keychain,
+    states: HashMap<String, DocKeyState>,
+    me: ThisDevice,
+    directory: keys::Directory,
 }
 
 #[derive(Debug)]
@@ -718,15 +720,59 @@ impl Engine {
     }
 
     async fn round_with(self: &Rc<Self>, ws: &Workspace) -> Result<RoundOutcome, SyncError> {
-        let keys = ws.keychain().map_err(SyncError::Local)?;
+        let keys = RefCell::new(self.round_keys(ws).await?);
         let (cursor, logs) = self.pull_all(ws, &keys).await?;
-        let pushed = self.push_outbox(ws, &keys).await?;
-        self.compact(ws, &keys, &logs, cursor, &pushed).await?;
+        let keys = keys.into_inner();
+        let pushed = self.push_outbox(ws, &keys.chain).await?;
+        self.compact(ws, &keys.chain, &logs, cursor, &pushed)
+            .await?;
         Ok(RoundOutcome::Done {
             // What the pull wrote last (or found stored, with nothing new).
             cursor,
             waiting: self.storage.outbox().await?.len(),
         })
+    }
+
+    /// The keys this round seals and opens with: the workspace key, and every document's keys this
+    /// device knows of (each envelope trusted only from a device the roster lists).
+    async fn round_keys(&self, ws: &Workspace) -> Result<RoundKeys, SyncError> {
+        let me = ThisDevice {
+            device_id: ws.device_id.clone(),
+            secret: self.session.device_secret().await?,
+        };
+        let directory = self
+            .session
+            .workspace_record
+            .with_untracked(|r| r.as_ref().map(keys::senders).unwrap_or_default());
+        let states = self.storage.doc_key_states().await?;
+        let workspace_key = ws.workspace_key().map_err(SyncError::Local)?;
+        let (chain, problems) = Keychain::open_all(
+            &ws.workspace_id,
+            Some(workspace_key),
+            &states,
+            &me,
+            &directory,
+        );
+        self.report_key_problems(problems);
+        Ok(RoundKeys {
+            chain,
+            states,
+            me,
+            directory,
+        })
+    }
+
+    fn report_key_problems(&self, problems: Vec<(String, keys::KeyPlanError)>) {
+        if problems.is_empty() {
+            return;
+        }
+        let reports: Vec<String> = problems
+            .into_iter()
+            .map(|(doc, e)| {
+                format!("The keys of record {doc} sent to this device could not all be opened ({e}); what they seal stays unread until they are sent again.")
+            })
+            .collect();
+        self.session.problems.update(|p| p.extend(reports));
     }
 
     /// Pulls every page to the head; returns the cursor it reached (everything up to it is merged
@@ -737,11 +783,13 @@ impl Engine {
     async fn pull_all(
         &self,
         ws: &Workspace,
-        keys: &Keychain,
+        keys: &RefCell<RoundKeys>,
     ) -> Result<(u64, HashMap<String, RelayLog>), SyncError> {
         let relay = ws.relay();
-        let open = |chunks| page::open_page(keys, &ws.device_id, chunks);
+        let open = |chunks| page::open_page(&keys.borrow().chain, &ws.device_id, chunks);
         let mut batch = PullBatch::new(self.storage.sync_cursor().await?);
+        // What the pages of the batch being gathered taught of documents' keys: written with it.
+        let mut batch_keys: HashMap<String, DocKeyState> = HashMap::new();
         // The relay logs (compaction's input, counted on by each batch) are read while the first
         // page is on its way.
         let (first, logs) = futures::join!(
@@ -763,11 +811,33 @@ impl Engine {
                 }
             };
             let work = async {
+                // A change to a document's keys comes before the chunks sealed under it: the
+                // keychain follows it before this page is opened.
+                if !pulled.keys.is_empty() {
+                    let mut k = keys.borrow_mut();
+                    let RoundKeys {
+                        chain,
+                        states,
+                        me,
+                        directory,
+                    } = &mut *k;
+                    let mut problems = Vec::new();
+                    for doc in keys::record_changes(states, &pulled.keys, &me.device_id) {
+                        let state = &states[&doc];
+                        if let Some(p) = chain.refresh(&doc, state, me, directory) {
+                            problems.push((doc.clone(), p));
+                        }
+                        batch_keys.insert(doc, state.clone());
+                    }
+                    drop(k);
+                    self.report_key_problems(problems);
+                }
                 if !batch.add(pulled, open) {
                     return Ok(());
                 }
                 let full = std::mem::replace(&mut batch, PullBatch::new(after));
-                self.apply_batch(full, logs).await
+                self.apply_batch(full, std::mem::take(&mut batch_keys), logs)
+                    .await
             };
             let (fetched, worked) = futures::join!(fetch, work);
             worked?;
@@ -776,7 +846,7 @@ impl Engine {
         let cursor = batch.cursor();
         if batch.pages() > 0 {
             // The relay said it had more, then had nothing after all.
-            self.apply_batch(batch, logs).await?;
+            self.apply_batch(batch, batch_keys, logs).await?;
         }
         Ok((cursor, std::mem::take(logs)))
     }
@@ -785,12 +855,15 @@ impl Engine {
     async fn apply_batch(
         &self,
         batch: PullBatch,
+        doc_keys: HashMap<String, DocKeyState>,
         logs: &mut HashMap<String, RelayLog>,
     ) -> Result<(), SyncError> {
         if self.stopped() {
             return Err(SyncError::Local("sync stopped".into()));
         }
-        let prepared = self.prepare_and_apply(batch.finish(), logs).await?;
+        let prepared = self
+            .prepare_and_apply(batch.finish(), doc_keys.into_iter().collect(), logs)
+            .await?;
         let merged = prepared.merged();
         if !merged.is_empty() {
             self.post(&TabMessage::Pulled {
@@ -816,6 +889,7 @@ impl Engine {
     async fn prepare_and_apply(
         &self,
         batch: PulledBatch,
+        doc_keys: Vec<(String, DocKeyState)>,
         logs: &mut HashMap<String, RelayLog>,
     ) -> Result<pull::Prepared, SyncError> {
         let mut prepared = pull::prepare_batch(&self.storage, batch, crate::clock::today()).await?;
@@ -823,11 +897,9 @@ impl Engine {
         loop {
             tries += 1;
             let after = logs_after_page(logs, &prepared.relay, &prepared.set_aside_docs());
-            match self
-                .storage
-                .apply_pulled_page(&prepared.page(after.clone()))
-                .await
-            {
+            let mut page = prepared.page(after.clone());
+            page.doc_keys = doc_keys.clone();
+            match self.storage.apply_pulled_page(&page).await {
                 Ok(()) => {
                     logs.extend(after);
                     return Ok(prepared);

@@ -79,6 +79,7 @@ impl Prepared {
                 .collect(),
             next_cursor: self.next_cursor,
             relay_logs,
+            doc_keys: Vec::new(),
         }
     }
 

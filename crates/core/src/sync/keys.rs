@@ -18,7 +18,7 @@ use tend_wire::keys::{
     open_content_key, seal_content_key, seal_link, ContentKey, DevicePublicKey, DeviceSecret,
     DocKeyState, KeyError, KeyPlace, KeyRing, KeyUpdate, Party, CHUNK_ENVELOPE_V2,
 };
-use tend_wire::sync_wire::ChunkKind;
+use tend_wire::sync_wire::{ChunkKind, KeyChange};
 
 use crate::workspace::WorkspaceRecord;
 
@@ -144,6 +144,26 @@ pub fn patient_readers(
                     .get(p)
                     .is_some_and(|person| person.role.leads_team()))
     })
+}
+
+/// Records a pull page's key changes into what this device knows of each document's keys; returns
+/// the documents whose keys changed, in the order first changed.
+pub fn record_changes(
+    states: &mut HashMap<String, DocKeyState>,
+    changes: &[KeyChange],
+    me: &str,
+) -> Vec<String> {
+    let mut changed: Vec<String> = Vec::new();
+    for change in changes {
+        states
+            .entry(change.doc_id.clone())
+            .or_default()
+            .record_change(change, me);
+        if !changed.contains(&change.doc_id) {
+            changed.push(change.doc_id.clone());
+        }
+    }
+    changed
 }
 
 /// What this device should send about one document's keys.
@@ -298,6 +318,40 @@ impl Keychain {
 
     pub fn ring(&self, doc_id: &str) -> Option<&KeyRing> {
         self.rings.get(doc_id)
+    }
+
+    /// Opens (again) the ring of `doc_id` from what this device knows of its keys: after a pull
+    /// brought a change to them, before the chunks after it are opened. A problem opening some
+    /// generation is returned; the generations that did open are used.
+    pub fn refresh(
+        &mut self,
+        doc_id: &str,
+        state: &DocKeyState,
+        me: &ThisDevice,
+        directory: &Directory,
+    ) -> Option<KeyPlanError> {
+        let (ring, problem) = open_ring(&self.workspace_id, doc_id, state, me, directory);
+        self.rings.insert(doc_id.to_owned(), ring);
+        problem
+    }
+
+    /// The keychain of every document this device knows the keys of; with each document whose
+    /// keys did not all open, why.
+    pub fn open_all(
+        workspace_id: &str,
+        workspace_key: Option<WorkspaceKey>,
+        states: &HashMap<String, DocKeyState>,
+        me: &ThisDevice,
+        directory: &Directory,
+    ) -> (Self, Vec<(String, KeyPlanError)>) {
+        let mut chain = Keychain::new(workspace_id, workspace_key);
+        let mut problems = Vec::new();
+        for (doc_id, state) in states {
+            if let Some(p) = chain.refresh(doc_id, state, me, directory) {
+                problems.push((doc_id.clone(), p));
+            }
+        }
+        (chain, problems)
     }
 
     /// Seals a chunk of `doc_id`: under its newest generation if it has keys here, else under the

@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use proptest::prelude::*;
 use tend_wire::keys::{DeviceSecret, DocKeyState, KeyError, KeyRing, KeyUpdateError};
@@ -340,6 +340,62 @@ fn who_should_read_follows_the_care_team_the_leads_and_revocation() {
         vec![dev(0), dev(1), dev(2), dev(3), dev(4)]
     );
     assert_eq!(senders(&ws)[&dev(1)], d[1].public_key());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_page_s_key_changes_open_the_keys_of_the_chunks_after_them() {
+    use tend_wire::sync_wire::{KeyChange, StoredEnvelope};
+    let d = devices(2);
+    let directory = directory_of(&d);
+    // Device 0 made p1's first key for both; device 1 learns it from a pull page's feed.
+    let mut relay = DocKeyState::default();
+    let writer = plan_and_send(&mut relay, &d[0], &directory, &directory)
+        .unwrap()
+        .unwrap();
+    let sealed = writer.seal(ChunkKind::Change, b"after the key").unwrap();
+    let g1 = &relay.generations[&1];
+    let change = KeyChange {
+        seq: 5,
+        doc_id: DOC.into(),
+        generation: 1,
+        link: None,
+        readers: g1.envelopes.keys().cloned().collect(),
+        mine: Some(StoredEnvelope {
+            recipient: d[1].device_id.clone(),
+            sender: g1.envelopes[&d[1].device_id].sender.clone(),
+            envelope: g1.envelopes[&d[1].device_id].envelope.clone(),
+        }),
+    };
+    let mut states = HashMap::new();
+    let (mut chain, problems) = Keychain::open_all(WS, None, &states, &d[1], &directory);
+    assert!(problems.is_empty());
+    assert_eq!(
+        chain.open(DOC, ChunkKind::Change, &sealed),
+        Err(ChunkKeyError::NoKey(DOC.into()))
+    );
+    let changed = record_changes(&mut states, &[change.clone(), change], &d[1].device_id);
+    assert_eq!(changed, vec![DOC.to_string()]);
+    assert_eq!(chain.refresh(DOC, &states[DOC], &d[1], &directory), None);
+    assert_eq!(
+        chain.open(DOC, ChunkKind::Change, &sealed).unwrap(),
+        b"after the key"
+    );
+    // Next start: the stored states open the same keychain.
+    let (again, problems) = Keychain::open_all(WS, None, &states, &d[1], &directory);
+    assert!(problems.is_empty());
+    assert_eq!(
+        again.open(DOC, ChunkKind::Change, &sealed).unwrap(),
+        b"after the key"
+    );
+    // Without the sender in the directory the key is not trusted, and that is said.
+    let (_, problems) = Keychain::open_all(WS, None, &states, &d[1], &directory_of(&d[1..]));
+    assert_eq!(
+        problems,
+        vec![(
+            DOC.to_string(),
+            KeyPlanError::UnknownSender(d[0].device_id.clone())
+        )]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------
