@@ -16,6 +16,7 @@ pub use page::{
     SetAsideChunk, PULL_BATCH_MAX_BYTES, PULL_BATCH_MAX_CHUNKS,
 };
 pub mod compact;
+pub mod key_step;
 pub mod keys;
 pub mod received;
 pub mod snapshot;
