@@ -206,6 +206,13 @@ const IN_SCOPE: &str = "AND (NOT EXISTS (SELECT 1 FROM doc_generations g
           OR EXISTS (SELECT 1 FROM doc_readers r
                      WHERE r.workspace_id = c.workspace_id AND r.doc_id = c.doc_id AND r.device_id = $3))";
 
+/// Key changes (`l`, of `key_log`) the device (`$3`) may see: of a generation it reads or of the
+/// one after the last it read.
+const KEY_CHANGE_SEEN: &str = "EXISTS (SELECT 1 FROM doc_keys k
+                       WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
+                         AND k.recipient = $3
+                         AND k.generation IN (l.generation, l.generation - 1))";
+
 /// Documents' current generation (0: no keys) and whether `device` reads each.
 async fn scopes_of<C: GenericClient>(
     c: &C,
@@ -585,7 +592,8 @@ impl super::Store for PgStore {
             Some(_) => Vec::new(),
             None => tx
                 .query(
-                    "SELECT l.seq, l.doc_id, l.generation, g.link,
+                    &format!(
+                        "SELECT l.seq, l.doc_id, l.generation, g.link,
                             ARRAY(SELECT k2.recipient FROM doc_keys k2
                                   WHERE k2.workspace_id = l.workspace_id AND k2.doc_id = l.doc_id
                                     AND k2.generation = l.generation ORDER BY k2.recipient),
@@ -597,11 +605,9 @@ impl super::Store for PgStore {
                           AND m.doc_id = l.doc_id AND m.generation = l.generation
                           AND m.recipient = $3
                      WHERE l.workspace_id = $1 AND l.seq > $2
-                       AND EXISTS (SELECT 1 FROM doc_keys k
-                                   WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
-                                     AND k.recipient = $3
-                                     AND k.generation IN (l.generation, l.generation - 1))
-                     ORDER BY l.seq LIMIT $4",
+                       AND {KEY_CHANGE_SEEN}
+                     ORDER BY l.seq LIMIT $4"
+                    ),
                     &[&workspace_id, &after, &device_id, &fetch],
                 )
                 .await?
@@ -781,10 +787,7 @@ impl super::Store for PgStore {
                                     WHERE c.workspace_id = $1 AND c.seq > $2 AND c.seq <= $4 {IN_SCOPE})
                          OR EXISTS (SELECT 1 FROM key_log l
                                     WHERE l.workspace_id = $1 AND l.seq > $2 AND l.seq <= $4
-                                      AND EXISTS (SELECT 1 FROM doc_keys k
-                                                  WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
-                                                    AND k.recipient = $3
-                                                    AND k.generation IN (l.generation, l.generation - 1)))"
+                                      AND {KEY_CHANGE_SEEN})"
                 ),
                 &[&workspace_id, &after, &device_id, &upto],
             )

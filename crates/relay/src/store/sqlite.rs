@@ -96,6 +96,24 @@ const IN_SCOPE: &str = "AND (NOT EXISTS (SELECT 1 FROM doc_generations g
           OR EXISTS (SELECT 1 FROM doc_readers r
                      WHERE r.workspace_id = c.workspace_id AND r.doc_id = c.doc_id AND r.device_id = ?3))";
 
+/// The workspace's head seq.
+fn head_of(c: &Connection, ws: &str) -> Result<u64> {
+    Ok(c.query_row(
+        "SELECT head_seq FROM workspaces WHERE id = ?1",
+        params![ws],
+        |r| r.get::<_, i64>(0),
+    )
+    .optional()?
+    .ok_or(StoreError::NotFound)? as u64)
+}
+
+/// Key changes (`l`, of `key_log`) the device (`?3`) may see: of a generation it reads or of the
+/// one after the last it read.
+const KEY_CHANGE_SEEN: &str = "EXISTS (SELECT 1 FROM doc_keys k
+                       WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
+                         AND k.recipient = ?3
+                         AND k.generation IN (l.generation, l.generation - 1))";
+
 /// A document's current generation (0: no keys) and whether `device` reads it.
 fn scope_of(c: &Connection, ws: &str, doc: &str, device: &str) -> Result<(u32, bool)> {
     let current: i64 = c
@@ -549,14 +567,7 @@ impl super::Store for SqliteStore {
         self.read(move |c| {
             // One read transaction: the head and the rows come from the same WAL snapshot.
             let tx = c.transaction_with_behavior(TransactionBehavior::Deferred)?;
-            let head = tx
-                .query_row(
-                    "SELECT head_seq FROM workspaces WHERE id = ?1",
-                    params![ws],
-                    |r| r.get::<_, i64>(0),
-                )
-                .optional()?
-                .ok_or(StoreError::NotFound)? as u64;
+            let head = head_of(&tx, &ws)?;
             let after = q.after.min(i64::MAX as u64) as i64;
             let fetch = q.limit as i64 + 1;
             // ?1 workspace, ?2 after, ?3 device or document, ?4 how many.
@@ -585,7 +596,7 @@ impl super::Store for SqliteStore {
             let changes = match q.doc {
                 Some(_) => Vec::new(),
                 None => tx
-                    .prepare_cached(
+                    .prepare_cached(&format!(
                         "SELECT l.seq, l.doc_id, l.generation, g.link,
                                 (SELECT json_group_array(k2.recipient) FROM doc_keys k2
                                  WHERE k2.workspace_id = l.workspace_id AND k2.doc_id = l.doc_id
@@ -598,11 +609,8 @@ impl super::Store for SqliteStore {
                               AND m.doc_id = l.doc_id AND m.generation = l.generation
                               AND m.recipient = ?3
                          WHERE l.workspace_id = ?1 AND l.seq > ?2
-                           AND EXISTS (SELECT 1 FROM doc_keys k
-                                       WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
-                                         AND k.recipient = ?3
-                                         AND k.generation IN (l.generation, l.generation - 1))
-                         ORDER BY l.seq LIMIT ?4",
+                           AND {KEY_CHANGE_SEEN}
+                         ORDER BY l.seq LIMIT ?4"),
                     )?
                     .query_map(params![ws, after, dev, fetch], |r| {
                         let readers: String = r.get(4)?;
@@ -683,14 +691,7 @@ impl super::Store for SqliteStore {
         let (applied, wrote) = self
             .write(move |c| {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let head = tx
-                    .query_row(
-                        "SELECT head_seq FROM workspaces WHERE id = ?1",
-                        params![ws],
-                        |r| r.get::<_, i64>(0),
-                    )
-                    .optional()?
-                    .ok_or(StoreError::NotFound)? as u64;
+                let head = head_of(&tx, &ws)?;
                 let state = read_doc_keys(&tx, &ws, &doc)?;
                 let mut ok = std::collections::HashSet::new();
                 {
@@ -786,14 +787,11 @@ impl super::Store for SqliteStore {
             if chunk {
                 return Ok(true);
             }
-            Ok(c.prepare_cached(
+            Ok(c.prepare_cached(&format!(
                 "SELECT 1 FROM key_log l
                  WHERE l.workspace_id = ?1 AND l.seq > ?2 AND l.seq <= ?4
-                   AND EXISTS (SELECT 1 FROM doc_keys k
-                               WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
-                                 AND k.recipient = ?3
-                                 AND k.generation IN (l.generation, l.generation - 1))
-                 LIMIT 1",
+                   AND {KEY_CHANGE_SEEN}
+                 LIMIT 1"),
             )?
             .query_row(params![ws, after, dev, upto], |_| Ok(()))
             .optional()?
@@ -815,16 +813,7 @@ impl super::Store for SqliteStore {
 
     async fn head(&self, workspace_id: &str) -> Result<u64> {
         let ws = workspace_id.to_owned();
-        self.read(move |c| {
-            Ok(c.query_row(
-                "SELECT head_seq FROM workspaces WHERE id = ?1",
-                params![ws],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound)? as u64)
-        })
-        .await
+        self.read(move |c| head_of(c, &ws)).await
     }
 }
 
