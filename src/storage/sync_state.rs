@@ -147,94 +147,76 @@ impl Storage {
         Ok(self.read_sync_json(CURSOR_KEY).await?.unwrap_or(0))
     }
 
-    /// Documents with local changes not yet acknowledged by the relay, with their marker token.
-    pub async fn outbox(&self) -> Result<Vec<(DocId, String)>, StorageError> {
+    /// The `sync_state` rows whose key starts with `prefix`, in one read: each key without the
+    /// prefix, and its opened bytes (`None` for a record that does not open).
+    async fn prefix_rows(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, Option<Vec<u8>>)>, StorageError> {
         let tx = self
             .db
             .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
         let rows = tx
             .store(schema::SYNC_STATE)?
-            .get_all(Some(prefix_range(OUTBOX_PREFIX)?), None)
+            .get_all(Some(prefix_range(prefix)?), None)
             .await?;
         tx.done().await?;
         self.ensure_open()?;
-        let mut out = Vec::new();
-        for row in rows {
-            let Some(key) = js::get_string(&row, "key") else {
-                continue;
-            };
-            let Some(id) = key.strip_prefix(OUTBOX_PREFIX).and_then(DocId::parse) else {
-                continue;
-            };
-            let token = self
-                .open_bytes(schema::SYNC_STATE, &row)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .unwrap_or_default();
-            out.push((id, token));
-        }
-        Ok(out)
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let rest = js::get_string(row, "key")?
+                    .strip_prefix(prefix)?
+                    .to_string();
+                Some((rest, self.open_bytes(schema::SYNC_STATE, row).ok()))
+            })
+            .collect())
+    }
+
+    /// Documents with local changes not yet acknowledged by the relay, with their marker token.
+    pub async fn outbox(&self) -> Result<Vec<(DocId, String)>, StorageError> {
+        Ok(self
+            .prefix_rows(OUTBOX_PREFIX)
+            .await?
+            .into_iter()
+            .filter_map(|(doc, bytes)| {
+                let token = bytes
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .unwrap_or_default();
+                Some((DocId::parse(&doc)?, token))
+            })
+            .collect())
     }
 
     /// Every document's relay log (documents never pulled have none).
     pub async fn relay_logs(&self) -> Result<HashMap<String, RelayLog>, StorageError> {
-        let tx = self
-            .db
-            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
-        let range = prefix_range(RELAY_PREFIX)?;
-        let rows = tx
-            .store(schema::SYNC_STATE)?
-            .get_all(Some(range), None)
-            .await?;
-        tx.done().await?;
-        self.ensure_open()?;
-        let mut out = HashMap::new();
-        for row in rows {
-            let Some(doc_id) = js::get_string(&row, "key")
-                .and_then(|k| k.strip_prefix(RELAY_PREFIX).map(str::to_string))
-            else {
-                continue;
-            };
-            // A record that does not read only means compaction waits until the log is seen again.
-            let log = self
-                .open_bytes(schema::SYNC_STATE, &row)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<RelayLog>(&b).ok())
-                .unwrap_or_default();
-            out.insert(doc_id, log);
-        }
-        Ok(out)
+        Ok(self
+            .prefix_rows(RELAY_PREFIX)
+            .await?
+            .into_iter()
+            .map(|(doc_id, bytes)| {
+                // A record that does not read only means compaction waits until the log is seen again.
+                let log = bytes
+                    .and_then(|b| serde_json::from_slice::<RelayLog>(&b).ok())
+                    .unwrap_or_default();
+                (doc_id, log)
+            })
+            .collect())
     }
 
     /// What this device knows of each document's keys (documents without keys have none). A row
     /// that does not read counts as unknown: the next change to that document's keys, or its
     /// `GET …/keys`, tells again.
     pub async fn doc_key_states(&self) -> Result<HashMap<String, DocKeyState>, StorageError> {
-        let tx = self
-            .db
-            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadOnly)?;
-        let rows = tx
-            .store(schema::SYNC_STATE)?
-            .get_all(Some(prefix_range(KEYS_PREFIX)?), None)
-            .await?;
-        tx.done().await?;
-        self.ensure_open()?;
-        let mut out = HashMap::new();
-        for row in rows {
-            let Some(doc_id) = js::get_string(&row, "key")
-                .and_then(|k| k.strip_prefix(KEYS_PREFIX).map(str::to_string))
-            else {
-                continue;
-            };
-            if let Some(body) = self
-                .open_bytes(schema::SYNC_STATE, &row)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<DocKeysResponse>(&b).ok())
-            {
-                out.insert(doc_id, DocKeyState::from_response(body));
-            }
-        }
-        Ok(out)
+        Ok(self
+            .prefix_rows(KEYS_PREFIX)
+            .await?
+            .into_iter()
+            .filter_map(|(doc_id, bytes)| {
+                let body = serde_json::from_slice::<DocKeysResponse>(&bytes?).ok()?;
+                Some((doc_id, DocKeyState::from_response(body)))
+            })
+            .collect())
     }
 
     pub async fn set_relay_log(&self, doc_id: &str, log: &RelayLog) -> Result<(), StorageError> {
