@@ -32,7 +32,7 @@ export async function freePort() {
   });
 }
 
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
+/** Polls `check` until it returns true; fails with `what` (or what `what()` says then) after `timeoutMs`. */
 export async function waitFor(check, what, timeoutMs = 15000) {
   const deadline = Date.now() + timeoutMs;
   let lastError;
@@ -44,7 +44,8 @@ export async function waitFor(check, what, timeoutMs = 15000) {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`);
+  const said = typeof what === 'function' ? what() : what;
+  throw new Error(`timed out waiting for ${said}${lastError ? `: ${lastError.message}` : ''}`);
 }
 
 /**

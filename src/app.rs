@@ -36,6 +36,7 @@ pub fn App(session: Session) -> impl IntoView {
                 <LockButton />
             </header>
             <ProblemBanner />
+            <NoticeBanner />
             <UpdateBanner />
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
@@ -67,6 +68,24 @@ fn ProblemBanner() -> impl IntoView {
                     </For>
                 </ul>
                 <button class="button" on:click=move |_| problems.set(Vec::new())>"Dismiss"</button>
+            </section>
+        </Show>
+    }
+}
+
+/// What sync changed on this device that the user should know: shown, not hidden, until dismissed.
+#[component]
+fn NoticeBanner() -> impl IntoView {
+    let notices = expect_context::<Session>().notices;
+    view! {
+        <Show when=move || !notices.get().is_empty()>
+            <section class="banner banner-info" role="status" aria-label="Changes on this device">
+                <ul>
+                    <For each=move || notices.get() key=|n| n.clone() let:notice>
+                        <li>{notice}</li>
+                    </For>
+                </ul>
+                <button class="button" on:click=move |_| notices.set(Vec::new())>"Dismiss"</button>
             </section>
         </Show>
     }

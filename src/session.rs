@@ -95,6 +95,9 @@ pub struct Session {
     pub save_state: RwSignal<SaveState>,
     /// Problems found while reading stored data, shown to the user until dismissed.
     pub problems: RwSignal<Vec<String>>,
+    /// What sync changed that the user should know (a patient taken off this device), shown
+    /// until dismissed.
+    pub notices: RwSignal<Vec<String>>,
     /// Bumped whenever sync merged changes from other devices into stored documents (and into the
     /// open ones): a chart watching it re-reads its record.
     pub remote_version: RwSignal<u64>,
@@ -185,6 +188,7 @@ impl Session {
             caseload: RwSignal::new(caseload.summaries),
             save_state: RwSignal::new(SaveState::Idle),
             problems: RwSignal::new(problems),
+            notices: RwSignal::new(Vec::new()),
             remote_version: RwSignal::new(0),
             open_docs: SendWrapper::new(Rc::new(RefCell::new(Vec::new()))),
             tabs: SendWrapper::new(Rc::new(RefCell::new(None))),
@@ -270,6 +274,20 @@ impl Session {
             self.caseload.set(caseload.summaries);
         }
         self.remote_version.update(|v| *v += 1);
+    }
+
+    /// Shows `notices` (each once, however many rounds say it).
+    pub fn notify(&self, notices: Vec<String>) {
+        if notices.is_empty() {
+            return;
+        }
+        self.notices.update(|shown| {
+            for n in notices {
+                if !shown.contains(&n) {
+                    shown.push(n);
+                }
+            }
+        });
     }
 
     /// Stops listening to other tabs (the app is locking; this session is being dropped).

@@ -295,10 +295,12 @@ async fn joining_a_workspace_resets_bookkeeping_and_queues_every_patient() {
     let page = tend::storage::sync_state::PulledPage {
         docs: vec![],
         set_aside: vec![],
-        next_cursor: 42,
+        next_cursor: Some(42),
         stamps: vec![],
         relay_logs: vec![(id.to_string(), log.clone())],
         doc_keys: vec![(id.to_string(), keys_state.clone())],
+        to_fetch: vec![],
+        fetched: vec![],
     };
     storage.apply_pulled_page(&page).await.expect("cursor");
     assert!(storage.outbox().await.expect("outbox").is_empty());
@@ -966,4 +968,128 @@ async fn another_device_s_snapshot_of_what_is_stored_here_is_skipped_and_only_la
         Some("1950-03-06")
     );
     storage.close();
+}
+
+/// An empty pull page with only bookkeeping.
+fn bookkeeping(
+    next_cursor: Option<u64>,
+    to_fetch: Vec<String>,
+    fetched: Vec<String>,
+) -> tend::storage::sync_state::PulledPage {
+    tend::storage::sync_state::PulledPage {
+        docs: vec![],
+        set_aside: vec![],
+        next_cursor,
+        stamps: vec![],
+        relay_logs: vec![],
+        doc_keys: vec![],
+        to_fetch,
+        fetched,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn fetch_marks_are_written_with_a_page_and_a_fetched_document_leaves_the_cursor_alone() {
+    let storage = fresh("test-sync-fetch-marks").await;
+    let (a, b) = ("patient-a".to_string(), "patient-b".to_string());
+    storage
+        .apply_pulled_page(&bookkeeping(Some(10), vec![a.clone(), b.clone()], vec![]))
+        .await
+        .expect("page");
+    let mut marked = storage.docs_to_fetch().await.expect("marks");
+    marked.sort();
+    assert_eq!(marked, vec![a.clone(), b.clone()]);
+    assert_eq!(storage.sync_cursor().await.expect("cursor"), 10);
+    // A document fetched whole: its mark goes, the cursor stays where the feed left it.
+    storage
+        .apply_pulled_page(&bookkeeping(None, vec![], vec![a.clone()]))
+        .await
+        .expect("fetched");
+    assert_eq!(
+        storage.docs_to_fetch().await.expect("marks"),
+        vec![b.clone()]
+    );
+    assert_eq!(storage.sync_cursor().await.expect("cursor"), 10);
+    storage.clear_to_fetch(&b).await.expect("clear");
+    assert!(storage.docs_to_fetch().await.expect("marks").is_empty());
+    storage.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_patient_taken_off_the_device_leaves_nothing_but_its_keys_and_never_with_unsynced_changes(
+) {
+    let db = "test-sync-remove-patient";
+    let storage = fresh(db).await;
+    let (id, other) = (PatientId::random(), PatientId::random());
+    let doc_id = DocId::Patient(id.clone());
+    for (pid, given) in [(&id, "Rosa"), (&other, "Ana")] {
+        let mut doc =
+            PatientDoc::create(pid, name(given, "Diaz"), &author("a"), 1).expect("create");
+        storage.create_patient(&mut doc).await.expect("store");
+    }
+    let mut doc = storage.load_patient(&id).await.expect("load").doc;
+    doc.apply(
+        tend_core::ops::Op::SetProfileText {
+            field: tend_core::ops::ProfileField::PreferredLanguage,
+            value: "Spanish".into(),
+        },
+        &author("a"),
+        2,
+    )
+    .expect("edit");
+    let summary = doc.summary_on(today()).expect("summary");
+    storage
+        .append_changes(&id, &doc.save_incremental(), &summary)
+        .await
+        .expect("append");
+    let keys_state = tend_core::keys::DocKeyState::default();
+    storage
+        .set_doc_key_state(id.as_str(), &keys_state)
+        .await
+        .expect("keys");
+    // Changes the relay never acknowledged: not removed.
+    let stamp = storage.doc_stamp(&doc_id).await.expect("stamp");
+    assert!(matches!(
+        storage.remove_patient(&doc_id, &stamp).await,
+        Err(tend::storage::StorageError::ChangedMeanwhile(_))
+    ));
+    assert_eq!(names(&storage).await, vec!["Diaz, Ana", "Diaz, Rosa"]);
+    for (pending, token) in storage.outbox().await.expect("outbox") {
+        storage
+            .record_acked(&pending, vec![], &token)
+            .await
+            .expect("ack");
+    }
+    // Written since the stamp was taken: not removed either.
+    let stale = storage.doc_stamp(&doc_id).await.expect("stamp");
+    storage
+        .record_acked(&doc_id, vec!["aa".into()], "no-marker")
+        .await
+        .expect("ack again");
+    assert!(storage.remove_patient(&doc_id, &stale).await.is_err());
+    let stamp = storage.doc_stamp(&doc_id).await.expect("stamp");
+    storage
+        .remove_patient(&doc_id, &stamp)
+        .await
+        .expect("removed");
+    assert_eq!(names(&storage).await, vec!["Diaz, Ana"]);
+    assert!(matches!(
+        storage.load_patient(&id).await,
+        Err(tend::storage::StorageError::NotFound(_))
+    ));
+    assert_eq!(
+        storage.doc_stamp(&doc_id).await.expect("stamp"),
+        Default::default(),
+        "no snapshot, chunk or sync row is left"
+    );
+    assert!(storage
+        .doc_key_states()
+        .await
+        .expect("keys")
+        .contains_key(id.as_str()));
+    // The caseload as the next start reads it (cache and log) agrees.
+    storage.close();
+    let reopened = Storage::open(db).await.expect("reopen");
+    assert_eq!(names(&reopened).await, vec!["Diaz, Ana"]);
+    reopened.close();
 }

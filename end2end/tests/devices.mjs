@@ -2,12 +2,20 @@
 // relay (start a workspace, invite, join), going offline, and finding the sync status.
 import assert from 'node:assert/strict';
 import { VIEWPORTS, chartSection, openApp, openNewPatient, waitFor } from '../harness.mjs';
+import { useForm } from './support.mjs';
 
 export const syncStatus = (page) => page.getByTestId('sync-status');
 export const upToDate = (page, timeout = 30000) =>
   syncStatus(page).filter({ hasText: /Synced: up to date/ }).waitFor({ timeout });
 export const saved = (page) =>
   page.getByRole('status').filter({ hasText: /All changes saved on this device at/ }).waitFor();
+
+/**
+ * Console errors of a device that are not the protocol working as it should: the browser logs
+ * every 409 as "Failed to load resource", and two devices changing a document's keys at once is
+ * settled by exactly that answer (`stale_keys`; the later device plans again).
+ */
+export const unexpectedErrors = (d) => d.errors.filter((e) => !/status of 409 \(Conflict\)/.test(e));
 
 /** A device: a browser context with its own IndexedDB, tracking the app's WebSockets. */
 export async function device(browser, relay, name, person) {
@@ -98,8 +106,42 @@ export async function openChart(page, name, section) {
 }
 
 
-/** A colleague outside the patient's care team joins it to make changes (recorded on the chart). */
-export async function joinCareTeam(page) {
-  await page.getByRole('button', { name: 'Join the care team' }).click();
-  await page.getByRole('button', { name: 'Join the care team' }).waitFor({ state: 'detached' });
+/**
+ * A colleague is added to a patient's care team from a device that holds the chart (`page` must
+ * show it); their devices are then given the patient (each device holds only its people's
+ * patients). `person` is the "Person" option's label.
+ */
+export async function addToCareTeam(page, person) {
+  const bar = page.getByRole('region', { name: 'Care team' });
+  await useForm(page, bar, 'Add team member', [['Person', person]], 'Add team member', 'Added to the care team.');
+  await saved(page);
+}
+
+/**
+ * Which patients the device's IndexedDB holds anything of (snapshots, chunks, summaries; their
+ * record keys are patient ids in the clear, the values are sealed): read directly, as someone
+ * holding the device could.
+ */
+export async function storedPatientIds(page) {
+  return page.evaluate(async () => {
+    const db = await new Promise((resolve, reject) => {
+      const req = indexedDB.open('tend');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    try {
+      const tx = db.transaction(['snapshots', 'chunks', 'summaries'], 'readonly');
+      const ask = (req) => new Promise((resolve, reject) => { req.onsuccess = () => resolve(req.result); req.onerror = () => reject(req.error); });
+      const [snapshots, chunks, summaries] = await Promise.all([
+        ask(tx.objectStore('snapshots').getAllKeys()),
+        ask(tx.objectStore('chunks').getAll()),
+        ask(tx.objectStore('summaries').getAllKeys()),
+      ]);
+      const ids = new Set([...snapshots, ...chunks.map((c) => c.doc_id), ...summaries].map(String));
+      ids.delete('workspace');
+      return [...ids].sort();
+    } finally {
+      db.close();
+    }
+  });
 }

@@ -9,7 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VIEWPORTS, waitFor, withRelayAndBrowser } from '../harness.mjs';
 import {
-  addPatient, device as openDevice, goCaseload, goOffline, goSettings, invite, joinCareTeam, joinWith, openChart, pair, saved,
+  addPatient, device as openDevice, goCaseload, goOffline, goSettings, invite, addToCareTeam, joinWith, openChart, pair, saved,
   syncStatus, upToDate,
 } from './devices.mjs';
 import { inspect, useForm } from './support.mjs';
@@ -20,7 +20,7 @@ withRelayAndBrowser((r, b) => { relay = r; browser = b; });
 
 // The browser logs the requests cut off by going offline and by a relay restart (refused while it
 // is down, reset or empty if it stopped mid-request); sync retries them. Anything else fails.
-const EXPECTED_NETWORK_ERRORS = /ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket/;
+const EXPECTED_NETWORK_ERRORS = /ERR_INTERNET_DISCONNECTED|ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|WebSocket|status of 409 \(Conflict\)/;
 
 const device = (name, person) => openDevice(browser, relay, name, person);
 
@@ -232,11 +232,13 @@ test('both devices change the same dose offline: both show it for review, one re
   await a.page.getByRole('list', { name: 'Current medications' }).getByText('Warfarin 5 mg').waitFor();
   await saved(a.page);
   await pair(a, b);
-  await waitFor(async () => (await patientNames(b.page)).includes('Okafor, Walter'), 'B to receive Walter');
-  // Ben is another person: he joins Walter's care team to work on his chart.
-  await openChart(b.page, 'Okafor, Walter', 'Overview');
-  await joinCareTeam(b.page);
-  await saved(b.page);
+  // Ben is another person: his device holds only his people's patients, so Walter is not on it
+  // until Ana adds him to Walter's care team.
+  await upToDate(b.page);
+  assert.ok(!(await patientNames(b.page)).includes('Okafor, Walter'), "Walter is not on Ben's device before");
+  await openChart(a.page, 'Okafor, Walter', 'Contacts & care team');
+  await addToCareTeam(a.page, ben.name);
+  await waitFor(async () => (await patientNames(b.page)).includes('Okafor, Walter'), 'B to receive Walter', 60000);
 
   // Apart, each changes the dose to something else.
   await goOffline(a, b);

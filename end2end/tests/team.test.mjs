@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VIEWPORTS, chartSection, openNewPatient, waitFor, withRelayAndBrowser } from '../harness.mjs';
-import { addPatient, device, goCaseload, goSettings, joinWith, saved, upToDate } from './devices.mjs';
+import { addPatient, device, goCaseload, goSettings, joinWith, saved, storedPatientIds, unexpectedErrors, upToDate } from './devices.mjs';
 import { addDays, inspect, localToday, useForm } from './support.mjs';
 
 let relay;
@@ -37,7 +37,7 @@ async function waitForListed(page, scope, expected, what) {
   await waitFor(async () => {
     last = await listed(page, scope);
     return JSON.stringify(last) === want;
-  }, `${what} (last listed: ${JSON.stringify(last)})`, 60000);
+  }, () => `${what} (last listed: ${JSON.stringify(last)})`, 60000);
 }
 
 async function openFrom(page, scope, name) {
@@ -121,17 +121,25 @@ test('a supervisor and two care managers: roster, invites for a person, my patie
 
     const all = ['Moss, Dina', 'Reyes, Alma', 'Silva, Bruno', 'Wei, Chen'];
     const mine = { [CARA.name]: ['Moss, Dina', 'Reyes, Alma', 'Silva, Bruno'], [DEV.name]: ['Wei, Chen'] };
-    for (const dev of [s, c, d]) await waitForListed(dev.page, 'Team', all, `${dev.name} holds every patient`);
+    // Each device holds only its people's patients: the supervisor's every one, each care
+    // manager's only their own (issue 20).
+    await waitForListed(s.page, 'Team', all, 'the supervisor holds every patient');
+    await waitForListed(c.page, 'Team', mine[CARA.name], "Cara's device holds only her patients");
+    await waitForListed(d.page, 'Team', mine[DEV.name], "Dev's device holds only his patients");
     await waitForListed(c.page, 'My patients', mine[CARA.name], 'Cara sees only her patients');
     await waitForListed(d.page, 'My patients', mine[DEV.name], 'Dev sees only his patients');
     await c.page.getByRole('list', { name: 'Patients' }).waitFor();
     await inspect(c.page, 'tablet', 'caseload-mine', problems);
-
-    // Outside her care team Cara can read Chen's chart but not change it.
-    await openFrom(c.page, 'Team', 'Wei, Chen');
-    await c.page.getByText('You can read this chart.').waitFor();
-    await c.page.getByRole('button', { name: 'Join the care team' }).waitFor();
-    assert.equal(await c.page.getByRole('button', { name: 'Edit demographics' }).count(), 0, 'no form is offered');
+    // Not merely hidden: nothing of another care manager's patient is stored on the device.
+    const ids = {};
+    for (const name of all) {
+      await openFrom(s.page, 'Team', name);
+      ids[name] = new URL(s.page.url()).pathname.split('/').pop();
+    }
+    const idsOf = (names) => names.map((n) => ids[n]).sort();
+    await waitFor(async () => JSON.stringify(await storedPatientIds(c.page)) === JSON.stringify(idsOf(mine[CARA.name])),
+      "Cara's device stores only her patients");
+    assert.deepEqual(await storedPatientIds(d.page), idsOf(mine[DEV.name]), "Dev's device stores only his patient");
 
     // The supervisor hands Bruno over from Cara to Dev, with a note.
     const note = 'Daughter calls on Fridays; the walker delivery is still pending.';
@@ -144,7 +152,13 @@ test('a supervisor and two care managers: roster, invites for a person, my patie
     mine[DEV.name] = ['Silva, Bruno', 'Wei, Chen'];
     mine[CARA.name] = ['Moss, Dina', 'Reyes, Alma'];
     await waitForListed(d.page, 'My patients', mine[DEV.name], 'Bruno moved to Dev');
-    await waitForListed(c.page, 'My patients', mine[CARA.name], 'Bruno left Cara');
+    await waitForListed(c.page, 'Team', mine[CARA.name], "Bruno left Cara's device");
+    // Cara's device says so, and keeps nothing of him.
+    await c.page.getByRole('status', { name: 'Changes on this device' })
+      .getByText('Silva, Bruno is no longer on this device').waitFor();
+    await waitFor(async () => JSON.stringify(await storedPatientIds(c.page)) === JSON.stringify(idsOf(mine[CARA.name])),
+      "Bruno's data to leave Cara's device");
+    assert.deepEqual(await storedPatientIds(d.page), idsOf(mine[DEV.name]), "Dev's device stores Bruno now");
 
     // Dev reads the note first, acknowledges it; the history keeps the handover.
     await openFrom(d.page, 'My patients', 'Silva, Bruno');
@@ -205,7 +219,7 @@ test('a supervisor and two care managers: roster, invites for a person, my patie
     assert.equal(await s.page.getByRole('link', { name: /Wei, Chen/ }).count(), 0, "Dev's patient is not in Cara's work");
 
     assert.deepEqual(problems, [], 'axe and target sizes on the team screens');
-    for (const dev of [s, c, d]) assert.deepEqual(dev.errors, [], `${dev.name}: no console errors`);
+    for (const dev of [s, c, d]) assert.deepEqual(unexpectedErrors(dev), [], `${dev.name}: no console errors`);
   } finally {
     for (const dev of [s, c, d]) await dev.context.close();
   }

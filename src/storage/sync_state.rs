@@ -10,7 +10,12 @@
 //! - `doc:<doc>` — [`DocSync`]: heads the relay acknowledged, and the chunk being pushed (recorded
 //!   before sending, so a retry resends the same `client_chunk_id` and bytes);
 //! - `relay:<doc>` — [`RelayLog`]: how large the document's log on the relay is, as pulls showed it
-//!   (written with each pull page): compaction's input.
+//!   (written with each pull page): compaction's input;
+//! - `keys:<doc>` — what this device knows of the document's keys, written with the pull page that
+//!   brought the change (or after the relay stored this device's own key update);
+//! - `fetch:<doc>` — the document must be fetched again from the relay's start (this device was
+//!   given it after some of its chunks, or a chunk came before its key): written with the page
+//!   that showed it, removed with the write of the fetched document.
 
 use futures::{future::try_join_all, TryFutureExt as _};
 use rexie::TransactionMode;
@@ -35,6 +40,7 @@ const RELAY_PREFIX: &str = "relay:";
 /// What this device knows of a document's keys (`tend_core::keys::DocKeyState`, as the relay's
 /// `GET …/keys/{doc}` body), written with the pull batch that brought the change.
 const KEYS_PREFIX: &str = "keys:";
+const FETCH_PREFIX: &str = "fetch:";
 
 /// A chunk recorded before it is sent: a retry sends exactly this again.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -108,13 +114,19 @@ pub struct SetAside {
 pub struct PulledPage {
     pub docs: Vec<PulledDocWrite>,
     pub set_aside: Vec<SetAside>,
-    pub next_cursor: u64,
+    /// The relay cursor after this page; `None` for a page of one document fetched again from the
+    /// start (`pull … doc=`), which leaves the cursor where it is.
+    pub next_cursor: Option<u64>,
     /// What each written document's records were before the page was prepared against them.
     pub stamps: Vec<(DocId, DocStamp)>,
     /// The documents' relay logs as they stand after this page.
     pub relay_logs: Vec<(String, RelayLog)>,
     /// What this device knows of the keys of the documents whose keys this page changed.
     pub doc_keys: Vec<(String, DocKeyState)>,
+    /// Documents to fetch again from the relay's start (`fetch:<doc>` written).
+    pub to_fetch: Vec<String>,
+    /// Documents this page fetched whole (`fetch:<doc>` removed).
+    pub fetched: Vec<String>,
 }
 
 /// A document's stored state, cheap to compare: whether it has a snapshot, the keys of its chunks
@@ -217,6 +229,99 @@ impl Storage {
                 Some((doc_id, DocKeyState::from_response(body)))
             })
             .collect())
+    }
+
+    /// Documents to fetch again from the relay's start (see the module docs).
+    pub async fn docs_to_fetch(&self) -> Result<Vec<String>, StorageError> {
+        Ok(self
+            .prefix_rows(FETCH_PREFIX)
+            .await?
+            .into_iter()
+            .map(|(doc_id, _)| doc_id)
+            .collect())
+    }
+
+    /// Forgets that `doc_id` must be fetched (it is no longer this device's to read).
+    pub async fn clear_to_fetch(&self, doc_id: &str) -> Result<(), StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadWrite)?;
+        tx.store(schema::SYNC_STATE)?
+            .delete(JsValue::from_str(&format!("{FETCH_PREFIX}{doc_id}")))
+            .await?;
+        commit(tx).await
+    }
+
+    /// Records what this device knows of a document's keys after the relay stored its own update.
+    pub async fn set_doc_key_state(
+        &self,
+        doc_id: &str,
+        state: &DocKeyState,
+    ) -> Result<(), StorageError> {
+        let tx = self
+            .db
+            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadWrite)?;
+        tx.store(schema::SYNC_STATE)?
+            .put(
+                &self.sync_row(
+                    &format!("{KEYS_PREFIX}{doc_id}"),
+                    &state.to_response(doc_id),
+                )?,
+                None,
+            )
+            .await?;
+        commit(tx).await
+    }
+
+    /// Removes a patient this device no longer reads (a rotation of its keys left this device out):
+    /// its snapshot, chunks, summary and sync rows, in ONE transaction — unless it has changes the
+    /// relay has not acknowledged, or was written since `stamp` was taken: then nothing is removed
+    /// (`ChangedMeanwhile`). What this device knows of its keys stays (it says this device was
+    /// taken out), and so does anything set aside for support.
+    pub async fn remove_patient(&self, id: &DocId, stamp: &DocStamp) -> Result<(), StorageError> {
+        let tx = self.db.transaction(
+            &[
+                schema::SNAPSHOTS,
+                schema::CHUNKS,
+                schema::SUMMARIES,
+                schema::CASELOAD_LOG,
+                schema::SYNC_STATE,
+            ],
+            TransactionMode::ReadWrite,
+        )?;
+        let sync = tx.store(schema::SYNC_STATE)?;
+        let (now, unsynced) = futures::try_join!(
+            read_stamp(&tx, id),
+            sync.key_exists(JsValue::from_str(&outbox_key(id)))
+                .map_err(StorageError::from),
+        )?;
+        if &now != stamp || unsynced {
+            tx.abort().await?;
+            return Err(StorageError::ChangedMeanwhile(id.to_string()));
+        }
+        let doc_id = id.as_str();
+        let chunks = tx.store(schema::CHUNKS)?;
+        for key in now.chunk_keys {
+            chunks.delete(JsValue::from_f64(key)).await?;
+        }
+        tx.store(schema::SNAPSHOTS)?
+            .delete(JsValue::from_str(doc_id))
+            .await?;
+        tx.store(schema::SUMMARIES)?
+            .delete(JsValue::from_str(doc_id))
+            .await?;
+        // Logged like a write, so the caseload cache learns the row is gone.
+        let entry = js::object(&[("id", JsValue::from_str(doc_id))]).map_err(js_err)?;
+        tx.store(schema::CASELOAD_LOG)?.add(&entry, None).await?;
+        for key in [
+            doc_key(id),
+            relay_key(doc_id),
+            stale_key(id),
+            format!("{FETCH_PREFIX}{doc_id}"),
+        ] {
+            sync.delete(JsValue::from_str(&key)).await?;
+        }
+        commit(tx).await
     }
 
     pub async fn set_relay_log(&self, doc_id: &str, log: &RelayLog) -> Result<(), StorageError> {
@@ -383,7 +488,12 @@ impl Storage {
                 &state.to_response(doc_id),
             )?);
         }
-        sync_rows.push(self.sync_row(CURSOR_KEY, &page.next_cursor)?);
+        for doc_id in &page.to_fetch {
+            sync_rows.push(self.sync_row(&format!("{FETCH_PREFIX}{doc_id}"), &true)?);
+        }
+        if let Some(cursor) = page.next_cursor {
+            sync_rows.push(self.sync_row(CURSOR_KEY, &cursor)?);
+        }
 
         let tx = self.db.transaction(
             &[
@@ -461,6 +571,10 @@ impl Storage {
         for ((id, _), key) in received.iter().zip(received_keys) {
             let keys: Vec<f64> = key.into_iter().collect();
             sync_rows.push(self.sync_row(&stale_key(id), &keys)?);
+        }
+        for doc_id in &page.fetched {
+            sync.delete(JsValue::from_str(&format!("{FETCH_PREFIX}{doc_id}")))
+                .await?;
         }
         sync.put_all(sync_rows.into_iter().map(|r| (r, None)))
             .await?;

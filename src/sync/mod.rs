@@ -21,7 +21,7 @@ pub mod settle;
 
 use std::{
     cell::{Cell, RefCell},
-    collections::{HashMap, VecDeque},
+    collections::{BTreeSet, HashMap, HashSet, VecDeque},
     rc::Rc,
 };
 
@@ -33,9 +33,10 @@ use send_wrapper::SendWrapper;
 use serde::{Deserialize, Serialize};
 use tend_core::{
     crypto::{InvitedPerson, JoinCode, WorkspaceKey, KEY_LEN},
-    keys::DocKeyState,
+    keys::{chunk_generation, DocKeyState},
     record::PersonRole,
     sync::{
+        key_step::{key_step, HeldDoc, KeyAction},
         keys::{self, Keychain, ThisDevice},
         logs_after_page, page, plan_batches, should_snapshot, snapshot_chunk, snapshot_plain,
         Carried, Effect as SyncEffect, Event, Inputs, Machine, Phase, PullBatch, PulledBatch,
@@ -44,7 +45,7 @@ use tend_core::{
     sync_wire::{ChunkKind, JoinRequest, PushChunk, PushRequest, ServerMessage},
     workspace::Person,
     workspace::SyncDoc,
-    DocId,
+    DocId, WORKSPACE_DOC_ID,
 };
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -138,7 +139,35 @@ struct RoundKeys {
     states: HashMap<String, DocKeyState>,
     me: ThisDevice,
     directory: keys::Directory,
+    /// Documents stored here that have keys on the relay this device was never given (its first
+    /// key for them came too late): not pushed until a reader grants them.
+    not_given: HashSet<String>,
 }
+
+impl RoundKeys {
+    /// Whether this device may push to `doc_id`: a document without keys, or one it reads.
+    fn may_push(&self, doc_id: &str) -> bool {
+        !self.not_given.contains(doc_id)
+            && self
+                .states
+                .get(doc_id)
+                .is_none_or(|s| s.current() == 0 || s.is_reader(&self.me.device_id))
+    }
+}
+
+/// What a pull batch writes besides its documents.
+#[derive(Default)]
+struct BatchExtras {
+    doc_keys: HashMap<String, DocKeyState>,
+    to_fetch: Vec<String>,
+    /// The batch is a document fetched again from the start: the cursor stays where it is, and the
+    /// document's `fetch:` mark goes.
+    fetched: Option<String>,
+}
+
+/// Tries of a round whose push met keys changed meanwhile (409 `stale_keys`, 403 `out_of_scope`):
+/// each pulls again, so it seals under the keys the relay holds now.
+const ROUND_TRIES: u32 = 3;
 
 #[derive(Debug)]
 enum SyncError {
@@ -720,12 +749,50 @@ impl Engine {
     }
 
     async fn round_with(self: &Rc<Self>, ws: &Workspace) -> Result<RoundOutcome, SyncError> {
-        let keys = RefCell::new(self.round_keys(ws).await?);
-        let (cursor, logs) = self.pull_all(ws, &keys).await?;
-        let keys = keys.into_inner();
-        let pushed = self.push_outbox(ws, &keys.chain).await?;
-        self.compact(ws, &keys.chain, &logs, cursor, &pushed)
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.round_once(ws).await {
+                Err(SyncError::Net(e)) if tries < ROUND_TRIES && keys_changed_meanwhile(&e) => {
+                    continue
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Pull → documents' keys (send, drop, fetch) → push → compact.
+    async fn round_once(self: &Rc<Self>, ws: &Workspace) -> Result<RoundOutcome, SyncError> {
+        let start = self.storage.sync_cursor().await?;
+        if start == 0 {
+            // A new device reads the roster first: the keys sent to it open only with the public
+            // keys it lists.
+            let keys = self.round_keys(ws, false).await?;
+            self.fetch_docs(
+                ws,
+                &keys,
+                &[WORKSPACE_DOC_ID.to_string()],
+                &mut HashMap::new(),
+            )
             .await?;
+        }
+        let keys = RefCell::new(self.round_keys(ws, false).await?);
+        let (cursor, mut logs) = self.pull_all(ws, &keys, start).await?;
+        // The roster may have changed with the pull: keys are opened again with what it lists
+        // (what still does not open is said then, not before).
+        let mut keys = self.round_keys(ws, true).await?;
+        // The roster first: a key update this round may name this device or a device linked
+        // here, and others trust envelopes only from devices their roster lists (so theirs must
+        // have the link before they see the update, or they would take the device out again).
+        let mut pushed = self
+            .push_outbox(ws, &keys, |id| *id == DocId::Workspace)
+            .await?;
+        self.key_step(ws, &mut keys, &mut logs).await?;
+        pushed.extend(
+            self.push_outbox(ws, &keys, |id| *id != DocId::Workspace)
+                .await?,
+        );
+        self.compact(ws, &keys, &logs, cursor, &pushed).await?;
         Ok(RoundOutcome::Done {
             // What the pull wrote last (or found stored, with nothing new).
             cursor,
@@ -733,17 +800,227 @@ impl Engine {
         })
     }
 
+    /// After the pull, for every patient stored here and every document this device was given
+    /// (core `sync::key_step`): sends first keys, grants and rotations; removes what a rotation
+    /// took away (with a notice) unless it holds changes the relay never got (kept, with a notice);
+    /// fetches from the start what it was given and does not hold in full.
+    async fn key_step(
+        &self,
+        ws: &Workspace,
+        keys: &mut RoundKeys,
+        logs: &mut HashMap<String, RelayLog>,
+    ) -> Result<(), SyncError> {
+        let record = self.session.workspace().await?;
+        let outbox: HashSet<String> = self
+            .storage
+            .outbox()
+            .await?
+            .into_iter()
+            .map(|(id, _)| id.to_string())
+            .collect();
+        let caseload = self.storage.caseload().await?.summaries;
+        let held: Vec<HeldDoc> = caseload
+            .iter()
+            .map(|s| HeldDoc {
+                doc_id: s.id.clone(),
+                care: Some((s.care_manager.clone(), s.care_team.clone())),
+                unsynced: outbox.contains(&s.id),
+            })
+            .collect();
+        let actions = key_step(&held, &keys.states, &keys.chain, &keys.me, &record)
+            .map_err(|e| SyncError::Local(format!("documents' keys could not be made ({e})")))?;
+        // A patient whose received changes are not settled yet has a summary that may name an
+        // old care team: its readers are changed once it is settled (a later round).
+        let unsettled: HashSet<String> = self
+            .storage
+            .stale_patients()
+            .await?
+            .into_iter()
+            .map(|id| id.to_string())
+            .collect();
+        let name_of = |doc_id: &str| {
+            caseload
+                .iter()
+                .find(|s| s.id == doc_id)
+                .map(|s| s.display_name.clone())
+                .unwrap_or_else(|| "A patient".into())
+        };
+        let mut fetch: BTreeSet<String> = self.storage.docs_to_fetch().await?.into_iter().collect();
+        let (mut dropped, mut notices) = (Vec::new(), Vec::new());
+        for action in actions {
+            match action {
+                KeyAction::Send { doc_id, .. } if unsettled.contains(&doc_id) => {}
+                KeyAction::Send {
+                    doc_id,
+                    update,
+                    ring,
+                } => {
+                    let sent = ws
+                        .relay()
+                        .update_keys(&ws.workspace_id, &update.to_request(&doc_id))
+                        .await;
+                    match sent {
+                        Ok(_) => {
+                            let state = keys.states.entry(doc_id.clone()).or_default();
+                            if state.apply(&keys.me.device_id, &update).is_ok() {
+                                self.storage.set_doc_key_state(&doc_id, state).await?;
+                                keys.chain.insert(ring);
+                            }
+                        }
+                        // Another device gave the document its first key, which this device
+                        // never saw in its feed (it was not a reader then): what the relay holds
+                        // says whether this device reads it now.
+                        Err(e) if keys_changed_meanwhile(&e) && update.is_first() => {
+                            self.learn_keys(ws, keys, &doc_id).await?;
+                        }
+                        // Another device changed the keys first: the next pull says how, and
+                        // this device plans again from it.
+                        Err(e) if keys_changed_meanwhile(&e) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                KeyAction::Drop { doc_id } => {
+                    let Some(id) = DocId::parse(&doc_id) else {
+                        continue;
+                    };
+                    let stamp = self.storage.doc_stamp(&id).await?;
+                    match self.storage.remove_patient(&id, &stamp).await {
+                        Ok(()) => {
+                            notices.push(format!(
+                                "{} is no longer on this device: this device is not on their care team any more.",
+                                name_of(&doc_id)
+                            ));
+                            dropped.push(doc_id);
+                        }
+                        // Changed meanwhile (an edit here): the next round decides again.
+                        Err(StorageError::ChangedMeanwhile(_)) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                KeyAction::KeepUnsynced { doc_id } => notices.push(format!(
+                    "{} was taken off this device's caseload, but it holds changes to them that never reached the relay. They are kept here: ask someone on their care team to add you back so they can sync.",
+                    name_of(&doc_id)
+                )),
+                KeyAction::NotGiven { .. } => {}
+                KeyAction::Fetch { doc_id } => {
+                    fetch.insert(doc_id);
+                }
+            }
+        }
+        let mut wanted = Vec::new();
+        for doc_id in fetch {
+            if keys
+                .states
+                .get(&doc_id)
+                .is_some_and(|s| s.is_reader(&keys.me.device_id))
+            {
+                wanted.push(doc_id);
+            } else {
+                // No longer this device's to read (or never was): nothing to fetch.
+                self.storage.clear_to_fetch(&doc_id).await?;
+            }
+        }
+        self.fetch_docs(ws, keys, &wanted, logs).await?;
+        if !dropped.is_empty() {
+            self.post(&TabMessage::Pulled {
+                docs: dropped.clone(),
+            });
+            self.session.refresh_pulled(&dropped).await;
+        }
+        self.session.notify(notices);
+        Ok(())
+    }
+
+    /// Asks the relay for a document's keys this device's feed did not show: stored (and opened) if
+    /// it reads the document or once did; otherwise the document is not this device's to push.
+    async fn learn_keys(
+        &self,
+        ws: &Workspace,
+        keys: &mut RoundKeys,
+        doc_id: &str,
+    ) -> Result<(), SyncError> {
+        match ws.relay().doc_keys(&ws.workspace_id, doc_id).await {
+            Ok(body) => {
+                let state = DocKeyState::from_response(body);
+                self.storage.set_doc_key_state(doc_id, &state).await?;
+                if let Some(p) = keys
+                    .chain
+                    .refresh(doc_id, &state, &keys.me, &keys.directory)
+                {
+                    self.report_key_problems(vec![(doc_id.to_owned(), p)]);
+                }
+                keys.states.insert(doc_id.to_owned(), state);
+            }
+            Err(NetError::Status { status: 403, .. }) => {
+                keys.not_given.insert(doc_id.to_owned());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    /// Fetches documents whole from the relay's start (`pull … doc=`) and merges them like pulled
+    /// pages, leaving the cursor where it is. A document whose chunks still do not all open is
+    /// left for a later round (its `fetch:` mark stays), so it is never stored in part.
+    async fn fetch_docs(
+        &self,
+        ws: &Workspace,
+        keys: &RoundKeys,
+        docs: &[String],
+        logs: &mut HashMap<String, RelayLog>,
+    ) -> Result<(), SyncError> {
+        let relay = ws.relay();
+        'docs: for doc_id in docs {
+            let mut batch = PullBatch::new(0);
+            let mut after = 0;
+            loop {
+                let pulled = match relay.pull_doc(&ws.workspace_id, doc_id, after).await {
+                    Ok(p) => p,
+                    // Taken out meanwhile: the next pull says so.
+                    Err(NetError::Status { status: 403, .. }) => continue 'docs,
+                    Err(e) => return Err(e.into()),
+                };
+                let (more, next) = (pulled.more, pulled.next_cursor);
+                let mut unkeyed = false;
+                // Every chunk, this device's own too: what it had of the document may be gone.
+                batch.add(pulled, |chunks| {
+                    let opened = page::open_page(&keys.chain, "", chunks);
+                    unkeyed = !opened.unkeyed.is_empty();
+                    opened
+                });
+                if unkeyed {
+                    continue 'docs;
+                }
+                if !more || next <= after {
+                    break;
+                }
+                after = next;
+            }
+            // Counted again from the start.
+            logs.remove(doc_id);
+            let extras = BatchExtras {
+                fetched: Some(doc_id.clone()),
+                ..BatchExtras::default()
+            };
+            self.apply_batch(batch, extras, logs).await?;
+        }
+        Ok(())
+    }
+
     /// The keys this round seals and opens with: the workspace key, and every document's keys this
     /// device knows of (each envelope trusted only from a device the roster lists).
-    async fn round_keys(&self, ws: &Workspace) -> Result<RoundKeys, SyncError> {
+    async fn round_keys(&self, ws: &Workspace, report: bool) -> Result<RoundKeys, SyncError> {
         let me = ThisDevice {
             device_id: ws.device_id.clone(),
             secret: self.session.device_secret().await?,
         };
+        // The roster as stored (read if no screen has yet); none before this device has one.
         let directory = self
             .session
-            .workspace_record
-            .with_untracked(|r| r.as_ref().map(keys::senders).unwrap_or_default());
+            .workspace()
+            .await
+            .map(|r| keys::senders(&r))
+            .unwrap_or_default();
         let states = self.storage.doc_key_states().await?;
         let workspace_key = ws.workspace_key().map_err(SyncError::Local)?;
         let (chain, problems) = Keychain::open_all(
@@ -753,12 +1030,15 @@ impl Engine {
             &me,
             &directory,
         );
-        self.report_key_problems(problems);
+        if report {
+            self.report_key_problems(problems);
+        }
         Ok(RoundKeys {
             chain,
             states,
             me,
             directory,
+            not_given: HashSet::new(),
         })
     }
 
@@ -772,7 +1052,14 @@ impl Engine {
                 format!("The keys of record {doc} sent to this device could not all be opened ({e}); what they seal stays unread until they are sent again.")
             })
             .collect();
-        self.session.problems.update(|p| p.extend(reports));
+        // Keys are opened more than once a round: each problem is said once.
+        self.session.problems.update(|p| {
+            for r in reports {
+                if !p.contains(&r) {
+                    p.push(r);
+                }
+            }
+        });
     }
 
     /// Pulls every page to the head; returns the cursor it reached (everything up to it is merged
@@ -784,12 +1071,27 @@ impl Engine {
         &self,
         ws: &Workspace,
         keys: &RefCell<RoundKeys>,
+        start: u64,
     ) -> Result<(u64, HashMap<String, RelayLog>), SyncError> {
         let relay = ws.relay();
-        let open = |chunks| page::open_page(&keys.borrow().chain, &ws.device_id, chunks);
-        let mut batch = PullBatch::new(self.storage.sync_cursor().await?);
-        // What the pages of the batch being gathered taught of documents' keys: written with it.
-        let mut batch_keys: HashMap<String, DocKeyState> = HashMap::new();
+        // Documents to fetch again from the start (stored marks, and what this pull finds): their
+        // chunks in the feed are not applied, the fetch brings them all.
+        let to_fetch: RefCell<BTreeSet<String>> =
+            RefCell::new(self.storage.docs_to_fetch().await?.into_iter().collect());
+        // What this device knew of documents' keys when the round began.
+        let before = keys.borrow().states.clone();
+        let me = keys.borrow().me.device_id.clone();
+        let open = |chunks| {
+            let mut opened = page::open_page(&keys.borrow().chain, &ws.device_id, chunks);
+            let mut marks = to_fetch.borrow_mut();
+            marks.extend(opened.unkeyed.drain(..));
+            opened.docs.retain(|d| !marks.contains(d.id.as_str()));
+            opened
+        };
+        let mut batch = PullBatch::new(start);
+        // What the pages of the batch being gathered taught of documents' keys (written with it),
+        // and which documents it marked to fetch.
+        let mut extras = BatchExtras::default();
         // The relay logs (compaction's input, counted on by each batch) are read while the first
         // page is on its way.
         let (first, logs) = futures::join!(
@@ -799,7 +1101,10 @@ impl Engine {
         let (mut next, mut logs) = (Some(first?), logs?);
         let logs = &mut logs;
         while let Some(pulled) = next.take() {
-            if pulled.chunks.is_empty() && pulled.next_cursor == batch.cursor() {
+            if pulled.chunks.is_empty()
+                && pulled.keys.is_empty()
+                && pulled.next_cursor == batch.cursor()
+            {
                 break;
             }
             let (more, after) = (pulled.more, pulled.next_cursor);
@@ -818,26 +1123,34 @@ impl Engine {
                     let RoundKeys {
                         chain,
                         states,
-                        me,
+                        me: this,
                         directory,
+                        ..
                     } = &mut *k;
-                    let mut problems = Vec::new();
-                    for doc in keys::record_changes(states, &pulled.keys, &me.device_id) {
+                    for doc in keys::record_changes(states, &pulled.keys, &this.device_id) {
                         let state = &states[&doc];
-                        if let Some(p) = chain.refresh(&doc, state, me, directory) {
-                            problems.push((doc.clone(), p));
+                        // What does not open is said after the pull, once the roster it may
+                        // bring is in (a chunk it leaves unopened is fetched then).
+                        let _ = chain.refresh(&doc, state, this, directory);
+                        // Given a document with keys after its chunks before the cursor went by
+                        // unseen (out of scope then): it is fetched from the start.
+                        let was = before.get(&doc);
+                        if start > 0
+                            && state.is_reader(&me)
+                            && was.is_some_and(|w| w.current() > 0 && !w.is_reader(&me))
+                        {
+                            to_fetch.borrow_mut().insert(doc.clone());
                         }
-                        batch_keys.insert(doc, state.clone());
+                        extras.doc_keys.insert(doc, state.clone());
                     }
-                    drop(k);
-                    self.report_key_problems(problems);
                 }
                 if !batch.add(pulled, open) {
                     return Ok(());
                 }
                 let full = std::mem::replace(&mut batch, PullBatch::new(after));
-                self.apply_batch(full, std::mem::take(&mut batch_keys), logs)
-                    .await
+                let mut done = std::mem::take(&mut extras);
+                done.to_fetch = to_fetch.borrow().iter().cloned().collect();
+                self.apply_batch(full, done, logs).await
             };
             let (fetched, worked) = futures::join!(fetch, work);
             worked?;
@@ -846,7 +1159,8 @@ impl Engine {
         let cursor = batch.cursor();
         if batch.pages() > 0 {
             // The relay said it had more, then had nothing after all.
-            self.apply_batch(batch, batch_keys, logs).await?;
+            extras.to_fetch = to_fetch.borrow().iter().cloned().collect();
+            self.apply_batch(batch, extras, logs).await?;
         }
         Ok((cursor, std::mem::take(logs)))
     }
@@ -855,15 +1169,13 @@ impl Engine {
     async fn apply_batch(
         &self,
         batch: PullBatch,
-        doc_keys: HashMap<String, DocKeyState>,
+        extras: BatchExtras,
         logs: &mut HashMap<String, RelayLog>,
     ) -> Result<(), SyncError> {
         if self.stopped() {
             return Err(SyncError::Local("sync stopped".into()));
         }
-        let prepared = self
-            .prepare_and_apply(batch.finish(), doc_keys.into_iter().collect(), logs)
-            .await?;
+        let prepared = self.prepare_and_apply(batch.finish(), extras, logs).await?;
         let merged = prepared.merged();
         if !merged.is_empty() {
             self.post(&TabMessage::Pulled {
@@ -889,7 +1201,7 @@ impl Engine {
     async fn prepare_and_apply(
         &self,
         batch: PulledBatch,
-        doc_keys: Vec<(String, DocKeyState)>,
+        extras: BatchExtras,
         logs: &mut HashMap<String, RelayLog>,
     ) -> Result<pull::Prepared, SyncError> {
         let mut prepared = pull::prepare_batch(&self.storage, batch, crate::clock::today()).await?;
@@ -898,7 +1210,16 @@ impl Engine {
             tries += 1;
             let after = logs_after_page(logs, &prepared.relay, &prepared.set_aside_docs());
             let mut page = prepared.page(after.clone());
-            page.doc_keys = doc_keys.clone();
+            page.doc_keys = extras
+                .doc_keys
+                .iter()
+                .map(|(d, k)| (d.clone(), k.clone()))
+                .collect();
+            page.to_fetch = extras.to_fetch.clone();
+            if let Some(doc) = &extras.fetched {
+                page.next_cursor = None;
+                page.fetched = vec![doc.clone()];
+            }
             match self.storage.apply_pulled_page(&page).await {
                 Ok(()) => {
                     logs.extend(after);
@@ -923,7 +1244,16 @@ impl Engine {
     ) -> Result<Option<PendingPush>, SyncError> {
         let mut sync = self.storage.doc_sync(id).await?;
         if let Some(p) = sync.pending.clone() {
-            return Ok(Some(p));
+            // Sealed under keys the document no longer has (a rotation since): made again under
+            // its current ones (the relay keeps one copy of each change, so it does no harm if
+            // the old chunk did arrive).
+            let current = keys
+                .ring(id.as_str())
+                .and_then(|r| r.current())
+                .map(|(g, _)| g);
+            if chunk_generation(&p.envelope) == current {
+                return Ok(Some(p));
+            }
         }
         let acked: Vec<automerge::ChangeHash> = sync
             .acked_heads
@@ -970,10 +1300,20 @@ impl Engine {
     }
 
     /// Pushes every document with local changes; returns their ids.
-    async fn push_outbox(&self, ws: &Workspace, keys: &Keychain) -> Result<Vec<String>, SyncError> {
+    /// Documents with keys this device does not read wait (their changes are kept here; the key
+    /// step said so).
+    async fn push_outbox(
+        &self,
+        ws: &Workspace,
+        keys: &RoundKeys,
+        which: impl Fn(&DocId) -> bool,
+    ) -> Result<Vec<String>, SyncError> {
         let mut pending: Vec<(DocId, String, PendingPush)> = Vec::new();
         for (id, marker) in self.storage.outbox().await? {
-            if let Some(p) = self.pending_push(keys, &id, &marker).await? {
+            if !which(&id) || !keys.may_push(id.as_str()) {
+                continue;
+            }
+            if let Some(p) = self.pending_push(&keys.chain, &id, &marker).await? {
                 pending.push((id, marker, p));
             }
         }
@@ -1025,15 +1365,16 @@ impl Engine {
     async fn compact(
         &self,
         ws: &Workspace,
-        keys: &Keychain,
+        round: &RoundKeys,
         logs: &HashMap<String, RelayLog>,
         cursor: u64,
         pushed: &[String],
     ) -> Result<(), SyncError> {
+        let keys = &round.chain;
         let mut snapshots = Vec::new();
         for (doc_id, log) in logs
             .iter()
-            .filter(|(d, l)| l.worth_checking() && !pushed.contains(d))
+            .filter(|(d, l)| l.worth_checking() && !pushed.contains(d) && round.may_push(d))
         {
             // Not while received changes wait to be settled (one may yet be set aside), nor with
             // anything of it set aside here: the relay may hold the only good copy.
@@ -1091,10 +1432,18 @@ impl Engine {
         for batch in plan_batches(&sizes, PUSH_MAX_CHUNKS, PUSH_MAX_BYTES) {
             let chunks: Vec<PushChunk> = rest.by_ref().take(batch.len()).collect();
             // A snapshot the relay answers `stale` (another device pushed to its document
-            // meanwhile) is simply tried again in a later round.
-            ws.relay()
+            // meanwhile), or one whose keys changed meanwhile, is simply tried again in a later
+            // round.
+            match ws
+                .relay()
                 .push(&ws.workspace_id, &PushRequest { chunks })
-                .await?;
+                .await
+            {
+                Err(e) if keys_changed_meanwhile(&e) => {}
+                other => {
+                    other?;
+                }
+            }
         }
         Ok(())
     }
@@ -1174,6 +1523,13 @@ impl Engine {
             leptos::task::spawn_local(async move { drop(old) });
         }
     }
+}
+
+/// The relay refused a push or key update because a document's keys changed since this device
+/// pulled (409 `stale_keys`), or it no longer reads the document (403 `out_of_scope`).
+fn keys_changed_meanwhile(e: &NetError) -> bool {
+    matches!(e, NetError::Status { status: 409 | 403, error, .. }
+        if error == "stale_keys" || error == "out_of_scope")
 }
 
 /// A document's heads and its changes after `acked` (what the relay lacks).

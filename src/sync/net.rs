@@ -3,8 +3,9 @@
 
 use serde::{de::DeserializeOwned, Serialize};
 use tend_core::sync_wire::{
-    paths, CreateJoinSecretRequest, CreateWorkspaceRequest, DeviceCredentials, ErrorBody,
-    JoinRequest, JoinSecretResponse, PullResponse, PushRequest, PushResponse,
+    paths, CreateJoinSecretRequest, CreateWorkspaceRequest, DeviceCredentials, DocKeysResponse,
+    ErrorBody, JoinRequest, JoinSecretResponse, KeyUpdateRequest, KeyUpdateResponse, PullResponse,
+    PushRequest, PushResponse,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -131,6 +132,38 @@ impl Relay {
             None,
         )
         .await
+    }
+
+    /// One document's chunks after `after` (this device must read it: 403 otherwise).
+    pub async fn pull_doc(
+        &self,
+        ws: &str,
+        doc_id: &str,
+        after: u64,
+    ) -> Result<PullResponse, NetError> {
+        self.call::<(), _>(
+            "GET",
+            &paths::pull_doc(ws, doc_id, after, Some(PULL_PAGE_CHUNKS)),
+            None,
+        )
+        .await
+    }
+
+    /// Everything the relay keeps about one document's keys (403 unless this device reads it or
+    /// once did).
+    pub async fn doc_keys(&self, ws: &str, doc_id: &str) -> Result<DocKeysResponse, NetError> {
+        self.call::<(), _>("GET", &paths::doc_keys(ws, doc_id), None)
+            .await
+    }
+
+    /// A grant or rotation of a document's keys (409 `stale_keys`: another device changed them
+    /// first).
+    pub async fn update_keys(
+        &self,
+        ws: &str,
+        req: &KeyUpdateRequest,
+    ) -> Result<KeyUpdateResponse, NetError> {
+        self.call("POST", &paths::keys(ws), Some(req)).await
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(

@@ -77,9 +77,11 @@ impl Prepared {
                 .chain(self.docs.iter().flat_map(|d| &d.set_aside))
                 .cloned()
                 .collect(),
-            next_cursor: self.next_cursor,
+            next_cursor: Some(self.next_cursor),
             relay_logs,
             doc_keys: Vec::new(),
+            to_fetch: Vec::new(),
+            fetched: Vec::new(),
         }
     }
 

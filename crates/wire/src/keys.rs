@@ -820,6 +820,11 @@ impl KeyUpdate {
         }
     }
 
+    /// A document's first key (a rotation from no keys).
+    pub fn is_first(&self) -> bool {
+        matches!(self, KeyUpdate::Rotate { from: 0, .. })
+    }
+
     /// Every envelope's recipient.
     pub fn recipients(&self) -> impl Iterator<Item = &str> + '_ {
         match self {

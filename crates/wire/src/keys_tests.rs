@@ -317,6 +317,7 @@ fn the_first_key_is_a_rotation_from_zero_without_a_link() {
         link: None,
         envelopes: envelopes(&["ana", "ben"]),
     };
+    assert!(first.is_first() && !grant.is_first());
     s.apply("ana", &first).unwrap();
     assert_eq!(s.current(), 1);
     assert_eq!(readers(&s), vec!["ana", "ben"]);

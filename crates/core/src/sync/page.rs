@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use automerge::ChangeHash;
 
-use super::keys::Keychain;
+use tend_wire::keys::{KeyError, CHUNK_ENVELOPE_V2};
+
+use super::keys::{ChunkKeyError, Keychain};
 use super::snapshot::{read_snapshot_plain, Carried};
 use crate::sync_wire::{ChunkKind, PullResponse, PulledChunk};
 use crate::workspace::SyncDoc;
@@ -66,6 +68,11 @@ pub struct OpenedPage {
     pub set_aside: Vec<SetAsideChunk>,
     /// Per document (this device's own chunks included, set-aside ones too): what the relay keeps.
     pub relay: Vec<(String, RelayBytes)>,
+    /// Documents with a chunk sealed under a generation this device holds no key for (yet): its
+    /// key change comes later in the feed, or the device was given the document after the chunk.
+    /// Such chunks are neither applied nor set aside; the document is fetched again from the
+    /// start once its keys are in (PROTOCOL.md "Document keys and scope").
+    pub unkeyed: Vec<String>,
 }
 
 impl OpenedPage {
@@ -89,6 +96,11 @@ impl OpenedPage {
             }
         }
         self.set_aside.extend(later.set_aside);
+        for doc in later.unkeyed {
+            if !self.unkeyed.contains(&doc) {
+                self.unkeyed.push(doc);
+            }
+        }
         let mut relay_at: HashMap<String, usize> = self
             .relay
             .iter()
@@ -152,8 +164,18 @@ pub fn open_page(keys: &Keychain, own_device_id: &str, chunks: Vec<PulledChunk>)
             });
             continue;
         };
-        let opened = keys
-            .open(&c.doc_id, c.kind, &c.ciphertext)
+        let opened = match keys.open(&c.doc_id, c.kind, &c.ciphertext) {
+            Err(ChunkKeyError::NoKey(_) | ChunkKeyError::V2(KeyError::MissingKey(_)))
+                if c.ciphertext.first() == Some(&CHUNK_ENVELOPE_V2) =>
+            {
+                if !page.unkeyed.contains(&c.doc_id) {
+                    page.unkeyed.push(c.doc_id);
+                }
+                continue;
+            }
+            other => other,
+        };
+        let opened = opened
             .map_err(|e| e.to_string())
             .and_then(|plain| match c.kind {
                 ChunkKind::Change => {

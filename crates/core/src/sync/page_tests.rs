@@ -481,3 +481,65 @@ fn the_workspace_document_travels_like_a_patient_and_merges_with_a_copy_started_
     // One genesis, so nothing to reconcile: the same single head.
     assert_eq!(merged.doc.expect("merged").heads(), genesis);
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+fn a_chunk_under_a_generation_not_held_here_is_left_for_a_fetch_not_set_aside() {
+    use tend_wire::keys::{ContentKey, KeyRing};
+    let (a, b) = (PatientId::random(), PatientId::random());
+    let mut doc_a = new_doc(&a);
+    let mut doc_b = new_doc(&b);
+    // Document a has keys: generations 1 and 2; this device holds only generation 1.
+    let (k1, k2) = (
+        ContentKey::generate().unwrap(),
+        ContentKey::generate().unwrap(),
+    );
+    let mut theirs = KeyRing::new(WS, a.as_str());
+    theirs.insert(1, k1.clone()).unwrap();
+    theirs.insert(2, k2).unwrap();
+    let mut mine = KeyRing::new(WS, a.as_str());
+    mine.insert(1, k1).unwrap();
+    let mut chain = keys(&key());
+    chain.insert(mine);
+    let sealed = |seq: u64, generation: u32, plain: &[u8]| PulledChunk {
+        seq,
+        doc_id: a.to_string(),
+        kind: ChunkKind::Change,
+        covers_seq: None,
+        device_id: THEM.into(),
+        ciphertext: theirs
+            .seal_under(generation, ChunkKind::Change, plain)
+            .unwrap(),
+    };
+    let page = open_page(
+        &chain,
+        ME,
+        vec![
+            sealed(1, 1, &doc_a.save()),
+            sealed(2, 2, &doc_a.save()),
+            // A document without a ring here at all, in a version-2 envelope.
+            PulledChunk {
+                doc_id: b.to_string(),
+                ..sealed(3, 2, &doc_b.save())
+            },
+            chunk(4, b.as_str(), ChunkKind::Change, THEM, &doc_b.save()),
+        ],
+    );
+    assert_eq!(page.unkeyed, vec![a.to_string(), b.to_string()]);
+    assert!(
+        page.set_aside.is_empty(),
+        "nothing is set aside for want of a key"
+    );
+    let seqs: Vec<Vec<u64>> = page
+        .docs
+        .iter()
+        .map(|d| d.chunks.iter().map(|c| c.seq).collect())
+        .collect();
+    assert_eq!(seqs, vec![vec![1], vec![4]]);
+    // Bytes that are damaged under a key this device holds are still set aside.
+    let mut bad = sealed(5, 1, &doc_a.save());
+    let last = bad.ciphertext.len() - 1;
+    bad.ciphertext[last] ^= 1;
+    let page = open_page(&chain, ME, vec![bad]);
+    assert_eq!(page.set_aside.len(), 1);
+    assert!(page.unkeyed.is_empty());
+}
