@@ -99,10 +99,14 @@ where
         async move {
             let result = fut.await;
             match &result {
+                // The save may have changed what shows this form (a revoked device's row loses
+                // its "Revoke"): nothing here may touch what is gone.
                 Ok(()) => {
                     state.open.try_set(false);
-                    state.message.try_set(Some((saved_text.get_value(), false)));
-                    if let Some(button) = opener.get_untracked() {
+                    if let Some(text) = saved_text.try_get_value() {
+                        state.message.try_set(Some((text, false)));
+                    }
+                    if let Some(button) = opener.try_get_untracked().flatten() {
                         let _ = button.focus();
                     }
                 }
