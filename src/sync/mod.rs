@@ -1078,8 +1078,12 @@ impl Engine {
         // chunks in the feed are not applied, the fetch brings them all.
         let to_fetch: RefCell<BTreeSet<String>> =
             RefCell::new(self.storage.docs_to_fetch().await?.into_iter().collect());
-        // What this device knew of documents' keys when the round began.
+        // What this device knew of documents' keys when the round began, and what it held.
         let before = keys.borrow().states.clone();
+        let held: HashSet<String> = self
+            .session
+            .caseload
+            .with_untracked(|c| c.iter().map(|s| s.id.clone()).collect());
         let me = keys.borrow().me.device_id.clone();
         let open = |chunks| {
             let mut opened = page::open_page(&keys.borrow().chain, &ws.device_id, chunks);
@@ -1132,12 +1136,16 @@ impl Engine {
                         // What does not open is said after the pull, once the roster it may
                         // bring is in (a chunk it leaves unopened is fetched then).
                         let _ = chain.refresh(&doc, state, this, directory);
-                        // Given a document with keys after its chunks before the cursor went by
-                        // unseen (out of scope then): it is fetched from the start.
+                        // Given a document whose chunks before the cursor went by unseen (out
+                        // of scope then): it is fetched from the start. Not a document held here
+                        // whose first key this is (everything before was readable by all).
                         let was = before.get(&doc);
+                        let first_key_of_held =
+                            was.is_none() && state.current() == 1 && held.contains(&doc);
                         if start > 0
                             && state.is_reader(&me)
-                            && was.is_some_and(|w| w.current() > 0 && !w.is_reader(&me))
+                            && !was.is_some_and(|w| w.is_reader(&me))
+                            && !first_key_of_held
                         {
                             to_fetch.borrow_mut().insert(doc.clone());
                         }
