@@ -57,6 +57,9 @@ pub enum EditError {
     Rejected(DocError),
     #[error("Not saved: {0}")]
     NotSaved(StorageError),
+    /// A change that needs the relay, which did not take it (offline, refused); nothing changed.
+    #[error("Not done: {0}")]
+    NotDone(String),
 }
 
 /// Who is using this device ("who I am"): every change they make carries their name.

@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod caseload;
 pub mod chart;
+pub mod devices;
 pub mod directory;
 pub mod exchange;
 pub mod handout;

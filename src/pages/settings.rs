@@ -1,4 +1,5 @@
-//! Settings: who uses this device (name and role), and how safe the device's copy of the data is.
+//! Settings: who uses this device (name and role), how safe the device's copy of the data is, sync,
+//! and the workspace's devices.
 
 use leptos::{prelude::*, task::spawn_local};
 
@@ -58,6 +59,11 @@ pub fn SettingsPage() -> impl IntoView {
             <crate::lock::settings::LockSettings />
             <InstallSection />
             <SyncSetup />
+            {use_context::<crate::sync::SyncHandle>().map(|sync| view! {
+                <Show when=move || sync.workspace_id().is_some() && !sync.is_removed()>
+                    <super::devices::DevicesSection />
+                </Show>
+            })}
         </section>
     }
 }

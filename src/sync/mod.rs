@@ -36,16 +36,17 @@ use tend_core::{
     keys::{chunk_generation, DocKeyState},
     record::PersonRole,
     sync::{
-        key_step::{key_step, HeldDoc, KeyAction},
+        key_step::{key_step, unfinished_rotations, HeldDoc, KeyAction},
         keys::{self, Keychain, ThisDevice},
         logs_after_page, page, plan_batches, should_snapshot, snapshot_chunk, snapshot_plain,
         Carried, Effect as SyncEffect, Event, Inputs, Machine, Phase, PullBatch, PulledBatch,
         RelayLog, RoundOutcome, Stored, TabMessage, Timer, PUSH_MAX_BYTES, PUSH_MAX_CHUNKS,
     },
-    sync_wire::{ChunkKind, JoinRequest, PushChunk, PushRequest, ServerMessage},
+    sync_wire::{ChunkKind, DeviceInfo, JoinRequest, PushChunk, PushRequest, ServerMessage},
     workspace::Person,
     workspace::SyncDoc,
-    DocId, WORKSPACE_DOC_ID,
+    workspace::WorkspaceOp,
+    DocId, PatientSummary, WORKSPACE_DOC_ID,
 };
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -334,6 +335,15 @@ impl SyncHandle {
         self.engine.workspace.borrow().is_some()
     }
 
+    /// The relay's id of this device, once it is in a workspace.
+    pub fn device_id(&self) -> Option<String> {
+        self.engine
+            .workspace
+            .borrow()
+            .as_ref()
+            .map(|w| w.device_id.clone())
+    }
+
     /// True when the relay refused this device (revoked): it may join again.
     pub fn is_removed(&self) -> bool {
         if self.engine.leads() {
@@ -438,6 +448,73 @@ impl SyncHandle {
         }
         .encode()
         .map_err(|e| e.to_string())
+    }
+
+    /// Every device of the workspace as the relay lists it (needs a connection).
+    pub async fn devices(&self) -> Result<Vec<DeviceInfo>, String> {
+        let ws = self
+            .engine
+            .workspace
+            .borrow()
+            .clone()
+            .ok_or_else(|| "Set up a workspace first.".to_string())?;
+        ws.relay()
+            .devices(&ws.workspace_id)
+            .await
+            .map(|l| l.devices)
+            .map_err(|e| describe_setup_error(&e))
+    }
+
+    /// How many patients stored here still have keys a device that should not read them holds
+    /// (revoked, left the care team): rotations owed and not done yet (a team lead's device that
+    /// syncs does them).
+    pub async fn unfinished_rotations(&self) -> Result<usize, String> {
+        let e = &self.engine;
+        let record = e.session.workspace().await.map_err(|e| e.to_string())?;
+        let states = e
+            .storage
+            .doc_key_states()
+            .await
+            .map_err(|e| e.to_string())?;
+        let (held, _) = e.held_docs().await.map_err(|e| e.to_string())?;
+        Ok(unfinished_rotations(&held, &states, &record).len())
+    }
+
+    /// Revokes a device (a team lead's "lost tablet"): the relay stops its token at once, then
+    /// the roster marks it revoked (`local_id`, if it is on the roster), so no device gives it a
+    /// key again and every document it could read gets a new one.
+    pub async fn revoke(&self, relay_id: &str, local_id: Option<&str>) -> Result<(), String> {
+        let ws = self
+            .engine
+            .workspace
+            .borrow()
+            .clone()
+            .ok_or_else(|| "Set up a workspace first.".to_string())?;
+        match ws.relay().revoke_device(&ws.workspace_id, relay_id).await {
+            // Already gone from the relay: the roster still has to say so.
+            Ok(()) | Err(NetError::Status { status: 404, .. }) => {}
+            Err(e) => return Err(describe_setup_error(&e)),
+        }
+        let Some(local_id) = local_id else {
+            return Ok(());
+        };
+        let already = self.engine.session.workspace_record.with_untracked(|r| {
+            r.as_ref()
+                .and_then(|r| r.devices.get(local_id))
+                .is_some_and(|d| d.revoked.is_some())
+        });
+        if already {
+            return Ok(());
+        }
+        self.engine
+            .session
+            .edit_workspace(vec![WorkspaceOp::RevokeDevice {
+                device_id: local_id.to_owned(),
+            }])
+            .await
+            .map_err(|e| {
+                format!("The relay stopped the device, but the roster was not updated: {e}")
+            })
     }
 
     async fn adopt(&self, ws: Workspace) -> Result<(), String> {
@@ -811,22 +888,7 @@ impl Engine {
         logs: &mut HashMap<String, RelayLog>,
     ) -> Result<(), SyncError> {
         let record = self.session.workspace().await?;
-        let outbox: HashSet<String> = self
-            .storage
-            .outbox()
-            .await?
-            .into_iter()
-            .map(|(id, _)| id.to_string())
-            .collect();
-        let caseload = self.storage.caseload().await?.summaries;
-        let held: Vec<HeldDoc> = caseload
-            .iter()
-            .map(|s| HeldDoc {
-                doc_id: s.id.clone(),
-                care: Some((s.care_manager.clone(), s.care_team.clone())),
-                unsynced: outbox.contains(&s.id),
-            })
-            .collect();
+        let (held, caseload) = self.held_docs().await?;
         let actions = key_step(&held, &keys.states, &keys.chain, &keys.me, &record)
             .map_err(|e| SyncError::Local(format!("documents' keys could not be made ({e})")))?;
         // A patient whose received changes are not settled yet has a summary that may name an
@@ -929,6 +991,27 @@ impl Engine {
         }
         self.session.notify(notices);
         Ok(())
+    }
+
+    /// The patients stored here, as the key step sees them (with their summaries).
+    async fn held_docs(&self) -> Result<(Vec<HeldDoc>, Vec<PatientSummary>), StorageError> {
+        let outbox: HashSet<String> = self
+            .storage
+            .outbox()
+            .await?
+            .into_iter()
+            .map(|(id, _)| id.to_string())
+            .collect();
+        let caseload = self.storage.caseload().await?.summaries;
+        let held = caseload
+            .iter()
+            .map(|s| HeldDoc {
+                doc_id: s.id.clone(),
+                care: Some((s.care_manager.clone(), s.care_team.clone())),
+                unsynced: outbox.contains(&s.id),
+            })
+            .collect();
+        Ok((held, caseload))
     }
 
     /// Asks the relay for a document's keys this device's feed did not show: stored (and opened) if

@@ -3,9 +3,9 @@
 
 use serde::{de::DeserializeOwned, Serialize};
 use tend_core::sync_wire::{
-    paths, CreateJoinSecretRequest, CreateWorkspaceRequest, DeviceCredentials, DocKeysResponse,
-    ErrorBody, JoinRequest, JoinSecretResponse, KeyUpdateRequest, KeyUpdateResponse, PullResponse,
-    PushRequest, PushResponse,
+    paths, CreateJoinSecretRequest, CreateWorkspaceRequest, DeviceCredentials, DeviceList,
+    DocKeysResponse, ErrorBody, JoinRequest, JoinSecretResponse, KeyUpdateRequest,
+    KeyUpdateResponse, PullResponse, PushRequest, PushResponse,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -166,6 +166,22 @@ impl Relay {
         self.call("POST", &paths::keys(ws), Some(req)).await
     }
 
+    /// Every device of the workspace as the relay knows it (opaque ids, when each was last seen).
+    pub async fn devices(&self, ws: &str) -> Result<DeviceList, NetError> {
+        self.call::<(), _>("GET", &paths::devices(ws), None).await
+    }
+
+    /// Revokes a device: its token stops working at once (`204`, no body).
+    pub async fn revoke_device(&self, ws: &str, device_id: &str) -> Result<(), NetError> {
+        let (status, retry_after_s, text) = self
+            .send::<()>("DELETE", &paths::device(ws, device_id), None)
+            .await?;
+        match status {
+            200..=299 => Ok(()),
+            _ => Err(status_error(status, retry_after_s, &text)),
+        }
+    }
+
     async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         method: &str,
@@ -176,19 +192,7 @@ impl Relay {
         if (200..300).contains(&status) {
             return serde_json::from_str(&text).map_err(|e| NetError::Protocol(e.to_string()));
         }
-        if status == 401 {
-            return Err(NetError::Unauthorized);
-        }
-        let (error, message) = match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(b) => (b.error, b.message),
-            Err(_) => (String::new(), text.chars().take(200).collect()),
-        };
-        Err(NetError::Status {
-            status,
-            error,
-            message,
-            retry_after_s,
-        })
+        Err(status_error(status, retry_after_s, &text))
     }
 
     async fn send<B: Serialize>(
@@ -241,6 +245,23 @@ impl Relay {
             .as_string()
             .unwrap_or_default();
         Ok((status, retry_after_s, text))
+    }
+}
+
+/// The error an answer other than 2xx means.
+fn status_error(status: u16, retry_after_s: Option<u32>, text: &str) -> NetError {
+    if status == 401 {
+        return NetError::Unauthorized;
+    }
+    let (error, message) = match serde_json::from_str::<ErrorBody>(text) {
+        Ok(b) => (b.error, b.message),
+        Err(_) => (String::new(), text.chars().take(200).collect()),
+    };
+    NetError::Status {
+        status,
+        error,
+        message,
+        retry_after_s,
     }
 }
 

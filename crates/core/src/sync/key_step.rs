@@ -19,7 +19,8 @@ use std::collections::{BTreeSet, HashMap};
 use tend_wire::keys::{DocKeyState, KeyError, KeyRing, KeyUpdate};
 
 use super::keys::{
-    patient_readers, plan, senders, workspace_readers, KeyPlan, Keychain, ThisDevice,
+    patient_readers, plan, rotation_pending, senders, workspace_readers, KeyPlan, Keychain,
+    ThisDevice,
 };
 use crate::workspace::WorkspaceRecord;
 
@@ -120,6 +121,29 @@ pub fn key_step(
         doc_id: doc_id.clone(),
     }));
     Ok(actions)
+}
+
+/// The documents held here whose keys a device that should not read them still holds (revoked,
+/// left the care team): rotations owed and not yet done, which team leads see until the next
+/// device that reads the document and syncs does them.
+pub fn unfinished_rotations(
+    held: &[HeldDoc],
+    states: &HashMap<String, DocKeyState>,
+    workspace: &WorkspaceRecord,
+) -> Vec<String> {
+    held.iter()
+        .filter(|doc| {
+            let Some(state) = states.get(&doc.doc_id).filter(|s| s.current() > 0) else {
+                return false;
+            };
+            let wanted = match &doc.care {
+                Some((care_manager, team)) => patient_readers(workspace, care_manager, team),
+                None => workspace_readers(workspace),
+            };
+            !wanted.is_empty() && rotation_pending(state, &wanted)
+        })
+        .map(|doc| doc.doc_id.clone())
+        .collect()
 }
 
 #[cfg(test)]

@@ -182,10 +182,15 @@ fn a_revoked_device_is_rotated_out_and_never_granted_again() {
     assert!(readers(&relay, "p1").contains(&"relay-1".to_string()));
     // Ana's second device (a tablet) is lost: Sue revokes it on the roster.
     t.roster.devices.get_mut("local-1").unwrap().revoked = Some(Stamp::default());
+    // Owed, and shown to leads, until a reader rotates.
+    let p2 = patient("p2", "ben", &[], false);
+    let held = [p1[0].clone(), p2];
+    assert_eq!(unfinished_rotations(&held, &relay, &t.roster), vec!["p1"]);
     assert_eq!(
         kinds(&step_as(&t, 3, &p1, &mut relay)),
         vec!["rotate p1 from 1"]
     );
+    assert!(unfinished_rotations(&held, &relay, &t.roster).is_empty());
     assert_eq!(readers(&relay, "p1"), vec!["relay-0", "relay-3"]);
     assert!(
         step_as(&t, 0, &p1, &mut relay).is_empty(),
