@@ -57,35 +57,34 @@ pub fn App(session: Session) -> impl IntoView {
 /// Problems with stored data (unreadable records set aside, failed tidy-ups): shown, not hidden.
 #[component]
 fn ProblemBanner() -> impl IntoView {
-    let session = expect_context::<Session>();
-    let problems = session.problems;
-    view! {
-        <Show when=move || !problems.get().is_empty()>
-            <section class="banner banner-warning" role="alert" aria-label="Problems with saved data">
-                <ul>
-                    <For each=move || problems.get() key=|p| p.clone() let:problem>
-                        <li>{problem}</li>
-                    </For>
-                </ul>
-                <button class="button" on:click=move |_| problems.set(Vec::new())>"Dismiss"</button>
-            </section>
-        </Show>
-    }
+    let problems = expect_context::<Session>().problems;
+    view! { <ListBanner items=problems class="banner-warning" role="alert" label="Problems with saved data" /> }
 }
 
 /// What sync changed on this device that the user should know: shown, not hidden, until dismissed.
 #[component]
 fn NoticeBanner() -> impl IntoView {
     let notices = expect_context::<Session>().notices;
+    view! { <ListBanner items=notices class="banner-info" role="status" label="Changes on this device" /> }
+}
+
+/// A dismissable banner listing `items`, shown while there are any.
+#[component]
+fn ListBanner(
+    items: RwSignal<Vec<String>>,
+    class: &'static str,
+    role: &'static str,
+    label: &'static str,
+) -> impl IntoView {
     view! {
-        <Show when=move || !notices.get().is_empty()>
-            <section class="banner banner-info" role="status" aria-label="Changes on this device">
+        <Show when=move || !items.get().is_empty()>
+            <section class=format!("banner {class}") role=role aria-label=label>
                 <ul>
-                    <For each=move || notices.get() key=|n| n.clone() let:notice>
-                        <li>{notice}</li>
+                    <For each=move || items.get() key=|i| i.clone() let:item>
+                        <li>{item}</li>
                     </For>
                 </ul>
-                <button class="button" on:click=move |_| notices.set(Vec::new())>"Dismiss"</button>
+                <button class="button" on:click=move |_| items.set(Vec::new())>"Dismiss"</button>
             </section>
         </Show>
     }

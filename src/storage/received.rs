@@ -93,16 +93,9 @@ impl Storage {
     ) -> Result<bool, StorageError> {
         let doc = DocId::Patient(id.clone());
         let summary_row = self.summary_row(summary)?;
-        let tx = self.db.transaction(
-            &[
-                schema::SNAPSHOTS,
-                schema::CHUNKS,
-                schema::SUMMARIES,
-                schema::CASELOAD_LOG,
-                schema::SYNC_STATE,
-            ],
-            TransactionMode::ReadWrite,
-        )?;
+        let tx = self
+            .db
+            .transaction(&schema::PATIENT_STORES, TransactionMode::ReadWrite)?;
         if &read_stamp(&tx, &doc).await? != stamp {
             tx.abort().await?;
             return Ok(false);

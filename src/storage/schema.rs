@@ -27,6 +27,10 @@ pub const LOCK: &str = "lock";
 /// Holds record keys only — no values, so nothing to seal (like `chunks`' `doc_id`). Added in v3.
 pub const CASELOAD_LOG: &str = "caseload_log";
 
+/// Where a patient's record, caseload row and sync rows live: what a write that must see all of
+/// them at once (settling a summary, removing the patient) opens.
+pub const PATIENT_STORES: [&str; 5] = [SNAPSHOTS, CHUNKS, SUMMARIES, CASELOAD_LOG, SYNC_STATE];
+
 /// Every store whose values pass through the seal (everything but `lock` and `caseload_log`).
 pub const SEALED_STORES: [&str; 6] = [SNAPSHOTS, CHUNKS, SUMMARIES, SYNC_STATE, META, QUARANTINE];
 

@@ -279,16 +279,9 @@ impl Storage {
     /// (`ChangedMeanwhile`). What this device knows of its keys stays (it says this device was
     /// taken out), and so does anything set aside for support.
     pub async fn remove_patient(&self, id: &DocId, stamp: &DocStamp) -> Result<(), StorageError> {
-        let tx = self.db.transaction(
-            &[
-                schema::SNAPSHOTS,
-                schema::CHUNKS,
-                schema::SUMMARIES,
-                schema::CASELOAD_LOG,
-                schema::SYNC_STATE,
-            ],
-            TransactionMode::ReadWrite,
-        )?;
+        let tx = self
+            .db
+            .transaction(&schema::PATIENT_STORES, TransactionMode::ReadWrite)?;
         let sync = tx.store(schema::SYNC_STATE)?;
         let (now, unsynced) = futures::try_join!(
             read_stamp(&tx, id),

@@ -421,14 +421,18 @@ impl SyncHandle {
             .map_err(|e| format!("Joined, but the team roster was not updated: {e}"))
     }
 
-    /// "Invite a device": a fresh one-time join secret, wrapped with the key into a join code.
-    pub async fn invite(&self, person: Option<&Person>) -> Result<String, String> {
-        let ws = self
-            .engine
+    /// This device's membership, for what needs the relay.
+    fn workspace(&self) -> Result<Workspace, String> {
+        self.engine
             .workspace
             .borrow()
             .clone()
-            .ok_or_else(|| "Set up a workspace first.".to_string())?;
+            .ok_or_else(|| "Set up a workspace first.".to_string())
+    }
+
+    /// "Invite a device": a fresh one-time join secret, wrapped with the key into a join code.
+    pub async fn invite(&self, person: Option<&Person>) -> Result<String, String> {
+        let ws = self.workspace()?;
         let secret = ws
             .relay()
             .mint_join_secret(&ws.workspace_id)
@@ -452,12 +456,7 @@ impl SyncHandle {
 
     /// Every device of the workspace as the relay lists it (needs a connection).
     pub async fn devices(&self) -> Result<Vec<DeviceInfo>, String> {
-        let ws = self
-            .engine
-            .workspace
-            .borrow()
-            .clone()
-            .ok_or_else(|| "Set up a workspace first.".to_string())?;
+        let ws = self.workspace()?;
         ws.relay()
             .devices(&ws.workspace_id)
             .await
@@ -484,12 +483,7 @@ impl SyncHandle {
     /// the roster marks it revoked (`local_id`, if it is on the roster), so no device gives it a
     /// key again and every document it could read gets a new one.
     pub async fn revoke(&self, relay_id: &str, local_id: Option<&str>) -> Result<(), String> {
-        let ws = self
-            .engine
-            .workspace
-            .borrow()
-            .clone()
-            .ok_or_else(|| "Set up a workspace first.".to_string())?;
+        let ws = self.workspace()?;
         match ws.relay().revoke_device(&ws.workspace_id, relay_id).await {
             // Already gone from the relay: the roster still has to say so.
             Ok(()) | Err(NetError::Status { status: 404, .. }) => {}
