@@ -902,7 +902,7 @@ impl Engine {
                 .unwrap_or_else(|| "A patient".into())
         };
         let mut fetch: BTreeSet<String> = self.storage.docs_to_fetch().await?.into_iter().collect();
-        let (mut dropped, mut notices) = (Vec::new(), Vec::new());
+        let (mut dropped, mut dropped_names, mut notices) = (Vec::new(), Vec::new(), Vec::new());
         for action in actions {
             match action {
                 KeyAction::Send { doc_id, .. } if unsettled.contains(&doc_id) => {}
@@ -942,10 +942,7 @@ impl Engine {
                     let stamp = self.storage.doc_stamp(&id).await?;
                     match self.storage.remove_patient(&id, &stamp).await {
                         Ok(()) => {
-                            notices.push(format!(
-                                "{} is no longer on this device: this device is not on their care team any more.",
-                                name_of(&doc_id)
-                            ));
+                            dropped_names.push(name_of(&doc_id));
                             dropped.push(doc_id);
                         }
                         // Changed meanwhile (an edit here): the next round decides again.
@@ -977,6 +974,7 @@ impl Engine {
             }
         }
         self.fetch_docs(ws, keys, &wanted, logs).await?;
+        notices.extend(dropped_notice(&dropped_names));
         if !dropped.is_empty() {
             self.post(&TabMessage::Pulled {
                 docs: dropped.clone(),
@@ -1608,6 +1606,24 @@ impl Engine {
             leptos::task::spawn_local(async move { drop(old) });
         }
     }
+}
+
+/// What the user is told about patients taken off this device: one line each, or one line for
+/// many (a device that held everyone's patients before keys drops most of them at once).
+fn dropped_notice(names: &[String]) -> Vec<String> {
+    const NAMED: usize = 3;
+    if names.len() <= NAMED {
+        return names
+            .iter()
+            .map(|n| format!("{n} is no longer on this device: you are not on their care team."))
+            .collect();
+    }
+    vec![format!(
+        "{} patients are no longer on this device, as you are not on their care teams: {} and {} more.",
+        names.len(),
+        names[..NAMED].join("; "),
+        names.len() - NAMED
+    )]
 }
 
 /// The relay refused a push or key update because a document's keys changed since this device

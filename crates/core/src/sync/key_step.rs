@@ -7,8 +7,9 @@
 //!   device, which must push it).
 //! * A document this device reads gets a grant for every device that should read it and has no
 //!   key yet, or a rotation when a reader should not be one (revoked, left the care team).
-//! * A document a rotation took this device out of is removed here — unless it holds changes the
-//!   relay never got: those are kept, and said, never dropped silently.
+//! * A document a rotation took this device out of, or whose keys it was never given (held from
+//!   before it had keys), is removed here — unless it holds changes the relay never got: those
+//!   are kept (and said, for a device taken out), never dropped silently.
 //! * A document this device was given and does not hold is fetched from the start.
 //! * Nothing is sent until the roster lists this device's own public key: the others could not
 //!   trust its envelopes before. A rotation that takes this device itself out waits until its own
@@ -49,8 +50,9 @@ pub enum KeyAction {
     /// A rotation left this device out, but it holds changes the relay never got: keep them and
     /// say so (someone who reads the document can take them over by hand).
     KeepUnsynced { doc_id: String },
-    /// The document has keys this device was never given (it was made before keys, elsewhere):
-    /// kept as it is until a reader grants them.
+    /// The document has keys this device was never given (it held it from before the document
+    /// had keys) and it holds changes to it the relay does not have: kept as it is, and not
+    /// pushed, until a reader grants them.
     NotGiven { doc_id: String },
     /// This device reads a document it does not hold: fetch it from the relay's start.
     Fetch { doc_id: String },
@@ -73,18 +75,15 @@ pub fn key_step(
     for doc in held {
         let state = states.get(&doc.doc_id).unwrap_or(&no_keys);
         if state.current() > 0 && !state.is_reader(&me.device_id) {
-            actions.push(if !state.ever_read_by(&me.device_id) {
-                KeyAction::NotGiven {
-                    doc_id: doc.doc_id.clone(),
-                }
-            } else if doc.unsynced {
-                KeyAction::KeepUnsynced {
-                    doc_id: doc.doc_id.clone(),
-                }
-            } else {
-                KeyAction::Drop {
-                    doc_id: doc.doc_id.clone(),
-                }
+            let doc_id = doc.doc_id.clone();
+            actions.push(match (doc.unsynced, state.ever_read_by(&me.device_id)) {
+                // Held from before the document had keys, never given them: nothing here may be
+                // pushed until a reader grants them (if this device should read it).
+                (true, false) => KeyAction::NotGiven { doc_id },
+                (true, true) => KeyAction::KeepUnsynced { doc_id },
+                // Not this device's to hold (any more): if it is given the keys later, the
+                // document is fetched whole then.
+                (false, _) => KeyAction::Drop { doc_id },
             });
             continue;
         }

@@ -233,4 +233,8 @@ fn nothing_is_sent_before_the_roster_lists_this_device_s_key_and_keys_never_give
         kinds(&step_as(&t, 0, &p1, &mut relay)),
         vec!["not given p1"]
     );
+    // Once its changes are pushed (as they were before keys), a copy it was never given keys
+    // for does not stay on the device.
+    let synced = [patient("p1", "ana", &[], false)];
+    assert_eq!(kinds(&step_as(&t, 0, &synced, &mut relay)), vec!["drop p1"]);
 }
