@@ -258,17 +258,17 @@ impl Storage {
         doc_id: &str,
         state: &DocKeyState,
     ) -> Result<(), StorageError> {
+        self.put_sync_json(&keys_key(doc_id), &state.to_response(doc_id))
+            .await
+    }
+
+    /// Writes one sealed JSON value of `sync_state` in a transaction of its own.
+    async fn put_sync_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StorageError> {
         let tx = self
             .db
             .transaction(&[schema::SYNC_STATE], TransactionMode::ReadWrite)?;
         tx.store(schema::SYNC_STATE)?
-            .put(
-                &self.sync_row(
-                    &format!("{KEYS_PREFIX}{doc_id}"),
-                    &state.to_response(doc_id),
-                )?,
-                None,
-            )
+            .put(&self.sync_row(key, value)?, None)
             .await?;
         commit(tx).await
     }
@@ -318,13 +318,7 @@ impl Storage {
     }
 
     pub async fn set_relay_log(&self, doc_id: &str, log: &RelayLog) -> Result<(), StorageError> {
-        let tx = self
-            .db
-            .transaction(&[schema::SYNC_STATE], TransactionMode::ReadWrite)?;
-        tx.store(schema::SYNC_STATE)?
-            .put(&self.sync_row(&relay_key(doc_id), log)?, None)
-            .await?;
-        commit(tx).await
+        self.put_sync_json(&relay_key(doc_id), log).await
     }
 
     /// The sync state of each of `ids` (the default where there is none or it does not read), in
@@ -476,10 +470,7 @@ impl Storage {
             sync_rows.push(self.sync_row(&relay_key(doc_id), log)?);
         }
         for (doc_id, state) in &page.doc_keys {
-            sync_rows.push(self.sync_row(
-                &format!("{KEYS_PREFIX}{doc_id}"),
-                &state.to_response(doc_id),
-            )?);
+            sync_rows.push(self.sync_row(&keys_key(doc_id), &state.to_response(doc_id))?);
         }
         for doc_id in &page.to_fetch {
             sync_rows.push(self.sync_row(&format!("{FETCH_PREFIX}{doc_id}"), &true)?);
@@ -718,6 +709,10 @@ pub(super) fn doc_key(id: &DocId) -> String {
 
 fn relay_key(doc_id: &str) -> String {
     format!("{RELAY_PREFIX}{doc_id}")
+}
+
+fn keys_key(doc_id: &str) -> String {
+    format!("{KEYS_PREFIX}{doc_id}")
 }
 
 pub(super) fn outbox_key(id: &DocId) -> String {
