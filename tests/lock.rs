@@ -13,7 +13,7 @@ use tend::lock::control::{LockControl, Screen, UnlockFailure};
 use tend::lock::derive::pbkdf2_sha256;
 use tend::session::Session;
 use tend::storage::{schema, Storage, StorageError};
-use tend::sync::{Workspace, WORKSPACE_META};
+use tend::sync::{JoinedWith, Workspace, WORKSPACE_META};
 use tend_core::{lock, record::PersonName, Author, PatientDoc, PatientId};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -160,7 +160,18 @@ fn sample_workspace(key: &[u8; 32]) -> Workspace {
         device_id: "device-1".into(),
         device_token: "token-secret-token-secret".into(),
         key: base64::engine::general_purpose::STANDARD.encode(key),
+        // The workspace document's key from a join code: as secret as the workspace key.
+        joined_with: Some(JoinedWith {
+            generation: 3,
+            key: base64::engine::general_purpose::STANDARD.encode(doc_key(key)),
+        }),
     }
+}
+
+fn doc_key(key: &[u8; 32]) -> [u8; 32] {
+    let mut k = *key;
+    k.reverse();
+    k
 }
 
 #[wasm_bindgen_test]
@@ -172,6 +183,7 @@ async fn nothing_readable_at_rest_patient_name_and_workspace_key() {
     ];
     let ws_json = serde_json::to_string(&sample_workspace(&workspace_key)).expect("json");
     let ws_key_b64 = base64::engine::general_purpose::STANDARD.encode(workspace_key);
+    let doc_key_b64 = base64::engine::general_purpose::STANDARD.encode(doc_key(&workspace_key));
 
     // Control: without the lock the same data IS readable, so the search below can fail.
     init_executor();
@@ -192,6 +204,10 @@ async fn nothing_readable_at_rest_patient_name_and_workspace_key() {
     assert!(
         contains(&raw, ws_key_b64.as_bytes()),
         "control: the unkeyed store holds the key"
+    );
+    assert!(
+        contains(&raw, doc_key_b64.as_bytes()),
+        "control: the unkeyed store holds the join code's key"
     );
 
     let db = "test-lock-at-rest";
@@ -217,7 +233,13 @@ async fn nothing_readable_at_rest_patient_name_and_workspace_key() {
 
     let raw = raw_contents(db).await;
     assert!(raw.len() > 200, "the raw read saw the stored records");
-    for needle in [PATIENT_GIVEN, PATIENT_FAMILY, &ws_key_b64, "token-secret"] {
+    for needle in [
+        PATIENT_GIVEN,
+        PATIENT_FAMILY,
+        &ws_key_b64,
+        &doc_key_b64,
+        "token-secret",
+    ] {
         assert!(
             !contains(&raw, needle.as_bytes()),
             "{needle:?} is stored in plaintext"

@@ -3,7 +3,8 @@
 // care manager's lost tablet. Revoking stops its token (401) and rotates the keys of every patient
 // it could read: a change written afterwards, taken straight from the relay's database and given to
 // the tablet as if the relay had sent it, does not open with anything the tablet kept, while one
-// written before does. Tablet and phone sizes; axe.
+// written before does. The team roster's key is rotated too, which voids invitations made before;
+// Cara's new phone joins with a fresh one and is given her patients. Tablet and phone sizes; axe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -156,6 +157,14 @@ test('a supervisor revokes a lost tablet: its token stops, its patients get new 
     await setLanguage(s.page, 'Kim, Walter', 'Spanish');
     await upToDate(s.page);
 
+    // An invitation for Cara made before the revocation (it carries the team roster's key as it
+    // is now).
+    const early = await invite(s.page, CARA.name);
+    const generation = (id) => relayQuery(
+      'SELECT COALESCE(MAX(generation), 0) FROM doc_generations WHERE workspace_id = ? AND doc_id = ?', [creds.workspace_id, id])[0][0];
+    const rosterBefore = generation('workspace');
+    assert.ok(rosterBefore >= 1, 'the team roster has keys');
+
     // …then revokes the tablet.
     list = await deviceList(s.page);
     await useForm(s.page, list, "Revoke Cara's tablet", [], 'Revoke device', "Device revoked: Cara's tablet.");
@@ -166,21 +175,21 @@ test('a supervisor revokes a lost tablet: its token stops, its patients get new 
     });
     assert.equal(after.status, 401, 'its token is stopped');
 
-    // Every patient the tablet could read gets a new key that it is not given.
+    // Every patient the tablet could read, and the team roster, get a new key that it is not given.
     const readersOf = (id) => relayQuery(
       'SELECT device_id FROM doc_readers WHERE workspace_id = ? AND doc_id = ? ORDER BY device_id', [creds.workspace_id, id]).map((r) => r[0]);
-    const generation = (id) => relayQuery(
-      'SELECT COALESCE(MAX(generation), 0) FROM doc_generations WHERE workspace_id = ? AND doc_id = ?', [creds.workspace_id, id])[0][0];
     for (const name of Object.keys(ids)) {
       await waitFor(() => generation(ids[name]) === 2 && !readersOf(ids[name]).includes(creds.device_id),
         `${name}: a new key generation the tablet does not read`, 60000);
       assert.ok(readersOf(ids[name]).length > 0, `${name} is still read by Sam's laptop`);
     }
+    await waitFor(() => generation('workspace') === rosterBefore + 1 && !readersOf('workspace').includes(creds.device_id),
+      'the team roster: a new key generation the tablet does not read', 60000);
 
     // Nothing owed is left to show the supervisor.
     await deviceList(s.page);
     await s.page.getByRole('status', { name: 'Keys of revoked devices' })
-      .filter({ hasText: "Keys: every patient's keys are up to date." }).waitFor({ timeout: 60000 });
+      .filter({ hasText: "Keys: every record's keys are up to date." }).waitFor({ timeout: 60000 });
 
     // After the rotation Sam changes Rosa.
     await setLanguage(s.page, 'Diaz, Rosa', 'Tagalog');
@@ -207,6 +216,41 @@ test('a supervisor revokes a lost tablet: its token stops, its patients get new 
     await c.page.getByRole('definition').filter({ hasText: /^Spanish$/ }).waitFor({ timeout: 30000 });
     await openChart(c.page, 'Diaz, Rosa', 'Overview');
     assert.equal(await c.page.getByText('Tagalog').count(), 0, "Rosa's change after the rotation does not open on the tablet");
+
+    // Cara gets a new phone. The invitation made before the revocation carries the roster's old
+    // key, which could not push the phone's link: the relay voided it with the rotation. A new
+    // one works, and Sam's laptop gives the phone the roster and Cara's patients.
+    const p = await device(browser, relay, 'P', { name: CARA.name, role: CARA.role });
+    try {
+      await goSettings(p.page);
+      await p.page.getByLabel(/Name of this device/).fill("Cara's phone");
+      await p.page.getByLabel('Join code', { exact: true }).fill(early);
+      await p.page.getByRole('button', { name: 'Join workspace' }).click();
+      await p.page.getByText(/made before the workspace's keys changed/).waitFor();
+      const fresh = await invite(s.page, CARA.name);
+      const phone = await joinWith(p.page, fresh);
+      await upToDate(p.page, 60000);
+      await waitFor(() => readersOf('workspace').includes(phone.device_id), "the roster's key sealed to the phone", 60000);
+      for (const name of Object.keys(ids)) {
+        await waitFor(() => readersOf(ids[name]).includes(phone.device_id), `${name}'s key sealed to the phone`, 60000);
+      }
+      const caseload = p.page.getByRole('list', { name: 'Patients' });
+      await waitFor(async () => {
+        await p.page.getByRole('button', { name: 'Sync now' }).first().click();
+        await upToDate(p.page, 60000);
+        await goCaseload(p.page);
+        const listed = await caseload.getByRole('link').allInnerTexts();
+        return ['Diaz, Rosa', 'Kim, Walter'].every((n) => listed.some((l) => l.includes(n)));
+      }, "Cara's patients on her new phone", 60000);
+      // Changes made after the rotation open on the phone (it holds the new keys).
+      await openChart(p.page, 'Diaz, Rosa', 'Overview');
+      await p.page.getByRole('definition').filter({ hasText: /^Tagalog$/ }).waitFor({ timeout: 30000 });
+      // The roster reads on the phone: Sam is on its team page.
+      await p.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Team' }).click();
+      await p.page.getByText(SAM.name).first().waitFor();
+    } finally {
+      await p.context.close();
+    }
 
     assert.deepEqual(problems, [], 'axe and target sizes on the device list');
     assert.deepEqual(s.errors, [], 'S: no console errors');

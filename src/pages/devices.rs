@@ -119,10 +119,10 @@ pub fn DevicesSection() -> impl IntoView {
     };
     let owed_text = move || {
         owed.get().map(|r| match r {
-            Ok(0) => "Keys: every patient's keys are up to date.".to_string(),
+            Ok(0) => "Keys: every record's keys are up to date.".to_string(),
             Ok(n) => format!(
-                "Keys: {n} {} still readable by a revoked device or by someone no longer on the care team. The next sync of a team lead's device gives them new keys.",
-                if n == 1 { "patient's record is" } else { "patients' records are" }
+                "Keys: {n} {} (patients' or the team roster) still readable by a revoked device or by someone no longer on the care team. The next sync of a team lead's device gives them new keys.",
+                if n == 1 { "record is" } else { "records are" }
             ),
             Err(e) => format!("Keys: could not be checked ({e})."),
         })

@@ -32,8 +32,8 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use serde::{Deserialize, Serialize};
 use tend_core::{
-    crypto::{InvitedPerson, JoinCode, WorkspaceKey, KEY_LEN},
-    keys::{chunk_generation, DocKeyState},
+    crypto::{InvitedPerson, JoinCode, JoinDocKey, WorkspaceKey, KEY_LEN},
+    keys::{chunk_generation, ContentKey, DocKeyState, KeyRing, KeyUpdate},
     record::PersonRole,
     sync::{
         key_step::{key_step, unfinished_rotations, HeldDoc, KeyAction},
@@ -115,21 +115,46 @@ pub struct Workspace {
     pub device_token: String,
     /// Standard base64 of the 32-byte workspace key.
     pub key: String,
+    /// The workspace document's key this device joined with (from its join code): it reads the
+    /// roster and pushes its own link with it until a device of the roster seals the key to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joined_with: Option<JoinedWith>,
+}
+
+/// One generation of the workspace document's key, as a join code gave it.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct JoinedWith {
+    pub generation: u32,
+    /// Standard base64 of the 32-byte key.
+    pub key: String,
+}
+
+/// A 32-byte key kept as standard base64 (`what` names it in the error).
+fn stored_key(text: &str, what: &str) -> Result<[u8; KEY_LEN], String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| format!("stored {what} is not base64 ({e})"))?;
+    bytes
+        .try_into()
+        .map_err(|_| format!("stored {what} has the wrong length"))
 }
 
 impl Workspace {
     fn workspace_key(&self) -> Result<WorkspaceKey, String> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(&self.key)
-            .map_err(|e| e.to_string())?;
-        let arr: [u8; KEY_LEN] = bytes
-            .try_into()
-            .map_err(|_| "stored workspace key has the wrong length".to_string())?;
-        Ok(WorkspaceKey::from_bytes(arr))
+        stored_key(&self.key, "workspace key").map(WorkspaceKey::from_bytes)
     }
 
     fn relay(&self) -> Relay {
         Relay::new(&self.relay_url, Some(self.device_token.clone()))
+    }
+
+    /// The workspace document's key from the join code, if it came with one.
+    fn joined_with(&self) -> Result<Option<(u32, ContentKey)>, String> {
+        let Some(j) = &self.joined_with else {
+            return Ok(None);
+        };
+        let key = stored_key(&j.key, "workspace document key")?;
+        Ok(Some((j.generation, ContentKey::from_bytes(key))))
     }
 }
 
@@ -146,13 +171,21 @@ struct RoundKeys {
 }
 
 impl RoundKeys {
-    /// Whether this device may push to `doc_id`: a document without keys, or one it reads.
+    /// Whether this device may push to `doc_id`: a document without keys, one it reads, or the
+    /// workspace document while it holds its current key (from its join code).
     fn may_push(&self, doc_id: &str) -> bool {
+        let holds_current = |s: &DocKeyState| {
+            doc_id == WORKSPACE_DOC_ID
+                && self
+                    .chain
+                    .ring(doc_id)
+                    .and_then(|r| r.current())
+                    .is_some_and(|(g, _)| g == s.current())
+        };
         !self.not_given.contains(doc_id)
-            && self
-                .states
-                .get(doc_id)
-                .is_none_or(|s| s.current() == 0 || s.is_reader(&self.me.device_id))
+            && self.states.get(doc_id).is_none_or(|s| {
+                s.current() == 0 || s.is_reader(&self.me.device_id) || holds_current(s)
+            })
     }
 }
 
@@ -189,6 +222,15 @@ impl From<StorageError> for SyncError {
 }
 
 impl SyncError {
+    /// What the user is told when something they asked for failed with it.
+    fn describe(self) -> String {
+        match self {
+            SyncError::Net(e) => describe_setup_error(&e),
+            SyncError::Storage(e) => format!("Device storage failed ({e})."),
+            SyncError::Local(m) => m,
+        }
+    }
+
     fn outcome(self) -> RoundOutcome {
         match self {
             SyncError::Net(NetError::Unauthorized) => RoundOutcome::Unauthorized,
@@ -370,6 +412,7 @@ impl SyncHandle {
             device_id: creds.device_id,
             device_token: creds.device_token,
             key: base64::engine::general_purpose::STANDARD.encode(key.as_bytes()),
+            joined_with: None,
         })
         .await?;
         // Whoever starts the workspace is its roster's first person.
@@ -395,7 +438,7 @@ impl SyncHandle {
             })
             .await
             .map_err(|e| match e {
-                NetError::Status { status: 403, .. } => "The relay refused this join code: it was already used, has expired, or is for another workspace. Ask for a new invitation.".to_string(),
+                NetError::Status { status: 403, .. } => "The relay refused this join code: it was already used, has expired, was made before the workspace's keys changed (after a device was revoked), or is for another workspace. Ask for a new invitation.".to_string(),
                 other => describe_setup_error(&other),
             })?;
         let relay_id = creds.device_id.clone();
@@ -405,6 +448,10 @@ impl SyncHandle {
             device_id: creds.device_id,
             device_token: creds.device_token,
             key: base64::engine::general_purpose::STANDARD.encode(code.key.as_bytes()),
+            joined_with: code.doc_key.as_ref().map(|d| JoinedWith {
+                generation: d.generation,
+                key: base64::engine::general_purpose::STANDARD.encode(d.key.as_bytes()),
+            }),
         })
         .await?;
         // An invite for a person makes this device theirs; one without joins as who is here.
@@ -430,20 +477,37 @@ impl SyncHandle {
             .ok_or_else(|| "Set up a workspace first.".to_string())
     }
 
-    /// "Invite a device": a fresh one-time join secret, wrapped with the key into a join code.
+    /// "Invite a device": a fresh one-time join secret, wrapped with the workspace key and the
+    /// workspace document's current key into a join code (the code stops working when that key
+    /// is rotated: on a revocation).
     pub async fn invite(&self, person: Option<&Person>) -> Result<String, String> {
         let ws = self.workspace()?;
-        let secret = ws
-            .relay()
-            .mint_join_secret(&ws.workspace_id)
-            .await
-            .map_err(|e| describe_setup_error(&e))?;
+        let mut tries = 0;
+        let (secret, doc_key) = loop {
+            tries += 1;
+            let doc_key = self
+                .engine
+                .join_doc_key(&ws)
+                .await
+                .map_err(SyncError::describe)?;
+            match ws
+                .relay()
+                .mint_join_secret(&ws.workspace_id, doc_key.generation)
+                .await
+            {
+                Ok(secret) => break (secret, doc_key),
+                // Rotated meanwhile: again with the new key.
+                Err(e) if tries < ROUND_TRIES && keys_changed_meanwhile(&e) => continue,
+                Err(e) => return Err(describe_setup_error(&e)),
+            }
+        };
         let key = ws.workspace_key()?;
         JoinCode {
             relay_url: ws.relay_url.clone(),
             workspace_id: ws.workspace_id.clone(),
             join_secret: secret.join_secret,
             key,
+            doc_key: Some(doc_key),
             person: person.map(|p| InvitedPerson {
                 id: p.id.clone(),
                 name: p.name.clone(),
@@ -837,8 +901,10 @@ impl Engine {
         let start = self.storage.sync_cursor().await?;
         if start == 0 {
             // A new device reads the roster first: the keys sent to it open only with the public
-            // keys it lists.
-            let keys = self.round_keys(ws, false).await?;
+            // keys it lists. Its keys' links first, so the key its join code carried opens the
+            // roster's older generations too.
+            let mut keys = self.round_keys(ws, false).await?;
+            self.learn_keys(ws, &mut keys, WORKSPACE_DOC_ID).await?;
             self.fetch_docs(
                 ws,
                 &keys,
@@ -910,31 +976,7 @@ impl Engine {
                     doc_id,
                     update,
                     ring,
-                } => {
-                    let sent = ws
-                        .relay()
-                        .update_keys(&ws.workspace_id, &update.to_request(&doc_id))
-                        .await;
-                    match sent {
-                        Ok(_) => {
-                            let state = keys.states.entry(doc_id.clone()).or_default();
-                            if state.apply(&keys.me.device_id, &update).is_ok() {
-                                self.storage.set_doc_key_state(&doc_id, state).await?;
-                                keys.chain.insert(ring);
-                            }
-                        }
-                        // Another device gave the document its first key, which this device
-                        // never saw in its feed (it was not a reader then): what the relay holds
-                        // says whether this device reads it now.
-                        Err(e) if keys_changed_meanwhile(&e) && update.is_first() => {
-                            self.learn_keys(ws, keys, &doc_id).await?;
-                        }
-                        // Another device changed the keys first: the next pull says how, and
-                        // this device plans again from it.
-                        Err(e) if keys_changed_meanwhile(&e) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
+                } => self.send_keys(ws, keys, &doc_id, update, ring).await?,
                 KeyAction::Drop { doc_id } => {
                     let Some(id) = DocId::parse(&doc_id) else {
                         continue;
@@ -985,7 +1027,93 @@ impl Engine {
         Ok(())
     }
 
-    /// The patients stored here, as the key step sees them (with their summaries).
+    /// Sends a key update the key step planned; once the relay stores it, keeps the state and
+    /// uses `ring`. If another device changed the keys first, the next pull says how (and this
+    /// device plans again from it).
+    async fn send_keys(
+        &self,
+        ws: &Workspace,
+        keys: &mut RoundKeys,
+        doc_id: &str,
+        update: KeyUpdate,
+        ring: KeyRing,
+    ) -> Result<(), SyncError> {
+        let sent = ws
+            .relay()
+            .update_keys(&ws.workspace_id, &update.to_request(doc_id))
+            .await;
+        match sent {
+            Ok(_) => {
+                let state = keys.states.entry(doc_id.to_owned()).or_default();
+                if state.apply(&keys.me.device_id, &update).is_ok() {
+                    self.storage.set_doc_key_state(doc_id, state).await?;
+                    keys.chain.insert(ring);
+                }
+            }
+            // Another device gave the document its first key, which this device never saw in
+            // its feed (it was not a reader then): what the relay holds says whether this device
+            // reads it now.
+            Err(e) if keys_changed_meanwhile(&e) && update.is_first() => {
+                self.learn_keys(ws, keys, doc_id).await?;
+            }
+            Err(e) if keys_changed_meanwhile(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    /// The workspace document's current key, for a join code. If the document has no keys yet,
+    /// this device makes its first (sealed to every device of the roster) now, so that no code
+    /// is made without one.
+    async fn join_doc_key(&self, ws: &Workspace) -> Result<JoinDocKey, SyncError> {
+        let mut keys = self.round_keys(ws, false).await?;
+        // As the relay holds them now: this device's feed may be behind.
+        self.learn_keys(ws, &mut keys, WORKSPACE_DOC_ID).await?;
+        let current = |keys: &RoundKeys| {
+            keys.states
+                .get(WORKSPACE_DOC_ID)
+                .map_or(0, DocKeyState::current)
+        };
+        if current(&keys) == 0 {
+            let record = self.session.workspace().await?;
+            let roster = HeldDoc {
+                doc_id: WORKSPACE_DOC_ID.into(),
+                care: None,
+                unsynced: false,
+            };
+            let actions = key_step(&[roster], &keys.states, &keys.chain, &keys.me, &record)
+                .map_err(|e| {
+                    SyncError::Local(format!("the workspace's keys could not be made ({e})"))
+                })?;
+            for action in actions {
+                if let KeyAction::Send {
+                    doc_id,
+                    update,
+                    ring,
+                } = action
+                {
+                    self.send_keys(ws, &mut keys, &doc_id, update, ring).await?;
+                }
+            }
+        }
+        let generation = current(&keys);
+        match keys
+            .chain
+            .ring(WORKSPACE_DOC_ID)
+            .and_then(|r| r.get(generation))
+        {
+            Some(key) if generation > 0 => Ok(JoinDocKey {
+                generation,
+                key: key.clone(),
+            }),
+            _ => Err(SyncError::Local(
+                "This device does not hold the workspace's current keys yet. Let it sync, then make the invitation again.".into(),
+            )),
+        }
+    }
+
+    /// The workspace document and the patients stored here, as the key step sees them (with the
+    /// patients' summaries).
     async fn held_docs(&self) -> Result<(Vec<HeldDoc>, Vec<PatientSummary>), StorageError> {
         let outbox: HashSet<String> = self
             .storage
@@ -995,13 +1123,18 @@ impl Engine {
             .map(|(id, _)| id.to_string())
             .collect();
         let caseload = self.storage.caseload().await?.summaries;
-        let held = caseload
-            .iter()
-            .map(|s| HeldDoc {
+        // The workspace document (read by every device of the roster), then the patients.
+        let roster = HeldDoc {
+            doc_id: WORKSPACE_DOC_ID.into(),
+            care: None,
+            unsynced: outbox.contains(WORKSPACE_DOC_ID),
+        };
+        let held = std::iter::once(roster)
+            .chain(caseload.iter().map(|s| HeldDoc {
                 doc_id: s.id.clone(),
                 care: Some((s.care_manager.clone(), s.care_team.clone())),
                 unsynced: outbox.contains(&s.id),
-            })
+            }))
             .collect();
         Ok((held, caseload))
     }
@@ -1098,13 +1231,13 @@ impl Engine {
             .unwrap_or_default();
         let states = self.storage.doc_key_states().await?;
         let workspace_key = ws.workspace_key().map_err(SyncError::Local)?;
-        let (chain, problems) = Keychain::open_all(
-            &ws.workspace_id,
-            Some(workspace_key),
-            &states,
-            &me,
-            &directory,
-        );
+        let mut chain = Keychain::new(&ws.workspace_id, Some(workspace_key));
+        if let Some((generation, key)) = ws.joined_with().map_err(SyncError::Local)? {
+            chain
+                .give(WORKSPACE_DOC_ID, generation, key)
+                .map_err(|e| SyncError::Local(format!("the join code's key is unusable ({e})")))?;
+        }
+        let problems = chain.open_states(&states, &me, &directory);
         if report {
             self.report_key_problems(problems);
         }

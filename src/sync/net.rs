@@ -112,11 +112,20 @@ impl Relay {
         self.call("POST", &paths::join(), Some(req)).await
     }
 
-    pub async fn mint_join_secret(&self, ws: &str) -> Result<JoinSecretResponse, NetError> {
+    /// A join secret for a code carrying the workspace document's key of `workspace_generation`
+    /// (0: it has none); 409 `stale_keys` unless that is the current generation.
+    pub async fn mint_join_secret(
+        &self,
+        ws: &str,
+        workspace_generation: u32,
+    ) -> Result<JoinSecretResponse, NetError> {
         self.call(
             "POST",
             &paths::join_secrets(ws),
-            Some(&CreateJoinSecretRequest { ttl_secs: None }),
+            Some(&CreateJoinSecretRequest {
+                ttl_secs: None,
+                workspace_generation: Some(workspace_generation),
+            }),
         )
         .await
     }
@@ -150,7 +159,7 @@ impl Relay {
     }
 
     /// Everything the relay keeps about one document's keys (403 unless this device reads it or
-    /// once did).
+    /// once did, or it is the workspace document).
     pub async fn doc_keys(&self, ws: &str, doc_id: &str) -> Result<DocKeysResponse, NetError> {
         self.call::<(), _>("GET", &paths::doc_keys(ws, doc_id), None)
             .await

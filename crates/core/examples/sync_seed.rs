@@ -335,6 +335,7 @@ fn join_code(state: &State) -> Res<String> {
         workspace_id: state.creds.workspace_id.clone(),
         join_secret: secret.join_secret,
         key: WorkspaceKey::from_bytes(key),
+        doc_key: None,
         person: None,
     }
     .encode()

@@ -35,7 +35,7 @@ pub fn new_item_id() -> String {
 
 /// The id the workspace document (what everyone in a workspace shares) has on the relay and in
 /// storage. One per workspace: chunks on the relay are already scoped to their workspace.
-pub const WORKSPACE_DOC_ID: &str = "workspace";
+pub use tend_wire::sync_wire::WORKSPACE_DOC_ID;
 
 /// Which document a chunk, outbox entry or stored record belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

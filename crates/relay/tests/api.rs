@@ -778,6 +778,7 @@ async fn encrypted_chunks_round_trip_through_the_relay(b: Backend) {
         workspace_id: a.workspace_id.clone(),
         join_secret: secret.join_secret.clone(),
         key: key.clone(),
+        doc_key: None,
         person: None,
     }
     .encode()

@@ -18,6 +18,8 @@ both_stores!(
     key_updates_are_checked_against_the_workspace_and_the_rule,
     a_device_is_notified_only_of_what_it_reads,
     the_relay_keeps_no_device_names_and_says_when_each_was_last_seen,
+    the_workspace_document_is_every_devices_under_its_current_key,
+    a_new_key_for_the_workspace_document_voids_unused_join_secrets,
 );
 
 /// A device of the test: its relay credentials and its key pair.
@@ -551,5 +553,148 @@ async fn the_relay_keeps_no_device_names_and_says_when_each_was_last_seen(b: Bac
         seen(&r.devices(&ana).await, &ben.device_id),
         ben_at_join + 3600
     );
+    r.stop().await;
+}
+
+async fn the_workspace_document_is_every_devices_under_its_current_key(b: Backend) {
+    let r = b.start().await;
+    let d = devices(&r, 3).await;
+    let (ana, ben, cat) = (&d[0], &d[1], &d[2]);
+    let dir = directory(&[ana, ben, cat]);
+    let ws = WORKSPACE_DOC_ID;
+    // The roster before keys (version 1), then its first key, sealed to Ana and Ben only (Cat
+    // joined with a code carrying the key and has no envelope yet).
+    r.push(&ana.creds, &[change("r0", ws, b"v1 roster")]).await;
+    let (st, v) = make_readers(&r, ana, ws, &dir, &[ben]).await;
+    assert_eq!(st, 200, "{v}");
+    let anas = ring(&r, ana, ws, &dir).await;
+    r.push(&ana.creds, &[sealed_change(&anas, "r1", "Ben joined")])
+        .await;
+    // A patient's document with keys is still out of Cat's scope.
+    let (st, v) = make_readers(&r, ana, "p1", &dir, &[ben]).await;
+    assert_eq!(st, 200, "{v}");
+    let p1 = ring(&r, ana, "p1", &dir).await;
+    r.push(&ana.creds, &[sealed_change(&p1, "c1", "private")])
+        .await;
+
+    // Cat pulls the roster (feed and `doc=`), sees its key changes and reads its keys.
+    let cats = r.pull(&cat.creds, 0, 100).await;
+    assert_eq!(docs_of(&cats.chunks), vec![ws, ws]);
+    let seen: Vec<(&str, u32, bool)> = cats
+        .keys
+        .iter()
+        .map(|k| (k.doc_id.as_str(), k.generation, k.mine.is_some()))
+        .collect();
+    assert_eq!(seen, vec![(ws, 1, false)]);
+    let (st, v) = r
+        .pull_raw(&cat.creds, &cat.creds.workspace_id, "after=0&doc=workspace")
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["chunks"].as_array().map(Vec::len), Some(2));
+    assert_eq!(state(&r, cat, ws).await.current(), 1);
+    // With the key its join code carried, Cat opens the roster and pushes to it; under no other.
+    let opened = anas
+        .open(ChunkKind::Change, &cats.chunks[1].ciphertext)
+        .unwrap();
+    assert_eq!(opened, b"Ben joined");
+    let p = r
+        .push(
+            &cat.creds,
+            &[sealed_change(&anas, "r2", "Cat's device key")],
+        )
+        .await;
+    let (st, v) = r
+        .push_raw(
+            &cat.creds,
+            &cat.creds.workspace_id,
+            &[change("r3", ws, b"a version-1 roster change")],
+        )
+        .await;
+    assert_eq!((st, v["error"].as_str()), (409, Some("stale_keys")), "{v}");
+    // Ana rotates the roster's key without Ben (revoked, say): Cat's old key no longer pushes,
+    // and what Ben sees of the roster is still every chunk, none of which he can open after.
+    let mut sock = socket(&r, cat).await;
+    let (st, v) = make_readers(&r, ana, ws, &dir, &[cat]).await;
+    assert_eq!((st, v["generation"].as_u64()), (200, Some(2)), "{v}");
+    assert_eq!(next_text(&mut sock).await["type"], "new", "Cat is told");
+    let (st, v) = r
+        .push_raw(
+            &cat.creds,
+            &cat.creds.workspace_id,
+            &[sealed_change(&anas, "r4", "under the old key")],
+        )
+        .await;
+    assert_eq!((st, v["error"].as_str()), (409, Some("stale_keys")), "{v}");
+    let cat2 = ring(&r, cat, ws, &dir).await;
+    assert_eq!(cat2.current().map(|(g, _)| g), Some(2));
+    assert!(cat2.get(1).is_some(), "the old key through the link");
+    let p2 = r
+        .push(
+            &cat.creds,
+            &[sealed_change(&cat2, "r5", "after the rotation")],
+        )
+        .await;
+    assert!(p2.head_seq > p.head_seq);
+    let bens = r.pull(&ben.creds, 0, 100).await;
+    let last = bens.chunks.last().unwrap();
+    assert_eq!((last.doc_id.as_str(), last.seq), (ws, p2.head_seq));
+    let (_, bens_ring) = from_feed(&r, ben, ws, &dir).await;
+    assert_eq!(bens_ring.current().map(|(g, _)| g), Some(1));
+    assert!(bens_ring.open(ChunkKind::Change, &last.ciphertext).is_err());
+    r.stop().await;
+}
+
+async fn a_new_key_for_the_workspace_document_voids_unused_join_secrets(b: Backend) {
+    let r = b.start().await;
+    let d = devices(&r, 2).await;
+    let (ana, ben) = (&d[0], &d[1]);
+    let dir = directory(&[ana, ben]);
+    let ws = WORKSPACE_DOC_ID;
+    let at = |g: Option<u32>| CreateJoinSecretRequest {
+        ttl_secs: None,
+        workspace_generation: g,
+    };
+    // A code made before the roster has keys.
+    let (st, v) = r.join_secret_raw(&ana.creds, &at(None)).await;
+    assert_eq!(st, 201, "{v}");
+    let before: JoinSecretResponse = serde_json::from_value(v).unwrap();
+    let (st, v) = make_readers(&r, ana, ws, &dir, &[ben]).await;
+    assert_eq!(st, 200, "{v}");
+    // Its code carries no key that can push to the roster: it no longer joins.
+    let (st, v) = r.join(&ana.creds.workspace_id, &before.join_secret).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (403, Some("join_rejected")),
+        "{v}"
+    );
+    // A code must carry the current generation.
+    for stale in [None, Some(0), Some(2)] {
+        let (st, v) = r.join_secret_raw(&ana.creds, &at(stale)).await;
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (409, Some("stale_keys")),
+            "{stale:?}: {v}"
+        );
+    }
+    let (st, v) = r.join_secret_raw(&ana.creds, &at(Some(1))).await;
+    assert_eq!(st, 201, "{v}");
+    let used: JoinSecretResponse = serde_json::from_value(v).unwrap();
+    let (st, v) = r.join_secret_raw(&ben.creds, &at(Some(1))).await;
+    assert_eq!(st, 201, "{v}");
+    let unused: JoinSecretResponse = serde_json::from_value(v).unwrap();
+    let (st, v) = r.join(&ana.creds.workspace_id, &used.join_secret).await;
+    assert_eq!(st, 201, "{v}");
+    let joined: DeviceCredentials = serde_json::from_value(v).unwrap();
+    // A rotation (Ana's device leaves the roster's readers) voids the unused one; the device
+    // that joined stays, and sees both changes to the roster's keys.
+    let (st, v) = make_readers(&r, ana, ws, &dir, &[ben]).await;
+    assert_eq!((st, v["generation"].as_u64()), (200, Some(2)), "{v}");
+    let (st, v) = r.join(&ana.creds.workspace_id, &unused.join_secret).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (403, Some("join_rejected")),
+        "{v}"
+    );
+    assert_eq!(r.pull(&joined, 0, 100).await.keys.len(), 2);
     r.stop().await;
 }

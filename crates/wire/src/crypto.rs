@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::aead::{self, AeadError};
 pub use crate::aead::{KEY_LEN, NONCE_LEN, TAG_LEN};
+use crate::keys::ContentKey;
 use crate::sync_wire::{ChunkKind, PulledChunk, PushChunk};
 
 /// Version byte of the chunk envelope (the [`aead`] format byte).
@@ -238,8 +239,10 @@ pub fn open_pulled_chunk(
 // ---------------------------------------------------------------------------------------------------
 // Join code
 
-/// Version byte of the join code payload.
+/// Version byte of a join code payload without the workspace document's key (its document has no
+/// keys yet) and with it.
 pub const JOIN_CODE_VERSION: u8 = 1;
+pub const JOIN_CODE_VERSION_DOC_KEY: u8 = 2;
 /// Every join code starts with this, so a scanned QR is recognisable.
 pub const JOIN_CODE_PREFIX: &str = "TEND1-";
 const JOIN_CHECKSUM_LEN: usize = 4;
@@ -254,8 +257,26 @@ pub struct JoinCode {
     pub workspace_id: String,
     pub join_secret: String,
     pub key: WorkspaceKey,
+    /// The workspace document's current key (none before it has keys): a new device reads the
+    /// roster and pushes its own link with it before any device has sealed the key to it.
+    pub doc_key: Option<JoinDocKey>,
     /// Whom the invite is for: the new device belongs to this person of the roster.
     pub person: Option<InvitedPerson>,
+}
+
+/// One generation of the workspace document's key, as a join code carries it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JoinDocKey {
+    pub generation: u32,
+    pub key: ContentKey,
+}
+
+impl std::fmt::Debug for JoinDocKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JoinDocKey")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The person a join code is for, as the inviting device's roster knows them (id, name, role
@@ -323,14 +344,25 @@ fn checksum(payload: &[u8]) -> [u8; JOIN_CHECKSUM_LEN] {
 }
 
 impl JoinCode {
-    /// `TEND1-` ‖ base64url (no padding) of: version ‖ key (32) ‖ u16be len ‖ workspace id ‖ u16be len ‖
-    /// join secret ‖ u16be len ‖ relay URL ‖ (optionally, for an invite naming a person: u16be
-    /// len ‖ person id ‖ u16be len ‖ name ‖ u16be len ‖ role) ‖ first 4 bytes of SHA-256 of
-    /// everything before.
+    /// `TEND1-` ‖ base64url (no padding) of: version ‖ key (32) ‖ (version 2 only: u32be
+    /// generation ‖ the workspace document's key of that generation (32)) ‖ u16be len ‖ workspace
+    /// id ‖ u16be len ‖ join secret ‖ u16be len ‖ relay URL ‖ (optionally, for an invite naming a
+    /// person: u16be len ‖ person id ‖ u16be len ‖ name ‖ u16be len ‖ role) ‖ first 4 bytes of
+    /// SHA-256 of everything before. Version 1 without `doc_key`, version 2 with it.
     pub fn encode(&self) -> Result<String, JoinCodeError> {
-        let mut p = Vec::with_capacity(64 + self.relay_url.len() + self.join_secret.len());
-        p.push(JOIN_CODE_VERSION);
-        p.extend_from_slice(self.key.as_bytes());
+        let mut p = Vec::with_capacity(100 + self.relay_url.len() + self.join_secret.len());
+        match &self.doc_key {
+            None => {
+                p.push(JOIN_CODE_VERSION);
+                p.extend_from_slice(self.key.as_bytes());
+            }
+            Some(d) => {
+                p.push(JOIN_CODE_VERSION_DOC_KEY);
+                p.extend_from_slice(self.key.as_bytes());
+                p.extend_from_slice(&d.generation.to_be_bytes());
+                p.extend_from_slice(d.key.as_bytes());
+            }
+        }
         put_field(&mut p, &self.workspace_id, "workspace id")?;
         put_field(&mut p, &self.join_secret, "join secret")?;
         put_field(&mut p, &self.relay_url, "relay URL")?;
@@ -367,10 +399,12 @@ impl JoinCode {
         let Some((&version, _)) = bytes.split_first() else {
             return Err(JoinCodeError::Truncated);
         };
-        if version != JOIN_CODE_VERSION {
-            return Err(JoinCodeError::UnknownVersion(version));
-        }
-        if bytes.len() < 1 + KEY_LEN + 6 + JOIN_CHECKSUM_LEN {
+        let keys_len = match version {
+            JOIN_CODE_VERSION => KEY_LEN,
+            JOIN_CODE_VERSION_DOC_KEY => KEY_LEN + 4 + KEY_LEN,
+            other => return Err(JoinCodeError::UnknownVersion(other)),
+        };
+        if bytes.len() < 1 + keys_len + 6 + JOIN_CHECKSUM_LEN {
             return Err(JoinCodeError::Truncated);
         }
         let (payload, sum) = bytes.split_at(bytes.len() - JOIN_CHECKSUM_LEN);
@@ -379,7 +413,25 @@ impl JoinCode {
         }
         let mut key = [0u8; KEY_LEN];
         key.copy_from_slice(&payload[1..1 + KEY_LEN]);
-        let mut rest = &payload[1 + KEY_LEN..];
+        let doc_key = match version {
+            JOIN_CODE_VERSION => None,
+            _ => {
+                let at = 1 + KEY_LEN;
+                let mut generation = [0u8; 4];
+                generation.copy_from_slice(&payload[at..at + 4]);
+                let mut doc = [0u8; KEY_LEN];
+                doc.copy_from_slice(&payload[at + 4..at + 4 + KEY_LEN]);
+                let generation = u32::from_be_bytes(generation);
+                if generation == 0 {
+                    return Err(JoinCodeError::Truncated);
+                }
+                Some(JoinDocKey {
+                    generation,
+                    key: ContentKey::from_bytes(doc),
+                })
+            }
+        };
+        let mut rest = &payload[1 + keys_len..];
         let workspace_id = take_field(&mut rest, "workspace id")?;
         let join_secret = take_field(&mut rest, "join secret")?;
         let relay_url = take_field(&mut rest, "relay URL")?;
@@ -400,6 +452,7 @@ impl JoinCode {
             workspace_id,
             join_secret,
             key: WorkspaceKey::from_bytes(key),
+            doc_key,
             person,
         })
     }
@@ -562,8 +615,39 @@ mod tests {
             workspace_id: "0123456789abcdef0123456789abcdef".into(),
             join_secret: "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t".into(),
             key: WorkspaceKey::from_bytes([42u8; 32]),
+            doc_key: None,
             person: None,
         }
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn join_code_with_the_workspace_documents_key_round_trips() {
+        let mut c = sample_code();
+        let v1 = c.encode().unwrap();
+        c.doc_key = Some(JoinDocKey {
+            generation: 7,
+            key: ContentKey::from_bytes([9u8; 32]),
+        });
+        c.person = Some(InvitedPerson {
+            id: "3f2c7a4e-1b9d-4c55-9a0e-7d1e2f3a4b5c".into(),
+            name: "Ana María López-Hernández".into(),
+            role: "care_manager".into(),
+        });
+        let s = c.encode().unwrap();
+        let back = JoinCode::parse(&s).unwrap();
+        assert_eq!(back, c);
+        let d = back.doc_key.unwrap();
+        assert_eq!((d.generation, d.key.as_bytes()), (7, &[9u8; 32]));
+        assert!(s.len() <= 412, "still fits a QR code: {} chars", s.len());
+        for n in 0..s.len() {
+            assert!(JoinCode::parse(&s[..n]).is_err(), "prefix {n}");
+        }
+        // A version-1 code still reads, without a document key.
+        assert_eq!(JoinCode::parse(&v1).unwrap().doc_key, None);
+        assert_eq!(
+            format!("{:?}", c.doc_key.unwrap()),
+            "JoinDocKey { generation: 7, .. }"
+        );
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
@@ -612,12 +696,12 @@ mod tests {
             JoinCode::parse(&"A".repeat(5000)),
             Err(JoinCodeError::TooLong)
         );
-        // Version 2 payload.
-        let v2 = format!(
+        // A version-3 payload.
+        let v3 = format!(
             "TEND1-{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([2u8; 60])
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([3u8; 60])
         );
-        assert_eq!(JoinCode::parse(&v2), Err(JoinCodeError::UnknownVersion(2)));
+        assert_eq!(JoinCode::parse(&v3), Err(JoinCodeError::UnknownVersion(3)));
         // A typo in the middle: checksum or encoding error, never a wrong code.
         let mut chars: Vec<char> = s.chars().collect();
         let i = chars.len() / 2;

@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 /// Version prefix of every API path: `/api/v1/...`.
 pub const API_PREFIX: &str = "/api/v1";
 
+/// The id of the workspace document (the roster and directory: what every device of a workspace
+/// shares). Every live device of the workspace may pull and push it; once it has keys, only under
+/// its current generation (PROTOCOL.md "Scope").
+pub const WORKSPACE_DOC_ID: &str = "workspace";
+
 /// What a chunk holds: an incremental Automerge save, or a whole-document snapshot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,6 +61,11 @@ pub struct CreateJoinSecretRequest {
     /// Lifetime in seconds; the relay clamps it to its maximum. Default 24 h.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_secs: Option<u64>,
+    /// The workspace document's key generation the join code carries (0 or absent: it has no keys
+    /// yet). Refused with `409 stale_keys` unless it is the current one: a code carrying an old key
+    /// could never push its device's link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_generation: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

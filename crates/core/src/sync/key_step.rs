@@ -11,6 +11,8 @@
 //!   before it had keys), is removed here — unless it holds changes the relay never got: those
 //!   are kept (and said, for a device taken out), never dropped silently.
 //! * A document this device was given and does not hold is fetched from the start.
+//! * The workspace document (held with `care: None`) is read by every device the roster lists and
+//!   has not revoked; it is never dropped.
 //! * Nothing is sent until the roster lists this device's own public key: the others could not
 //!   trust its envelopes before. A rotation that takes this device itself out waits until its own
 //!   changes to the document are pushed.
@@ -74,6 +76,11 @@ pub fn key_step(
     let held_ids: BTreeSet<&str> = held.iter().map(|d| d.doc_id.as_str()).collect();
     for doc in held {
         let state = states.get(&doc.doc_id).unwrap_or(&no_keys);
+        if state.current() > 0 && !state.is_reader(&me.device_id) && doc.care.is_none() {
+            // The workspace document is every device's: one not given its key yet (it joined with
+            // the key in its code) waits for a reader to grant it, and hands out nothing.
+            continue;
+        }
         if state.current() > 0 && !state.is_reader(&me.device_id) {
             let doc_id = doc.doc_id.clone();
             actions.push(match (doc.unsynced, state.ever_read_by(&me.device_id)) {

@@ -7,6 +7,7 @@ use super::*;
 use crate::record::{PersonRole, Stamp};
 use crate::sync::keys::{open_ring, senders, Keychain, ThisDevice};
 use crate::workspace::{DeviceLink, Person, WorkspaceRecord};
+use crate::WORKSPACE_DOC_ID;
 
 const WS: &str = "0123456789abcdef0123456789abcdef";
 
@@ -237,4 +238,73 @@ fn nothing_is_sent_before_the_roster_lists_this_device_s_key_and_keys_never_give
     // for does not stay on the device.
     let synced = [patient("p1", "ana", &[], false)];
     assert_eq!(kinds(&step_as(&t, 0, &synced, &mut relay)), vec!["drop p1"]);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+fn the_workspace_document_is_keyed_to_every_device_granted_to_new_ones_and_rotated_on_revocation() {
+    let mut t = team();
+    let mut relay = HashMap::new();
+    let roster = HeldDoc {
+        doc_id: WORKSPACE_DOC_ID.into(),
+        care: None,
+        unsynced: false,
+    };
+    let held = [roster.clone()];
+    // Its first key goes to every device of the roster, care managers and leads alike.
+    assert_eq!(
+        kinds(&step_as(&t, 2, &held, &mut relay)),
+        vec!["rotate workspace from 0"]
+    );
+    assert_eq!(
+        readers(&relay, WORKSPACE_DOC_ID),
+        vec!["relay-0", "relay-1", "relay-2", "relay-3"]
+    );
+    // A new device (joined with the key in its code) links itself: the next device to sync
+    // grants it; meanwhile it neither drops the roster nor sends anything.
+    let new = ThisDevice {
+        device_id: "relay-4".into(),
+        secret: DeviceSecret::generate().unwrap(),
+    };
+    t.roster.devices.insert(
+        "local-4".into(),
+        DeviceLink {
+            device_id: "local-4".into(),
+            person_id: "ben".into(),
+            relay_id: new.device_id.clone(),
+            public_key: new.public_key().to_base64(),
+            ..Default::default()
+        },
+    );
+    t.devices.push(new);
+    let pending = [HeldDoc {
+        unsynced: true,
+        ..roster.clone()
+    }];
+    assert!(step_as(&t, 4, &pending, &mut relay).is_empty());
+    assert_eq!(
+        kinds(&step_as(&t, 0, &held, &mut relay)),
+        vec!["grant workspace"]
+    );
+    assert!(readers(&relay, WORKSPACE_DOC_ID).contains(&"relay-4".to_string()));
+    assert_eq!(
+        unfinished_rotations(&held, &relay, &t.roster),
+        Vec::<String>::new()
+    );
+    // A lost tablet revoked: owed, then rotated out by the next device that syncs.
+    t.roster.devices.get_mut("local-1").unwrap().revoked = Some(Stamp::default());
+    assert_eq!(
+        unfinished_rotations(&held, &relay, &t.roster),
+        vec![WORKSPACE_DOC_ID]
+    );
+    assert_eq!(
+        kinds(&step_as(&t, 4, &held, &mut relay)),
+        vec!["rotate workspace from 1"]
+    );
+    assert_eq!(
+        readers(&relay, WORKSPACE_DOC_ID),
+        vec!["relay-0", "relay-2", "relay-3", "relay-4"]
+    );
+    // The revoked tablet is not a reader any more, and is never told to drop the roster (it
+    // cannot reach the relay anyway).
+    assert!(step_as(&t, 1, &held, &mut relay).is_empty());
 }

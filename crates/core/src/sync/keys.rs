@@ -294,6 +294,9 @@ pub struct Keychain {
     workspace_id: String,
     workspace_key: Option<WorkspaceKey>,
     rings: HashMap<String, KeyRing>,
+    /// Keys handed over outside any envelope (the workspace document's, in a join code), by
+    /// document: kept in its ring whenever it is opened again.
+    given: HashMap<String, BTreeMap<u32, ContentKey>>,
 }
 
 impl Keychain {
@@ -302,7 +305,27 @@ impl Keychain {
             workspace_id: workspace_id.to_owned(),
             workspace_key,
             rings: HashMap::new(),
+            given: HashMap::new(),
         }
+    }
+
+    /// Adds a key this device was handed outside any envelope: a join code's key of the workspace
+    /// document, which a new device reads the roster and pushes its own link with before anyone
+    /// has sealed the key to it. Older generations open through the links when the ring is
+    /// opened again; a key opened from an envelope wins over it.
+    pub fn give(&mut self, doc_id: &str, generation: u32, key: ContentKey) -> Result<(), KeyError> {
+        let ring = self
+            .rings
+            .entry(doc_id.to_owned())
+            .or_insert_with(|| KeyRing::new(&self.workspace_id, doc_id));
+        if ring.get(generation).is_none() {
+            ring.insert(generation, key.clone())?;
+        }
+        self.given
+            .entry(doc_id.to_owned())
+            .or_default()
+            .insert(generation, key);
+        Ok(())
     }
 
     pub fn workspace_id(&self) -> &str {
@@ -330,7 +353,18 @@ impl Keychain {
         me: &ThisDevice,
         directory: &Directory,
     ) -> Option<KeyPlanError> {
-        let (ring, problem) = open_ring(&self.workspace_id, doc_id, state, me, directory);
+        let (mut ring, mut problem) = open_ring(&self.workspace_id, doc_id, state, me, directory);
+        if let Some(given) = self.given.get(doc_id) {
+            for (generation, key) in given {
+                if ring.get(*generation).is_none() {
+                    // Generation 0 was refused when it was given.
+                    let _ = ring.insert(*generation, key.clone());
+                }
+            }
+            if let Err(e) = ring.unlink(&state.links()) {
+                problem.get_or_insert(e.into());
+            }
+        }
         self.rings.insert(doc_id.to_owned(), ring);
         problem
     }
@@ -345,13 +379,25 @@ impl Keychain {
         directory: &Directory,
     ) -> (Self, Vec<(String, KeyPlanError)>) {
         let mut chain = Keychain::new(workspace_id, workspace_key);
-        let mut problems = Vec::new();
-        for (doc_id, state) in states {
-            if let Some(p) = chain.refresh(doc_id, state, me, directory) {
-                problems.push((doc_id.clone(), p));
-            }
-        }
+        let problems = chain.open_states(states, me, directory);
         (chain, problems)
+    }
+
+    /// Opens (again) the ring of every document in `states` ([`Keychain::refresh`]); with each
+    /// document whose keys did not all open, why.
+    pub fn open_states(
+        &mut self,
+        states: &HashMap<String, DocKeyState>,
+        me: &ThisDevice,
+        directory: &Directory,
+    ) -> Vec<(String, KeyPlanError)> {
+        states
+            .iter()
+            .filter_map(|(doc_id, state)| {
+                self.refresh(doc_id, state, me, directory)
+                    .map(|p| (doc_id.clone(), p))
+            })
+            .collect()
     }
 
     /// Seals a chunk of `doc_id`: under its newest generation if it has keys here, else under the

@@ -276,6 +276,56 @@ fn a_keychain_seals_a_document_with_keys_under_its_newest_generation_and_the_res
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+fn a_key_given_outside_envelopes_opens_the_history_before_it_and_seals_under_it() {
+    // The roster's keys: generation 1 to Ana, then a rotation to generation 2 (still Ana's).
+    let d = devices(2);
+    let (ana, new) = (&d[0], &d[1]);
+    let directory = directory_of(&d[..1]);
+    let mut state = DocKeyState::default();
+    let first = plan_and_send(&mut state, ana, &directory, &directory)
+        .unwrap()
+        .unwrap();
+    let old_chunk = first.seal(ChunkKind::Change, b"Ana joined").unwrap();
+    let mut rotated = state.clone();
+    let (ring, _) = open_ring(WS, DOC, &rotated, ana, &directory);
+    let KeyPlan::Send { update, ring } = rotate_to(&ring, 1, ring.get(1), ana, &directory).unwrap()
+    else {
+        panic!("a rotation");
+    };
+    rotated.apply(&ana.device_id, &update).unwrap();
+    let (generation, key) = ring.current().map(|(g, k)| (g, k.clone())).unwrap();
+    assert_eq!(generation, 2);
+    let new_chunk = ring.seal(ChunkKind::Change, b"Ben joined").unwrap();
+
+    // A new device holds no envelope: given generation 2 (its join code), it opens generation 2
+    // at once, and generation 1 once it knows the document's links.
+    let mut chain = Keychain::new(WS, None);
+    assert_eq!(
+        chain.give(DOC, 0, key.clone()),
+        Err(KeyError::GenerationZero)
+    );
+    chain.give(DOC, generation, key.clone()).unwrap();
+    assert_eq!(
+        chain.open(DOC, ChunkKind::Change, &new_chunk).unwrap(),
+        b"Ben joined"
+    );
+    assert!(chain.open(DOC, ChunkKind::Change, &old_chunk).is_err());
+    let states = HashMap::from([(DOC.to_string(), rotated.clone())]);
+    assert_eq!(chain.open_states(&states, new, &directory), vec![]);
+    assert_eq!(
+        chain.open(DOC, ChunkKind::Change, &old_chunk).unwrap(),
+        b"Ana joined"
+    );
+    // It seals under the generation it was given: what the relay takes while it is current.
+    let sealed = chain.seal(DOC, ChunkKind::Change, b"my link").unwrap();
+    assert_eq!(rotated.accepts_chunk(&sealed), Ok(()));
+    assert_eq!(ring.open(ChunkKind::Change, &sealed).unwrap(), b"my link");
+    // Without the key, the same device opens neither.
+    let (bare, _) = Keychain::open_all(WS, None, &states, new, &directory);
+    assert!(bare.open(DOC, ChunkKind::Change, &new_chunk).is_err());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 fn who_should_read_follows_the_care_team_the_leads_and_revocation() {
     use crate::record::{PersonRole, Stamp};
     use crate::workspace::{DeviceLink, Person, WorkspaceRecord};

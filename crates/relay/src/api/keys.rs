@@ -6,7 +6,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::{body::Bytes, Json};
 use tend_wire::keys::KeyUpdate;
-use tend_wire::sync_wire::{DocKeysResponse, KeyUpdateRequest, KeyUpdateResponse};
+use tend_wire::sync_wire::{
+    DocKeysResponse, KeyUpdateRequest, KeyUpdateResponse, WORKSPACE_DOC_ID,
+};
 
 use super::{body_bytes, check_id, scoped, ApiError, ApiPath, Auth, St};
 
@@ -54,8 +56,9 @@ pub(super) async fn doc_keys(
     check_id("doc", &doc)?;
     let state = st.store.doc_keys(&ws, &doc).await?;
     // A device sees the keys of documents it reads or once read (so it learns it was rotated out),
-    // and that a document has no keys; nothing about anyone else's documents.
-    if state.current() > 0 && !state.ever_read_by(&p.device_id) {
+    // and that a document has no keys; nothing about anyone else's documents. The workspace
+    // document is every device's.
+    if state.current() > 0 && doc != WORKSPACE_DOC_ID && !state.ever_read_by(&p.device_id) {
         return Err(crate::store::StoreError::OutOfScope(doc).into());
     }
     Ok(Json(state.to_response(&doc)))

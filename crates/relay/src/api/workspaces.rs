@@ -69,7 +69,13 @@ pub(super) async fn create_join_secret(
     let secret = new_secret()?;
     let expires_at = st.now().saturating_add(ttl as i64);
     st.store
-        .create_join_secret(&ws, hash_secret(&secret), expires_at, &p.device_id)
+        .create_join_secret(
+            &ws,
+            hash_secret(&secret),
+            expires_at,
+            &p.device_id,
+            req.workspace_generation.unwrap_or(0),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,

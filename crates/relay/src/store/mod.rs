@@ -160,12 +160,17 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> Result<()>;
 
+    /// Stores a join secret for a code carrying the workspace document's key generation
+    /// `workspace_generation` (0: it has no keys): refused ([`KeyUpdateError::Stale`]) unless that
+    /// is the current one. A later generation of the workspace document voids every unused secret
+    /// ([`Store::update_keys`]): its code carries a key that can no longer push.
     async fn create_join_secret(
         &self,
         workspace_id: &str,
         secret_hash: [u8; 32],
         expires_at: i64,
         created_by: &str,
+        workspace_generation: u32,
     ) -> Result<()>;
 
     /// Consumes a join secret (single use, unexpired, of that workspace) and registers a device.
@@ -207,7 +212,8 @@ pub trait Store: Send + Sync + 'static {
     /// [`StoreError::OutOfScope`] if the device does not read it.
     async fn pull(&self, workspace_id: &str, device_id: &str, q: PullQuery) -> Result<Page>;
 
-    /// Applies a key update from `device_id` ([`keys::plan_update`]) and gives it the next seq.
+    /// Applies a key update from `device_id` ([`keys::plan_update`]) and gives it the next seq. A
+    /// new generation of the workspace document deletes the workspace's unused join secrets.
     async fn update_keys(
         &self,
         workspace_id: &str,

@@ -9,8 +9,8 @@ use std::time::Duration;
 use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::StreamExt;
-use tend_wire::keys::{DocKeyState, GenerationRecord, KeyUpdate, SealedKey};
-use tend_wire::sync_wire::{ChunkKind, DeviceInfo, KeyChange, StoredEnvelope};
+use tend_wire::keys::{DocKeyState, GenerationRecord, KeyUpdate, KeyUpdateError, SealedKey};
+use tend_wire::sync_wire::{ChunkKind, DeviceInfo, KeyChange, StoredEnvelope, WORKSPACE_DOC_ID};
 use tokio_postgres::{AsyncMessage, IsolationLevel, NoTls};
 
 use super::keys::{self as doc_keys, cut_page};
@@ -200,18 +200,21 @@ impl PgStore {
     }
 }
 
-/// Chunks of documents the device (`$3`) reads, or of documents without keys.
-const IN_SCOPE: &str = "AND (NOT EXISTS (SELECT 1 FROM doc_generations g
+/// Chunks of documents the device (`$3`) reads, of documents without keys, and of the workspace
+/// document (every device's: `tend_wire::sync_wire::WORKSPACE_DOC_ID`).
+const IN_SCOPE: &str = "AND (c.doc_id = 'workspace'
+          OR NOT EXISTS (SELECT 1 FROM doc_generations g
                               WHERE g.workspace_id = c.workspace_id AND g.doc_id = c.doc_id)
           OR EXISTS (SELECT 1 FROM doc_readers r
                      WHERE r.workspace_id = c.workspace_id AND r.doc_id = c.doc_id AND r.device_id = $3))";
 
 /// Key changes (`l`, of `key_log`) the device (`$3`) may see: of a generation it reads or of the
-/// one after the last it read.
-const KEY_CHANGE_SEEN: &str = "EXISTS (SELECT 1 FROM doc_keys k
+/// one after the last it read; every change to the workspace document's keys.
+const KEY_CHANGE_SEEN: &str = "(l.doc_id = 'workspace'
+                    OR EXISTS (SELECT 1 FROM doc_keys k
                        WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
                          AND k.recipient = $3
-                         AND k.generation IN (l.generation, l.generation - 1))";
+                         AND k.generation IN (l.generation, l.generation - 1)))";
 
 /// Documents' current generation (0: no keys) and whether `device` reads each.
 async fn scopes_of<C: GenericClient>(
@@ -225,7 +228,8 @@ async fn scopes_of<C: GenericClient>(
             "SELECT d.doc_id,
                     (SELECT COALESCE(MAX(generation), 0) FROM doc_generations g
                      WHERE g.workspace_id = $1 AND g.doc_id = d.doc_id),
-                    EXISTS (SELECT 1 FROM doc_readers r
+                    d.doc_id = 'workspace'
+                    OR EXISTS (SELECT 1 FROM doc_readers r
                             WHERE r.workspace_id = $1 AND r.doc_id = d.doc_id AND r.device_id = $3)
              FROM unnest($2::text[]) AS d(doc_id)",
             &[&ws, &docs, &device],
@@ -321,14 +325,35 @@ impl super::Store for PgStore {
         secret_hash: [u8; 32],
         expires_at: i64,
         created_by: &str,
+        workspace_generation: u32,
     ) -> Result<()> {
-        self.client()
-            .await?
-            .execute(
-                "INSERT INTO join_secrets (secret_hash, workspace_id, expires_at, created_by) VALUES ($1, $2, $3, $4)",
-                &[&&secret_hash[..], &workspace_id, &expires_at, &created_by],
-            )
-            .await?;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        // The workspace row, locked until commit: a key update of the workspace document (which
+        // voids unused secrets) is either before this or after it.
+        tx.query_opt(
+            "SELECT head_seq FROM workspaces WHERE id = $1 FOR UPDATE",
+            &[&workspace_id],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let scope = scopes_of(
+            &tx,
+            workspace_id,
+            &[WORKSPACE_DOC_ID.to_owned()],
+            created_by,
+        )
+        .await?;
+        let current = scope.get(WORKSPACE_DOC_ID).map_or(0, |(g, _)| *g);
+        if current != workspace_generation {
+            return Err(StoreError::Keys(KeyUpdateError::Stale { current }));
+        }
+        tx.execute(
+            "INSERT INTO join_secrets (secret_hash, workspace_id, expires_at, created_by) VALUES ($1, $2, $3, $4)",
+            &[&&secret_hash[..], &workspace_id, &expires_at, &created_by],
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -722,6 +747,13 @@ impl super::Store for PgStore {
                 &[&workspace_id, &doc_id],
             )
             .await?;
+            if doc_id == WORKSPACE_DOC_ID {
+                tx.execute(
+                    "DELETE FROM join_secrets WHERE workspace_id = $1 AND used_at IS NULL",
+                    &[&workspace_id],
+                )
+                .await?;
+            }
         }
         let (who, sealed): (Vec<&str>, Vec<&[u8]>) = w
             .envelopes

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use tend_wire::keys::{DocKeyState, GenerationRecord, KeyUpdate, SealedKey};
-use tend_wire::sync_wire::{ChunkKind, DeviceInfo, KeyChange, StoredEnvelope};
+use tend_wire::keys::{DocKeyState, GenerationRecord, KeyUpdate, KeyUpdateError, SealedKey};
+use tend_wire::sync_wire::{ChunkKind, DeviceInfo, KeyChange, StoredEnvelope, WORKSPACE_DOC_ID};
 
 use super::keys::{self as doc_keys, cut_page};
 use super::push::{self, PushInputs};
@@ -90,8 +90,10 @@ CREATE TABLE IF NOT EXISTS key_log (
 );
 ";
 
-/// Chunks of documents the device (`?3`) reads, or of documents without keys.
-const IN_SCOPE: &str = "AND (NOT EXISTS (SELECT 1 FROM doc_generations g
+/// Chunks of documents the device (`?3`) reads, of documents without keys, and of the workspace
+/// document (every device's: `tend_wire::sync_wire::WORKSPACE_DOC_ID`).
+const IN_SCOPE: &str = "AND (c.doc_id = 'workspace'
+          OR NOT EXISTS (SELECT 1 FROM doc_generations g
                               WHERE g.workspace_id = c.workspace_id AND g.doc_id = c.doc_id)
           OR EXISTS (SELECT 1 FROM doc_readers r
                      WHERE r.workspace_id = c.workspace_id AND r.doc_id = c.doc_id AND r.device_id = ?3))";
@@ -108,21 +110,23 @@ fn head_of(c: &Connection, ws: &str) -> Result<u64> {
 }
 
 /// Key changes (`l`, of `key_log`) the device (`?3`) may see: of a generation it reads or of the
-/// one after the last it read.
-const KEY_CHANGE_SEEN: &str = "EXISTS (SELECT 1 FROM doc_keys k
+/// one after the last it read; every change to the workspace document's keys.
+const KEY_CHANGE_SEEN: &str = "(l.doc_id = 'workspace'
+                    OR EXISTS (SELECT 1 FROM doc_keys k
                        WHERE k.workspace_id = l.workspace_id AND k.doc_id = l.doc_id
                          AND k.recipient = ?3
-                         AND k.generation IN (l.generation, l.generation - 1))";
+                         AND k.generation IN (l.generation, l.generation - 1)))";
 
-/// A document's current generation (0: no keys) and whether `device` reads it.
+/// A document's current generation (0: no keys) and whether `device` reads it (every device reads
+/// the workspace document).
 fn scope_of(c: &Connection, ws: &str, doc: &str, device: &str) -> Result<(u32, bool)> {
     let current: i64 = c
         .prepare_cached(
             "SELECT COALESCE(MAX(generation), 0) FROM doc_generations WHERE workspace_id = ?1 AND doc_id = ?2",
         )?
         .query_row(params![ws, doc], |r| r.get(0))?;
-    let reader = c
-        .prepare_cached(
+    let reader = doc == WORKSPACE_DOC_ID
+        || c.prepare_cached(
             "SELECT 1 FROM doc_readers WHERE workspace_id = ?1 AND doc_id = ?2 AND device_id = ?3",
         )?
         .query_row(params![ws, doc, device], |_| Ok(()))
@@ -350,13 +354,20 @@ impl super::Store for SqliteStore {
         secret_hash: [u8; 32],
         expires_at: i64,
         created_by: &str,
+        workspace_generation: u32,
     ) -> Result<()> {
         let (ws, by) = (workspace_id.to_owned(), created_by.to_owned());
         self.write(move |c| {
-            c.execute(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (current, _) = scope_of(&tx, &ws, WORKSPACE_DOC_ID, &by)?;
+            if current != workspace_generation {
+                return Err(StoreError::Keys(KeyUpdateError::Stale { current }));
+            }
+            tx.execute(
                 "INSERT INTO join_secrets (secret_hash, workspace_id, expires_at, created_by) VALUES (?1, ?2, ?3, ?4)",
                 params![&secret_hash[..], ws, expires_at, by],
             )?;
+            tx.commit()?;
             Ok(())
         })
         .await
@@ -726,6 +737,12 @@ impl super::Store for SqliteStore {
                         "DELETE FROM doc_readers WHERE workspace_id = ?1 AND doc_id = ?2",
                         params![ws, doc],
                     )?;
+                    if doc == WORKSPACE_DOC_ID {
+                        tx.execute(
+                            "DELETE FROM join_secrets WHERE workspace_id = ?1 AND used_at IS NULL",
+                            params![ws],
+                        )?;
+                    }
                 }
                 {
                     let mut key = tx.prepare_cached(

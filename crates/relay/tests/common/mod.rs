@@ -159,6 +159,21 @@ impl Relay {
     }
 
     pub async fn join_secret(&self, d: &DeviceCredentials, ttl: Option<u64>) -> JoinSecretResponse {
+        let req = CreateJoinSecretRequest {
+            ttl_secs: ttl,
+            workspace_generation: None,
+        };
+        let (st, v) = self.join_secret_raw(d, &req).await;
+        assert_eq!(st, 201, "{v}");
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// `POST …/join-secrets` as `d`; the status and body.
+    pub async fn join_secret_raw(
+        &self,
+        d: &DeviceCredentials,
+        req: &CreateJoinSecretRequest,
+    ) -> (u16, Value) {
         let r = self
             .http
             .post(self.url(&format!(
@@ -166,12 +181,12 @@ impl Relay {
                 d.workspace_id
             )))
             .bearer_auth(&d.device_token)
-            .json(&CreateJoinSecretRequest { ttl_secs: ttl })
+            .json(req)
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 201);
-        r.json().await.unwrap()
+        let st = r.status().as_u16();
+        (st, r.json().await.unwrap_or(Value::Null))
     }
 
     /// `DELETE …/devices/{device}` as `by`; the status.
