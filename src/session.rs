@@ -923,6 +923,11 @@ impl Session {
                 self.compact_if_due(open).await;
                 Ok(())
             }
+            // Nowhere to keep it: the patient left this device (the user is told why).
+            Err(e @ StorageError::NotOnDevice(_)) => {
+                self.save_state.set(SaveState::Failed(e.to_string()));
+                Err(EditError::NotSaved(e))
+            }
             Err(e) => {
                 // Keep the batch (ahead of anything newer) so the next save retries it.
                 let mut o = open.borrow_mut();

@@ -1087,6 +1087,92 @@ async fn a_patient_taken_off_the_device_leaves_nothing_but_its_keys_and_never_wi
         .await
         .expect("keys")
         .contains_key(id.as_str()));
+    // An edit from a chart still open on Rosa is refused: changes without the record they
+    // apply to would be a patient stored in part. Nothing is written, nothing waits to be pushed.
+    doc.apply(
+        tend_core::ops::Op::SetProfileText {
+            field: tend_core::ops::ProfileField::PreferredLanguage,
+            value: "Tagalog".into(),
+        },
+        &author("a"),
+        3,
+    )
+    .expect("edit");
+    let summary = doc.summary_on(today()).expect("summary");
+    assert!(matches!(
+        storage
+            .append_changes(&id, &doc.save_incremental(), &summary)
+            .await,
+        Err(tend::storage::StorageError::NotOnDevice(_))
+    ));
+    assert_eq!(
+        storage.doc_stamp(&doc_id).await.expect("stamp"),
+        Default::default(),
+        "still nothing of Rosa"
+    );
+    assert!(storage.outbox().await.expect("outbox").is_empty());
+    assert_eq!(names(&storage).await, vec!["Diaz, Ana"]);
+    // Given back later, Rosa is received whole; then her chart saves again.
+    let mut page = bookkeeping(None, vec![], vec![]);
+    let mut whole = PatientDoc::create(&id, name("Rosa", "Diaz"), &author("b"), 5).expect("create");
+    page.docs
+        .push(tend::storage::sync_state::PulledDocWrite::New {
+            id: doc_id.clone(),
+            snapshot: whole.save(),
+            summary: Some(whole.summary_on(today()).expect("summary")),
+            sync: DocSync::default(),
+        });
+    storage.apply_pulled_page(&page).await.expect("received");
+    whole
+        .apply(
+            tend_core::ops::Op::SetProfileText {
+                field: tend_core::ops::ProfileField::PreferredLanguage,
+                value: "Tagalog".into(),
+            },
+            &author("a"),
+            6,
+        )
+        .expect("edit");
+    let summary = whole.summary_on(today()).expect("summary");
+    storage
+        .append_changes(&id, &whole.save_incremental(), &summary)
+        .await
+        .expect("saved once Rosa is back");
+    let outbox: Vec<DocId> = storage
+        .outbox()
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
+    assert_eq!(outbox, vec![doc_id.clone()]);
+    for (pending, token) in storage.outbox().await.expect("outbox") {
+        storage
+            .record_acked(&pending, vec![], &token)
+            .await
+            .expect("ack");
+    }
+    let stamp = storage.doc_stamp(&doc_id).await.expect("stamp");
+    storage
+        .remove_patient(&doc_id, &stamp)
+        .await
+        .expect("removed again");
+    // Ana, still here, is edited as before.
+    let mut ana = storage.load_patient(&other).await.expect("load Ana").doc;
+    ana.apply(
+        tend_core::ops::Op::SetProfileText {
+            field: tend_core::ops::ProfileField::PreferredLanguage,
+            value: "Spanish".into(),
+        },
+        &author("a"),
+        4,
+    )
+    .expect("edit Ana");
+    let summary = ana.summary_on(today()).expect("summary");
+    storage
+        .append_changes(&other, &ana.save_incremental(), &summary)
+        .await
+        .expect("Ana's change is stored");
     // The caseload as the next start reads it (cache and log) agrees.
     storage.close();
     let reopened = Storage::open(db).await.expect("reopen");

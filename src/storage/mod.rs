@@ -45,6 +45,10 @@ pub enum StorageError {
     Corrupt(String),
     #[error("no patient with id {0} on this device")]
     NotFound(String),
+    /// An edit to a patient no longer stored here (sync took them off this device while their
+    /// chart was open): nothing was written.
+    #[error("this patient is no longer on this device (they were taken off its caseload), so the change was not saved")]
+    NotOnDevice(String),
     #[error(transparent)]
     Document(#[from] DocError),
     /// A write prepared from a document's stored state found it changed when it ran (another
@@ -240,6 +244,16 @@ impl Storage {
             ("bytes", self.sealed(schema::CHUNKS, doc_id, changes)?),
         ])
         .map_err(js_err)?;
+        let removed = tx
+            .store(schema::SYNC_STATE)?
+            .key_exists(JsValue::from_str(&sync_state::removed_key(doc_id)))
+            .await?;
+        if removed {
+            // A patient sync took off this device while their chart stayed open: changes alone,
+            // without the record they apply to, would be a patient stored in part.
+            tx.abort().await?;
+            return Err(StorageError::NotOnDevice(doc_id.to_owned()));
+        }
         tx.store(schema::CHUNKS)?.add(&chunk, None).await?;
         if let Some(row) = summary_row {
             self.put_summaries(&tx, &[row]).await?;

@@ -41,6 +41,9 @@ const RELAY_PREFIX: &str = "relay:";
 /// `GET …/keys/{doc}` body), written with the pull batch that brought the change.
 const KEYS_PREFIX: &str = "keys:";
 const FETCH_PREFIX: &str = "fetch:";
+/// `removed:<doc>`: sync took the patient off this device; an edit from a chart still open on
+/// them is refused (until the patient is received whole again).
+const REMOVED_PREFIX: &str = "removed:";
 
 /// A chunk recorded before it is sent: a retry sends exactly this again.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -314,6 +317,8 @@ impl Storage {
         ] {
             sync.delete(JsValue::from_str(&key)).await?;
         }
+        sync.put(&self.sync_row(&removed_key(doc_id), &true)?, None)
+            .await?;
         commit(tx).await
     }
 
@@ -397,6 +402,7 @@ impl Storage {
         let mut sync_rows = Vec::new();
         let mut appended = Vec::new();
         let mut received = Vec::new();
+        let mut whole = Vec::new();
         for write in &page.docs {
             match write {
                 PulledDocWrite::Existing {
@@ -428,6 +434,7 @@ impl Storage {
                 } => {
                     snapshot_rows.push(self.doc_row(schema::SNAPSHOTS, id, snapshot)?);
                     summary_rows.push(self.summary_row(summary)?);
+                    whole.push(id);
                     let sync = DocSync {
                         acked_heads: acked.clone(),
                         pending: None,
@@ -449,6 +456,7 @@ impl Storage {
                         summary_rows.push(self.summary_row(summary)?);
                     }
                     sync_rows.push(self.sync_row(&doc_key(id), sync)?);
+                    whole.push(id);
                 }
             }
         }
@@ -558,6 +566,11 @@ impl Storage {
         }
         for doc_id in &page.fetched {
             sync.delete(JsValue::from_str(&format!("{FETCH_PREFIX}{doc_id}")))
+                .await?;
+        }
+        // A patient received whole is on this device again.
+        for id in &whole {
+            sync.delete(JsValue::from_str(&removed_key(id.as_str())))
                 .await?;
         }
         sync.put_all(sync_rows.into_iter().map(|r| (r, None)))
@@ -705,6 +718,10 @@ pub(super) async fn read_stamp(
 
 pub(super) fn doc_key(id: &DocId) -> String {
     format!("{DOC_PREFIX}{}", id.as_str())
+}
+
+pub(super) fn removed_key(doc_id: &str) -> String {
+    format!("{REMOVED_PREFIX}{doc_id}")
 }
 
 fn relay_key(doc_id: &str) -> String {
