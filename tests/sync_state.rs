@@ -970,6 +970,29 @@ async fn another_device_s_snapshot_of_what_is_stored_here_is_skipped_and_only_la
     storage.close();
 }
 
+/// Sets a patient's preferred language in `doc` and stores the change as an edit would.
+async fn edit_language(
+    storage: &Storage,
+    id: &PatientId,
+    doc: &mut PatientDoc,
+    language: &str,
+    at: i64,
+) -> Result<(), tend::storage::StorageError> {
+    doc.apply(
+        tend_core::ops::Op::SetProfileText {
+            field: tend_core::ops::ProfileField::PreferredLanguage,
+            value: language.into(),
+        },
+        &author("a"),
+        at,
+    )
+    .expect("edit");
+    let summary = doc.summary_on(today()).expect("summary");
+    storage
+        .append_changes(id, &doc.save_incremental(), &summary)
+        .await
+}
+
 /// An empty pull page with only bookkeeping.
 fn bookkeeping(
     next_cursor: Option<u64>,
@@ -1028,18 +1051,7 @@ async fn a_patient_taken_off_the_device_leaves_nothing_but_its_keys_and_never_wi
         storage.create_patient(&mut doc).await.expect("store");
     }
     let mut doc = storage.load_patient(&id).await.expect("load").doc;
-    doc.apply(
-        tend_core::ops::Op::SetProfileText {
-            field: tend_core::ops::ProfileField::PreferredLanguage,
-            value: "Spanish".into(),
-        },
-        &author("a"),
-        2,
-    )
-    .expect("edit");
-    let summary = doc.summary_on(today()).expect("summary");
-    storage
-        .append_changes(&id, &doc.save_incremental(), &summary)
+    edit_language(&storage, &id, &mut doc, "Spanish", 2)
         .await
         .expect("append");
     let keys_state = tend_core::keys::DocKeyState::default();
@@ -1089,20 +1101,8 @@ async fn a_patient_taken_off_the_device_leaves_nothing_but_its_keys_and_never_wi
         .contains_key(id.as_str()));
     // An edit from a chart still open on Rosa is refused: changes without the record they
     // apply to would be a patient stored in part. Nothing is written, nothing waits to be pushed.
-    doc.apply(
-        tend_core::ops::Op::SetProfileText {
-            field: tend_core::ops::ProfileField::PreferredLanguage,
-            value: "Tagalog".into(),
-        },
-        &author("a"),
-        3,
-    )
-    .expect("edit");
-    let summary = doc.summary_on(today()).expect("summary");
     assert!(matches!(
-        storage
-            .append_changes(&id, &doc.save_incremental(), &summary)
-            .await,
+        edit_language(&storage, &id, &mut doc, "Tagalog", 3).await,
         Err(tend::storage::StorageError::NotOnDevice(_))
     ));
     assert_eq!(
@@ -1123,19 +1123,7 @@ async fn a_patient_taken_off_the_device_leaves_nothing_but_its_keys_and_never_wi
             sync: DocSync::default(),
         });
     storage.apply_pulled_page(&page).await.expect("received");
-    whole
-        .apply(
-            tend_core::ops::Op::SetProfileText {
-                field: tend_core::ops::ProfileField::PreferredLanguage,
-                value: "Tagalog".into(),
-            },
-            &author("a"),
-            6,
-        )
-        .expect("edit");
-    let summary = whole.summary_on(today()).expect("summary");
-    storage
-        .append_changes(&id, &whole.save_incremental(), &summary)
+    edit_language(&storage, &id, &mut whole, "Tagalog", 6)
         .await
         .expect("saved once Rosa is back");
     let outbox: Vec<DocId> = storage
@@ -1159,18 +1147,7 @@ async fn a_patient_taken_off_the_device_leaves_nothing_but_its_keys_and_never_wi
         .expect("removed again");
     // Ana, still here, is edited as before.
     let mut ana = storage.load_patient(&other).await.expect("load Ana").doc;
-    ana.apply(
-        tend_core::ops::Op::SetProfileText {
-            field: tend_core::ops::ProfileField::PreferredLanguage,
-            value: "Spanish".into(),
-        },
-        &author("a"),
-        4,
-    )
-    .expect("edit Ana");
-    let summary = ana.summary_on(today()).expect("summary");
-    storage
-        .append_changes(&other, &ana.save_incremental(), &summary)
+    edit_language(&storage, &other, &mut ana, "Spanish", 4)
         .await
         .expect("Ana's change is stored");
     // The caseload as the next start reads it (cache and log) agrees.
