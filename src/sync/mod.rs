@@ -280,6 +280,8 @@ pub struct Engine {
     removed: Cell<bool>,
     lock: RefCell<Option<LeaderLock>>,
     channel: RefCell<Option<SyncChannel>>,
+    /// Documents' key rings opened in earlier rounds (a lead's device reads thousands).
+    rings: RefCell<keys::RingCache>,
 }
 
 /// The engine as Leptos context.
@@ -324,6 +326,7 @@ impl SyncHandle {
             removed: Cell::new(false),
             lock: RefCell::new(None),
             channel: RefCell::new(None),
+            rings: RefCell::new(keys::RingCache::default()),
         });
         Engine::watch_edits(&engine);
         let e = Rc::clone(&engine);
@@ -356,6 +359,8 @@ impl SyncHandle {
         }
         e.lock.borrow_mut().take();
         e.channel.borrow_mut().take();
+        // Content keys do not outlive the unlock (ContentKey wipes itself when dropped).
+        *e.rings.borrow_mut() = keys::RingCache::default();
     }
 
     /// "Sync now": runs at once (a pending backoff is skipped), in whichever tab syncs.
@@ -1237,7 +1242,8 @@ impl Engine {
                 .give(WORKSPACE_DOC_ID, generation, key)
                 .map_err(|e| SyncError::Local(format!("the join code's key is unusable ({e})")))?;
         }
-        let problems = chain.open_states(&states, &me, &directory);
+        let problems =
+            chain.open_states_cached(&states, &me, &directory, &mut self.rings.borrow_mut());
         if report {
             self.report_key_problems(problems);
         }

@@ -286,6 +286,15 @@ pub enum ChunkKeyError {
     Empty,
 }
 
+/// Rings opened in earlier rounds, by document, with the key state each was opened from
+/// ([`Keychain::open_states_cached`]).
+#[derive(Debug, Default)]
+pub struct RingCache {
+    owner: Option<(String, String, DevicePublicKey)>,
+    directory: Directory,
+    rings: HashMap<String, (DocKeyState, KeyRing)>,
+}
+
 /// Every key this device holds for a workspace: the documents' key rings (version-2 envelopes) and,
 /// for documents without keys, the workspace key (version 1). A document with a ring is sealed
 /// under its newest generation; one without, under the workspace key.
@@ -381,6 +390,58 @@ impl Keychain {
         let mut chain = Keychain::new(workspace_id, workspace_key);
         let problems = chain.open_states(states, me, directory);
         (chain, problems)
+    }
+
+    /// [`Keychain::open_states`], reusing the rings `cache` kept from an earlier call for the
+    /// documents whose key state is unchanged (opening a ring costs an X25519 agreement per
+    /// envelope: thousands of documents are opened once, not every round). The cache starts over
+    /// when the device, its workspace or the senders' keys change; a ring that did not open
+    /// cleanly is never kept. A document with a key given outside envelopes is always opened.
+    pub fn open_states_cached(
+        &mut self,
+        states: &HashMap<String, DocKeyState>,
+        me: &ThisDevice,
+        directory: &Directory,
+        cache: &mut RingCache,
+    ) -> Vec<(String, KeyPlanError)> {
+        let owner = (
+            self.workspace_id.clone(),
+            me.device_id.clone(),
+            me.public_key(),
+        );
+        if cache.owner.as_ref() != Some(&owner) || cache.directory != *directory {
+            *cache = RingCache {
+                owner: Some(owner),
+                directory: directory.clone(),
+                rings: HashMap::new(),
+            };
+        }
+        cache.rings.retain(|doc_id, _| states.contains_key(doc_id));
+        let mut problems = Vec::new();
+        for (doc_id, state) in states {
+            if !self.given.contains_key(doc_id) {
+                if let Some((kept, ring)) = cache.rings.get(doc_id) {
+                    if kept == state {
+                        self.rings.insert(doc_id.clone(), ring.clone());
+                        continue;
+                    }
+                }
+            }
+            match self.refresh(doc_id, state, me, directory) {
+                Some(p) => {
+                    cache.rings.remove(doc_id);
+                    problems.push((doc_id.clone(), p));
+                }
+                None => {
+                    if let Some(ring) = self.rings.get(doc_id) {
+                        cache
+                            .rings
+                            .insert(doc_id.clone(), (state.clone(), ring.clone()));
+                    }
+                }
+            }
+        }
+        problems
     }
 
     /// Opens (again) the ring of every document in `states` ([`Keychain::refresh`]); with each

@@ -326,6 +326,66 @@ fn a_key_given_outside_envelopes_opens_the_history_before_it_and_seals_under_it(
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+fn rings_are_opened_once_while_their_keys_and_senders_stay_the_same() {
+    let d = devices(3);
+    let directory = directory_of(&d);
+    let mut state = DocKeyState::default();
+    plan_and_send(&mut state, &d[0], &directory, &directory_of(&d[1..2]))
+        .unwrap()
+        .unwrap();
+    let states = HashMap::from([(DOC.to_string(), state.clone())]);
+    let me = &d[1];
+    let mut cache = RingCache::default();
+    let opened = |cache: &mut RingCache, states: &HashMap<String, DocKeyState>, dir: &Directory| {
+        let mut chain = Keychain::new(WS, None);
+        let problems = chain.open_states_cached(states, me, dir, cache);
+        (chain.ring(DOC).cloned(), problems)
+    };
+    let (first, problems) = opened(&mut cache, &states, &directory);
+    assert_eq!(problems, vec![]);
+    let first = first.unwrap();
+    assert_eq!(first.generations().collect::<Vec<_>>(), vec![1]);
+    // The cached ring is what the next round uses: marked here, the mark comes back.
+    let marked = {
+        let (_, ring) = cache.rings.get_mut(DOC).unwrap();
+        ring.insert(9, ContentKey::from_bytes([9; 32])).unwrap();
+        ring.clone()
+    };
+    let (again, _) = opened(&mut cache, &states, &directory);
+    assert_eq!(again.as_ref(), Some(&marked), "not opened again");
+    // A change to the document's keys opens it again.
+    let mut rotated = state.clone();
+    plan_and_send(&mut rotated, &d[0], &directory, &directory_of(&d[1..3]))
+        .unwrap()
+        .unwrap();
+    let changed = HashMap::from([(DOC.to_string(), rotated)]);
+    let (fresh, _) = opened(&mut cache, &changed, &directory);
+    assert_eq!(fresh.unwrap().generations().collect::<Vec<_>>(), vec![1, 2]);
+    // So does a change of the senders' keys; and a ring that does not open is not kept.
+    let (_, _) = opened(&mut cache, &states, &directory);
+    cache.rings.get_mut(DOC).unwrap().1 = marked;
+    let without_sender = directory_of(&d[1..]);
+    let (unopened, problems) = opened(&mut cache, &states, &without_sender);
+    assert_eq!(unopened.unwrap().generations().count(), 0);
+    assert_eq!(
+        problems,
+        vec![(
+            DOC.to_string(),
+            KeyPlanError::UnknownSender(d[0].device_id.clone())
+        )]
+    );
+    assert!(cache.rings.is_empty());
+    // Another device's cache is not this one's.
+    let (_, _) = opened(&mut cache, &states, &directory);
+    let mut other = Keychain::new(WS, None);
+    other.open_states_cached(&states, &d[2], &directory, &mut cache);
+    assert!(
+        other.ring(DOC).unwrap().current().is_none(),
+        "d[2] reads nothing of generation 1"
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 fn who_should_read_follows_the_care_team_the_leads_and_revocation() {
     use crate::record::{PersonRole, Stamp};
     use crate::workspace::{DeviceLink, Person, WorkspaceRecord};
