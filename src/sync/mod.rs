@@ -901,7 +901,7 @@ impl Engine {
         }
     }
 
-    /// Pull → documents' keys (send, drop, fetch) → push → compact.
+    /// Pull → documents' keys (send, drop, fetch or pull again from the start) → push → compact.
     async fn round_once(self: &Rc<Self>, ws: &Workspace) -> Result<RoundOutcome, SyncError> {
         let start = self.storage.sync_cursor().await?;
         if start == 0 {
@@ -929,7 +929,14 @@ impl Engine {
         let mut pushed = self
             .push_outbox(ws, &keys, |id| *id == DocId::Workspace)
             .await?;
-        self.key_step(ws, &mut keys, &mut logs).await?;
+        let (cursor, logs) = if self.key_step(ws, &mut keys, &mut logs).await? {
+            let keys_now = RefCell::new(keys);
+            let pulled = self.pull_all(ws, &keys_now, 0).await?;
+            keys = keys_now.into_inner();
+            pulled
+        } else {
+            (cursor, logs)
+        };
         pushed.extend(
             self.push_outbox(ws, &keys, |id| *id != DocId::Workspace)
                 .await?,
@@ -945,13 +952,15 @@ impl Engine {
     /// After the pull, for every patient stored here and every document this device was given
     /// (core `sync::key_step`): sends first keys, grants and rotations; removes what a rotation
     /// took away (with a notice) unless it holds changes the relay never got (kept, with a notice);
-    /// fetches from the start what it was given and does not hold in full.
+    /// fetches from the start what it was given and does not hold in full, one document at a time
+    /// — or, given more documents than it holds, returns `true`: the round then pulls the whole
+    /// feed again from the start, one pass that brings them all whole.
     async fn key_step(
         &self,
         ws: &Workspace,
         keys: &mut RoundKeys,
         logs: &mut HashMap<String, RelayLog>,
-    ) -> Result<(), SyncError> {
+    ) -> Result<bool, SyncError> {
         let record = self.session.workspace().await?;
         let (held, caseload) = self.held_docs().await?;
         let actions = key_step(&held, &keys.states, &keys.chain, &keys.me, &record)
@@ -1020,7 +1029,12 @@ impl Engine {
                 self.storage.clear_to_fetch(&doc_id).await?;
             }
         }
-        self.fetch_docs(ws, keys, &wanted, logs).await?;
+        // Given more than it holds (a new device's first grants, above all): one pass of the feed
+        // from the start brings them whole, instead of one request and one write per document.
+        let reread = !wanted.is_empty() && wanted.len() > caseload.len();
+        if !reread {
+            self.fetch_docs(ws, keys, &wanted, logs).await?;
+        }
         notices.extend(dropped_notice(&dropped_names));
         if !dropped.is_empty() {
             self.post(&TabMessage::Pulled {
@@ -1029,7 +1043,7 @@ impl Engine {
             self.session.refresh_pulled(&dropped).await;
         }
         self.session.notify(notices);
-        Ok(())
+        Ok(reread)
     }
 
     /// Sends a key update the key step planned; once the relay stores it, keeps the state and
@@ -1289,9 +1303,19 @@ impl Engine {
     ) -> Result<(u64, HashMap<String, RelayLog>), SyncError> {
         let relay = ws.relay();
         // Documents to fetch again from the start (stored marks, and what this pull finds): their
-        // chunks in the feed are not applied, the fetch brings them all.
-        let to_fetch: RefCell<BTreeSet<String>> =
-            RefCell::new(self.storage.docs_to_fetch().await?.into_iter().collect());
+        // chunks in the feed are not applied, the fetch brings them all. A pull from the start
+        // brings every document whole: it applies the marked ones (and clears their marks).
+        let marked: BTreeSet<String> = self.storage.docs_to_fetch().await?.into_iter().collect();
+        let to_fetch: RefCell<BTreeSet<String>> = match start {
+            0 => RefCell::default(),
+            _ => RefCell::new(marked.clone()),
+        };
+        // From the start, this device's own chunks too: what it had of a document may be gone.
+        let own = if start == 0 {
+            ""
+        } else {
+            ws.device_id.as_str()
+        };
         // What this device knew of documents' keys when the round began, and what it held.
         let before = keys.borrow().states.clone();
         let held: HashSet<String> = self
@@ -1300,7 +1324,7 @@ impl Engine {
             .with_untracked(|c| c.iter().map(|s| s.id.clone()).collect());
         let me = keys.borrow().me.device_id.clone();
         let open = |chunks| {
-            let mut opened = page::open_page(&keys.borrow().chain, &ws.device_id, chunks);
+            let mut opened = page::open_page(&keys.borrow().chain, own, chunks);
             let mut marks = to_fetch.borrow_mut();
             marks.extend(opened.unkeyed.drain(..));
             opened.docs.retain(|d| !marks.contains(d.id.as_str()));
@@ -1316,7 +1340,11 @@ impl Engine {
             relay.pull(&ws.workspace_id, batch.cursor()),
             self.storage.relay_logs()
         );
-        let (mut next, mut logs) = (Some(first?), logs?);
+        // From the start, every document's log is counted again.
+        let (mut next, mut logs) = (
+            Some(first?),
+            if start == 0 { HashMap::new() } else { logs? },
+        );
         let logs = &mut logs;
         while let Some(pulled) = next.take() {
             if pulled.chunks.is_empty()
@@ -1383,6 +1411,12 @@ impl Engine {
             // The relay said it had more, then had nothing after all.
             extras.to_fetch = to_fetch.borrow().iter().cloned().collect();
             self.apply_batch(batch, extras, logs).await?;
+        }
+        if start == 0 {
+            // Brought whole by this pass (unless a chunk of it still did not open).
+            for doc_id in marked.difference(&to_fetch.borrow()) {
+                self.storage.clear_to_fetch(doc_id).await?;
+            }
         }
         Ok((cursor, std::mem::take(logs)))
     }
