@@ -2,11 +2,14 @@
 //! `{"<measure>": {"value", "unit", "baseline", "ratio", ...}}`, each baseline measured in the same
 //! run (`ratio = value / baseline`; extra fields such as `baseline_what`, `target`, `note` explain it).
 //!
-//! Sections (`cargo xtask bench [core] [sync] [storage] [team] [lighthouse]`, default all):
+//! Sections (`cargo xtask bench [core] [sync] [scale] [storage] [team] [lighthouse]`, default all):
 //!   - core: `crates/core/examples/core_bench.rs` (native, release);
 //!   - sync: `crates/relay/examples/sync_bench.rs` (native, release; relay in-process on 127.0.0.1),
 //!     then the browser measure against automerge-repo (`bench_sync.rs`: the release app in headless
 //!     Chromium against the release relay, its no-network baseline and the peer, same run);
+//!   - scale: `crates/relay/examples/scale_bench.rs` (native, release; relay in-process on 127.0.0.1):
+//!     a workspace of 10,000 patients and 100 people; a care manager's new phone's first sync (her
+//!     300 patients) next to a supervisor's new phone reading all 10,000, same run;
 //!   - storage: `tests/bench_storage.rs` (wasm-bindgen-test, headless Chromium, real IndexedDB; an
 //!     ignored test, run here with `--include-ignored --nocapture`; it logs one `BENCH_JSON {...}` line);
 //!   - team: `tests/bench_team.rs` (the same kind of ignored wasm-bindgen test): the supervisor's
@@ -47,6 +50,9 @@ pub fn bench(args: &[String]) -> Result<()> {
         section("sync", native_example("tend-relay", "sync_bench"));
         let r = setup::setup().and_then(|tools| bench_sync::bench(&tools));
         section("sync (browser)", r);
+    }
+    if only("scale") {
+        section("scale", native_example("tend-relay", "scale_bench"));
     }
     if only("storage") {
         let r = setup::setup()
