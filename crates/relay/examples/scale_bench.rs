@@ -47,6 +47,8 @@
 
 #[path = "../../../tests/support/fake_patients.rs"]
 mod fake;
+#[path = "support/local_relay.rs"]
+mod local_relay;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -1476,9 +1478,9 @@ impl Scenario {
 
 /// The app's path today: the phone's first round comes before anyone can grant it anything (its
 /// link is pushed in that round); the tablet's key step then grants it; its next round gets what
-/// it was given (the feed again from 0, as it holds none of it). Timed: the phone's two rounds. One phone at a time: a phone whose
-/// feed brings other devices' roster links along with its own grant would run its key step on a
-/// roster without them (see the report), which is not what is measured here.
+/// it was given (the feed again from 0, as it holds none of it). Timed: the phone's two rounds.
+/// One phone at a time: a phone whose feed brings other devices' roster links along with its own
+/// grant would run its key step on a roster without them, which is not what is measured here.
 async fn app_path(
     base: &str,
     s: &mut Seeding,
@@ -1713,42 +1715,9 @@ async fn run(base: &str) -> Res<serde_json::Value> {
 async fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut config = Config::with_data_dir(dir.path());
-    // SQLite, even if TEND_DATABASE_URL is set.
-    config.database_url = None;
-    // Seeding 10,000 patients from one address is far beyond ordinary use: the limits are raised
-    // above that load rather than switched off, so their bookkeeping is still measured.
-    config.rate_per_ip = 1_000_000;
-    config.rate_per_workspace = 1_000_000;
-    config.joins_per_minute = 1_000_000;
     config.workspace_quota_bytes = 64 << 30;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("address");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let relay = tokio::spawn(tend_relay::serve_on(listener, config, async {
-        let _ = stopped.await;
-    }));
-    let base = format!("http://{addr}");
-    let health = reqwest::Client::new();
-    let mut healthy = false;
-    for _ in 0..200 {
-        if let Ok(r) = health.get(format!("{base}/api/health")).send().await {
-            if r.status() == 200 {
-                healthy = true;
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
     let t = Instant::now();
-    let result = if healthy {
-        run(&base).await
-    } else {
-        Err("the relay did not become healthy".into())
-    };
-    let _ = stop.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(10), relay).await;
+    let result = local_relay::with_relay(config, |base| async move { run(&base).await }).await;
     match result {
         Ok(out) => {
             eprintln!("scale_bench: done in {:.1} s", t.elapsed().as_secs_f64());

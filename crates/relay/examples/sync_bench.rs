@@ -15,6 +15,8 @@
 
 #[path = "../../../tests/support/fake_patients.rs"]
 mod fake;
+#[path = "support/local_relay.rs"]
+mod local_relay;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -399,41 +401,9 @@ async fn main() {
         .unwrap_or(3)
         .max(1);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let mut config = Config::with_data_dir(dir.path());
-    config.database_url = None; // SQLite, even if TEND_DATABASE_URL is set
-                                // 100 devices joining one workspace and pushing flat out from one address is far beyond
-                                // ordinary use: the rate limits are raised above that load rather than switched off, so their
-                                // bookkeeping is still part of what is measured (as are the quota and the body budget).
-    config.rate_per_ip = 1_000_000;
-    config.rate_per_workspace = 1_000_000;
-    config.joins_per_minute = 1_000_000;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("address");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let relay = tokio::spawn(tend_relay::serve_on(listener, config, async {
-        let _ = stopped.await;
-    }));
-    let base = format!("http://{addr}");
-    let health = reqwest::Client::new();
-    let mut healthy = false;
-    for _ in 0..200 {
-        if let Ok(r) = health.get(format!("{base}/api/health")).send().await {
-            if r.status() == 200 {
-                healthy = true;
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let result = if healthy {
-        run(&base, runs).await
-    } else {
-        Err("the relay did not become healthy".into())
-    };
-    let _ = stop.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(10), relay).await;
+    let config = Config::with_data_dir(dir.path());
+    let result =
+        local_relay::with_relay(config, |base| async move { run(&base, runs).await }).await;
     match result {
         Ok(out) => println!("{out}"),
         Err(e) => {
