@@ -582,21 +582,23 @@ impl super::Store for SqliteStore {
             let after = q.after.min(i64::MAX as u64) as i64;
             let fetch = q.limit as i64 + 1;
             // ?1 workspace, ?2 after, ?3 device or document, ?4 how many.
-            let filter = match &q.doc {
+            // One document's chunks through its own index: the planner would otherwise walk the
+            // workspace's log from `after` (every chunk of the workspace before the document's last).
+            let (from, filter) = match &q.doc {
                 Some(doc) => {
                     let (current, reader) = scope_of(&tx, &ws, doc, &dev)?;
                     if current > 0 && !reader {
                         return Err(StoreError::OutOfScope(doc.clone()));
                     }
-                    "AND c.doc_id = ?3"
+                    ("chunks c INDEXED BY chunks_doc", "AND c.doc_id = ?3")
                 }
-                None => IN_SCOPE,
+                None => ("chunks c", IN_SCOPE),
             };
             let narrow = q.doc.clone().unwrap_or_else(|| dev.clone());
             // First the sizes (no ciphertext), to cut the page without loading what it will not carry.
             let sizes = tx
                 .prepare(&format!(
-                    "SELECT seq, size FROM chunks c
+                    "SELECT seq, size FROM {from}
                      WHERE c.workspace_id = ?1 AND c.seq > ?2 AND c.ciphertext IS NOT NULL {filter}
                      ORDER BY c.seq LIMIT ?4"
                 ))?
@@ -654,7 +656,7 @@ impl super::Store for SqliteStore {
             if cut.chunks > 0 {
                 let last = sizes[cut.chunks - 1].0 as i64;
                 let mut st = tx.prepare(&format!(
-                    "SELECT seq, doc_id, kind, covers_seq, device_id, ciphertext FROM chunks c
+                    "SELECT seq, doc_id, kind, covers_seq, device_id, ciphertext FROM {from}
                      WHERE c.workspace_id = ?1 AND c.seq > ?2 AND c.seq <= ?4 AND c.ciphertext IS NOT NULL {filter}
                      ORDER BY c.seq"
                 ))?;
