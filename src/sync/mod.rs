@@ -282,6 +282,9 @@ pub struct Engine {
     channel: RefCell<Option<SyncChannel>>,
     /// Documents' key rings opened in earlier rounds (a lead's device reads thousands).
     rings: RefCell<keys::RingCache>,
+    /// Documents a pass of the feed from the start left unfetched (a key of theirs did not open):
+    /// fetched one by one, so that they do not make every round read the whole feed again.
+    not_whole: RefCell<HashSet<String>>,
 }
 
 /// The engine as Leptos context.
@@ -327,6 +330,7 @@ impl SyncHandle {
             lock: RefCell::new(None),
             channel: RefCell::new(None),
             rings: RefCell::new(keys::RingCache::default()),
+            not_whole: RefCell::new(HashSet::new()),
         });
         Engine::watch_edits(&engine);
         let e = Rc::clone(&engine);
@@ -933,6 +937,9 @@ impl Engine {
             let keys_now = RefCell::new(keys);
             let pulled = self.pull_all(ws, &keys_now, 0).await?;
             keys = keys_now.into_inner();
+            // What that pass could not bring whole is fetched one by one from now on.
+            let left = self.storage.docs_to_fetch().await?;
+            self.not_whole.borrow_mut().extend(left);
             pulled
         } else {
             (cursor, logs)
@@ -953,8 +960,9 @@ impl Engine {
     /// (core `sync::key_step`): sends first keys, grants and rotations; removes what a rotation
     /// took away (with a notice) unless it holds changes the relay never got (kept, with a notice);
     /// fetches from the start what it was given and does not hold in full, one document at a time
-    /// — or, given more documents than it holds, returns `true`: the round then pulls the whole
-    /// feed again from the start, one pass that brings them all whole.
+    /// — or, given more documents than it holds (not counting those a pass from the start could
+    /// not bring whole before), returns `true`: the round then pulls the whole feed again from the
+    /// start, one pass that brings them all whole.
     async fn key_step(
         &self,
         ws: &Workspace,
@@ -982,10 +990,14 @@ impl Engine {
                 .unwrap_or_else(|| "A patient".into())
         };
         let mut fetch: BTreeSet<String> = self.storage.docs_to_fetch().await?.into_iter().collect();
+        // Roster chunks this device could not open yet (under a key it was not given): its roster
+        // may lack devices others already gave keys to, so it changes nobody's keys this round
+        // (it would take them out again).
+        let roster_stale = fetch.contains(WORKSPACE_DOC_ID);
         let (mut dropped, mut dropped_names, mut notices) = (Vec::new(), Vec::new(), Vec::new());
         for action in actions {
             match action {
-                KeyAction::Send { doc_id, .. } if unsettled.contains(&doc_id) => {}
+                KeyAction::Send { doc_id, .. } if roster_stale || unsettled.contains(&doc_id) => {}
                 KeyAction::Send {
                     doc_id,
                     update,
@@ -1018,10 +1030,12 @@ impl Engine {
         }
         let mut wanted = Vec::new();
         for doc_id in fetch {
-            if keys
-                .states
-                .get(&doc_id)
-                .is_some_and(|s| s.is_reader(&keys.me.device_id))
+            // The workspace document is every device's: kept marked until its chunks open.
+            if doc_id == WORKSPACE_DOC_ID
+                || keys
+                    .states
+                    .get(&doc_id)
+                    .is_some_and(|s| s.is_reader(&keys.me.device_id))
             {
                 wanted.push(doc_id);
             } else {
@@ -1031,7 +1045,13 @@ impl Engine {
         }
         // Given more than it holds (a new device's first grants, above all): one pass of the feed
         // from the start brings them whole, instead of one request and one write per document.
-        let reread = !wanted.is_empty() && wanted.len() > caseload.len();
+        // Not for documents an earlier round could not bring whole (a key of theirs that does not
+        // open): those are tried one by one, not with the whole feed every round.
+        let given_now = {
+            let not_whole = self.not_whole.borrow();
+            wanted.iter().filter(|d| !not_whole.contains(*d)).count()
+        };
+        let reread = given_now > 0 && given_now > caseload.len();
         if !reread {
             self.fetch_docs(ws, keys, &wanted, logs).await?;
         }
@@ -1380,11 +1400,13 @@ impl Engine {
                         let _ = chain.refresh(&doc, state, this, directory);
                         // Given a document whose chunks before the cursor went by unseen (out
                         // of scope then): it is fetched from the start. Not a document held here
-                        // whose first key this is (everything before was readable by all).
+                        // whose first key this is (everything before was readable by all), nor
+                        // the workspace document (in every device's scope: its chunks all came).
                         let was = before.get(&doc);
                         let first_key_of_held =
                             was.is_none() && state.current() == 1 && held.contains(&doc);
                         if start > 0
+                            && doc != WORKSPACE_DOC_ID
                             && state.is_reader(&me)
                             && !was.is_some_and(|w| w.is_reader(&me))
                             && !first_key_of_held
